@@ -1,0 +1,9 @@
+// Every migration, in order. The app runs this list (no file globbing, so it behaves the
+// same under tsx, vitest, Bree workers and the compiled dist/). Never edit a released one.
+import { Migration20261129160749_initial_schema } from './Migration20261129160749_initial_schema.js';
+import { Migration20261129160800_seed_advisors } from './Migration20261129160800_seed_advisors.js';
+
+export const migrationsList = [
+  { name: 'Migration20261129160749_initial_schema', class: Migration20261129160749_initial_schema },
+  { name: 'Migration20261129160800_seed_advisors', class: Migration20261129160800_seed_advisors },
+];

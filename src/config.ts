@@ -1,0 +1,194 @@
+import { z } from 'zod';
+
+const emptyAsUndefined = (value: unknown): unknown => (value === '' ? undefined : value);
+
+const integer = (name: string, fallback: number, min: number, max: number) =>
+  z.preprocess(
+    emptyAsUndefined,
+    z.coerce
+      .number({ error: `${name} debe ser un número entero` })
+      .int(`${name} debe ser un número entero`)
+      .min(min, `${name} debe ser al menos ${min}`)
+      .max(max, `${name} debe ser a lo más ${max}`)
+      .default(fallback),
+  );
+
+const optionalText = z.preprocess(emptyAsUndefined, z.string().optional());
+
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const schema = z
+  .object({
+    NODE_ENV: z.preprocess(emptyAsUndefined, z.enum(['development', 'production', 'test']).default('production')),
+    PORT: integer('PORT', 3000, 0, 65535),
+    HOST: z.preprocess(emptyAsUndefined, z.string().default('0.0.0.0')),
+    TRUST_PROXY: z.preprocess(
+      emptyAsUndefined,
+      z
+        .enum(['true', 'false', '1', '0'], { error: 'TRUST_PROXY debe ser true o false' })
+        .default('false')
+        .transform((v) => v === 'true' || v === '1'),
+    ),
+    DATABASE_URL: z.preprocess(
+      emptyAsUndefined,
+      z
+        .string()
+        .regex(/^postgres(ql)?:\/\//, 'DATABASE_URL debe ser una URL postgresql://')
+        .optional(),
+    ),
+    DATA_DIR: z.preprocess(emptyAsUndefined, z.string().default('./data')),
+    MIGRATE_ON_START: z.preprocess(
+      emptyAsUndefined,
+      z
+        .enum(['true', 'false', '1', '0'], { error: 'MIGRATE_ON_START debe ser true o false' })
+        .default('true')
+        .transform((v) => v === 'true' || v === '1'),
+    ),
+    TELEGRAM_BOT_TOKEN: z.preprocess(
+      emptyAsUndefined,
+      z
+        .string()
+        .regex(/^\d+:[\w-]+$/, 'TELEGRAM_BOT_TOKEN no parece un token de bot (123456:ABC-...)')
+        .optional(),
+    ),
+    TELEGRAM_API_ROOT: z.preprocess(
+      emptyAsUndefined,
+      z.url({ error: 'TELEGRAM_API_ROOT debe ser una URL' }).default('https://api.telegram.org'),
+    ),
+    BOT_MODE: z.preprocess(
+      emptyAsUndefined,
+      z.enum(['polling', 'webhook'], { error: 'BOT_MODE debe ser polling o webhook' }).default('polling'),
+    ),
+    TELEGRAM_WEBHOOK_SECRET: z.preprocess(
+      emptyAsUndefined,
+      z
+        .string()
+        .regex(/^[A-Za-z0-9_-]{1,256}$/, 'TELEGRAM_WEBHOOK_SECRET admite solo A-Z, a-z, 0-9, _ y - (1 a 256)')
+        .optional(),
+    ),
+    KIOSK_API_KEY: optionalText,
+    ADMIN_API_KEY: optionalText,
+    ADMIN_TELEGRAM_IDS: z.preprocess(
+      emptyAsUndefined,
+      z
+        .string()
+        .regex(/^\s*\d+(\s*,\s*\d+)*\s*$/, 'ADMIN_TELEGRAM_IDS debe ser una lista de ids numéricos separados por coma')
+        .optional()
+        .transform((v) => (v ? v.split(',').map((id) => Number(id.trim())) : [])),
+    ),
+    BRANCH_OFFICE: z.preprocess(emptyAsUndefined, z.string().max(100).default('Sucursal Centro')),
+    TZ_BRANCH: z.preprocess(
+      emptyAsUndefined,
+      z
+        .string()
+        .refine(isTimeZone, 'TZ_BRANCH debe ser una zona horaria IANA (ej: America/Santiago)')
+        .default('America/Santiago'),
+    ),
+    PROXIMO_THRESHOLD: integer('PROXIMO_THRESHOLD', 3, 1, 100),
+    QUEUE_RECALC_INTERVAL_MS: integer('QUEUE_RECALC_INTERVAL_MS', 5000, 100, 3_600_000),
+    TELEGRAM_MAX_MSGS_PER_SEC: integer('TELEGRAM_MAX_MSGS_PER_SEC', 25, 1, 1000),
+    LOG_LEVEL: z.preprocess(
+      emptyAsUndefined,
+      z
+        .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+          error: 'LOG_LEVEL debe ser fatal, error, warn, info, debug, trace o silent',
+        })
+        .default('info'),
+    ),
+  })
+  .superRefine((env, ctx) => {
+    if (env.BOT_MODE === 'webhook' && env.TELEGRAM_BOT_TOKEN && !env.TELEGRAM_WEBHOOK_SECRET) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['TELEGRAM_WEBHOOK_SECRET'],
+        message: 'TELEGRAM_WEBHOOK_SECRET es obligatorio con BOT_MODE=webhook',
+      });
+    }
+    if (env.NODE_ENV !== 'development' && !env.KIOSK_API_KEY) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['KIOSK_API_KEY'],
+        message: 'KIOSK_API_KEY es obligatorio salvo con NODE_ENV=development',
+      });
+    }
+  });
+
+type Env = z.infer<typeof schema>;
+
+export interface Config {
+  nodeEnv: Env['NODE_ENV'];
+  port: number;
+  host: string;
+  /** Behind a load balancer: take the client IP from X-Forwarded-For. */
+  trustProxy: boolean;
+  databaseUrl: string | undefined;
+  dataDir: string;
+  migrateOnStart: boolean;
+  telegram: {
+    token: string | undefined;
+    apiRoot: string;
+    mode: Env['BOT_MODE'];
+    webhookSecret: string | undefined;
+    maxMessagesPerSecond: number;
+    adminIds: number[];
+  };
+  kioskApiKey: string | undefined;
+  adminApiKey: string | undefined;
+  branchOffice: string;
+  branchTimeZone: string;
+  proximoThreshold: number;
+  queueRecalcIntervalMs: number;
+  logLevel: Env['LOG_LEVEL'];
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Configuración inválida:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads and validates the environment once; a bad value names its variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => {
+        const variable = issue.path.join('.');
+        return issue.message.startsWith(variable) ? issue.message : `${variable}: ${issue.message}`;
+      }),
+    );
+  }
+  const e = parsed.data;
+  return {
+    nodeEnv: e.NODE_ENV,
+    port: e.PORT,
+    host: e.HOST,
+    trustProxy: e.TRUST_PROXY,
+    databaseUrl: e.DATABASE_URL,
+    dataDir: e.DATA_DIR,
+    migrateOnStart: e.MIGRATE_ON_START,
+    telegram: {
+      token: e.TELEGRAM_BOT_TOKEN,
+      apiRoot: e.TELEGRAM_API_ROOT.replace(/\/+$/, ''),
+      mode: e.BOT_MODE,
+      webhookSecret: e.TELEGRAM_WEBHOOK_SECRET,
+      maxMessagesPerSecond: e.TELEGRAM_MAX_MSGS_PER_SEC,
+      adminIds: e.ADMIN_TELEGRAM_IDS,
+    },
+    kioskApiKey: e.KIOSK_API_KEY,
+    adminApiKey: e.ADMIN_API_KEY,
+    branchOffice: e.BRANCH_OFFICE,
+    branchTimeZone: e.TZ_BRANCH,
+    proximoThreshold: e.PROXIMO_THRESHOLD,
+    queueRecalcIntervalMs: e.QUEUE_RECALC_INTERVAL_MS,
+    logLevel: e.LOG_LEVEL,
+  };
+}

@@ -1,0 +1,46 @@
+/** Every failure a user can cause has a stable code; doors map codes to HTTP statuses and bot replies. */
+export const ERROR_CODES = {
+  VALIDACION_FALLIDA: 400,
+  NO_AUTORIZADO: 401,
+  PROHIBIDO: 403,
+  NO_ENCONTRADO: 404,
+  TICKET_NO_ENCONTRADO: 404,
+  ASESOR_NO_ENCONTRADO: 404,
+  TICKET_ACTIVO_EXISTENTE: 409,
+  TICKET_NO_CANCELABLE: 409,
+  TRANSICION_INVALIDA: 409,
+  CUERPO_DEMASIADO_GRANDE: 413,
+  TIPO_CONTENIDO_NO_SOPORTADO: 415,
+  SERVICIO_NO_DISPONIBLE: 503,
+  ERROR_INTERNO: 500,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export type FieldErrors = Record<string, string>;
+
+export class DomainError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+    this.name = 'DomainError';
+  }
+
+  get status(): number {
+    return ERROR_CODES[this.code];
+  }
+}
+
+export class ValidationError extends DomainError {
+  constructor(readonly campos: FieldErrors) {
+    super('VALIDACION_FALLIDA', 'Los datos enviados no son válidos', { campos });
+    this.name = 'ValidationError';
+  }
+}
+
+export function isDomainError(error: unknown): error is DomainError {
+  return error instanceof DomainError;
+}

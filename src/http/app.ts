@@ -1,0 +1,53 @@
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import type { Logger } from '../logger.js';
+import type { TicketService } from '../modules/tickets/ticket.service.js';
+import { errorResponse } from './errors.js';
+import { requireBearer } from './middleware/bearer.js';
+import { openApiDocument } from './openapi.js';
+import { healthRoutes } from './routes/health.js';
+import { kioskRoutes } from './routes/kiosk.js';
+
+export const MAX_BODY_BYTES = 16 * 1024;
+
+export interface HttpDeps {
+  logger: Logger;
+  tickets: TicketService;
+  checkDatabase: () => Promise<boolean>;
+  kioskApiKey: string | undefined;
+  /** Development only: the kiosk API answers without a key. */
+  kioskOpenWithoutKey: boolean;
+  trustProxy: boolean;
+}
+
+export function createApp(deps: HttpDeps): Hono {
+  const { logger } = deps;
+  const app = new Hono();
+
+  app.use('*', async (c, next) => {
+    const started = performance.now();
+    await next();
+    const ms = Math.round((performance.now() - started) * 10) / 10;
+    const level = c.res.status >= 500 ? 'error' : c.req.path === '/api/health' ? 'debug' : 'info';
+    logger[level]({ method: c.req.method, path: c.req.path, status: c.res.status, ms }, 'http');
+  });
+
+  app.use(
+    '*',
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: (c) =>
+        c.json({ error: 'CUERPO_DEMASIADO_GRANDE', mensaje: `El cuerpo no puede superar ${MAX_BODY_BYTES} bytes` }, 413),
+    }),
+  );
+
+  app.route('/api/health', healthRoutes(deps.checkDatabase));
+  app.get('/openapi.json', (c) => c.json(openApiDocument));
+
+  const kioskAuth = requireBearer({ key: deps.kioskApiKey, openWhenUnset: deps.kioskOpenWithoutKey, realm: 'kiosk' });
+  app.route('/api/tickets', kioskRoutes({ tickets: deps.tickets, trustProxy: deps.trustProxy, auth: kioskAuth }));
+
+  app.notFound((c) => c.json({ error: 'NO_ENCONTRADO', mensaje: `No existe ${c.req.method} ${c.req.path}` }, 404));
+  app.onError((error, c) => errorResponse(error, c, logger));
+  return app;
+}

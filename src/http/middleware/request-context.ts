@@ -1,0 +1,17 @@
+import { getConnInfo } from '@hono/node-server/conninfo';
+import type { Context } from 'hono';
+import type { Origin } from '../../modules/audit/audit.service.js';
+
+/** Who and where an HTTP request came from, for the audit row. */
+export function originOf(c: Context, actor: Origin['actor'], trustProxy: boolean): Origin {
+  let ipAddress: string | null = null;
+  if (trustProxy) ipAddress = c.req.header('x-forwarded-for')?.split(',')[0]?.trim() ?? null;
+  if (!ipAddress) {
+    try {
+      ipAddress = getConnInfo(c).remote.address ?? null;
+    } catch {
+      ipAddress = null;
+    }
+  }
+  return { actor, ipAddress, userAgent: c.req.header('user-agent') ?? null };
+}

@@ -1,0 +1,141 @@
+import { QUEUE_TYPES } from '../domain/queue-types.js';
+import { TICKET_STATUSES } from '../domain/ticket-status.js';
+
+const error = (description: string) => ({
+  description,
+  content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+});
+
+const ticketRef = { content: { 'application/json': { schema: { $ref: '#/components/schemas/Ticket' } } } };
+const codigoParam = {
+  name: 'codigoReferencia',
+  in: 'path',
+  required: true,
+  schema: { type: 'string', format: 'uuid' },
+};
+
+/** The contract other programs build against (SPEC §7). */
+export const openApiDocument = {
+  openapi: '3.1.0',
+  info: {
+    title: 'Ticketero',
+    version: '1.0.0',
+    description: 'Fila digital de sucursales: API del tótem (kiosk), de supervisión y de salud.',
+  },
+  components: {
+    securitySchemes: {
+      kiosk: { type: 'http', scheme: 'bearer', description: 'KIOSK_API_KEY' },
+      admin: { type: 'http', scheme: 'bearer', description: 'ADMIN_API_KEY' },
+    },
+    schemas: {
+      Error: {
+        type: 'object',
+        required: ['error'],
+        properties: {
+          error: { type: 'string', description: 'Código estable, p. ej. VALIDACION_FALLIDA, TICKET_ACTIVO_EXISTENTE' },
+          mensaje: { type: 'string' },
+          campos: { type: 'object', additionalProperties: { type: 'string' } },
+        },
+      },
+      NuevoTicket: {
+        type: 'object',
+        required: ['nationalId', 'queueType'],
+        additionalProperties: false,
+        properties: {
+          nationalId: { type: 'string', examples: ['12.345.678-5'] },
+          telefono: { type: ['string', 'null'], pattern: '^\\+56\\d{9}$' },
+          branchOffice: { type: ['string', 'null'], maxLength: 100 },
+          queueType: { enum: [...QUEUE_TYPES] },
+        },
+      },
+      TicketCreado: {
+        type: 'object',
+        properties: {
+          identificador: { type: 'string', format: 'uuid' },
+          numero: { type: 'string', examples: ['C01'] },
+          positionInQueue: { type: 'integer' },
+          estimatedWaitMinutes: { type: 'integer' },
+          queueType: { enum: [...QUEUE_TYPES] },
+          status: { enum: [...TICKET_STATUSES] },
+          branchOffice: { type: 'string' },
+          telegramLink: { type: ['string', 'null'] },
+        },
+      },
+      Ticket: {
+        allOf: [
+          { $ref: '#/components/schemas/TicketCreado' },
+          {
+            type: 'object',
+            properties: {
+              moduleNumber: { type: ['integer', 'null'] },
+              advisorName: { type: ['string', 'null'] },
+              createdAt: { type: 'string', format: 'date-time' },
+              assignedAt: { type: ['string', 'null'], format: 'date-time' },
+              completedAt: { type: ['string', 'null'], format: 'date-time' },
+            },
+          },
+        ],
+      },
+    },
+  },
+  paths: {
+    '/api/tickets': {
+      post: {
+        summary: 'Entrega un número de atención',
+        security: [{ kiosk: [] }],
+        requestBody: {
+          required: true,
+          content: { 'application/json': { schema: { $ref: '#/components/schemas/NuevoTicket' } } },
+        },
+        responses: {
+          '201': {
+            description: 'Ticket creado',
+            content: { 'application/json': { schema: { $ref: '#/components/schemas/TicketCreado' } } },
+          },
+          '400': error('Datos inválidos (VALIDACION_FALLIDA, con campos)'),
+          '401': error('Falta la clave del tótem'),
+          '409': error('El RUT ya tiene un ticket activo (TICKET_ACTIVO_EXISTENTE)'),
+          '413': error('Cuerpo sobre 16 KiB'),
+          '415': error('El cuerpo no es application/json'),
+        },
+      },
+    },
+    '/api/tickets/{codigoReferencia}': {
+      get: {
+        summary: 'Estado, posición y estimación de un ticket',
+        security: [{ kiosk: [] }],
+        parameters: [codigoParam],
+        responses: { '200': { description: 'Ticket', ...ticketRef }, '404': error('No existe') },
+      },
+    },
+    '/api/tickets/{numero}/position': {
+      get: {
+        summary: 'Posición y estimación del ticket de hoy con ese número',
+        security: [{ kiosk: [] }],
+        parameters: [
+          { name: 'numero', in: 'path', required: true, schema: { type: 'string', examples: ['C05'] } },
+          { name: 'branchOffice', in: 'query', required: false, schema: { type: 'string' } },
+        ],
+        responses: { '200': { description: 'Posición' }, '404': error('No existe hoy en esa sucursal') },
+      },
+    },
+    '/api/tickets/{codigoReferencia}/cancel': {
+      post: {
+        summary: 'Cancela un ticket en espera',
+        security: [{ kiosk: [] }],
+        parameters: [codigoParam],
+        responses: {
+          '200': { description: 'Ticket cancelado', ...ticketRef },
+          '404': error('No existe'),
+          '409': error('Ya está siendo atendido o finalizó (TICKET_NO_CANCELABLE)'),
+        },
+      },
+    },
+    '/api/health': {
+      get: {
+        summary: 'Salud: 200 si la base de datos responde, 503 si no',
+        responses: { '200': { description: 'ok' }, '503': error('Base de datos no disponible') },
+      },
+    },
+  },
+} as const;

@@ -1,0 +1,175 @@
+import type { AddressInfo } from 'node:net';
+import { pathToFileURL } from 'node:url';
+import { serve, type ServerType } from '@hono/node-server';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { systemClock, type Clock } from './clock.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { openDatabase } from './db/database.js';
+import { migrate, openOrm } from './db/orm.js';
+import { EventBus } from './events.js';
+import { createApp } from './http/app.js';
+import { createLogger, type Logger } from './logger.js';
+import { recordAudit } from './modules/audit/audit.service.js';
+import { TicketService } from './modules/tickets/ticket.service.js';
+
+export interface Services {
+  tickets: TicketService;
+}
+
+export interface RunningApp {
+  config: Config;
+  logger: Logger;
+  orm: MikroORM;
+  events: EventBus;
+  services: Services;
+  /** Base URL of the HTTP server, e.g. http://127.0.0.1:3000 */
+  url: string;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  logger?: Logger;
+  clock?: Clock;
+}
+
+/**
+ * The composition root: config → database → services → HTTP → (bot, jobs).
+ * `stop()` undoes it in reverse; a failure half-way stops what had started.
+ */
+export async function startApp(config: Config, options: StartOptions = {}): Promise<RunningApp> {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const clock = options.clock ?? systemClock;
+  const stack: Array<() => Promise<void>> = [];
+  const stop = async (): Promise<void> => {
+    while (stack.length > 0) {
+      const step = stack.pop()!;
+      await step().catch((error: unknown) => logger.error({ err: error }, 'error al detener un componente'));
+    }
+  };
+
+  try {
+    const database = await openDatabase(config, logger);
+    stack.push(() => database.stop());
+
+    const orm = await openOrm({ url: database.url, logger });
+    stack.push(() => orm.close(true));
+
+    if (config.migrateOnStart) {
+      const applied = await migrate(orm);
+      logger.info({ applied }, applied.length ? 'migraciones aplicadas' : 'esquema al día: sin migraciones pendientes');
+    }
+
+    const events = new EventBus();
+    const tickets = new TicketService({
+      orm,
+      clock,
+      events,
+      settings: {
+        defaultBranch: config.branchOffice,
+        timeZone: config.branchTimeZone,
+        proximoThreshold: config.proximoThreshold,
+      },
+      links: { forTicket: () => null },
+    });
+
+    const checkDatabase = async (): Promise<boolean> => {
+      await orm.em.fork().execute('select 1');
+      return true;
+    };
+
+    const http = createApp({
+      logger,
+      tickets,
+      checkDatabase,
+      kioskApiKey: config.kioskApiKey,
+      kioskOpenWithoutKey: config.nodeEnv === 'development',
+      trustProxy: config.trustProxy,
+    });
+    const server = await listen(http.fetch, config);
+    stack.push(() => closeServer(server));
+    const { port } = server.address() as AddressInfo;
+    const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
+
+    if (!config.telegram.token) {
+      logger.warn('TELEGRAM_BOT_TOKEN no está definido: Telegram desactivado, los mensajes quedan PENDIENTE');
+    }
+
+    await orm.em.fork().transactional((em) =>
+      recordAudit(em, {
+        entityType: 'SISTEMA',
+        entityId: 'ticketero',
+        eventType: 'SISTEMA_INICIADO',
+        origin: { actor: 'SYSTEM' },
+        newState: { port, database: database.description, telegram: config.telegram.token ? config.telegram.mode : 'off' },
+        at: clock.now(),
+      }),
+    );
+    logger.info({ url, port, database: database.description }, `Ticketero escuchando en ${url}`);
+
+    return { config, logger, orm, events, services: { tickets }, url, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+function listen(fetch: (request: Request) => Response | Promise<Response>, config: Config): Promise<ServerType> {
+  return new Promise((resolve, reject) => {
+    const server = serve({ fetch, port: config.port, hostname: config.host }, () => resolve(server));
+    server.once('error', reject);
+  });
+}
+
+function closeServer(server: ServerType): Promise<void> {
+  return new Promise((resolve) => {
+    const force = setTimeout(() => {
+      if ('closeAllConnections' in server) server.closeAllConnections();
+    }, 3000);
+    server.close(() => {
+      clearTimeout(force);
+      resolve();
+    });
+    if ('closeIdleConnections' in server) server.closeIdleConnections();
+  });
+}
+
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const logger = createLogger(config.logLevel);
+  let app: RunningApp;
+  try {
+    app = await startApp(config, { logger });
+  } catch (error) {
+    logger.fatal({ err: error }, 'Ticketero no pudo iniciar');
+    process.exitCode = 1;
+    return;
+  }
+  let stopping = false;
+  const shutdown = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'deteniendo Ticketero');
+    app
+      .stop()
+      .then(() => logger.info('Ticketero detenido'))
+      .catch((error: unknown) => {
+        logger.error({ err: error }, 'error al detener');
+        process.exitCode = 1;
+      });
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  await main();
+}

@@ -1,0 +1,40 @@
+import { defineEntity, type InferEntity } from '@mikro-orm/core';
+import { between, oneOf } from '../../db/checks.js';
+import type { QueueType } from '../../domain/queue-types.js';
+
+export const ADVISOR_STATUSES = ['AVAILABLE', 'BUSY', 'OFFLINE'] as const;
+export type AdvisorStatus = (typeof ADVISOR_STATUSES)[number];
+
+export const Advisor = defineEntity({
+  name: 'Advisor',
+  tableName: 'advisor',
+  properties: (p) => ({
+    id: p.bigint('number').primary().autoincrement(),
+    name: p.string().length(100),
+    email: p.string().length(100).unique('advisor_email_unique'),
+    status: p.string().length(20).$type<AdvisorStatus, string>().index('idx_advisor_status'),
+    moduleNumber: p.integer().index('idx_advisor_module'),
+    assignedTicketsCount: p.integer().default(0),
+    workloadMinutes: p.integer().default(0).index('idx_advisor_workload'),
+    averageServiceTimeMinutes: p.decimal('number').precision(5).scale(2).nullable().default(0),
+    totalTicketsServedToday: p.integer().default(0),
+    lastAssignedAt: p.datetime().columnType('timestamp').nullable().index('idx_advisor_last_assigned'),
+    queueTypes: p.json<QueueType[]>().columnType('json'),
+    // Added to the seed: which branch the advisor works in, and their Telegram account.
+    branchOffice: p.string().length(100).default('Sucursal Centro'),
+    telegramUserId: p.bigint('number').nullable().unique('advisor_telegram_user_id_unique'),
+    createdAt: p.datetime().columnType('timestamp').defaultRaw('current_timestamp').onCreate(() => new Date()),
+    updatedAt: p
+      .datetime()
+      .columnType('timestamp')
+      .defaultRaw('current_timestamp')
+      .onCreate(() => new Date())
+      .onUpdate(() => new Date()),
+  }),
+  checks: [
+    { name: 'advisor_status_check', expression: oneOf('status', ADVISOR_STATUSES) },
+    { name: 'advisor_module_number_check', expression: between('module_number', 1, 5) },
+  ],
+});
+
+export type AdvisorEntity = InferEntity<typeof Advisor>;

@@ -1,0 +1,32 @@
+import { defineEntity, type InferEntity } from '@mikro-orm/core';
+import { oneOf } from '../../db/checks.js';
+import { Ticket } from '../tickets/ticket.entity.js';
+
+export const PLANTILLAS = ['TOTEM_TICKET_CREADO', 'TOTEM_PROXIMO_TURNO', 'TOTEM_ES_TU_TURNO'] as const;
+export type Plantilla = (typeof PLANTILLAS)[number];
+export const ESTADOS_ENVIO = ['PENDIENTE', 'ENVIADO', 'FALLIDO'] as const;
+export type EstadoEnvio = (typeof ESTADOS_ENVIO)[number];
+
+export const Mensaje = defineEntity({
+  name: 'Mensaje',
+  tableName: 'mensaje',
+  properties: (p) => ({
+    id: p.bigint('number').primary().autoincrement(),
+    ticket: p.manyToOne(Ticket).fieldName('ticket_id').deleteRule('cascade').updateRule('no action').index('idx_mensaje_ticket_id'),
+    plantilla: p.string().length(50).$type<Plantilla, string>().index('idx_mensaje_plantilla'),
+    estadoEnvio: p.string().length(20).$type<EstadoEnvio, string>(),
+    fechaProgramada: p.datetime().columnType('timestamp'),
+    fechaEnvio: p.datetime().columnType('timestamp').nullable(),
+    telegramMessageId: p.string().length(50).nullable(),
+    intentos: p.integer().default(0).index('idx_mensaje_intentos'),
+    errorMessage: p.text().nullable(),
+    createdAt: p.datetime().columnType('timestamp').defaultRaw('current_timestamp').onCreate(() => new Date()),
+  }),
+  checks: [
+    { name: 'mensaje_plantilla_check', expression: oneOf('plantilla', PLANTILLAS) },
+    { name: 'mensaje_estado_envio_check', expression: oneOf('estado_envio', ESTADOS_ENVIO) },
+  ],
+  indexes: [{ name: 'idx_mensaje_estado_fecha', properties: ['estadoEnvio', 'fechaProgramada'] }],
+});
+
+export type MensajeEntity = InferEntity<typeof Mensaje>;

@@ -1,0 +1,70 @@
+import { defineEntity, type InferEntity } from '@mikro-orm/core';
+import { between, oneOf } from '../../db/checks.js';
+import { QUEUE_TYPES, type QueueType } from '../../domain/queue-types.js';
+import { TICKET_STATUSES, type TicketStatus } from '../../domain/ticket-status.js';
+import { Advisor } from '../advisors/advisor.entity.js';
+
+export const Ticket = defineEntity({
+  name: 'Ticket',
+  tableName: 'ticket',
+  properties: (p) => ({
+    id: p.bigint('number').primary().autoincrement(),
+    codigoReferencia: p.uuid().unique('ticket_codigo_referencia_unique'),
+    numero: p.string().length(10),
+    nationalId: p.string().length(20).index('idx_ticket_national_id'),
+    telefono: p.string().length(20).nullable(),
+    branchOffice: p.string().length(100),
+    queueType: p.string().length(20).$type<QueueType, string>().index('idx_ticket_queue_type'),
+    status: p.string().length(20).$type<TicketStatus, string>().index('idx_ticket_status'),
+    positionInQueue: p.integer().index('idx_ticket_position'),
+    estimatedWaitMinutes: p.integer(),
+    assignedAdvisor: p
+      .manyToOne(Advisor)
+      .fieldName('assigned_advisor_id')
+      .nullable()
+      .deleteRule('no action')
+      .updateRule('no action')
+      .index('idx_ticket_assigned_advisor'),
+    assignedModuleNumber: p.integer().nullable(),
+    assignedAt: p.datetime().columnType('timestamp').nullable(),
+    completedAt: p.datetime().columnType('timestamp').nullable(),
+    actualServiceTimeMinutes: p.integer().nullable(),
+    // Added to the seed: the branch's calendar day the number belongs to (numbers restart daily).
+    serviceDate: p.date(),
+    createdAt: p.datetime().columnType('timestamp').defaultRaw('current_timestamp').onCreate(() => new Date()),
+    updatedAt: p
+      .datetime()
+      .columnType('timestamp')
+      .defaultRaw('current_timestamp')
+      .onCreate(() => new Date())
+      .onUpdate(() => new Date()),
+  }),
+  checks: [
+    { name: 'ticket_queue_type_check', expression: oneOf('queue_type', QUEUE_TYPES) },
+    { name: 'ticket_status_check', expression: oneOf('status', TICKET_STATUSES) },
+    { name: 'ticket_assigned_module_number_check', expression: between('assigned_module_number', 1, 5) },
+  ],
+  indexes: [
+    { name: 'idx_ticket_created_at', expression: 'create index "idx_ticket_created_at" on "ticket" ("created_at" desc)' },
+    { name: 'idx_ticket_queue_status', properties: ['queueType', 'status'] },
+    {
+      // The hot path: waiting tickets of one branch and queue in arrival order.
+      name: 'idx_ticket_waiting',
+      expression:
+        `create index "idx_ticket_waiting" on "ticket" ("branch_office", "queue_type", "created_at", "id") ` +
+        `where status in ('EN_ESPERA', 'PROXIMO')`,
+    },
+  ],
+  uniques: [
+    { name: 'uq_ticket_branch_day_numero', properties: ['branchOffice', 'serviceDate', 'numero'] },
+    {
+      // One active ticket per RUT, enforced by the database whatever the caller does.
+      name: 'uq_ticket_active_national_id',
+      expression:
+        `create unique index "uq_ticket_active_national_id" on "ticket" ("national_id") ` +
+        `where status in ('EN_ESPERA', 'PROXIMO', 'ATENDIENDO')`,
+    },
+  ],
+});
+
+export type TicketEntity = InferEntity<typeof Ticket>;

@@ -1,0 +1,337 @@
+import { randomUUID } from 'node:crypto';
+import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import type { Clock } from '../../clock.js';
+import { estimateWaitMinutes, isProximo } from '../../domain/estimate.js';
+import { formatTicketNumber, serviceDay } from '../../domain/numbering.js';
+import type { QueueType } from '../../domain/queue-types.js';
+import type { TicketStatus } from '../../domain/ticket-status.js';
+import { DomainError, ValidationError } from '../../errors.js';
+import type { EventBus } from '../../events.js';
+import { recordAudit, type Origin } from '../audit/audit.service.js';
+import { planTicketMessages } from '../notifications/message-plan.js';
+import { ACTIVE, ADVISORS_ONLINE_COUNT, WAITING } from './queue.sql.js';
+import type { TakeTicketCommand } from './ticket.validation.js';
+
+export interface TicketSettings {
+  defaultBranch: string;
+  timeZone: string;
+  proximoThreshold: number;
+}
+
+export interface DeepLinks {
+  /** The `https://t.me/<bot>?start=<payload>` link for a ticket, or null while Telegram is off. */
+  forTicket(codigoReferencia: string): string | null;
+}
+
+export interface TicketServiceDeps {
+  orm: MikroORM;
+  clock: Clock;
+  events: EventBus;
+  settings: TicketSettings;
+  links: DeepLinks;
+}
+
+/** What the kiosk (and the bot) is told about a ticket. */
+export interface TicketView {
+  identificador: string;
+  numero: string;
+  positionInQueue: number;
+  estimatedWaitMinutes: number;
+  queueType: QueueType;
+  status: TicketStatus;
+  branchOffice: string;
+  telegramLink: string | null;
+  moduleNumber: number | null;
+  advisorName: string | null;
+  createdAt: string;
+  assignedAt: string | null;
+  completedAt: string | null;
+}
+
+interface TicketRow {
+  id: string;
+  codigo_referencia: string;
+  numero: string;
+  queue_type: QueueType;
+  status: TicketStatus;
+  branch_office: string;
+  national_id: string;
+  assigned_module_number: number | null;
+  advisor_name: string | null;
+  created_at: string;
+  assigned_at: string | null;
+  completed_at: string | null;
+  live_position: number;
+  online: number;
+}
+
+const ACTIVE_TICKET_INDEX = 'uq_ticket_active_national_id';
+
+/** Timestamps come back from `timestamp` columns as UTC text without a zone. */
+const utcIso = (value: string | null): string | null => (value == null ? null : new Date(`${value}Z`).toISOString());
+
+export class TicketService {
+  constructor(private readonly deps: TicketServiceDeps) {}
+
+  private get em(): EntityManager {
+    return this.deps.orm.em.fork() as EntityManager;
+  }
+
+  /**
+   * Gives the customer the next number of their queue: number, position, estimate, the three
+   * notifications when the customer can be reached in Telegram, and the audit row — one transaction.
+   */
+  async takeTicket(command: TakeTicketCommand, origin: Origin): Promise<TicketView> {
+    const { clock, settings } = this.deps;
+    const branchOffice = command.branchOffice ?? settings.defaultBranch;
+    const now = clock.now();
+    const day = serviceDay(now, settings.timeZone);
+    const codigo = randomUUID();
+
+    let created: { id: number; numero: string; position: number; estimate: number; status: TicketStatus };
+    try {
+      created = await this.em.transactional(async (em) => {
+        const [context] = await em.execute<
+          { active_numero: string | null; branch_known: boolean; registered: boolean }[]
+        >(
+          `select (select numero from ticket where national_id = ? and status in ${ACTIVE} limit 1) as active_numero,
+                  exists(select 1 from advisor where branch_office = ?) as branch_known,
+                  exists(select 1 from telegram_customer where national_id = ?) as registered`,
+          [command.nationalId, branchOffice, command.nationalId],
+        );
+        if (context!.active_numero) throw activeTicketError(context!.active_numero);
+        if (!context!.branch_known) {
+          throw new ValidationError({ branchOffice: `La sucursal "${branchOffice}" no existe` });
+        }
+
+        // The counter row lock serialises numbering per branch, day and queue: no duplicates, no gaps.
+        const [counter] = await em.execute<{ last_number: number }[]>(
+          `insert into ticket_daily_counter (branch_office, service_date, queue_type, last_number, updated_at)
+           values (?, ?, ?, 1, ?)
+           on conflict (branch_office, service_date, queue_type)
+           do update set last_number = ticket_daily_counter.last_number + 1, updated_at = excluded.updated_at
+           returning last_number`,
+          [branchOffice, day, command.queueType, now],
+        );
+        const numero = formatTicketNumber(command.queueType, counter!.last_number);
+
+        const [queue] = await em.execute<{ waiting: number; online: number }[]>(
+          `select (select count(*)::int from ticket
+                    where branch_office = ? and queue_type = ? and status in ${WAITING}) as waiting,
+                  ${ADVISORS_ONLINE_COUNT} as online`,
+          [branchOffice, command.queueType, branchOffice, command.queueType],
+        );
+        const position = queue!.waiting + 1;
+        const estimate = estimateWaitMinutes(position, command.queueType, queue!.online);
+        const status: TicketStatus = isProximo(position, settings.proximoThreshold) ? 'PROXIMO' : 'EN_ESPERA';
+        // Taken after the counter lock, so arrival order within a queue follows the numbers.
+        const createdAt = clock.now();
+
+        const [ticket] = await em.execute<{ id: string }[]>(
+          `insert into ticket (codigo_referencia, numero, national_id, telefono, branch_office, queue_type, status,
+             position_in_queue, estimated_wait_minutes, service_date, created_at, updated_at)
+           values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) returning id`,
+          [
+            codigo,
+            numero,
+            command.nationalId,
+            command.telefono,
+            branchOffice,
+            command.queueType,
+            status,
+            position,
+            estimate,
+            day,
+            createdAt,
+            createdAt,
+          ],
+        );
+        const id = Number(ticket!.id);
+
+        const reachable = command.telefono !== null || context!.registered;
+        if (reachable) {
+          const messages = planTicketMessages(createdAt, estimate);
+          await em.execute(
+            `insert into mensaje (ticket_id, plantilla, estado_envio, fecha_programada, created_at)
+             values ${messages.map(() => `(?, ?, 'PENDIENTE', ?, ?)`).join(', ')}`,
+            messages.flatMap((m) => [id, m.plantilla, m.fechaProgramada, createdAt]),
+          );
+        }
+
+        await recordAudit(em, {
+          entityType: 'TICKET',
+          entityId: id,
+          eventType: 'TICKET_CREADO',
+          origin,
+          newState: {
+            numero,
+            status,
+            queueType: command.queueType,
+            branchOffice,
+            nationalId: command.nationalId,
+            positionInQueue: position,
+            estimatedWaitMinutes: estimate,
+          },
+          additionalData: { codigoReferencia: codigo, notificable: reachable },
+          at: createdAt,
+        });
+        return { id, numero, position, estimate, status };
+      });
+    } catch (error) {
+      if (isActiveTicketViolation(error)) {
+        // Another request for the same RUT won the race; the database refused this one.
+        const numero = await this.activeNumeroFor(command.nationalId);
+        throw activeTicketError(numero ?? '');
+      }
+      throw error;
+    }
+
+    this.deps.events.emit('ticket.created', { ticketId: created.id, branchOffice, queueType: command.queueType });
+    return {
+      identificador: codigo,
+      numero: created.numero,
+      positionInQueue: created.position,
+      estimatedWaitMinutes: created.estimate,
+      queueType: command.queueType,
+      status: created.status,
+      branchOffice,
+      telegramLink: this.deps.links.forTicket(codigo),
+      moduleNumber: null,
+      advisorName: null,
+      createdAt: now.toISOString(),
+      assignedAt: null,
+      completedAt: null,
+    };
+  }
+
+  async getByCodigo(codigoReferencia: string): Promise<TicketView> {
+    const row = await this.findOne('t.codigo_referencia = ?', [codigoReferencia]);
+    if (!row) throw notFound();
+    return this.toView(row);
+  }
+
+  /** Position and estimate of today's ticket with that number in a branch. */
+  async getByNumero(numero: string, branchOffice: string | null): Promise<TicketView> {
+    const { clock, settings } = this.deps;
+    const day = serviceDay(clock.now(), settings.timeZone);
+    const row = await this.findOne('t.branch_office = ? and t.service_date = ? and t.numero = ?', [
+      branchOffice ?? settings.defaultBranch,
+      day,
+      numero,
+    ]);
+    if (!row) throw notFound();
+    return this.toView(row);
+  }
+
+  /** The customer gives up their place; none of the ticket's unsent messages will go out. */
+  async cancel(codigoReferencia: string, origin: Origin): Promise<TicketView> {
+    const now = this.deps.clock.now();
+    const cancelled = await this.em.transactional(async (em) => {
+      const [ticket] = await em.execute<{ id: string; status: TicketStatus; numero: string; branch_office: string }[]>(
+        `select id, status, numero, branch_office from ticket where codigo_referencia = ? for update`,
+        [codigoReferencia],
+      );
+      if (!ticket) throw notFound();
+      if (ticket.status !== 'EN_ESPERA' && ticket.status !== 'PROXIMO') {
+        throw new DomainError(
+          'TICKET_NO_CANCELABLE',
+          ticket.status === 'ATENDIENDO'
+            ? `El ticket ${ticket.numero} ya está siendo atendido`
+            : `El ticket ${ticket.numero} ya finalizó (${ticket.status})`,
+          { status: ticket.status },
+        );
+      }
+      await em.execute(
+        `update ticket set status = 'CANCELADO', completed_at = ?, updated_at = ?, position_in_queue = 0,
+           estimated_wait_minutes = 0 where id = ?`,
+        [now, now, ticket.id],
+      );
+      await em.execute(
+        `update mensaje set estado_envio = 'FALLIDO', error_message = 'ticket cancelado'
+         where ticket_id = ? and estado_envio = 'PENDIENTE'`,
+        [ticket.id],
+      );
+      await recordAudit(em, {
+        entityType: 'TICKET',
+        entityId: ticket.id,
+        eventType: 'TICKET_CANCELADO',
+        origin,
+        oldState: { status: ticket.status },
+        newState: { status: 'CANCELADO' },
+        additionalData: { numero: ticket.numero },
+        at: now,
+      });
+      return ticket;
+    });
+    this.deps.events.emit('ticket.cancelled', {
+      ticketId: Number(cancelled.id),
+      branchOffice: cancelled.branch_office,
+    });
+    return this.getByCodigo(codigoReferencia);
+  }
+
+  /** The number of the RUT's active ticket, if any. */
+  async activeNumeroFor(nationalId: string): Promise<string | null> {
+    const [row] = await this.em.execute<{ numero: string }[]>(
+      `select numero from ticket where national_id = ? and status in ${ACTIVE} limit 1`,
+      [nationalId],
+    );
+    return row?.numero ?? null;
+  }
+
+  private async findOne(where: string, params: unknown[]): Promise<TicketRow | undefined> {
+    const [row] = await this.em.execute<TicketRow[]>(
+      `select t.id, t.codigo_referencia, t.numero, t.queue_type, t.status, t.branch_office, t.national_id,
+              t.assigned_module_number, a.name as advisor_name, t.created_at, t.assigned_at, t.completed_at,
+              case when t.status in ${WAITING} then 1 + (
+                select count(*)::int from ticket w
+                where w.branch_office = t.branch_office and w.queue_type = t.queue_type
+                  and w.status in ${WAITING} and (w.created_at, w.id) < (t.created_at, t.id))
+              else 0 end as live_position,
+              (select count(*)::int from advisor o where o.branch_office = t.branch_office
+                 and o.status <> 'OFFLINE' and o.queue_types::jsonb @> to_jsonb(t.queue_type::text)) as online
+       from ticket t left join advisor a on a.id = t.assigned_advisor_id
+       where ${where}
+       order by t.id desc limit 1`,
+      params,
+    );
+    return row;
+  }
+
+  private toView(row: TicketRow): TicketView {
+    return {
+      identificador: row.codigo_referencia,
+      numero: row.numero,
+      positionInQueue: row.live_position,
+      estimatedWaitMinutes: estimateWaitMinutes(row.live_position, row.queue_type, row.online),
+      queueType: row.queue_type,
+      status: row.status,
+      branchOffice: row.branch_office,
+      telegramLink: this.deps.links.forTicket(row.codigo_referencia),
+      moduleNumber: row.assigned_module_number,
+      advisorName: row.advisor_name,
+      createdAt: utcIso(row.created_at)!,
+      assignedAt: utcIso(row.assigned_at),
+      completedAt: utcIso(row.completed_at),
+    };
+  }
+}
+
+function activeTicketError(numero: string): DomainError {
+  return new DomainError('TICKET_ACTIVO_EXISTENTE', `Ya tienes un ticket activo: ${numero}`, {
+    ticketActivo: numero,
+  });
+}
+
+function notFound(): DomainError {
+  return new DomainError('TICKET_NO_ENCONTRADO', 'No existe un ticket con ese identificador');
+}
+
+function isActiveTicketViolation(error: unknown): boolean {
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    (error as { code?: string }).code === '23505' &&
+    (error as { constraint?: string }).constraint === ACTIVE_TICKET_INDEX
+  );
+}

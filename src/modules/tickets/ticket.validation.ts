@@ -1,0 +1,83 @@
+import { normalisePhone } from '../../domain/phone.js';
+import { QUEUE_TYPES, isQueueType, type QueueType } from '../../domain/queue-types.js';
+import { parseRut } from '../../domain/rut.js';
+import { ValidationError, type FieldErrors } from '../../errors.js';
+
+export interface TakeTicketCommand {
+  nationalId: string;
+  telefono: string | null;
+  branchOffice: string | null;
+  queueType: QueueType;
+}
+
+const ALLOWED_FIELDS = new Set(['nationalId', 'telefono', 'branchOffice', 'queueType']);
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Checks a request to take a ticket, whatever door it came through; every problem is named by field. */
+export function parseTakeTicket(input: unknown): TakeTicketCommand {
+  if (!isPlainObject(input)) throw new ValidationError({ cuerpo: 'Se esperaba un objeto JSON' });
+  const campos: FieldErrors = {};
+
+  for (const key of Object.keys(input)) {
+    if (!ALLOWED_FIELDS.has(key)) campos[key.slice(0, 50)] = 'Campo no permitido';
+  }
+
+  let nationalId = '';
+  const rawRut = input.nationalId;
+  if (rawRut === undefined || rawRut === null || rawRut === '') campos.nationalId = 'El RUT es obligatorio';
+  else if (typeof rawRut !== 'string') campos.nationalId = 'El RUT debe ser texto';
+  else if (rawRut.length > 20) campos.nationalId = 'El RUT no tiene un formato válido (ej: 12.345.678-5)';
+  else {
+    const rut = parseRut(rawRut);
+    if (rut.ok) nationalId = rut.rut;
+    else campos.nationalId = rut.reason;
+  }
+
+  let telefono: string | null = null;
+  const rawPhone = input.telefono;
+  if (rawPhone !== undefined && rawPhone !== null && rawPhone !== '') {
+    if (typeof rawPhone !== 'string' || rawPhone.length > 20) {
+      campos.telefono = 'El teléfono debe tener el formato +56 seguido de 9 dígitos';
+    } else {
+      telefono = normalisePhone(rawPhone);
+      if (!telefono) campos.telefono = 'El teléfono debe tener el formato +56 seguido de 9 dígitos';
+    }
+  }
+
+  let branchOffice: string | null = null;
+  const rawBranch = input.branchOffice;
+  if (rawBranch !== undefined && rawBranch !== null) {
+    if (typeof rawBranch !== 'string' || rawBranch.trim() === '' || rawBranch.length > 100) {
+      campos.branchOffice = 'La sucursal debe ser un texto de 1 a 100 caracteres';
+    } else {
+      branchOffice = rawBranch.trim();
+    }
+  }
+
+  const rawQueue = input.queueType;
+  if (rawQueue === undefined || rawQueue === null || rawQueue === '') {
+    campos.queueType = `El tipo de cola es obligatorio (${QUEUE_TYPES.join(', ')})`;
+  } else if (!isQueueType(rawQueue)) {
+    campos.queueType = `El tipo de cola debe ser uno de: ${QUEUE_TYPES.join(', ')}`;
+  }
+
+  if (Object.keys(campos).length > 0) throw new ValidationError(campos);
+  return { nationalId, telefono, branchOffice, queueType: rawQueue as QueueType };
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const NUMERO = /^[CPEG]\d{2,8}$/;
+
+export function parseCodigoReferencia(value: string): string {
+  if (!UUID.test(value)) throw new ValidationError({ codigoReferencia: 'El código de referencia debe ser un UUID' });
+  return value.toLowerCase();
+}
+
+export function parseNumero(value: string): string {
+  const numero = value.toUpperCase();
+  if (!NUMERO.test(numero)) throw new ValidationError({ numero: 'El número de turno no es válido (ej: C05)' });
+  return numero;
+}

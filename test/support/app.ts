@@ -1,0 +1,63 @@
+import type { Clock } from '../../src/clock.js';
+import { loadConfig } from '../../src/config.js';
+import { createLogger } from '../../src/logger.js';
+import { startApp, type RunningApp } from '../../src/main.js';
+import { createEmptyDatabase, type TestDatabase } from './database.js';
+
+export const KIOSK_KEY = 'kiosk-test-key';
+export const ADMIN_KEY = 'admin-test-key';
+
+export interface TestApp extends RunningApp {
+  db: TestDatabase;
+  /** fetch against the app, with the kiosk key unless headers say otherwise. */
+  request(path: string, init?: RequestInit): Promise<Response>;
+  postTicket(body: unknown): Promise<{ status: number; body: Record<string, unknown> }>;
+  close(): Promise<void>;
+}
+
+/**
+ * The real app (the same composition root as `npm start`) on a fresh database and a free
+ * loopback port. Extra environment variables override the test defaults.
+ */
+export async function startTestApp(
+  env: Record<string, string> = {},
+  options: { clock?: Clock; db?: TestDatabase } = {},
+): Promise<TestApp> {
+  const db = options.db ?? (await createEmptyDatabase());
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    DATABASE_URL: db.url,
+    HOST: '127.0.0.1',
+    PORT: '0',
+    KIOSK_API_KEY: KIOSK_KEY,
+    ADMIN_API_KEY: ADMIN_KEY,
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    ...env,
+  });
+  const logger = createLogger(config.logLevel);
+  const app = await startApp(config, { logger, ...(options.clock ? { clock: options.clock } : {}) });
+
+  const request = (path: string, init: RequestInit = {}): Promise<Response> => {
+    const headers = new Headers(init.headers);
+    if (!headers.has('authorization')) headers.set('authorization', `Bearer ${KIOSK_KEY}`);
+    return fetch(`${app.url}${path}`, { ...init, headers });
+  };
+
+  return {
+    ...app,
+    db,
+    request,
+    async postTicket(body: unknown) {
+      const response = await request('/api/tickets', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    },
+    async close() {
+      await app.stop();
+      if (!options.db) await db.drop();
+    },
+  };
+}
