@@ -156,8 +156,12 @@ export class ConfigError extends Error {
 }
 
 /** Reads and validates the environment once; a bad value names its variable. */
-export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
-  const parsed = schema.safeParse(env);
+export function loadConfig(
+  env: Record<string, string | undefined> = process.env,
+  { serving = true }: { serving?: boolean } = {},
+): Config {
+  // Tools that only touch the database (migrations) need no API keys.
+  const parsed = schema.safeParse(serving ? env : { ...env, KIOSK_API_KEY: env.KIOSK_API_KEY || 'unused' });
   if (!parsed.success) {
     throw new ConfigError(
       parsed.error.issues.map((issue) => {

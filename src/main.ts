@@ -4,7 +4,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { systemClock, type Clock } from './clock.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
-import { openDatabase } from './db/database.js';
+import { openDatabase, type Database } from './db/database.js';
 import { migrate, openOrm } from './db/orm.js';
 import { EventBus } from './events.js';
 import { createApp } from './http/app.js';
@@ -20,6 +20,7 @@ export interface RunningApp {
   config: Config;
   logger: Logger;
   orm: MikroORM;
+  database: Pick<Database, 'description' | 'embeddedDataDir'>;
   events: EventBus;
   services: Services;
   /** Base URL of the HTTP server, e.g. http://127.0.0.1:3000 */
@@ -106,7 +107,8 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     );
     logger.info({ url, port, database: database.description }, `Ticketero escuchando en ${url}`);
 
-    return { config, logger, orm, events, services: { tickets }, url, stop };
+    const { description, embeddedDataDir } = database;
+    return { config, logger, orm, database: { description, embeddedDataDir }, events, services: { tickets }, url, stop };
   } catch (error) {
     await stop();
     throw error;

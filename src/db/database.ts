@@ -7,6 +7,8 @@ export interface Database {
   url: string;
   /** Where the data lives, safe to log (no password). */
   description: string;
+  /** The embedded cluster's folder, or null when DATABASE_URL points elsewhere. */
+  embeddedDataDir: string | null;
   stop(): Promise<void>;
 }
 
@@ -38,7 +40,7 @@ export async function ensureDatabase(serverUrl: string, database: string): Promi
 /** DATABASE_URL when given; otherwise a real PostgreSQL 16 embedded in the app, its data in DATA_DIR. */
 export async function openDatabase(config: Config, logger: Logger): Promise<Database> {
   if (config.databaseUrl) {
-    return { url: config.databaseUrl, description: describeUrl(config.databaseUrl), stop: async () => {} };
+    return { url: config.databaseUrl, description: describeUrl(config.databaseUrl), embeddedDataDir: null, stop: async () => {} };
   }
   logger.info({ dataDir: config.dataDir }, 'DATABASE_URL no está definida: iniciando PostgreSQL embebido');
   const server = await startEmbeddedPostgres({ dir: config.dataDir, logger });
@@ -52,6 +54,7 @@ export async function openDatabase(config: Config, logger: Logger): Promise<Data
   return {
     url,
     description: `PostgreSQL embebido ${describeUrl(url)} (datos en ${server.dataDir})`,
+    embeddedDataDir: server.dataDir,
     stop: () => server.stop(),
   };
 }

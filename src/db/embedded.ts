@@ -49,10 +49,16 @@ async function reachableByOthers(dir: string): Promise<boolean> {
   }
 }
 
+/** Where the data goes when the requested folder is out of the postgres user's reach: stable per folder. */
+export function fallbackDataDir(requested: string): string {
+  const dir = path.resolve(requested);
+  return path.join(tmpdir(), `ticketero-data-${Buffer.from(dir).toString('base64url').slice(-24)}`);
+}
+
 async function resolveDir(requested: string, logger: Logger): Promise<string> {
   const dir = path.resolve(requested);
   if (userInfo().uid !== 0 || (await reachableByOthers(dir))) return dir;
-  const fallback = path.join(tmpdir(), `ticketero-data-${Buffer.from(dir).toString('base64url').slice(-24)}`);
+  const fallback = fallbackDataDir(dir);
   logger.warn(
     { requested: dir, using: fallback },
     'la carpeta de datos no es accesible para el usuario postgres (corriendo como root); se usa una carpeta temporal',

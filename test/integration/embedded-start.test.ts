@@ -1,0 +1,61 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+import { fallbackDataDir } from '../../src/db/embedded.js';
+import { createLogger } from '../../src/logger.js';
+import { startApp } from '../../src/main.js';
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('with no DATABASE_URL', () => {
+  it('starts an embedded PostgreSQL, migrates it, serves, and stops it on shutdown', async () => {
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'ticketero-embedded-'));
+    try {
+      const config = loadConfig({
+        NODE_ENV: 'development',
+        HOST: '127.0.0.1',
+        PORT: '0',
+        DATA_DIR: dataDir,
+        LOG_LEVEL: 'silent',
+      });
+      const app = await startApp(config, { logger: createLogger('silent') });
+      // As root, a folder the postgres user cannot reach (mkdtemp makes it 0700) is swapped for one it can.
+      expect(app.database.embeddedDataDir).toMatch(/[/\\]pg$/);
+      const pidFile = path.join(app.database.embeddedDataDir!, 'postmaster.pid');
+      const pid = Number((await readFile(pidFile, 'utf8')).split('\n')[0]);
+      expect(isRunning(pid)).toBe(true);
+
+      expect((await fetch(`${app.url}/api/health`)).status).toBe(200);
+      // Development mode: the kiosk answers without a key.
+      const created = await fetch(`${app.url}/api/tickets`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ nationalId: '12.345.678-5', queueType: 'CAJA' }),
+      });
+      expect(created.status).toBe(201);
+
+      await app.stop();
+      expect(isRunning(pid)).toBe(false);
+      expect(existsSync(pidFile)).toBe(false);
+
+      // A second start reuses the cluster and its data.
+      const again = await startApp(config, { logger: createLogger('silent') });
+      const [row] = await again.orm.em.fork().execute<{ n: number }[]>('select count(*)::int as n from ticket');
+      expect(row!.n).toBe(1);
+      await again.stop();
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+      await rm(fallbackDataDir(dataDir), { recursive: true, force: true });
+    }
+  });
+});
