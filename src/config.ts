@@ -102,23 +102,20 @@ const schema = z
         })
         .default('info'),
     ),
-  })
-  .superRefine((env, ctx) => {
-    if (env.BOT_MODE === 'webhook' && env.TELEGRAM_BOT_TOKEN && !env.TELEGRAM_WEBHOOK_SECRET) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['TELEGRAM_WEBHOOK_SECRET'],
-        message: 'TELEGRAM_WEBHOOK_SECRET es obligatorio con BOT_MODE=webhook',
-      });
-    }
-    if (env.NODE_ENV !== 'development' && !env.KIOSK_API_KEY) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['KIOSK_API_KEY'],
-        message: 'KIOSK_API_KEY es obligatorio salvo con NODE_ENV=development',
-      });
-    }
   });
+
+/** Rules between variables, read from the raw environment so they are reported with every other problem. */
+function crossFieldProblems(env: Record<string, string | undefined>): string[] {
+  const value = (name: string): string | undefined => (env[name] === '' ? undefined : env[name]);
+  const problems: string[] = [];
+  if ((value('BOT_MODE') ?? 'polling') === 'webhook' && value('TELEGRAM_BOT_TOKEN') && !value('TELEGRAM_WEBHOOK_SECRET')) {
+    problems.push('TELEGRAM_WEBHOOK_SECRET es obligatorio con BOT_MODE=webhook');
+  }
+  if ((value('NODE_ENV') ?? 'production') !== 'development' && !value('KIOSK_API_KEY')) {
+    problems.push('KIOSK_API_KEY es obligatorio salvo con NODE_ENV=development');
+  }
+  return problems;
+}
 
 type Env = z.infer<typeof schema>;
 
@@ -161,15 +158,18 @@ export function loadConfig(
   { serving = true }: { serving?: boolean } = {},
 ): Config {
   // Tools that only touch the database (migrations) need no API keys.
-  const parsed = schema.safeParse(serving ? env : { ...env, KIOSK_API_KEY: env.KIOSK_API_KEY || 'unused' });
-  if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((issue) => {
-        const variable = issue.path.join('.');
-        return issue.message.startsWith(variable) ? issue.message : `${variable}: ${issue.message}`;
-      }),
-    );
-  }
+  const effective = serving ? env : { ...env, KIOSK_API_KEY: env.KIOSK_API_KEY || 'unused' };
+  const parsed = schema.safeParse(effective);
+  const problems = [
+    ...(parsed.success
+      ? []
+      : parsed.error.issues.map((issue) => {
+          const variable = issue.path.join('.');
+          return issue.message.startsWith(variable) ? issue.message : `${variable}: ${issue.message}`;
+        })),
+    ...crossFieldProblems(effective),
+  ];
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const e = parsed.data;
   return {
     nodeEnv: e.NODE_ENV,

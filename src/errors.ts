@@ -19,6 +19,17 @@ export type ErrorCode = keyof typeof ERROR_CODES;
 
 export type FieldErrors = Record<string, string>;
 
+/** An empty error map with no prototype: a field named `__proto__` is recorded like any other. */
+export function fieldErrors(): FieldErrors {
+  return Object.create(null) as FieldErrors;
+}
+
+/** Text a person or a kiosk may send: no control characters (PostgreSQL rejects NUL outright). */
+export function hasControlCharacters(value: string): boolean {
+  // eslint-disable-next-line no-control-regex
+  return /[\u0000-\u001f\u007f]/.test(value);
+}
+
 export class DomainError extends Error {
   constructor(
     readonly code: ErrorCode,

@@ -1,3 +1,4 @@
+import './pg-defaults.js';
 import pg from 'pg';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';

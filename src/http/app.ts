@@ -36,8 +36,14 @@ export function createApp(deps: HttpDeps): Hono {
     '*',
     bodyLimit({
       maxSize: MAX_BODY_BYTES,
-      onError: (c) =>
-        c.json({ error: 'CUERPO_DEMASIADO_GRANDE', mensaje: `El cuerpo no puede superar ${MAX_BODY_BYTES} bytes` }, 413),
+      onError: (c) => {
+        // The rest of the oversized body is never read: close the connection rather than reuse it.
+        c.header('Connection', 'close');
+        return c.json(
+          { error: 'CUERPO_DEMASIADO_GRANDE', mensaje: `El cuerpo no puede superar ${MAX_BODY_BYTES} bytes` },
+          413,
+        );
+      },
     }),
   );
 

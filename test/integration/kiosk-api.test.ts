@@ -74,9 +74,9 @@ describe('POST /api/tickets — the seed acceptance cases', () => {
 
   it('puts an EMPRESAS ticket with 4 waiting at position 5 and ceil(5×20 ÷ online advisors) minutes', async () => {
     for (let i = 0; i < 4; i++) expect((await app.postTicket({ nationalId: nextRut(), queueType: 'EMPRESAS' })).status).toBe(201);
-    const [{ online }] = await app.db.query<{ online: number }>(
+    const [{ online }] = (await app.db.query<{ online: number }>(
       `select count(*)::int as online from advisor where status <> 'OFFLINE' and queue_types::jsonb @> '"EMPRESAS"'`,
-    );
+    )) as [{ online: number }];
     expect(online).toBe(2); // Ana Martínez and Carmen Silva
     const { body } = await app.postTicket({ nationalId: nextRut(), queueType: 'EMPRESAS' });
     expect(body).toMatchObject({ numero: 'E05', positionInQueue: 5, estimatedWaitMinutes: Math.ceil((5 * 20) / online) });

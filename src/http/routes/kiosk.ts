@@ -1,6 +1,11 @@
 import { Hono, type MiddlewareHandler } from 'hono';
 import type { TicketService } from '../../modules/tickets/ticket.service.js';
-import { parseCodigoReferencia, parseNumero, parseTakeTicket } from '../../modules/tickets/ticket.validation.js';
+import {
+  parseBranchOffice,
+  parseCodigoReferencia,
+  parseNumero,
+  parseTakeTicket,
+} from '../../modules/tickets/ticket.validation.js';
 import { readJsonBody } from '../middleware/json-body.js';
 import { originOf } from '../middleware/request-context.js';
 
@@ -35,7 +40,7 @@ export function kioskRoutes({ tickets, trustProxy, auth }: KioskRoutesDeps): Hon
 
   app.get('/:numero/position', async (c) => {
     const numero = parseNumero(c.req.param('numero'));
-    const branch = c.req.query('branchOffice')?.trim() || null;
+    const branch = parseBranchOffice(c.req.query('branchOffice'));
     const ticket = await tickets.getByNumero(numero, branch);
     return c.json({
       numero: ticket.numero,

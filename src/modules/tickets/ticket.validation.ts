@@ -1,7 +1,7 @@
 import { normalisePhone } from '../../domain/phone.js';
 import { QUEUE_TYPES, isQueueType, type QueueType } from '../../domain/queue-types.js';
 import { parseRut } from '../../domain/rut.js';
-import { ValidationError, type FieldErrors } from '../../errors.js';
+import { fieldErrors, hasControlCharacters, ValidationError } from '../../errors.js';
 
 export interface TakeTicketCommand {
   nationalId: string;
@@ -19,7 +19,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 /** Checks a request to take a ticket, whatever door it came through; every problem is named by field. */
 export function parseTakeTicket(input: unknown): TakeTicketCommand {
   if (!isPlainObject(input)) throw new ValidationError({ cuerpo: 'Se esperaba un objeto JSON' });
-  const campos: FieldErrors = {};
+  const campos = fieldErrors();
 
   for (const key of Object.keys(input)) {
     if (!ALLOWED_FIELDS.has(key)) campos[key.slice(0, 50)] = 'Campo no permitido';
@@ -50,11 +50,9 @@ export function parseTakeTicket(input: unknown): TakeTicketCommand {
   let branchOffice: string | null = null;
   const rawBranch = input.branchOffice;
   if (rawBranch !== undefined && rawBranch !== null) {
-    if (typeof rawBranch !== 'string' || rawBranch.trim() === '' || rawBranch.length > 100) {
-      campos.branchOffice = 'La sucursal debe ser un texto de 1 a 100 caracteres';
-    } else {
-      branchOffice = rawBranch.trim();
-    }
+    const problem = branchOfficeProblem(rawBranch);
+    if (problem) campos.branchOffice = problem;
+    else branchOffice = (rawBranch as string).trim();
   }
 
   const rawQueue = input.queueType;
@@ -80,4 +78,20 @@ export function parseNumero(value: string): string {
   const numero = value.toUpperCase();
   if (!NUMERO.test(numero)) throw new ValidationError({ numero: 'El número de turno no es válido (ej: C05)' });
   return numero;
+}
+
+function branchOfficeProblem(value: unknown): string | null {
+  if (typeof value !== 'string' || value.trim() === '' || value.length > 100) {
+    return 'La sucursal debe ser un texto de 1 a 100 caracteres';
+  }
+  if (hasControlCharacters(value)) return 'La sucursal contiene caracteres no permitidos';
+  return null;
+}
+
+/** A branch named in a query string; empty means the default branch. */
+export function parseBranchOffice(value: string | undefined): string | null {
+  if (value === undefined || value.trim() === '') return null;
+  const problem = branchOfficeProblem(value);
+  if (problem) throw new ValidationError({ branchOffice: problem });
+  return value.trim();
 }
