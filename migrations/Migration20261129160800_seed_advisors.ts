@@ -28,7 +28,7 @@ export class Migration20261129160800_seed_advisors extends Migration {
   override async down(): Promise<void> {
     this.addSql(
       this.getKnex()
-        .raw('delete from advisor where email = any(?)', [SEED_ADVISORS.map(([, email]) => email)])
+        .raw('delete from advisor where email in (?)', [SEED_ADVISORS.map(([, email]) => email)])
         .toQuery(),
     );
   }

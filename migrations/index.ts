@@ -2,8 +2,10 @@
 // same under tsx, vitest, Bree workers and the compiled dist/). Never edit a released one.
 import { Migration20261129160749_initial_schema } from './Migration20261129160749_initial_schema.js';
 import { Migration20261129160800_seed_advisors } from './Migration20261129160800_seed_advisors.js';
+import { Migration20261129161502_queue_and_jobs } from './Migration20261129161502_queue_and_jobs.js';
 
 export const migrationsList = [
   { name: 'Migration20261129160749_initial_schema', class: Migration20261129160749_initial_schema },
   { name: 'Migration20261129160800_seed_advisors', class: Migration20261129160800_seed_advisors },
+  { name: 'Migration20261129161502_queue_and_jobs', class: Migration20261129161502_queue_and_jobs },
 ];

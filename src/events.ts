@@ -9,7 +9,44 @@ import type { QueueType } from './domain/queue-types.js';
 export interface DomainEvents {
   'ticket.created': { ticketId: number; branchOffice: string; queueType: QueueType };
   'ticket.cancelled': { ticketId: number; branchOffice: string };
+  'ticket.assigned': {
+    ticketId: number;
+    numero: string;
+    queueType: QueueType;
+    branchOffice: string;
+    advisorId: number;
+    advisorName: string;
+    moduleNumber: number;
+  };
+  'ticket.finished': { ticketId: number; branchOffice: string; advisorId: number };
+  'advisor.available': { advisorId: number; branchOffice: string };
   'messages.due': { ticketId: number };
+}
+
+export type EventName = keyof DomainEvents;
+export const EVENT_NAMES: readonly EventName[] = [
+  'ticket.created',
+  'ticket.cancelled',
+  'ticket.assigned',
+  'ticket.finished',
+  'advisor.available',
+  'messages.due',
+];
+
+/** An event as it crosses a thread boundary (a Bree worker tells the main thread). */
+export interface EventEnvelope<K extends EventName = EventName> {
+  type: 'domain-event';
+  event: K;
+  payload: DomainEvents[K];
+}
+
+export function isEventEnvelope(value: unknown): value is EventEnvelope {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    (value as { type?: unknown }).type === 'domain-event' &&
+    EVENT_NAMES.includes((value as { event: EventName }).event)
+  );
 }
 
 export class EventBus {
@@ -26,5 +63,17 @@ export class EventBus {
   on<K extends keyof DomainEvents>(event: K, listener: (payload: DomainEvents[K]) => void): () => void {
     this.emitter.on(event, listener);
     return () => this.emitter.off(event, listener);
+  }
+
+  /** Every event, with its name: how a worker forwards what happened to the main thread. */
+  onAny(listener: (envelope: EventEnvelope) => void): () => void {
+    const offs = EVENT_NAMES.map((event) =>
+      this.on(event, (payload) => listener({ type: 'domain-event', event, payload } as EventEnvelope)),
+    );
+    return () => offs.forEach((off) => off());
+  }
+
+  dispatch(envelope: EventEnvelope): void {
+    this.emitter.emit(envelope.event, envelope.payload);
   }
 }

@@ -9,12 +9,9 @@ import { migrate, openOrm } from './db/orm.js';
 import { EventBus } from './events.js';
 import { createApp } from './http/app.js';
 import { createLogger, type Logger } from './logger.js';
+import { createScheduler } from './jobs/scheduler.js';
 import { recordAudit } from './modules/audit/audit.service.js';
-import { TicketService } from './modules/tickets/ticket.service.js';
-
-export interface Services {
-  tickets: TicketService;
-}
+import { createServices, type Services } from './services.js';
 
 export interface RunningApp {
   config: Config;
@@ -31,6 +28,10 @@ export interface RunningApp {
 export interface StartOptions {
   logger?: Logger;
   clock?: Clock;
+  /** Run the Bree jobs (default true). Tests that drive the queue by hand turn them off. */
+  jobs?: boolean;
+  /** Folder of the job workers (default: next to the scheduler, compiled or TypeScript). */
+  workersDir?: string;
 }
 
 /**
@@ -61,17 +62,16 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     }
 
     const events = new EventBus();
-    const tickets = new TicketService({
-      orm,
-      clock,
-      events,
-      settings: {
-        defaultBranch: config.branchOffice,
-        timeZone: config.branchTimeZone,
-        proximoThreshold: config.proximoThreshold,
-      },
-      links: { forTicket: () => null },
+    const services = createServices({ orm, clock, events, config, links: { forTicket: () => null } });
+    const { assignment } = services;
+
+    // A new customer is offered to free advisors at once; the queue job sweeps up the rest.
+    const offEvents = events.on('ticket.created', ({ branchOffice }) => {
+      assignment
+        .assignAvailable(branchOffice)
+        .catch((error: unknown) => logger.error({ err: error, branchOffice }, 'la asignación inmediata falló'));
     });
+    stack.push(async () => offEvents());
 
     const checkDatabase = async (): Promise<boolean> => {
       await orm.em.fork().execute('select 1');
@@ -80,8 +80,10 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
 
     const http = createApp({
       logger,
-      tickets,
+      services,
       checkDatabase,
+      adminApiKey: config.adminApiKey,
+      defaultBranch: config.branchOffice,
       kioskApiKey: config.kioskApiKey,
       kioskOpenWithoutKey: config.nodeEnv === 'development',
       trustProxy: config.trustProxy,
@@ -90,6 +92,18 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     stack.push(() => closeServer(server));
     const { port } = server.address() as AddressInfo;
     const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
+
+    if (options.jobs ?? true) {
+      const scheduler = createScheduler({
+        config,
+        databaseUrl: database.url,
+        logger,
+        events,
+        ...(options.workersDir ? { workersDir: options.workersDir } : {}),
+      });
+      await scheduler.start();
+      stack.push(() => scheduler.stop());
+    }
 
     if (!config.telegram.token) {
       logger.warn('TELEGRAM_BOT_TOKEN no está definido: Telegram desactivado, los mensajes quedan PENDIENTE');
@@ -108,7 +122,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     logger.info({ url, port, database: database.description }, `Ticketero escuchando en ${url}`);
 
     const { description, embeddedDataDir } = database;
-    return { config, logger, orm, database: { description, embeddedDataDir }, events, services: { tickets }, url, stop };
+    return { config, logger, orm, database: { description, embeddedDataDir }, events, services, url, stop };
   } catch (error) {
     await stop();
     throw error;

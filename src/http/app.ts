@@ -1,18 +1,21 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { Logger } from '../logger.js';
-import type { TicketService } from '../modules/tickets/ticket.service.js';
+import type { Services } from '../services.js';
 import { errorResponse } from './errors.js';
 import { requireBearer } from './middleware/bearer.js';
 import { openApiDocument } from './openapi.js';
 import { healthRoutes } from './routes/health.js';
+import { adminRoutes } from './routes/admin.js';
 import { kioskRoutes } from './routes/kiosk.js';
 
 export const MAX_BODY_BYTES = 16 * 1024;
 
 export interface HttpDeps {
   logger: Logger;
-  tickets: TicketService;
+  services: Services;
+  adminApiKey: string | undefined;
+  defaultBranch: string;
   checkDatabase: () => Promise<boolean>;
   kioskApiKey: string | undefined;
   /** Development only: the kiosk API answers without a key. */
@@ -51,7 +54,17 @@ export function createApp(deps: HttpDeps): Hono {
   app.get('/openapi.json', (c) => c.json(openApiDocument));
 
   const kioskAuth = requireBearer({ key: deps.kioskApiKey, openWhenUnset: deps.kioskOpenWithoutKey, realm: 'kiosk' });
-  app.route('/api/tickets', kioskRoutes({ tickets: deps.tickets, trustProxy: deps.trustProxy, auth: kioskAuth }));
+  app.route('/api/tickets', kioskRoutes({ tickets: deps.services.tickets, trustProxy: deps.trustProxy, auth: kioskAuth }));
+  app.route(
+    '/api/admin',
+    adminRoutes({
+      advisors: deps.services.advisors,
+      supervision: deps.services.supervision,
+      defaultBranch: deps.defaultBranch,
+      trustProxy: deps.trustProxy,
+      auth: requireBearer({ key: deps.adminApiKey, openWhenUnset: false, realm: 'admin' }),
+    }),
+  );
 
   app.notFound((c) => c.json({ error: 'NO_ENCONTRADO', mensaje: `No existe ${c.req.method} ${c.req.path}` }, 404));
   app.onError((error, c) => errorResponse(error, c, logger));

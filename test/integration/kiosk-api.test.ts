@@ -18,7 +18,8 @@ async function resetQueues(): Promise<void> {
   await app.db.query('delete from ticket');
   await app.db.query('delete from ticket_daily_counter');
   await app.db.query('delete from telegram_customer');
-  await app.db.query(`update advisor set status = 'AVAILABLE'`);
+  // Advisors online but paused (BUSY): they count for estimates and take no one, so lines stay put.
+  await app.db.query(`update advisor set status = 'BUSY'`);
 }
 
 describe('POST /api/tickets — the seed acceptance cases', () => {

@@ -21,7 +21,7 @@ export interface TestApp extends RunningApp {
  */
 export async function startTestApp(
   env: Record<string, string> = {},
-  options: { clock?: Clock; db?: TestDatabase } = {},
+  options: { clock?: Clock; db?: TestDatabase; jobs?: boolean; workersDir?: string } = {},
 ): Promise<TestApp> {
   const db = options.db ?? (await createEmptyDatabase());
   const config = loadConfig({
@@ -35,7 +35,13 @@ export async function startTestApp(
     ...env,
   });
   const logger = createLogger(config.logLevel);
-  const app = await startApp(config, { logger, ...(options.clock ? { clock: options.clock } : {}) });
+  // The Bree jobs stay off unless a test asks for them: most tests drive the queue themselves.
+  const app = await startApp(config, {
+    logger,
+    jobs: options.jobs ?? false,
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.workersDir ? { workersDir: options.workersDir } : {}),
+  });
 
   const request = (path: string, init: RequestInit = {}): Promise<Response> => {
     const headers = new Headers(init.headers);
@@ -60,4 +66,17 @@ export async function startTestApp(
       if (!options.db) await db.drop();
     },
   };
+}
+
+/** Polls until the check passes (or fails after `timeoutMs`): for effects that follow a response. */
+export async function eventually<T>(check: () => Promise<T>, timeoutMs = 5000, everyMs = 25): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await check();
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, everyMs));
+    }
+  }
 }

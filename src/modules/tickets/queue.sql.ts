@@ -1,6 +1,8 @@
+import { QUEUES } from '../../domain/queue-types.js';
+
 /*
  * SQL shared by every place that counts a queue, so positions and estimates agree
- * between the kiosk's answer, the bot and the queue job.
+ * between the kiosk's answer, the bot, the supervisor and the queue job.
  */
 export const WAITING = `('EN_ESPERA', 'PROXIMO')`;
 export const ACTIVE = `('EN_ESPERA', 'PROXIMO', 'ATENDIENDO')`;
@@ -9,8 +11,13 @@ export const ACTIVE = `('EN_ESPERA', 'PROXIMO', 'ATENDIENDO')`;
 export const ADVISORS_ONLINE_COUNT = `(select count(*)::int from advisor o
   where o.branch_office = ? and o.status <> 'OFFLINE' and o.queue_types::jsonb @> to_jsonb(?::text))`;
 
-/** Per-queue average service minutes as a SQL CASE over `queue_type` of the given alias. */
-export function averageMinutesCase(alias: string, minutes: Record<string, number>): string {
-  const arms = Object.entries(minutes).map(([type, value]) => `when '${type}' then ${value}`);
+function caseByQueueType(alias: string, pick: (q: (typeof QUEUES)[keyof typeof QUEUES]) => number): string {
+  const arms = Object.entries(QUEUES).map(([type, q]) => `when '${type}' then ${pick(q)}`);
   return `(case ${alias}.queue_type ${arms.join(' ')} end)`;
 }
+
+/** The queue's average service minutes, for rows of `alias`. */
+export const queueMinutesSql = (alias: string): string => caseByQueueType(alias, (q) => q.averageMinutes);
+
+/** The queue's priority (GERENCIA highest), for rows of `alias`. */
+export const queuePrioritySql = (alias: string): string => caseByQueueType(alias, (q) => q.priority);

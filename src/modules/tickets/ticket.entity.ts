@@ -64,6 +64,13 @@ export const Ticket = defineEntity({
         `create unique index "uq_ticket_active_national_id" on "ticket" ("national_id") ` +
         `where status in ('EN_ESPERA', 'PROXIMO', 'ATENDIENDO')`,
     },
+    {
+      // An advisor serves one customer at a time, whatever the code above does.
+      name: 'uq_ticket_advisor_serving',
+      expression:
+        `create unique index "uq_ticket_advisor_serving" on "ticket" ("assigned_advisor_id") ` +
+        `where status = 'ATENDIENDO'`,
+    },
   ],
 });
 

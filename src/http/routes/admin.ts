@@ -1,0 +1,149 @@
+import { Hono, type MiddlewareHandler } from 'hono';
+import { isQueueType, QUEUE_TYPES, type QueueType } from '../../domain/queue-types.js';
+import { fieldErrors, ValidationError } from '../../errors.js';
+import { parseBranchOffice } from '../../modules/tickets/ticket.validation.js';
+import { ADVISOR_STATUSES, type AdvisorStatus } from '../../modules/advisors/advisor.entity.js';
+import type { AdvisorService, ServiceOutcome } from '../../modules/advisors/advisor.service.js';
+import { AUDIT_EVENTS } from '../../modules/audit/audit.service.js';
+import type { SupervisionService } from '../../modules/supervision/supervision.service.js';
+import { readJsonBody } from '../middleware/json-body.js';
+import { originOf } from '../middleware/request-context.js';
+
+export interface AdminRoutesDeps {
+  advisors: AdvisorService;
+  supervision: SupervisionService;
+  defaultBranch: string;
+  trustProxy: boolean;
+  auth: MiddlewareHandler;
+}
+
+/** Supervisor API (SPEC §7): reads come from SupervisionService, actions from AdvisorService. */
+export function adminRoutes({ advisors, supervision, defaultBranch, trustProxy, auth }: AdminRoutesDeps): Hono {
+  const app = new Hono();
+  app.use('*', auth);
+  const branchOf = (value: string | undefined): string => parseBranchOffice(value) ?? defaultBranch;
+
+  app.get('/dashboard', async (c) => c.json(await supervision.dashboard(branchOf(c.req.query('branchOffice')))));
+  app.get('/summary', async (c) => c.json(await supervision.summary()));
+
+  app.get('/queues/:type', async (c) =>
+    c.json(await supervision.waitingLine(branchOf(c.req.query('branchOffice')), queueTypeParam(c.req.param('type')))),
+  );
+  app.get('/queues/:type/stats', async (c) => {
+    const branch = branchOf(c.req.query('branchOffice'));
+    const queueType = queueTypeParam(c.req.param('type'));
+    const [figures] = await supervision.queueFigures(branch, queueType);
+    return c.json({ branchOffice: branch, ...figures!, alerts: supervision.alertsFor(branch, [figures!]) });
+  });
+
+  app.get('/advisors', async (c) => {
+    const branch = c.req.query('branchOffice')?.trim();
+    return c.json({ advisors: await advisors.list(branch ? branchOf(branch) : undefined) });
+  });
+  app.get('/advisors/stats', async (c) =>
+    c.json({ advisors: await supervision.advisorStats(branchOf(c.req.query('branchOffice'))) }),
+  );
+
+  app.put('/advisors/:id/status', async (c) => {
+    const id = advisorIdParam(c.req.param('id'));
+    const { status, reason } = parseStatusChange(await readJsonBody(c));
+    return c.json(await advisors.setStatus(id, status, reason, originOf(c, 'ADMIN', trustProxy)));
+  });
+
+  app.put('/advisors/:id/complete-ticket', async (c) => {
+    const id = advisorIdParam(c.req.param('id'));
+    const hasBody = Number(c.req.header('content-length') ?? '0') > 0 || c.req.header('transfer-encoding');
+    const outcome = hasBody ? parseOutcome(await readJsonBody(c)) : 'COMPLETADO';
+    return c.json(await advisors.finishCurrent(id, outcome, originOf(c, 'ADMIN', trustProxy)));
+  });
+
+  app.post('/advisors/:id/link-code', async (c) => {
+    const id = advisorIdParam(c.req.param('id'));
+    const advisor = await advisors.get(id);
+    const link = await advisors.createLinkCode(id);
+    return c.json({ advisorId: advisor.id, name: advisor.name, ...link, instrucciones: `Envía /vincular ${link.code} al bot` }, 201);
+  });
+
+  app.get('/audit', async (c) => c.json(await supervision.audit(parseAuditQuery(c.req.query()))));
+
+  return app;
+}
+
+function queueTypeParam(value: string): QueueType {
+  const upper = value.toUpperCase();
+  if (!isQueueType(upper)) throw new ValidationError({ type: `El tipo de cola debe ser uno de: ${QUEUE_TYPES.join(', ')}` });
+  return upper;
+}
+
+function advisorIdParam(value: string): number {
+  const id = Number(value);
+  if (!/^\d{1,15}$/.test(value) || !Number.isSafeInteger(id) || id < 1) {
+    throw new ValidationError({ id: 'El id del asesor debe ser un entero positivo' });
+  }
+  return id;
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+function parseStatusChange(body: unknown): { status: AdvisorStatus; reason: string | null } {
+  if (!isObject(body)) throw new ValidationError({ cuerpo: 'Se esperaba un objeto JSON' });
+  const campos = fieldErrors();
+  for (const key of Object.keys(body)) if (key !== 'status' && key !== 'reason') campos[key.slice(0, 50)] = 'Campo no permitido';
+  const { status, reason } = body;
+  if (typeof status !== 'string' || !(ADVISOR_STATUSES as readonly string[]).includes(status)) {
+    campos.status = `El estado debe ser uno de: ${ADVISOR_STATUSES.join(', ')}`;
+  }
+  if (reason !== undefined && reason !== null && (typeof reason !== 'string' || reason.length > 500)) {
+    campos.reason = 'El motivo debe ser texto de hasta 500 caracteres';
+  }
+  if (Object.keys(campos).length) throw new ValidationError(campos);
+  return { status: status as AdvisorStatus, reason: typeof reason === 'string' && reason.trim() ? reason.trim() : null };
+}
+
+function parseOutcome(body: unknown): ServiceOutcome {
+  if (!isObject(body)) throw new ValidationError({ cuerpo: 'Se esperaba un objeto JSON' });
+  const outcome = body.outcome ?? 'COMPLETADO';
+  if (outcome !== 'COMPLETADO' && outcome !== 'NO_ATENDIDO') {
+    throw new ValidationError({ outcome: 'El resultado debe ser COMPLETADO o NO_ATENDIDO' });
+  }
+  return outcome;
+}
+
+function parseAuditQuery(query: Record<string, string>) {
+  const campos = fieldErrors();
+  const date = (name: 'from' | 'to'): Date | undefined => {
+    const value = query[name];
+    if (!value) return undefined;
+    const parsed = new Date(value);
+    if (Number.isNaN(parsed.getTime())) campos[name] = 'Debe ser una fecha ISO 8601';
+    return parsed;
+  };
+  const int = (name: 'limit' | 'before', max: number): number | undefined => {
+    const value = query[name];
+    if (!value) return undefined;
+    const parsed = Number(value);
+    if (!/^\d+$/.test(value) || parsed < 1 || parsed > max) campos[name] = `Debe ser un entero entre 1 y ${max}`;
+    return parsed;
+  };
+  const text = (name: 'entityType' | 'entityId' | 'eventType'): string | undefined => {
+    const value = query[name]?.trim();
+    if (value && value.length > 50) campos[name] = 'Admite hasta 50 caracteres';
+    return value || undefined;
+  };
+  const eventType = text('eventType');
+  if (eventType && !(AUDIT_EVENTS as readonly string[]).includes(eventType)) {
+    campos.eventType = `Debe ser uno de: ${AUDIT_EVENTS.join(', ')}`;
+  }
+  const result = {
+    entityType: text('entityType'),
+    entityId: text('entityId'),
+    eventType,
+    from: date('from'),
+    to: date('to'),
+    limit: int('limit', 500) ?? 50,
+    before: int('before', Number.MAX_SAFE_INTEGER),
+  };
+  if (Object.keys(campos).length) throw new ValidationError(campos);
+  return result;
+}

@@ -1,0 +1,103 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Bree from 'bree';
+import type { Config } from '../config.js';
+import { isEventEnvelope, type EventBus } from '../events.js';
+import type { Logger } from '../logger.js';
+import type { JobWorkerData } from './worker-runtime.js';
+
+export type JobName = 'queue' | 'daily-maintenance' | 'weekly-maintenance';
+
+export interface SchedulerDeps {
+  config: Config;
+  databaseUrl: string;
+  logger: Logger;
+  events: EventBus;
+  /**
+   * Folder of the worker files. Defaults to the compiled workers next to this file when
+   * running from dist/, or the TypeScript sources (through a tsx bootstrap) under `npm start`.
+   */
+  workersDir?: string;
+}
+
+export interface Scheduler {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const runningCompiled = import.meta.url.endsWith('.js');
+
+/**
+ * Bree runs every job in a worker thread. The queue job is one long-lived worker looping on its
+ * own period (a thread start and an ORM per 5 s run would be waste); the maintenance jobs are one
+ * worker per run on a cron in the branch's time zone. A long-lived worker that dies is started
+ * again; advisory locks inside the workers keep one instance per job across app instances.
+ */
+export function createScheduler({ config, databaseUrl, logger, events, workersDir }: SchedulerDeps): Scheduler {
+  const log = logger.child({ component: 'scheduler' });
+  const dir = workersDir ?? path.join(here, 'workers');
+  const compiled = workersDir ? existsSync(path.join(dir, 'queue.worker.js')) : runningCompiled;
+
+  const base: JobWorkerData = {
+    databaseUrl,
+    logLevel: config.logLevel,
+    proximoThreshold: config.proximoThreshold,
+    branchTimeZone: config.branchTimeZone,
+  };
+
+  const job = (name: JobName, extra: Partial<Bree.JobOptions>, data: Partial<JobWorkerData> = {}): Bree.JobOptions => {
+    const entry = path.join(dir, `${name}.worker.${compiled ? 'js' : 'ts'}`);
+    return {
+      name,
+      path: compiled ? entry : path.join(dir, 'tsx-bootstrap.mjs'),
+      worker: { workerData: { ...base, ...data, ...(compiled ? {} : { entry }) } },
+      ...extra,
+    };
+  };
+
+  const longLived = new Set<string>(['queue']);
+  const bree = new Bree({
+    root: false,
+    doRootCheck: false,
+    logger: {
+      info: (message: unknown) => log.debug({ bree: String(message) }, 'bree'),
+      warn: (message: unknown) => log.warn({ bree: String(message) }, 'bree'),
+      error: (message: unknown, meta: unknown) => log.error({ bree: String(message), meta }, 'bree'),
+    },
+    errorHandler: (error, data) => log.error({ err: error, job: data.name }, 'un trabajo terminó con error'),
+    workerMessageHandler: ({ message }) => {
+      if (isEventEnvelope(message)) events.dispatch(message);
+    },
+    jobs: [
+      job('queue', { timeout: 0 }, { intervalMs: config.queueRecalcIntervalMs }),
+      // At start (to catch up after downtime; it is idempotent) and every midnight, branch time.
+      job('daily-maintenance', { timeout: 0, cron: '0 0 * * *', timezone: config.branchTimeZone }),
+      job('weekly-maintenance', { timeout: false, cron: '30 3 * * 0', timezone: config.branchTimeZone }),
+    ],
+  });
+
+  let stopping = false;
+  bree.on('worker deleted', (name: string) => {
+    if (stopping || !longLived.has(name)) return;
+    log.warn({ job: name }, 'el trabajo se detuvo inesperadamente; se reinicia en 1 s');
+    setTimeout(() => {
+      if (!stopping) bree.run(name).catch((error: unknown) => log.error({ err: error, job: name }, 'no se pudo reiniciar'));
+    }, 1000).unref();
+  });
+
+  return {
+    async start() {
+      await bree.start();
+      log.info(
+        { jobs: ['queue', 'daily-maintenance', 'weekly-maintenance'], compiled, intervalMs: config.queueRecalcIntervalMs },
+        'trabajos programados iniciados',
+      );
+    },
+    async stop() {
+      stopping = true;
+      await bree.stop();
+    },
+  };
+}

@@ -1,0 +1,71 @@
+import { parentPort, threadId, workerData } from 'node:worker_threads';
+import pg from 'pg';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { systemClock, type Clock } from '../clock.js';
+import { openOrm } from '../db/orm.js';
+import { EventBus } from '../events.js';
+import { createLogger, type Logger } from '../logger.js';
+import { JobLocks, runScheduledJob } from '../modules/jobs/job-runner.js';
+
+/** What the scheduler hands every worker (plain data: it crosses a thread boundary). */
+export interface JobWorkerData {
+  databaseUrl: string;
+  logLevel: string;
+  /** Set for jobs that stay alive and run on their own period; unset for one run and exit. */
+  intervalMs?: number;
+  proximoThreshold: number;
+  branchTimeZone: string;
+}
+
+export interface WorkerContext {
+  orm: MikroORM;
+  logger: Logger;
+  clock: Clock;
+  events: EventBus;
+  settings: JobWorkerData;
+}
+
+export type JobBody = () => Promise<Record<string, unknown> | void>;
+
+/**
+ * The life of a job's worker thread: open its own ORM, run the job under its advisory lock —
+ * once, or every `intervalMs` until Bree says "cancel" — then close everything and tell Bree.
+ * Domain events raised in the worker are forwarded to the main thread.
+ */
+export async function runJobWorker(name: string, build: (ctx: WorkerContext) => JobBody): Promise<void> {
+  const settings = workerData as JobWorkerData;
+  const logger = createLogger(settings.logLevel).child({ job: name, thread: threadId });
+  let cancelled = false;
+  let wake: (() => void) | undefined;
+  parentPort?.on('message', (message: unknown) => {
+    if (message === 'cancel') {
+      cancelled = true;
+      wake?.();
+    }
+  });
+
+  const orm = await openOrm({ url: settings.databaseUrl, logger, poolMax: 4 });
+  const lockClient = new pg.Client({ connectionString: settings.databaseUrl });
+  await lockClient.connect();
+  const events = new EventBus();
+  events.onAny((envelope) => parentPort?.postMessage(envelope));
+  const body = build({ orm, logger, clock: systemClock, events, settings });
+  const runner = { orm, clock: systemClock, logger, locks: new JobLocks(lockClient) };
+
+  try {
+    do {
+      const started = performance.now();
+      await runScheduledJob(runner, name, body);
+      if (!settings.intervalMs || cancelled) break;
+      const pause = Math.max(0, settings.intervalMs - (performance.now() - started));
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        setTimeout(resolve, pause);
+      });
+    } while (!cancelled);
+  } finally {
+    await lockClient.end().catch(() => {});
+    await orm.close(true).catch(() => {});
+  }
+  parentPort?.postMessage(cancelled ? 'cancelled' : 'done');
+}

@@ -1,0 +1,9 @@
+// Daily at midnight (branch time), and once at start to catch up: today's advisor figures,
+// 90/30-day cleanup and the yearly audit archive.
+import { MaintenanceService } from '../../modules/maintenance/maintenance.service.js';
+import { runJobWorker } from '../worker-runtime.js';
+
+await runJobWorker('daily-maintenance', ({ orm, clock, logger, settings }) => {
+  const maintenance = new MaintenanceService({ orm, clock, logger, timeZone: settings.branchTimeZone });
+  return () => maintenance.runDaily();
+});

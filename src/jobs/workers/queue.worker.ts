@@ -1,0 +1,18 @@
+// Queue job (SPEC §8): positions, estimates, PROXIMO, message planning and assignment, every period.
+import { AssignmentService } from '../../modules/queue/assignment.service.js';
+import { QueueService } from '../../modules/queue/queue.service.js';
+import { runJobWorker } from '../worker-runtime.js';
+
+await runJobWorker('queue', ({ orm, clock, events, settings }) => {
+  const assignment = new AssignmentService({ orm, clock, events });
+  const queue = new QueueService({ orm, clock, events, assignment, proximoThreshold: settings.proximoThreshold });
+  return async () => {
+    const result = await queue.tick();
+    return {
+      updated: result.updated,
+      becameProximo: result.becameProximo.length,
+      rescheduled: result.rescheduled,
+      assigned: result.assignments.length,
+    };
+  };
+});

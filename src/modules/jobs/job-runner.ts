@@ -1,0 +1,92 @@
+import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import type pg from 'pg';
+import type { Clock } from '../../clock.js';
+import type { Logger } from '../../logger.js';
+import { recordAudit } from '../audit/audit.service.js';
+
+export type JobOutcome = 'ok' | 'failed' | 'skipped';
+
+/** Session-level advisory locks on one dedicated connection: if the process dies, the locks go with it. */
+export class JobLocks {
+  constructor(private readonly client: pg.Client) {}
+
+  async tryLock(job: string): Promise<boolean> {
+    const { rows } = await this.client.query<{ locked: boolean }>(
+      `select pg_try_advisory_lock(hashtext('ticketero:job'), hashtext($1)) as locked`,
+      [job],
+    );
+    return rows[0]?.locked === true;
+  }
+
+  async unlock(job: string): Promise<void> {
+    await this.client.query(`select pg_advisory_unlock(hashtext('ticketero:job'), hashtext($1))`, [job]);
+  }
+}
+
+export interface JobRunnerDeps {
+  orm: MikroORM;
+  clock: Clock;
+  logger: Logger;
+  locks: JobLocks;
+}
+
+/**
+ * Runs one scheduled job the way every job must run (SPEC §8): one instance at a time (an
+ * advisory lock), the run recorded in `job_run`, and a failure logged and audited as
+ * SCHEDULER_ERROR without stopping the next run.
+ */
+export async function runScheduledJob(
+  deps: JobRunnerDeps,
+  name: string,
+  body: () => Promise<Record<string, unknown> | void>,
+): Promise<JobOutcome> {
+  const { orm, clock, logger, locks } = deps;
+  if (!(await locks.tryLock(name))) {
+    logger.debug({ job: name }, 'otra instancia está ejecutando el trabajo; se omite esta vez');
+    return 'skipped';
+  }
+  const em = orm.em.fork() as EntityManager;
+  const t0 = performance.now();
+  try {
+    await em.execute(
+      `insert into job_run (name, last_started_at, runs) values (?, ?, 1)
+       on conflict (name) do update set last_started_at = excluded.last_started_at, runs = job_run.runs + 1`,
+      [name, clock.now()],
+    );
+    const summary = (await body()) ?? {};
+    const ms = Math.round(performance.now() - t0);
+    await em.execute(
+      `update job_run set last_finished_at = ?, last_succeeded_at = ?, last_status = 'OK', last_error = null,
+         last_duration_ms = ? where name = ?`,
+      [clock.now(), clock.now(), ms, name],
+    );
+    logger.debug({ job: name, ms, ...summary }, 'trabajo programado terminado');
+    return 'ok';
+  } catch (error) {
+    const ms = Math.round(performance.now() - t0);
+    const message = (error instanceof Error ? error.message : String(error)).slice(0, 2000);
+    logger.error({ job: name, ms, err: error }, 'falló un trabajo programado; se reintentará en la próxima ejecución');
+    await em
+      .transactional(async (tx) => {
+        await tx.execute(
+          `update job_run set last_finished_at = ?, last_status = 'FAILED', last_error = ?, last_duration_ms = ?,
+             failures = failures + 1 where name = ?`,
+          [clock.now(), message, ms, name],
+        );
+        await recordAudit(tx, {
+          entityType: 'SISTEMA',
+          entityId: name,
+          eventType: 'SCHEDULER_ERROR',
+          origin: { actor: 'SYSTEM' },
+          additionalData: { job: name, error: message },
+          at: clock.now(),
+        });
+      })
+      .catch((auditError: unknown) => logger.error({ job: name, err: auditError }, 'no se pudo auditar el error'));
+    return 'failed';
+  } finally {
+    await locks
+      .unlock(name)
+      .catch((error: unknown) => logger.warn({ job: name, err: error }, 'no se pudo liberar el lock del trabajo'));
+  }
+}

@@ -1,0 +1,141 @@
+import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import type { Clock } from '../../clock.js';
+import type { Logger } from '../../logger.js';
+
+const BATCH = 5000;
+const FINISHED = `('COMPLETADO', 'CANCELADO', 'NO_ATENDIDO')`;
+const AUDIT_COLUMNS = `id, entity_type, entity_id, event_type, actor, old_state, new_state, additional_data,
+  ip_address, user_agent, created_at`;
+/** The indexes the seed reindexes weekly: both grow at the end and bloat with deletes. */
+const REINDEXED = ['idx_ticket_created_at', 'idx_audit_created_at'] as const;
+
+export interface DailySummary extends Record<string, unknown> {
+  advisorsRefreshed: number;
+  ticketsDeleted: number;
+  messagesDeleted: number;
+  auditArchived: number;
+}
+
+/**
+ * The housekeeping of SPEC §8. Every step is idempotent and safe to run at any hour: advisor
+ * figures are recomputed from today's tickets (so a run at midnight resets them, and a run at
+ * noon after a restart corrects them instead of wiping them), and deletes and the archive move
+ * rows in bounded batches, each batch one statement.
+ */
+export class MaintenanceService {
+  constructor(private readonly deps: { orm: MikroORM; clock: Clock; logger: Logger; timeZone: string }) {}
+
+  private get em(): EntityManager {
+    return this.deps.orm.em.fork() as EntityManager;
+  }
+
+  async runDaily(): Promise<DailySummary> {
+    const advisorsRefreshed = await this.refreshAdvisorFigures();
+    const { tickets, messages } = await this.purgeOldRecords();
+    const auditArchived = await this.archiveAudit();
+    const summary = { advisorsRefreshed, ticketsDeleted: tickets, messagesDeleted: messages, auditArchived };
+    this.deps.logger.info(summary, 'mantenimiento diario terminado');
+    return summary;
+  }
+
+  /** served-today and average service time, from the tickets completed since the branch's midnight. */
+  async refreshAdvisorFigures(): Promise<number> {
+    const now = this.deps.clock.now();
+    const [row] = await this.em.execute<{ count: number }[]>(
+      `with day as (
+         select ((date_trunc('day', ?::timestamptz at time zone ?) at time zone ?) at time zone 'UTC') as start
+       ),
+       figures as (
+         select a.id, count(t.id)::int as served, coalesce(round(avg(t.actual_service_time_minutes), 2), 0) as average
+         from advisor a
+         left join ticket t on t.assigned_advisor_id = a.id and t.status = 'COMPLETADO'
+           and t.completed_at >= (select start from day)
+         group by a.id
+       ),
+       changed as (
+         update advisor a set total_tickets_served_today = f.served, average_service_time_minutes = f.average,
+           updated_at = ?
+         from figures f
+         where f.id = a.id and (a.total_tickets_served_today <> f.served
+           or a.average_service_time_minutes is distinct from f.average)
+         returning 1
+       )
+       select count(*)::int as count from changed`,
+      [now, this.deps.timeZone, this.deps.timeZone, now],
+    );
+    return row?.count ?? 0;
+  }
+
+  /** Finished tickets after 90 days (their messages go with them), sent messages after 30. */
+  async purgeOldRecords(): Promise<{ tickets: number; messages: number }> {
+    const now = this.deps.clock.now();
+    const tickets = await this.inBatches(
+      `with gone as (
+         delete from ticket where id in (
+           select id from ticket where status in ${FINISHED}
+             and coalesce(completed_at, updated_at) < ?::timestamp - interval '90 days'
+           limit ${BATCH})
+         returning 1)
+       select count(*)::int as count from gone`,
+      [now],
+    );
+    const messages = await this.inBatches(
+      `with gone as (
+         delete from mensaje where id in (
+           select id from mensaje where estado_envio = 'ENVIADO' and fecha_envio < ?::timestamp - interval '30 days'
+           limit ${BATCH})
+         returning 1)
+       select count(*)::int as count from gone`,
+      [now],
+    );
+    await this.em.execute(`delete from ticket_daily_counter where service_date < (?::timestamp - interval '7 days')::date`, [
+      now,
+    ]);
+    await this.em.execute(`delete from advisor_link_code where expires_at < ?::timestamp - interval '1 day'`, [now]);
+    return { tickets, messages };
+  }
+
+  /** Audit rows older than a year move to audit_log_archive, ids kept; a batch moves atomically. */
+  async archiveAudit(): Promise<number> {
+    const now = this.deps.clock.now();
+    return this.inBatches(
+      `with moved as (
+         delete from audit_log where id in (
+           select id from audit_log where created_at < ?::timestamp - interval '1 year' order by id limit ${BATCH})
+         returning ${AUDIT_COLUMNS}),
+       archived as (
+         insert into audit_log_archive (${AUDIT_COLUMNS}) select ${AUDIT_COLUMNS} from moved
+         on conflict (id) do nothing returning 1)
+       select count(*)::int as count from moved`,
+      [now],
+    );
+  }
+
+  async runWeekly(): Promise<Record<string, unknown>> {
+    const em = this.em;
+    // A REINDEX CONCURRENTLY that died half-way leaves an invalid "_ccnew" index behind.
+    const leftovers = await em.execute<{ name: string }[]>(
+      `select c.relname as name from pg_index i join pg_class c on c.oid = i.indexrelid
+       where not i.indisvalid and c.relname like any (array['idx_ticket_created_at_ccnew%', 'idx_audit_created_at_ccnew%'])`,
+    );
+    for (const { name } of leftovers) await em.execute(`drop index concurrently if exists "${name}"`);
+    // Not in a transaction: REINDEX CONCURRENTLY refuses to run inside one.
+    for (const index of REINDEXED) await em.execute(`reindex index concurrently ${index}`);
+    await em.execute('analyze ticket');
+    await em.execute('analyze mensaje');
+    await em.execute('analyze audit_log');
+    const summary = { reindexed: [...REINDEXED], droppedLeftovers: leftovers.length };
+    this.deps.logger.info(summary, 'mantenimiento semanal terminado');
+    return summary;
+  }
+
+  private async inBatches(sql: string, params: unknown[]): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const [row] = await this.em.execute<{ count: number }[]>(sql, params);
+      const count = row?.count ?? 0;
+      total += count;
+      if (count < BATCH) return total;
+    }
+  }
+}

@@ -1,0 +1,9 @@
+/**
+ * The Telegram chat that reaches a ticket's customer (SPEC §5): the chat registered with the
+ * ticket's RUT, else the chat that shared the ticket's phone. `t` is the ticket alias.
+ */
+export const RESOLVED_CHAT_ID = `coalesce(
+  (select c.chat_id from telegram_customer c where c.national_id = t.national_id limit 1),
+  (select c.chat_id from telegram_customer c where t.telefono is not null and c.phone = t.telefono
+     order by c.updated_at desc limit 1)
+)`;

@@ -1,0 +1,143 @@
+import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import type { Clock } from '../../clock.js';
+import { QUEUES, type QueueType } from '../../domain/queue-types.js';
+import type { DomainEvents, EventBus } from '../../events.js';
+import { recordAudit, type Origin } from '../audit/audit.service.js';
+import { WAITING, queuePrioritySql } from '../tickets/queue.sql.js';
+
+/** Who was called to which module: the payload of the `ticket.assigned` event. */
+export type Assignment = DomainEvents['ticket.assigned'];
+
+const SYSTEM: Origin = { actor: 'SYSTEM' };
+
+/** `advisor a` serves the queue of `ticket t`. */
+const SERVES = `a.queue_types::jsonb @> to_jsonb(t.queue_type::text)`;
+
+/**
+ * Gives waiting customers to free advisors (SPEC §4): the next ticket by queue priority then
+ * arrival; the free advisor of that branch who serves it with the least workload, then the one
+ * assigned longest ago. Assignments in a branch are serialised by a transaction-scoped advisory
+ * lock, and the rows are locked and re-checked, so no ticket goes to two advisors and no advisor
+ * gets two tickets, across any number of app instances.
+ */
+export class AssignmentService {
+  constructor(private readonly deps: { orm: MikroORM; clock: Clock; events: EventBus }) {}
+
+  /** Assigns until no free advisor can serve anyone waiting in the branch. */
+  async assignAvailable(branchOffice: string): Promise<Assignment[]> {
+    // Cheap unlocked look first: most calls (a busy branch) have nothing to do.
+    const [pending] = await (this.deps.orm.em.fork() as EntityManager).execute<{ pending: boolean }[]>(
+      `select exists (select 1 from ticket t where t.branch_office = ? and t.status in ${WAITING}
+         and exists (select 1 from advisor a where a.branch_office = t.branch_office
+                       and a.status = 'AVAILABLE' and ${SERVES})) as pending`,
+      [branchOffice],
+    );
+    if (!pending?.pending) return [];
+    const done: Assignment[] = [];
+    for (;;) {
+      const assignment = await this.assignNext(branchOffice);
+      if (!assignment) return done;
+      done.push(assignment);
+    }
+  }
+
+  /** Every branch where someone waits and an advisor is free: the queue job's sweep. */
+  async assignAllBranches(): Promise<Assignment[]> {
+    const branches = await (this.deps.orm.em.fork() as EntityManager).execute<{ branch_office: string }[]>(
+      `select distinct t.branch_office from ticket t
+       where t.status in ${WAITING}
+         and exists (select 1 from advisor a where a.branch_office = t.branch_office
+                       and a.status = 'AVAILABLE' and ${SERVES})`,
+    );
+    const all: Assignment[] = [];
+    for (const { branch_office } of branches) all.push(...(await this.assignAvailable(branch_office)));
+    return all;
+  }
+
+  async assignNext(branchOffice: string): Promise<Assignment | null> {
+    const em = this.deps.orm.em.fork() as EntityManager;
+    const assignment = await em.transactional(async (tx) => {
+      await tx.execute(`select pg_advisory_xact_lock(hashtext('ticketero:assign'), hashtext(?))`, [branchOffice]);
+      const now = this.deps.clock.now();
+
+      const [ticket] = await tx.execute<
+        { id: string; numero: string; queue_type: QueueType; status: string; position_in_queue: number }[]
+      >(
+        `select t.id, t.numero, t.queue_type, t.status, t.position_in_queue from ticket t
+         where t.branch_office = ? and t.status in ${WAITING}
+           and exists (select 1 from advisor a where a.branch_office = t.branch_office
+                         and a.status = 'AVAILABLE' and ${SERVES})
+         order by ${queuePrioritySql('t')} desc, t.created_at, t.id
+         limit 1
+         for update of t`,
+        [branchOffice],
+      );
+      if (!ticket) return null;
+
+      const [advisor] = await tx.execute<
+        { id: string; name: string; email: string; module_number: number; assigned_tickets_count: number }[]
+      >(
+        `select a.id, a.name, a.email, a.module_number, a.assigned_tickets_count from advisor a
+         where a.branch_office = ? and a.status = 'AVAILABLE' and a.queue_types::jsonb @> to_jsonb(?::text)
+         order by a.workload_minutes, a.last_assigned_at nulls first, a.id
+         limit 1
+         for update`,
+        [branchOffice, ticket.queue_type],
+      );
+      // Re-checked under the lock: an advisor who went away meanwhile is simply not returned.
+      if (!advisor) return null;
+
+      const count = advisor.assigned_tickets_count + 1;
+      await tx.execute(
+        `update ticket set status = 'ATENDIENDO', assigned_advisor_id = ?, assigned_module_number = ?,
+           assigned_at = ?, position_in_queue = 0, estimated_wait_minutes = 0, updated_at = ?
+         where id = ?`,
+        [advisor.id, advisor.module_number, now, now, ticket.id],
+      );
+      await tx.execute(
+        `update advisor set status = 'BUSY', assigned_tickets_count = ?, last_assigned_at = ?,
+           workload_minutes = ?, updated_at = ? where id = ?`,
+        [count, now, count * QUEUES[ticket.queue_type].averageMinutes, now, advisor.id],
+      );
+      // Both "near" and "your turn" are now due: a ticket assigned at once still gets all three.
+      await tx.execute(
+        `update mensaje set fecha_programada = ? where ticket_id = ? and estado_envio = 'PENDIENTE'
+           and plantilla in ('TOTEM_PROXIMO_TURNO', 'TOTEM_ES_TU_TURNO')`,
+        [now, ticket.id],
+      );
+      const details = { numero: ticket.numero, queueType: ticket.queue_type, branchOffice };
+      await recordAudit(tx, {
+        entityType: 'TICKET',
+        entityId: ticket.id,
+        eventType: 'TICKET_ASIGNADO',
+        origin: SYSTEM,
+        oldState: { status: ticket.status, positionInQueue: ticket.position_in_queue },
+        newState: { status: 'ATENDIENDO', advisorId: Number(advisor.id), moduleNumber: advisor.module_number },
+        additionalData: details,
+        at: now,
+      });
+      await recordAudit(tx, {
+        entityType: 'ADVISOR',
+        entityId: advisor.id,
+        eventType: 'ADVISOR_ASSIGNED',
+        origin: SYSTEM,
+        oldState: { status: 'AVAILABLE', assignedTicketsCount: advisor.assigned_tickets_count },
+        newState: { status: 'BUSY', assignedTicketsCount: count, ticketId: Number(ticket.id) },
+        additionalData: details,
+        at: now,
+      });
+      return {
+        ticketId: Number(ticket.id),
+        numero: ticket.numero,
+        queueType: ticket.queue_type,
+        branchOffice,
+        advisorId: Number(advisor.id),
+        advisorName: advisor.name,
+        moduleNumber: advisor.module_number,
+      } satisfies Assignment;
+    });
+    if (assignment) this.deps.events.emit('ticket.assigned', assignment);
+    return assignment;
+  }
+}
+

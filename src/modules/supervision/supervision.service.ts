@@ -1,0 +1,339 @@
+import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import type { Clock } from '../../clock.js';
+import { estimateWaitMinutes } from '../../domain/estimate.js';
+import { serviceDay } from '../../domain/numbering.js';
+import { QUEUE_TYPES, type QueueType } from '../../domain/queue-types.js';
+import { maskRut } from '../../domain/rut.js';
+import { TICKET_STATUSES, type TicketStatus } from '../../domain/ticket-status.js';
+import type { AdvisorService, AdvisorView } from '../advisors/advisor.service.js';
+import { WAITING } from '../tickets/queue.sql.js';
+
+/** More than this many waiting in one queue raises COLA_CRITICA (SPEC §7). */
+export const CRITICAL_QUEUE_LENGTH = 15;
+/** Service level: the share of customers called within this many minutes. */
+export const SERVICE_LEVEL_MINUTES = 15;
+
+export interface QueueFigures {
+  queueType: QueueType;
+  waiting: number;
+  attending: number;
+  advisorsOnline: number;
+  /** What a customer taking a number now would be told. */
+  estimatedWaitMinutes: number;
+  longestWaitMinutes: number;
+  createdToday: number;
+  completedToday: number;
+  cancelledToday: number;
+  noShowToday: number;
+  /** Customers called to a module today. */
+  calledToday: number;
+  averageWaitMinutesToday: number | null;
+  averageServiceMinutesToday: number | null;
+  /** Share (0–1) of today's called customers who waited at most SERVICE_LEVEL_MINUTES. */
+  serviceLevelToday: number | null;
+}
+
+export interface Alert {
+  type: 'COLA_CRITICA' | 'COLA_SIN_ASESORES';
+  queueType: QueueType;
+  branchOffice: string;
+  waiting: number;
+  mensaje: string;
+}
+
+export interface AuditQuery {
+  entityType?: string;
+  entityId?: string;
+  eventType?: string;
+  from?: Date;
+  to?: Date;
+  limit: number;
+  /** Keyset paging: rows with a smaller id than this. */
+  before?: number;
+}
+
+interface QueueRow {
+  queue_type: QueueType;
+  waiting: number;
+  attending: number;
+  online: number;
+  oldest_waiting: string | null;
+  created_today: number;
+  completed_today: number;
+  cancelled_today: number;
+  no_show_today: number;
+  avg_wait: string | null;
+  avg_service: string | null;
+  called_today: number;
+  called_in_time: number;
+}
+
+const round1 = (value: string | null): number | null => (value == null ? null : Math.round(Number(value) * 10) / 10);
+
+/** Read models for supervisors: the dashboard, queue and advisor figures, the audit trail. */
+export class SupervisionService {
+  constructor(
+    private readonly deps: { orm: MikroORM; clock: Clock; advisors: AdvisorService; timeZone: string },
+  ) {}
+
+  private get em(): EntityManager {
+    return this.deps.orm.em.fork() as EntityManager;
+  }
+
+  async queueFigures(branchOffice: string, only?: QueueType): Promise<QueueFigures[]> {
+    const now = this.deps.clock.now();
+    const day = serviceDay(now, this.deps.timeZone);
+    const rows = await this.em.execute<QueueRow[]>(
+      `select q.queue_type,
+         count(t.id) filter (where t.status in ${WAITING})::int as waiting,
+         count(t.id) filter (where t.status = 'ATENDIENDO')::int as attending,
+         (select count(*)::int from advisor o where o.branch_office = ? and o.status <> 'OFFLINE'
+            and o.queue_types::jsonb @> to_jsonb(q.queue_type)) as online,
+         min(t.created_at) filter (where t.status in ${WAITING}) as oldest_waiting,
+         count(t.id) filter (where t.service_date = ?)::int as created_today,
+         count(t.id) filter (where t.service_date = ? and t.status = 'COMPLETADO')::int as completed_today,
+         count(t.id) filter (where t.service_date = ? and t.status = 'CANCELADO')::int as cancelled_today,
+         count(t.id) filter (where t.service_date = ? and t.status = 'NO_ATENDIDO')::int as no_show_today,
+         avg(extract(epoch from t.assigned_at - t.created_at) / 60)
+           filter (where t.service_date = ? and t.assigned_at is not null) as avg_wait,
+         avg(t.actual_service_time_minutes) filter (where t.service_date = ? and t.status = 'COMPLETADO') as avg_service,
+         count(t.id) filter (where t.service_date = ? and t.assigned_at is not null)::int as called_today,
+         count(t.id) filter (where t.service_date = ? and t.assigned_at is not null
+           and t.assigned_at - t.created_at <= make_interval(mins => ${SERVICE_LEVEL_MINUTES}))::int as called_in_time
+       -- The queue list is bound as one array literal: knex would spread a JS array into a list.
+       from unnest(?::text[]) as q(queue_type)
+       left join ticket t on t.branch_office = ? and t.queue_type = q.queue_type
+         and (t.service_date = ? or t.status in ('EN_ESPERA', 'PROXIMO', 'ATENDIENDO'))
+       group by q.queue_type`,
+      [branchOffice, day, day, day, day, day, day, day, day, `{${(only ? [only] : QUEUE_TYPES).join(',')}}`, branchOffice, day],
+    );
+    const order = new Map(QUEUE_TYPES.map((type, i) => [type, i]));
+    return rows
+      .sort((a, b) => order.get(a.queue_type)! - order.get(b.queue_type)!)
+      .map((row) => ({
+        queueType: row.queue_type,
+        waiting: row.waiting,
+        attending: row.attending,
+        advisorsOnline: row.online,
+        estimatedWaitMinutes: estimateWaitMinutes(row.waiting + 1, row.queue_type, row.online),
+        longestWaitMinutes: row.oldest_waiting
+          ? Math.max(0, Math.floor((now.getTime() - new Date(`${row.oldest_waiting}Z`).getTime()) / 60_000))
+          : 0,
+        createdToday: row.created_today,
+        completedToday: row.completed_today,
+        cancelledToday: row.cancelled_today,
+        noShowToday: row.no_show_today,
+        calledToday: row.called_today,
+        averageWaitMinutesToday: round1(row.avg_wait),
+        averageServiceMinutesToday: round1(row.avg_service),
+        serviceLevelToday: row.called_today ? Math.round((row.called_in_time / row.called_today) * 1000) / 1000 : null,
+      }));
+  }
+
+  alertsFor(branchOffice: string, queues: QueueFigures[]): Alert[] {
+    const alerts: Alert[] = [];
+    for (const q of queues) {
+      if (q.waiting > CRITICAL_QUEUE_LENGTH) {
+        alerts.push({
+          type: 'COLA_CRITICA',
+          queueType: q.queueType,
+          branchOffice,
+          waiting: q.waiting,
+          mensaje: `La cola ${q.queueType} tiene ${q.waiting} clientes esperando (más de ${CRITICAL_QUEUE_LENGTH})`,
+        });
+      }
+      if (q.waiting > 0 && q.advisorsOnline === 0) {
+        alerts.push({
+          type: 'COLA_SIN_ASESORES',
+          queueType: q.queueType,
+          branchOffice,
+          waiting: q.waiting,
+          mensaje: `Hay ${q.waiting} clientes esperando en ${q.queueType} y ningún asesor conectado que la atienda`,
+        });
+      }
+    }
+    return alerts;
+  }
+
+  async dashboard(branchOffice: string) {
+    const day = serviceDay(this.deps.clock.now(), this.deps.timeZone);
+    const [byStatus, queues, advisors, jobs] = await Promise.all([
+      this.em.execute<{ status: TicketStatus; n: number }[]>(
+        `select status, count(*)::int as n from ticket
+         where branch_office = ? and (service_date = ? or status in ('EN_ESPERA', 'PROXIMO', 'ATENDIENDO'))
+         group by status`,
+        [branchOffice, day],
+      ),
+      this.queueFigures(branchOffice),
+      this.deps.advisors.list(branchOffice),
+      this.em.execute<{ name: string; last_status: string | null; last_succeeded_at: string | null; last_error: string | null }[]>(
+        `select name, last_status, last_succeeded_at, last_error from job_run order by name`,
+      ),
+    ]);
+    const ticketsByStatus = Object.fromEntries(TICKET_STATUSES.map((s) => [s, 0])) as Record<TicketStatus, number>;
+    for (const row of byStatus) ticketsByStatus[row.status] = row.n;
+    return {
+      branchOffice,
+      serviceDate: day,
+      generatedAt: this.deps.clock.now().toISOString(),
+      ticketsByStatus,
+      queues,
+      advisors,
+      averages: this.weightedAverages(queues),
+      alerts: this.alertsFor(branchOffice, queues),
+      jobs: jobs.map((j) => ({
+        name: j.name,
+        status: j.last_status,
+        lastSucceededAt: j.last_succeeded_at ? new Date(`${j.last_succeeded_at}Z`).toISOString() : null,
+        lastError: j.last_error,
+      })),
+    };
+  }
+
+  /** Every branch at a glance: what is waiting and how the day is going. */
+  async summary() {
+    const branches = await this.em.execute<{ branch_office: string }[]>(
+      `select distinct branch_office from advisor
+       union select distinct branch_office from ticket where status in ('EN_ESPERA', 'PROXIMO', 'ATENDIENDO')
+       order by 1`,
+    );
+    const perBranch = await Promise.all(
+      branches.map(async ({ branch_office }) => {
+        const queues = await this.queueFigures(branch_office);
+        const sum = (pick: (q: QueueFigures) => number) => queues.reduce((acc, q) => acc + pick(q), 0);
+        return {
+          branchOffice: branch_office,
+          waiting: sum((q) => q.waiting),
+          attending: sum((q) => q.attending),
+          createdToday: sum((q) => q.createdToday),
+          completedToday: sum((q) => q.completedToday),
+          cancelledToday: sum((q) => q.cancelledToday),
+          noShowToday: sum((q) => q.noShowToday),
+          ...this.weightedAverages(queues),
+          alerts: this.alertsFor(branch_office, queues),
+        };
+      }),
+    );
+    return {
+      generatedAt: this.deps.clock.now().toISOString(),
+      totals: {
+        branches: perBranch.length,
+        waiting: perBranch.reduce((a, b) => a + b.waiting, 0),
+        attending: perBranch.reduce((a, b) => a + b.attending, 0),
+        createdToday: perBranch.reduce((a, b) => a + b.createdToday, 0),
+        completedToday: perBranch.reduce((a, b) => a + b.completedToday, 0),
+        alerts: perBranch.reduce((a, b) => a + b.alerts.length, 0),
+      },
+      branches: perBranch,
+    };
+  }
+
+  /** The waiting line of one queue, in order, with masked RUTs. */
+  async waitingLine(branchOffice: string, queueType: QueueType) {
+    const now = this.deps.clock.now();
+    const [figures] = await this.queueFigures(branchOffice, queueType);
+    const rows = await this.em.execute<
+      { numero: string; status: TicketStatus; national_id: string; created_at: string; pos: number; codigo_referencia: string }[]
+    >(
+      `select numero, status, national_id, created_at, codigo_referencia,
+              row_number() over (order by created_at, id)::int as pos
+       from ticket where branch_office = ? and queue_type = ? and status in ${WAITING}
+       order by created_at, id limit 500`,
+      [branchOffice, queueType],
+    );
+    return {
+      branchOffice,
+      queueType,
+      waiting: figures?.waiting ?? 0,
+      advisorsOnline: figures?.advisorsOnline ?? 0,
+      tickets: rows.map((r) => ({
+        numero: r.numero,
+        identificador: r.codigo_referencia,
+        status: r.status,
+        positionInQueue: r.pos,
+        estimatedWaitMinutes: estimateWaitMinutes(r.pos, queueType, figures?.advisorsOnline ?? 0),
+        waitingMinutes: Math.max(0, Math.floor((now.getTime() - new Date(`${r.created_at}Z`).getTime()) / 60_000)),
+        nationalId: maskRut(r.national_id),
+      })),
+    };
+  }
+
+  async advisorStats(branchOffice: string): Promise<Array<AdvisorView & { noShowToday: number; completedToday: number }>> {
+    const day = serviceDay(this.deps.clock.now(), this.deps.timeZone);
+    const [advisors, counts] = await Promise.all([
+      this.deps.advisors.list(branchOffice),
+      this.em.execute<{ advisor_id: string; completed: number; no_show: number }[]>(
+        `select assigned_advisor_id as advisor_id,
+                count(*) filter (where status = 'COMPLETADO')::int as completed,
+                count(*) filter (where status = 'NO_ATENDIDO')::int as no_show
+         from ticket where branch_office = ? and service_date = ? and assigned_advisor_id is not null
+         group by assigned_advisor_id`,
+        [branchOffice, day],
+      ),
+    ]);
+    const byAdvisor = new Map(counts.map((c) => [Number(c.advisor_id), c]));
+    return advisors.map((a) => ({
+      ...a,
+      completedToday: byAdvisor.get(a.id)?.completed ?? 0,
+      noShowToday: byAdvisor.get(a.id)?.no_show ?? 0,
+    }));
+  }
+
+  async audit(query: AuditQuery) {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const add = (clause: string, value: unknown) => {
+      where.push(clause);
+      params.push(value);
+    };
+    if (query.entityType) add('entity_type = ?', query.entityType);
+    if (query.entityId) add('entity_id = ?', query.entityId);
+    if (query.eventType) add('event_type = ?', query.eventType);
+    if (query.from) add('created_at >= ?', query.from);
+    if (query.to) add('created_at < ?', query.to);
+    if (query.before) add('id < ?', query.before);
+    const rows = await this.em.execute<Record<string, unknown>[]>(
+      `select id, entity_type, entity_id, event_type, actor, old_state, new_state, additional_data, ip_address,
+              user_agent, created_at
+       from audit_log ${where.length ? `where ${where.join(' and ')}` : ''}
+       order by id desc limit ?`,
+      [...params, query.limit + 1],
+    );
+    const page = rows.slice(0, query.limit);
+    return {
+      items: page.map((r) => ({
+        id: Number(r.id),
+        entityType: r.entity_type,
+        entityId: r.entity_id,
+        eventType: r.event_type,
+        actor: r.actor,
+        oldState: r.old_state,
+        newState: r.new_state,
+        additionalData: r.additional_data,
+        ipAddress: r.ip_address,
+        userAgent: r.user_agent,
+        createdAt: new Date(`${String(r.created_at)}Z`).toISOString(),
+      })),
+      nextBefore: rows.length > query.limit ? Number(page[page.length - 1]!.id) : null,
+    };
+  }
+
+  private weightedAverages(queues: QueueFigures[]) {
+    const weighted = (value: (q: QueueFigures) => number | null, weight: (q: QueueFigures) => number) => {
+      let total = 0;
+      let count = 0;
+      for (const q of queues) {
+        const v = value(q);
+        if (v != null) {
+          total += v * weight(q);
+          count += weight(q);
+        }
+      }
+      return count ? Math.round((total / count) * 10) / 10 : null;
+    };
+    return {
+      averageWaitMinutesToday: weighted((q) => q.averageWaitMinutesToday, (q) => q.calledToday),
+      averageServiceMinutesToday: weighted((q) => q.averageServiceMinutesToday, (q) => q.completedToday),
+    };
+  }
+}
