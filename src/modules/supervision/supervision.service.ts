@@ -3,6 +3,7 @@ import type { Clock } from '../../clock.js';
 import { estimateWaitMinutes } from '../../domain/estimate.js';
 import { serviceDay } from '../../domain/numbering.js';
 import { QUEUE_TYPES, type QueueType } from '../../domain/queue-types.js';
+import { maskPersonalData } from '../../domain/privacy.js';
 import { maskRut } from '../../domain/rut.js';
 import { TICKET_STATUSES, type TicketStatus } from '../../domain/ticket-status.js';
 import type { AdvisorService, AdvisorView } from '../advisors/advisor.service.js';
@@ -307,9 +308,10 @@ export class SupervisionService {
         entityId: r.entity_id,
         eventType: r.event_type,
         actor: r.actor,
-        oldState: r.old_state,
-        newState: r.new_state,
-        additionalData: r.additional_data,
+        // The table keeps the whole record; what leaves through the API is masked like the logs.
+        oldState: maskPersonalData(r.old_state),
+        newState: maskPersonalData(r.new_state),
+        additionalData: maskPersonalData(r.additional_data),
         ipAddress: r.ip_address,
         userAgent: r.user_agent,
         createdAt: new Date(`${String(r.created_at)}Z`).toISOString(),
