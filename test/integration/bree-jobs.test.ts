@@ -48,16 +48,18 @@ describe('the Bree scheduler with the compiled workers', () => {
       ]);
     }, 10_000);
 
-    const runs = await app.db.query<{ name: string; last_status: string; runs: number }>(
-      `select name, last_status, runs from job_run order by name`,
-    );
-    expect(runs).toEqual(
-      expect.arrayContaining([
-        expect.objectContaining({ name: 'daily-maintenance', last_status: 'OK' }),
-        expect.objectContaining({ name: 'queue', last_status: 'OK' }),
-      ]),
-    );
-    expect(runs.find((r) => r.name === 'queue')!.runs).toBeGreaterThan(1);
+    await eventually(async () => {
+      const runs = await app.db.query<{ name: string; last_status: string; runs: number }>(
+        `select name, last_status, runs from job_run order by name`,
+      );
+      expect(runs).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ name: 'daily-maintenance', last_status: 'OK' }),
+          expect.objectContaining({ name: 'queue', last_status: 'OK' }),
+        ]),
+      );
+      expect(runs.find((r) => r.name === 'queue')!.runs).toBeGreaterThan(1);
+    }, 10_000);
     const [started] = await app.db.query(`select id from audit_log where event_type = 'SISTEMA_INICIADO'`);
     expect(started).toBeDefined();
   });
