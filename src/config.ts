@@ -43,6 +43,7 @@ const schema = z
         .regex(/^postgres(ql)?:\/\//, 'DATABASE_URL debe ser una URL postgresql://')
         .optional(),
     ),
+    DATABASE_POOL_MAX: integer('DATABASE_POOL_MAX', 20, 1, 500),
     DATA_DIR: z.preprocess(emptyAsUndefined, z.string().default('./data')),
     MIGRATE_ON_START: z.preprocess(
       emptyAsUndefined,
@@ -126,6 +127,8 @@ export interface Config {
   /** Behind a load balancer: take the client IP from X-Forwarded-For. */
   trustProxy: boolean;
   databaseUrl: string | undefined;
+  /** Connections this instance may open to PostgreSQL (the jobs' workers add a few each). */
+  databasePoolMax: number;
   dataDir: string;
   migrateOnStart: boolean;
   telegram: {
@@ -177,6 +180,7 @@ export function loadConfig(
     host: e.HOST,
     trustProxy: e.TRUST_PROXY,
     databaseUrl: e.DATABASE_URL,
+    databasePoolMax: e.DATABASE_POOL_MAX,
     dataDir: e.DATA_DIR,
     migrateOnStart: e.MIGRATE_ON_START,
     telegram: {

@@ -1,11 +1,11 @@
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { serve, type ServerType } from '@hono/node-server';
-import type { MikroORM } from '@mikro-orm/postgresql';
 import { systemClock, type Clock } from './clock.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { openDatabase, type Database } from './db/database.js';
 import { migrate, openOrm } from './db/orm.js';
+import { createDb, type Db } from './db/sql.js';
 import { EventBus } from './events.js';
 import { createApp } from './http/app.js';
 import { createLogger, type Logger } from './logger.js';
@@ -16,7 +16,8 @@ import { createServices, type Services } from './services.js';
 export interface RunningApp {
   config: Config;
   logger: Logger;
-  orm: MikroORM;
+  /** SQL through the pool: what every service uses. */
+  sql: Db;
   database: Pick<Database, 'description' | 'embeddedDataDir'>;
   events: EventBus;
   services: Services;
@@ -53,16 +54,22 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     const database = await openDatabase(config, logger);
     stack.push(() => database.stop());
 
-    const orm = await openOrm({ url: database.url, logger });
-    stack.push(() => orm.close(true));
-
     if (config.migrateOnStart) {
-      const applied = await migrate(orm);
-      logger.info({ applied }, applied.length ? 'migraciones aplicadas' : 'esquema al día: sin migraciones pendientes');
+      // MikroORM owns the schema: it applies the migrations, then the app talks SQL through the pool.
+      const orm = await openOrm({ url: database.url, logger, poolMax: 2 });
+      try {
+        const applied = await migrate(orm);
+        logger.info({ applied }, applied.length ? 'migraciones aplicadas' : 'esquema al día: sin migraciones pendientes');
+      } finally {
+        await orm.close(true);
+      }
     }
 
+    const db = createDb({ url: database.url, max: config.databasePoolMax, logger });
+    stack.push(() => db.close());
+
     const events = new EventBus();
-    const services = createServices({ orm, clock, events, config, links: { forTicket: () => null } });
+    const services = createServices({ db, clock, events, config, links: { forTicket: () => null } });
     const { assignment } = services;
 
     // A new customer is offered to free advisors at once; the queue job sweeps up the rest.
@@ -74,7 +81,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     stack.push(async () => offEvents());
 
     const checkDatabase = async (): Promise<boolean> => {
-      await orm.em.fork().execute('select 1');
+      await db.execute('select 1');
       return true;
     };
 
@@ -109,8 +116,8 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
       logger.warn('TELEGRAM_BOT_TOKEN no está definido: Telegram desactivado, los mensajes quedan PENDIENTE');
     }
 
-    await orm.em.fork().transactional((em) =>
-      recordAudit(em, {
+    await db.transactional((tx) =>
+      recordAudit(tx, {
         entityType: 'SISTEMA',
         entityId: 'ticketero',
         eventType: 'SISTEMA_INICIADO',
@@ -122,7 +129,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     logger.info({ url, port, database: database.description }, `Ticketero escuchando en ${url}`);
 
     const { description, embeddedDataDir } = database;
-    return { config, logger, orm, database: { description, embeddedDataDir }, events, services, url, stop };
+    return { config, logger, sql: db, database: { description, embeddedDataDir }, events, services, url, stop };
   } catch (error) {
     await stop();
     throw error;

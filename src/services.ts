@@ -1,6 +1,6 @@
-import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
+import type { Db } from './db/sql.js';
 import type { EventBus } from './events.js';
 import { AdvisorService } from './modules/advisors/advisor.service.js';
 import { AssignmentService } from './modules/queue/assignment.service.js';
@@ -18,19 +18,19 @@ export interface Services {
 }
 
 export function createServices(deps: {
-  orm: MikroORM;
+  db: Db;
   clock: Clock;
   events: EventBus;
   config: Config;
   links: DeepLinks;
 }): Services {
-  const { orm, clock, events, config, links } = deps;
-  const assignment = new AssignmentService({ orm, clock, events });
-  const advisors = new AdvisorService({ orm, clock, events, assignment });
-  const queue = new QueueService({ orm, clock, events, assignment, proximoThreshold: config.proximoThreshold });
-  const supervision = new SupervisionService({ orm, clock, advisors, timeZone: config.branchTimeZone });
+  const { db, clock, events, config, links } = deps;
+  const assignment = new AssignmentService({ db, clock, events });
+  const advisors = new AdvisorService({ db, clock, events, assignment });
+  const queue = new QueueService({ db, clock, events, assignment, proximoThreshold: config.proximoThreshold });
+  const supervision = new SupervisionService({ db, clock, advisors, timeZone: config.branchTimeZone });
   const tickets = new TicketService({
-    orm,
+    db,
     clock,
     events,
     settings: {

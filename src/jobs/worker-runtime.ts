@@ -1,8 +1,7 @@
 import { parentPort, threadId, workerData } from 'node:worker_threads';
 import pg from 'pg';
-import type { MikroORM } from '@mikro-orm/postgresql';
 import { systemClock, type Clock } from '../clock.js';
-import { openOrm } from '../db/orm.js';
+import { createDb, type Db } from '../db/sql.js';
 import { EventBus } from '../events.js';
 import { createLogger, type Logger } from '../logger.js';
 import { JobLocks, runScheduledJob } from '../modules/jobs/job-runner.js';
@@ -18,7 +17,7 @@ export interface JobWorkerData {
 }
 
 export interface WorkerContext {
-  orm: MikroORM;
+  db: Db;
   logger: Logger;
   clock: Clock;
   events: EventBus;
@@ -44,13 +43,13 @@ export async function runJobWorker(name: string, build: (ctx: WorkerContext) => 
     }
   });
 
-  const orm = await openOrm({ url: settings.databaseUrl, logger, poolMax: 4 });
+  const db = createDb({ url: settings.databaseUrl, max: 4, logger, applicationName: `ticketero-${name}` });
   const lockClient = new pg.Client({ connectionString: settings.databaseUrl });
   await lockClient.connect();
   const events = new EventBus();
   events.onAny((envelope) => parentPort?.postMessage(envelope));
-  const body = build({ orm, logger, clock: systemClock, events, settings });
-  const runner = { orm, clock: systemClock, logger, locks: new JobLocks(lockClient) };
+  const body = build({ db, logger, clock: systemClock, events, settings });
+  const runner = { db, clock: systemClock, logger, locks: new JobLocks(lockClient) };
 
   try {
     do {
@@ -65,7 +64,8 @@ export async function runJobWorker(name: string, build: (ctx: WorkerContext) => 
     } while (!cancelled);
   } finally {
     await lockClient.end().catch(() => {});
-    await orm.close(true).catch(() => {});
+    await db.close().catch(() => {});
   }
-  parentPort?.postMessage(cancelled ? 'cancelled' : 'done');
+  // 'done' either way: Bree then ends the thread quietly ('cancelled' makes it log a forced exit as an error).
+  parentPort?.postMessage('done');
 }

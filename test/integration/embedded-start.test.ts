@@ -50,7 +50,7 @@ describe('with no DATABASE_URL', () => {
 
       // A second start reuses the cluster and its data.
       const again = await startApp(config, { logger: createLogger('silent') });
-      const [row] = await again.orm.em.fork().execute<{ n: number }[]>('select count(*)::int as n from ticket');
+      const [row] = await again.sql.execute<{ n: number }[]>('select count(*)::int as n from ticket');
       expect(row!.n).toBe(1);
       await again.stop();
     } finally {

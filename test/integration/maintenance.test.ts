@@ -135,7 +135,7 @@ const figuresOf = async (email: string): Promise<Omit<Figures, 'email'>> => {
 beforeAll(async () => {
   app = await startTestApp({}, { clock });
   timeZone = app.config.branchTimeZone;
-  maintenance = new MaintenanceService({ orm: app.orm, clock, logger: app.logger, timeZone });
+  maintenance = new MaintenanceService({ db: app.sql, clock, logger: app.logger, timeZone });
   for (const row of await app.db.query<{ id: string; email: string }>(`select id, email from advisor`)) {
     advisorIds[row.email] = Number(row.id);
   }
@@ -441,7 +441,7 @@ describe('the job runner', () => {
     await otherClient.connect();
     lines = [];
     const logger = createLogger('debug', { write: (line: string) => void lines.push(line) });
-    deps = { orm: app.orm, clock, logger, locks: new JobLocks(lockClient) };
+    deps = { db: app.sql, clock, logger, locks: new JobLocks(lockClient) };
   });
   afterEach(async () => {
     await lockClient.end();

@@ -3,7 +3,7 @@
 import { MaintenanceService } from '../../modules/maintenance/maintenance.service.js';
 import { runJobWorker } from '../worker-runtime.js';
 
-await runJobWorker('daily-maintenance', ({ orm, clock, logger, settings }) => {
-  const maintenance = new MaintenanceService({ orm, clock, logger, timeZone: settings.branchTimeZone });
+await runJobWorker('daily-maintenance', ({ db, clock, logger, settings }) => {
+  const maintenance = new MaintenanceService({ db, clock, logger, timeZone: settings.branchTimeZone });
   return () => maintenance.runDaily();
 });

@@ -3,9 +3,9 @@ import { AssignmentService } from '../../modules/queue/assignment.service.js';
 import { QueueService } from '../../modules/queue/queue.service.js';
 import { runJobWorker } from '../worker-runtime.js';
 
-await runJobWorker('queue', ({ orm, clock, events, settings }) => {
-  const assignment = new AssignmentService({ orm, clock, events });
-  const queue = new QueueService({ orm, clock, events, assignment, proximoThreshold: settings.proximoThreshold });
+await runJobWorker('queue', ({ db, clock, events, settings }) => {
+  const assignment = new AssignmentService({ db, clock, events });
+  const queue = new QueueService({ db, clock, events, assignment, proximoThreshold: settings.proximoThreshold });
   return async () => {
     const result = await queue.tick();
     return {

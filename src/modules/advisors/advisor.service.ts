@@ -1,5 +1,5 @@
 import { createHash, randomInt } from 'node:crypto';
-import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import type { Db, Queryable } from '../../db/sql.js';
 import type { Clock } from '../../clock.js';
 import { QUEUES, type QueueType } from '../../domain/queue-types.js';
 import { maskRut } from '../../domain/rut.js';
@@ -80,11 +80,11 @@ const ADVISOR_SELECT = `select a.id, a.name, a.email, a.status, a.module_number,
  */
 export class AdvisorService {
   constructor(
-    private readonly deps: { orm: MikroORM; clock: Clock; events: EventBus; assignment: AssignmentService },
+    private readonly deps: { db: Db; clock: Clock; events: EventBus; assignment: AssignmentService },
   ) {}
 
-  private get em(): EntityManager {
-    return this.deps.orm.em.fork() as EntityManager;
+  private get em(): Db {
+    return this.deps.db;
   }
 
   async list(branchOffice?: string): Promise<AdvisorView[]> {
@@ -307,7 +307,7 @@ interface LockedAdvisor {
   average_service_time_minutes: string | null;
 }
 
-async function lockAdvisor(tx: EntityManager, advisorId: number): Promise<LockedAdvisor> {
+async function lockAdvisor(tx: Queryable, advisorId: number): Promise<LockedAdvisor> {
   const [advisor] = await tx.execute<LockedAdvisor[]>(
     `select id, name, status, branch_office, assigned_tickets_count, total_tickets_served_today,
             average_service_time_minutes

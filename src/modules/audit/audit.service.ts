@@ -1,4 +1,4 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Queryable } from '../../db/sql.js';
 import type { JsonObject } from './audit-log.entity.js';
 
 export const AUDIT_EVENTS = [
@@ -42,23 +42,30 @@ export interface AuditEntry {
 
 const json = (value: JsonObject | null | undefined): string | null => (value == null ? null : JSON.stringify(value));
 
+/** The audit row's columns after `entity_id`, as bound parameters (see AUDIT_VALUES). */
+export function auditParams(entry: Omit<AuditEntry, 'entityType' | 'entityId'>): unknown[] {
+  return [
+    entry.eventType,
+    entry.origin.actor.slice(0, 100),
+    json(entry.oldState),
+    json(entry.newState),
+    json(entry.additionalData),
+    entry.origin.ipAddress?.slice(0, 45) ?? null,
+    entry.origin.userAgent?.slice(0, 500) ?? null,
+    entry.at,
+  ];
+}
+
+export const AUDIT_COLUMNS = `entity_type, entity_id, event_type, actor, old_state, new_state, additional_data,
+  ip_address, user_agent, created_at`;
+/** Placeholders for auditParams, after entity type and id. */
+export const AUDIT_VALUES = `?, ?, ?::json, ?::json, ?::json, ?, ?, ?`;
+
 /** Writes the audit row inside the caller's transaction, so it commits or rolls back with the change. */
-export async function recordAudit(em: EntityManager, entry: AuditEntry): Promise<void> {
-  await em.execute(
-    `insert into audit_log (entity_type, entity_id, event_type, actor, old_state, new_state, additional_data,
-       ip_address, user_agent, created_at)
-     values (?, ?, ?, ?, ?::json, ?::json, ?::json, ?, ?, ?)`,
-    [
-      entry.entityType,
-      String(entry.entityId),
-      entry.eventType,
-      entry.origin.actor.slice(0, 100),
-      json(entry.oldState),
-      json(entry.newState),
-      json(entry.additionalData),
-      entry.origin.ipAddress?.slice(0, 45) ?? null,
-      entry.origin.userAgent?.slice(0, 500) ?? null,
-      entry.at,
-    ],
-  );
+export async function recordAudit(em: Queryable, entry: AuditEntry): Promise<void> {
+  await em.execute(`insert into audit_log (${AUDIT_COLUMNS}) values (?, ?, ${AUDIT_VALUES})`, [
+    entry.entityType,
+    String(entry.entityId),
+    ...auditParams(entry),
+  ]);
 }

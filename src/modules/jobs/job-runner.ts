@@ -1,4 +1,4 @@
-import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import type { Db, Queryable } from '../../db/sql.js';
 import type pg from 'pg';
 import type { Clock } from '../../clock.js';
 import type { Logger } from '../../logger.js';
@@ -24,7 +24,7 @@ export class JobLocks {
 }
 
 export interface JobRunnerDeps {
-  orm: MikroORM;
+  db: Db;
   clock: Clock;
   logger: Logger;
   locks: JobLocks;
@@ -40,12 +40,12 @@ export async function runScheduledJob(
   name: string,
   body: () => Promise<Record<string, unknown> | void>,
 ): Promise<JobOutcome> {
-  const { orm, clock, logger, locks } = deps;
+  const { db, clock, logger, locks } = deps;
   if (!(await locks.tryLock(name))) {
     logger.debug({ job: name }, 'otra instancia está ejecutando el trabajo; se omite esta vez');
     return 'skipped';
   }
-  const em = orm.em.fork() as EntityManager;
+  const em = db;
   const t0 = performance.now();
   try {
     await em.execute(

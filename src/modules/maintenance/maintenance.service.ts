@@ -1,4 +1,4 @@
-import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import type { Db, Queryable } from '../../db/sql.js';
 import type { Clock } from '../../clock.js';
 import type { Logger } from '../../logger.js';
 
@@ -23,10 +23,10 @@ export interface DailySummary extends Record<string, unknown> {
  * rows in bounded batches, each batch one statement.
  */
 export class MaintenanceService {
-  constructor(private readonly deps: { orm: MikroORM; clock: Clock; logger: Logger; timeZone: string }) {}
+  constructor(private readonly deps: { db: Db; clock: Clock; logger: Logger; timeZone: string }) {}
 
-  private get em(): EntityManager {
-    return this.deps.orm.em.fork() as EntityManager;
+  private get em(): Db {
+    return this.deps.db;
   }
 
   async runDaily(): Promise<DailySummary> {

@@ -1,4 +1,4 @@
-import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import type { Db, Queryable } from '../../db/sql.js';
 import type { Clock } from '../../clock.js';
 import { QUEUES, type QueueType } from '../../domain/queue-types.js';
 import type { DomainEvents, EventBus } from '../../events.js';
@@ -9,6 +9,19 @@ import { WAITING, queuePrioritySql } from '../tickets/queue.sql.js';
 export type Assignment = DomainEvents['ticket.assigned'];
 
 const SYSTEM: Origin = { actor: 'SYSTEM' };
+
+interface LockedTicket {
+  id: string;
+  numero: string;
+  queue_type: QueueType;
+  status: string;
+  position_in_queue: number;
+}
+
+/** The queue types the free advisors of a branch serve; `?` binds the branch. */
+const FREE_QUEUES = `select distinct q.queue_type from advisor a
+  cross join lateral json_array_elements_text(a.queue_types) as q(queue_type)
+  where a.branch_office = ? and a.status = 'AVAILABLE'`;
 
 /** `advisor a` serves the queue of `ticket t`. */
 const SERVES = `a.queue_types::jsonb @> to_jsonb(t.queue_type::text)`;
@@ -21,16 +34,18 @@ const SERVES = `a.queue_types::jsonb @> to_jsonb(t.queue_type::text)`;
  * gets two tickets, across any number of app instances.
  */
 export class AssignmentService {
-  constructor(private readonly deps: { orm: MikroORM; clock: Clock; events: EventBus }) {}
+  constructor(private readonly deps: { db: Db; clock: Clock; events: EventBus }) {}
 
   /** Assigns until no free advisor can serve anyone waiting in the branch. */
   async assignAvailable(branchOffice: string): Promise<Assignment[]> {
-    // Cheap unlocked look first: most calls (a busy branch) have nothing to do.
-    const [pending] = await (this.deps.orm.em.fork() as EntityManager).execute<{ pending: boolean }[]>(
-      `select exists (select 1 from ticket t where t.branch_office = ? and t.status in ${WAITING}
-         and exists (select 1 from advisor a where a.branch_office = t.branch_office
-                       and a.status = 'AVAILABLE' and ${SERVES})) as pending`,
-      [branchOffice],
+    // Cheap unlocked look first: most calls (a busy branch) have nothing to do. It starts from the
+    // few free advisors, so its cost does not grow with the line.
+    const [pending] = await this.deps.db.execute<{ pending: boolean }[]>(
+      `select exists (
+         select 1 from (${FREE_QUEUES}) f
+         where exists (select 1 from ticket t where t.branch_office = ? and t.queue_type = f.queue_type
+                         and t.status in ${WAITING})) as pending`,
+      [branchOffice, branchOffice],
     );
     if (!pending?.pending) return [];
     const done: Assignment[] = [];
@@ -43,7 +58,7 @@ export class AssignmentService {
 
   /** Every branch where someone waits and an advisor is free: the queue job's sweep. */
   async assignAllBranches(): Promise<Assignment[]> {
-    const branches = await (this.deps.orm.em.fork() as EntityManager).execute<{ branch_office: string }[]>(
+    const branches = await this.deps.db.execute<{ branch_office: string }[]>(
       `select distinct t.branch_office from ticket t
        where t.status in ${WAITING}
          and exists (select 1 from advisor a where a.branch_office = t.branch_office
@@ -55,23 +70,12 @@ export class AssignmentService {
   }
 
   async assignNext(branchOffice: string): Promise<Assignment | null> {
-    const em = this.deps.orm.em.fork() as EntityManager;
+    const em = this.deps.db;
     const assignment = await em.transactional(async (tx) => {
       await tx.execute(`select pg_advisory_xact_lock(hashtext('ticketero:assign'), hashtext(?))`, [branchOffice]);
       const now = this.deps.clock.now();
 
-      const [ticket] = await tx.execute<
-        { id: string; numero: string; queue_type: QueueType; status: string; position_in_queue: number }[]
-      >(
-        `select t.id, t.numero, t.queue_type, t.status, t.position_in_queue from ticket t
-         where t.branch_office = ? and t.status in ${WAITING}
-           and exists (select 1 from advisor a where a.branch_office = t.branch_office
-                         and a.status = 'AVAILABLE' and ${SERVES})
-         order by ${queuePrioritySql('t')} desc, t.created_at, t.id
-         limit 1
-         for update of t`,
-        [branchOffice],
-      );
+      const ticket = await this.lockNextTicket(tx, branchOffice);
       if (!ticket) return null;
 
       const [advisor] = await tx.execute<
@@ -138,6 +142,34 @@ export class AssignmentService {
     });
     if (assignment) this.deps.events.emit('ticket.assigned', assignment);
     return assignment;
+  }
+
+  /**
+   * The oldest waiting ticket of each queue a free advisor serves (one index probe per queue),
+   * the highest priority among them, locked and re-checked; if it changed meanwhile (cancelled),
+   * the next candidate.
+   */
+  private async lockNextTicket(tx: Queryable, branchOffice: string): Promise<LockedTicket | null> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const [candidate] = await tx.execute<{ id: string }[]>(
+        `select t.id from (${FREE_QUEUES}) f
+         cross join lateral (
+           select w.id, w.queue_type, w.created_at from ticket w
+           where w.branch_office = ? and w.queue_type = f.queue_type and w.status in ${WAITING}
+           order by w.created_at, w.id limit 1) t
+         order by ${queuePrioritySql('t')} desc, t.created_at, t.id
+         limit 1`,
+        [branchOffice, branchOffice],
+      );
+      if (!candidate) return null;
+      const [ticket] = await tx.execute<LockedTicket[]>(
+        `select id, numero, queue_type, status, position_in_queue from ticket
+         where id = ? and status in ${WAITING} for update`,
+        [candidate.id],
+      );
+      if (ticket) return ticket;
+    }
+    return null;
   }
 }
 

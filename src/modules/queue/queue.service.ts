@@ -1,4 +1,4 @@
-import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import type { Db, Queryable } from '../../db/sql.js';
 import type { Clock } from '../../clock.js';
 import type { EventBus } from '../../events.js';
 import { queueMinutesSql, WAITING } from '../tickets/queue.sql.js';
@@ -26,7 +26,7 @@ export interface QueueTickResult extends RecalculationResult {
 export class QueueService {
   constructor(
     private readonly deps: {
-      orm: MikroORM;
+      db: Db;
       clock: Clock;
       events: EventBus;
       assignment: AssignmentService;
@@ -41,7 +41,7 @@ export class QueueService {
   }
 
   async recalculate(): Promise<RecalculationResult> {
-    const em = this.deps.orm.em.fork() as EntityManager;
+    const em = this.deps.db;
     const now = this.deps.clock.now();
 
     const [positions] = await em.execute<{ updated: number; became_proximo: string[] | null }[]>(

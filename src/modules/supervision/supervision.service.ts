@@ -1,4 +1,4 @@
-import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import type { Db, Queryable } from '../../db/sql.js';
 import type { Clock } from '../../clock.js';
 import { estimateWaitMinutes } from '../../domain/estimate.js';
 import { serviceDay } from '../../domain/numbering.js';
@@ -74,11 +74,11 @@ const round1 = (value: string | null): number | null => (value == null ? null : 
 /** Read models for supervisors: the dashboard, queue and advisor figures, the audit trail. */
 export class SupervisionService {
   constructor(
-    private readonly deps: { orm: MikroORM; clock: Clock; advisors: AdvisorService; timeZone: string },
+    private readonly deps: { db: Db; clock: Clock; advisors: AdvisorService; timeZone: string },
   ) {}
 
-  private get em(): EntityManager {
-    return this.deps.orm.em.fork() as EntityManager;
+  private get em(): Db {
+    return this.deps.db;
   }
 
   async queueFigures(branchOffice: string, only?: QueueType): Promise<QueueFigures[]> {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import type { Db, Queryable } from '../../db/sql.js';
 import type { Clock } from '../../clock.js';
 import { estimateWaitMinutes, isProximo } from '../../domain/estimate.js';
 import { formatTicketNumber, serviceDay } from '../../domain/numbering.js';
@@ -7,9 +7,10 @@ import type { QueueType } from '../../domain/queue-types.js';
 import type { TicketStatus } from '../../domain/ticket-status.js';
 import { DomainError, ValidationError } from '../../errors.js';
 import type { EventBus } from '../../events.js';
-import { recordAudit, type Origin } from '../audit/audit.service.js';
+import { auditParams, recordAudit, type Origin } from '../audit/audit.service.js';
 import { planTicketMessages } from '../notifications/message-plan.js';
-import { ACTIVE, ADVISORS_ONLINE_COUNT, WAITING } from './queue.sql.js';
+import { ACTIVE, WAITING } from './queue.sql.js';
+import { INSERT_TICKET_SQL, NEXT_NUMBER_SQL, TICKET_CONTEXT_SQL } from './ticket.sql.js';
 import type { TakeTicketCommand } from './ticket.validation.js';
 
 export interface TicketSettings {
@@ -24,7 +25,7 @@ export interface DeepLinks {
 }
 
 export interface TicketServiceDeps {
-  orm: MikroORM;
+  db: Db;
   clock: Clock;
   events: EventBus;
   settings: TicketSettings;
@@ -73,8 +74,8 @@ const utcIso = (value: string | null): string | null => (value == null ? null : 
 export class TicketService {
   constructor(private readonly deps: TicketServiceDeps) {}
 
-  private get em(): EntityManager {
-    return this.deps.orm.em.fork() as EntityManager;
+  private get db(): Db {
+    return this.deps.db;
   }
 
   /**
@@ -88,94 +89,83 @@ export class TicketService {
     const day = serviceDay(now, settings.timeZone);
     const codigo = randomUUID();
 
-    let created: { id: number; numero: string; position: number; estimate: number; status: TicketStatus };
+    let created: {
+      id: number;
+      numero: string;
+      position: number;
+      estimate: number;
+      status: TicketStatus;
+      createdAt: Date;
+    };
     try {
-      created = await this.em.transactional(async (em) => {
-        const [context] = await em.execute<
-          { active_numero: string | null; branch_known: boolean; registered: boolean }[]
-        >(
-          `select (select numero from ticket where national_id = ? and status in ${ACTIVE} limit 1) as active_numero,
-                  exists(select 1 from advisor where branch_office = ?) as branch_known,
-                  exists(select 1 from telegram_customer where national_id = ?) as registered`,
-          [command.nationalId, branchOffice, command.nationalId],
-        );
+      created = await this.db.transactional(async (tx) => {
+        const [counter] = await tx.execute<{ last_number: number }[]>(NEXT_NUMBER_SQL, [
+          branchOffice,
+          day,
+          command.queueType,
+          now,
+        ]);
+        const numero = formatTicketNumber(command.queueType, counter!.last_number);
+
+        const [context] = await tx.execute<
+          { active_numero: string | null; branch_known: boolean; registered: boolean; waiting: number; online: number }[]
+        >(TICKET_CONTEXT_SQL, [
+          command.nationalId,
+          branchOffice,
+          command.nationalId,
+          branchOffice,
+          command.queueType,
+          branchOffice,
+          command.queueType,
+        ]);
+        // Throwing rolls the counter back too: refused requests leave no gap in the numbers.
         if (context!.active_numero) throw activeTicketError(context!.active_numero);
         if (!context!.branch_known) {
           throw new ValidationError({ branchOffice: `La sucursal "${branchOffice}" no existe` });
         }
 
-        // The counter row lock serialises numbering per branch, day and queue: no duplicates, no gaps.
-        const [counter] = await em.execute<{ last_number: number }[]>(
-          `insert into ticket_daily_counter (branch_office, service_date, queue_type, last_number, updated_at)
-           values (?, ?, ?, 1, ?)
-           on conflict (branch_office, service_date, queue_type)
-           do update set last_number = ticket_daily_counter.last_number + 1, updated_at = excluded.updated_at
-           returning last_number`,
-          [branchOffice, day, command.queueType, now],
-        );
-        const numero = formatTicketNumber(command.queueType, counter!.last_number);
-
-        const [queue] = await em.execute<{ waiting: number; online: number }[]>(
-          `select (select count(*)::int from ticket
-                    where branch_office = ? and queue_type = ? and status in ${WAITING}) as waiting,
-                  ${ADVISORS_ONLINE_COUNT} as online`,
-          [branchOffice, command.queueType, branchOffice, command.queueType],
-        );
-        const position = queue!.waiting + 1;
-        const estimate = estimateWaitMinutes(position, command.queueType, queue!.online);
+        const position = context!.waiting + 1;
+        const estimate = estimateWaitMinutes(position, command.queueType, context!.online);
         const status: TicketStatus = isProximo(position, settings.proximoThreshold) ? 'PROXIMO' : 'EN_ESPERA';
         // Taken after the counter lock, so arrival order within a queue follows the numbers.
         const createdAt = clock.now();
-
-        const [ticket] = await em.execute<{ id: string }[]>(
-          `insert into ticket (codigo_referencia, numero, national_id, telefono, branch_office, queue_type, status,
-             position_in_queue, estimated_wait_minutes, service_date, created_at, updated_at)
-           values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) returning id`,
-          [
-            codigo,
-            numero,
-            command.nationalId,
-            command.telefono,
-            branchOffice,
-            command.queueType,
-            status,
-            position,
-            estimate,
-            day,
-            createdAt,
-            createdAt,
-          ],
-        );
-        const id = Number(ticket!.id);
-
         const reachable = command.telefono !== null || context!.registered;
-        if (reachable) {
-          const messages = planTicketMessages(createdAt, estimate);
-          await em.execute(
-            `insert into mensaje (ticket_id, plantilla, estado_envio, fecha_programada, created_at)
-             values ${messages.map(() => `(?, ?, 'PENDIENTE', ?, ?)`).join(', ')}`,
-            messages.flatMap((m) => [id, m.plantilla, m.fechaProgramada, createdAt]),
-          );
-        }
+        const messages = planTicketMessages(createdAt, estimate);
 
-        await recordAudit(em, {
-          entityType: 'TICKET',
-          entityId: id,
-          eventType: 'TICKET_CREADO',
-          origin,
-          newState: {
-            numero,
-            status,
-            queueType: command.queueType,
-            branchOffice,
-            nationalId: command.nationalId,
-            positionInQueue: position,
-            estimatedWaitMinutes: estimate,
-          },
-          additionalData: { codigoReferencia: codigo, notificable: reachable },
-          at: createdAt,
-        });
-        return { id, numero, position, estimate, status };
+        const [ticket] = await tx.execute<{ id: string }[]>(INSERT_TICKET_SQL, [
+          codigo,
+          numero,
+          command.nationalId,
+          command.telefono,
+          branchOffice,
+          command.queueType,
+          status,
+          position,
+          estimate,
+          day,
+          createdAt,
+          createdAt,
+          reachable,
+          createdAt,
+          ...messages.flatMap((m) => [m.plantilla, m.fechaProgramada]),
+          'TICKET',
+          ...auditParams({
+            eventType: 'TICKET_CREADO',
+            origin,
+            newState: {
+              numero,
+              status,
+              queueType: command.queueType,
+              branchOffice,
+              nationalId: command.nationalId,
+              positionInQueue: position,
+              estimatedWaitMinutes: estimate,
+            },
+            additionalData: { codigoReferencia: codigo, notificable: reachable },
+            at: createdAt,
+          }),
+        ]);
+        return { id: Number(ticket!.id), numero, position, estimate, status, createdAt };
       });
     } catch (error) {
       if (isActiveTicketViolation(error)) {
@@ -198,7 +188,7 @@ export class TicketService {
       telegramLink: this.deps.links.forTicket(codigo),
       moduleNumber: null,
       advisorName: null,
-      createdAt: now.toISOString(),
+      createdAt: created.createdAt.toISOString(),
       assignedAt: null,
       completedAt: null,
     };
@@ -226,7 +216,7 @@ export class TicketService {
   /** The customer gives up their place; none of the ticket's unsent messages will go out. */
   async cancel(codigoReferencia: string, origin: Origin): Promise<TicketView> {
     const now = this.deps.clock.now();
-    const cancelled = await this.em.transactional(async (em) => {
+    const cancelled = await this.db.transactional(async (em) => {
       const [ticket] = await em.execute<{ id: string; status: TicketStatus; numero: string; branch_office: string }[]>(
         `select id, status, numero, branch_office from ticket where codigo_referencia = ? for update`,
         [codigoReferencia],
@@ -272,7 +262,7 @@ export class TicketService {
 
   /** The number of the RUT's active ticket, if any. */
   async activeNumeroFor(nationalId: string): Promise<string | null> {
-    const [row] = await this.em.execute<{ numero: string }[]>(
+    const [row] = await this.db.execute<{ numero: string }[]>(
       `select numero from ticket where national_id = ? and status in ${ACTIVE} limit 1`,
       [nationalId],
     );
@@ -280,7 +270,7 @@ export class TicketService {
   }
 
   private async findOne(where: string, params: unknown[]): Promise<TicketRow | undefined> {
-    const [row] = await this.em.execute<TicketRow[]>(
+    const [row] = await this.db.execute<TicketRow[]>(
       `select t.id, t.codigo_referencia, t.numero, t.queue_type, t.status, t.branch_office, t.national_id,
               t.assigned_module_number, a.name as advisor_name, t.created_at, t.assigned_at, t.completed_at,
               case when t.status in ${WAITING} then 1 + (

@@ -1,0 +1,131 @@
+/**
+ * `npm run bench`: starts PostgreSQL (DATABASE_URL, or an embedded server in a temporary
+ * folder), the real app on 127.0.0.1 on a fresh database, runs every section below, prints a
+ * summary table, and removes everything it created.
+ *
+ * Environment: BENCH_SECONDS (each measured run, default 10), BENCH_BRANCHES (default 4),
+ * BENCH_LOG_LEVEL (embedded PostgreSQL's log level, default error), DATABASE_URL.
+ * A new bench is one more file in bench/sections/ exporting a `Section`, listed here.
+ */
+import { randomBytes } from 'node:crypto';
+import os from 'node:os';
+import { loadConfig } from '../src/config.js';
+import { createLogger } from '../src/logger.js';
+import { startApp } from '../src/main.js';
+import { takeTicketSteadyRate } from './sections/steady-rate.js';
+import { takeTicketThroughput } from './sections/take-ticket.js';
+import type { BenchContext, BenchSettings, Row, Section } from './support/context.js';
+import { renderRows, renderTable } from './support/format.js';
+import {
+  createDatabase,
+  migrateDatabase,
+  prepareBranches,
+  startPgServer,
+  withClient,
+  type BenchDatabase,
+} from './support/postgres.js';
+import { rutBlock } from './support/workload.js';
+
+const sections: readonly Section[] = [takeTicketThroughput, takeTicketSteadyRate];
+
+function integerSetting(name: string, fallback: number, min: number, max: number): number {
+  const raw = process.env[name]?.trim();
+  if (!raw) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new Error(`${name} must be a whole number from ${min} to ${max} (got "${raw}")`);
+  }
+  return value;
+}
+
+function readSettings(): BenchSettings {
+  return {
+    seconds: integerSetting('BENCH_SECONDS', 10, 1, 600),
+    branches: integerSetting('BENCH_BRANCHES', 4, 1, 50),
+    connections: 32,
+    steadyRate: 200,
+    steadyConnections: 10,
+    warmupSeconds: 2,
+  };
+}
+
+const log = (message: string): void => console.log(message);
+
+async function main(): Promise<void> {
+  const settings = readSettings();
+  const cleanup: Array<{ what: string; step: () => Promise<void> }> = [];
+  const results: Array<{ title: string; rows: Row[] }> = [];
+
+  try {
+    const server = await startPgServer(createLogger(process.env.BENCH_LOG_LEVEL ?? 'error'));
+    cleanup.push({ what: 'PostgreSQL server', step: () => server.stop() });
+    const database = await createDatabase(server, 'app');
+    cleanup.push({ what: `database ${database.name}`, step: () => database.drop() });
+    const version = await withClient(database.url, async (client) => {
+      const { rows } = await client.query<{ server_version: string }>('show server_version');
+      return rows[0]?.server_version ?? '?';
+    });
+
+    const kioskApiKey = `bench-${randomBytes(12).toString('hex')}`;
+    const config = loadConfig({
+      NODE_ENV: 'production',
+      HOST: '127.0.0.1',
+      PORT: '0',
+      LOG_LEVEL: 'silent',
+      KIOSK_API_KEY: kioskApiKey,
+      DATABASE_URL: database.url,
+      // As many connections as the raw baseline's clients, so both sides get the same database.
+      DATABASE_POOL_MAX: String(settings.connections),
+    });
+    const app = await startApp(config, { logger: createLogger(config.logLevel) });
+    cleanup.push({ what: 'app', step: () => app.stop() });
+    const branches = await prepareBranches(database.url, settings.branches);
+
+    let nextBlock = 0;
+    const context: BenchContext = {
+      settings,
+      server,
+      app,
+      config,
+      database,
+      kioskApiKey,
+      branches,
+      freshRuts: () => rutBlock(nextBlock++),
+      async scratchDatabase(label: string): Promise<BenchDatabase> {
+        const scratch = await createDatabase(server, label);
+        cleanup.push({ what: `database ${scratch.name}`, step: () => scratch.drop() });
+        await migrateDatabase(scratch.url);
+        await prepareBranches(scratch.url, settings.branches);
+        return scratch;
+      },
+      log,
+    };
+
+    log(`Ticketero bench — node ${process.version}, ${os.cpus().length} CPUs, PostgreSQL ${version}`);
+    log(`database: ${server.description}`);
+    log(`app: ${app.url}, database pool of ${app.config.databasePoolMax} connections`);
+    log(`load: ${settings.seconds} s per run, ${branches.length} branches × 4 queues, half the tickets with a phone`);
+
+    for (const section of sections) {
+      log(`\n== ${section.title}`);
+      const rows = await section.run(context);
+      log(renderRows(rows));
+      results.push({ title: section.title, rows });
+    }
+
+    log(`\n== Summary (${settings.seconds} s per run)\n`);
+    log(renderTable(results));
+  } finally {
+    while (cleanup.length > 0) {
+      const { what, step } = cleanup.pop()!;
+      await step().catch((error: unknown) => console.error(`bench: could not stop ${what}:`, error));
+    }
+  }
+}
+
+try {
+  await main();
+} catch (error) {
+  console.error('bench failed:', error);
+  process.exitCode = 1;
+}

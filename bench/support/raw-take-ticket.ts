@@ -1,0 +1,99 @@
+import { randomUUID } from 'node:crypto';
+import type pg from 'pg';
+import { toNumbered } from '../../src/db/sql.js';
+import { estimateWaitMinutes, isProximo } from '../../src/domain/estimate.js';
+import { formatTicketNumber, serviceDay } from '../../src/domain/numbering.js';
+import type { TicketStatus } from '../../src/domain/ticket-status.js';
+import { auditParams } from '../../src/modules/audit/audit.service.js';
+import { planTicketMessages } from '../../src/modules/notifications/message-plan.js';
+import { INSERT_TICKET_SQL, NEXT_NUMBER_SQL, TICKET_CONTEXT_SQL } from '../../src/modules/tickets/ticket.sql.js';
+import { BENCH_IP, BENCH_USER_AGENT, type TicketRequest } from './workload.js';
+
+// The statements of TicketService.takeTicket, text for text (src/modules/tickets/ticket.sql.ts).
+const NEXT_NUMBER = toNumbered(NEXT_NUMBER_SQL);
+const CONTEXT = toNumbered(TICKET_CONTEXT_SQL);
+const INSERT_TICKET = toNumbered(INSERT_TICKET_SQL);
+
+export interface RawSettings {
+  timeZone: string;
+  proximoThreshold: number;
+}
+
+/**
+ * The "take a ticket" transaction with nothing between the code and PostgreSQL but `pg`: the same
+ * statements, in the same order, with the same values as the app computes them.
+ */
+export async function rawTakeTicket(pool: pg.Pool, request: TicketRequest, settings: RawSettings): Promise<void> {
+  const { branchOffice, queueType, nationalId } = request;
+  const telefono = request.telefono ?? null;
+  const now = new Date();
+  const day = serviceDay(now, settings.timeZone);
+  const codigo = randomUUID();
+
+  const client = await pool.connect();
+  try {
+    await client.query('begin');
+    const counter = (await client.query<{ last_number: number }>(NEXT_NUMBER, [branchOffice, day, queueType, now]))
+      .rows[0]!;
+    const numero = formatTicketNumber(queueType, counter.last_number);
+
+    const context = (
+      await client.query<{
+        active_numero: string | null;
+        branch_known: boolean;
+        registered: boolean;
+        waiting: number;
+        online: number;
+      }>(CONTEXT, [nationalId, branchOffice, nationalId, branchOffice, queueType, branchOffice, queueType])
+    ).rows[0]!;
+    if (context.active_numero) throw new Error(`TICKET_ACTIVO_EXISTENTE ${context.active_numero}`);
+    if (!context.branch_known) throw new Error(`unknown branch ${branchOffice}`);
+
+    const position = context.waiting + 1;
+    const estimate = estimateWaitMinutes(position, queueType, context.online);
+    const status: TicketStatus = isProximo(position, settings.proximoThreshold) ? 'PROXIMO' : 'EN_ESPERA';
+    const createdAt = new Date();
+    const reachable = telefono !== null || context.registered;
+    const messages = planTicketMessages(createdAt, estimate);
+
+    await client.query(INSERT_TICKET, [
+      codigo,
+      numero,
+      nationalId,
+      telefono,
+      branchOffice,
+      queueType,
+      status,
+      position,
+      estimate,
+      day,
+      createdAt,
+      createdAt,
+      reachable,
+      createdAt,
+      ...messages.flatMap((m) => [m.plantilla, m.fechaProgramada]),
+      'TICKET',
+      ...auditParams({
+        eventType: 'TICKET_CREADO',
+        origin: { actor: 'KIOSK', ipAddress: BENCH_IP, userAgent: BENCH_USER_AGENT },
+        newState: {
+          numero,
+          status,
+          queueType,
+          branchOffice,
+          nationalId,
+          positionInQueue: position,
+          estimatedWaitMinutes: estimate,
+        },
+        additionalData: { codigoReferencia: codigo, notificable: reachable },
+        at: createdAt,
+      }),
+    ]);
+    await client.query('commit');
+  } catch (error) {
+    await client.query('rollback').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}

@@ -1,0 +1,51 @@
+import { AUDIT_COLUMNS, AUDIT_VALUES } from '../audit/audit.service.js';
+import { ACTIVE, ADVISORS_ONLINE_COUNT, WAITING } from './queue.sql.js';
+
+/*
+ * The statements of "take a ticket", in the order TicketService runs them in one transaction.
+ * The benchmark's raw-SQL baseline runs these same texts through node-pg.
+ */
+
+/** 1. The next number: the counter row's lock serialises numbering per branch, day and queue. */
+export const NEXT_NUMBER_SQL = `insert into ticket_daily_counter (branch_office, service_date, queue_type, last_number, updated_at)
+  values (?, ?, ?, 1, ?)
+  on conflict (branch_office, service_date, queue_type)
+  do update set last_number = ticket_daily_counter.last_number + 1, updated_at = excluded.updated_at
+  returning last_number`;
+
+/**
+ * 2. Under that lock, what the rules need: an active ticket of the RUT, whether the branch
+ * exists and the RUT is registered in the bot, who waits ahead and who serves the queue.
+ * Params: nationalId, branch, nationalId, branch, queueType, branch, queueType.
+ */
+export const TICKET_CONTEXT_SQL = `select
+    (select numero from ticket where national_id = ? and status in ${ACTIVE} limit 1) as active_numero,
+    exists(select 1 from advisor where branch_office = ?) as branch_known,
+    exists(select 1 from telegram_customer where national_id = ?) as registered,
+    (select count(*)::int from ticket where branch_office = ? and queue_type = ? and status in ${WAITING}) as waiting,
+    ${ADVISORS_ONLINE_COUNT} as online`;
+
+/**
+ * 3. The ticket, its three messages (only when `reachable`) and its TICKET_CREADO audit row, in
+ * one statement. Params: the 12 ticket columns; reachable; 3 × (plantilla, fecha_programada);
+ * created_at of the messages; entity type 'TICKET'; then auditParams.
+ */
+export const INSERT_TICKET_SQL = `with t as (
+    insert into ticket (codigo_referencia, numero, national_id, telefono, branch_office, queue_type, status,
+      position_in_queue, estimated_wait_minutes, service_date, created_at, updated_at)
+    values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    returning id
+  ),
+  reach as (select ?::boolean as reachable),
+  m as (
+    insert into mensaje (ticket_id, plantilla, estado_envio, fecha_programada, created_at)
+    select t.id, v.plantilla, 'PENDIENTE', v.fecha::timestamp, ?::timestamp
+    from t, reach, (values (1, ?, ?), (2, ?, ?), (3, ?, ?)) as v(n, plantilla, fecha)
+    where reach.reachable
+    order by v.n
+  ),
+  a as (
+    insert into audit_log (${AUDIT_COLUMNS})
+    select ?, t.id::text, ${AUDIT_VALUES} from t
+  )
+  select id from t`;
