@@ -1,4 +1,4 @@
-import type { Db, Queryable } from '../../db/sql.js';
+import type { Db } from '../../db/sql.js';
 import type { Clock } from '../../clock.js';
 import type { Logger } from '../../logger.js';
 

@@ -1,4 +1,4 @@
-import type { Db, Queryable } from '../../db/sql.js';
+import type { Db } from '../../db/sql.js';
 import type { Clock } from '../../clock.js';
 import type { EventBus } from '../../events.js';
 import { queueMinutesSql, WAITING } from '../tickets/queue.sql.js';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Db, Queryable } from '../../db/sql.js';
+import type { Db } from '../../db/sql.js';
 import type { Clock } from '../../clock.js';
 import { estimateWaitMinutes, isProximo } from '../../domain/estimate.js';
 import { formatTicketNumber, serviceDay } from '../../domain/numbering.js';
