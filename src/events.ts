@@ -21,6 +21,8 @@ export interface DomainEvents {
   'ticket.finished': { ticketId: number; branchOffice: string; advisorId: number };
   'advisor.available': { advisorId: number; branchOffice: string };
   'messages.due': { ticketId: number };
+  /** A chat was linked to a customer (RUT, phone or deep link): its waiting messages may go now. */
+  'chat.linked': { chatId: number };
 }
 
 export type EventName = keyof DomainEvents;
@@ -31,6 +33,7 @@ export const EVENT_NAMES: readonly EventName[] = [
   'ticket.finished',
   'advisor.available',
   'messages.due',
+  'chat.linked',
 ];
 
 /** An event as it crosses a thread boundary (a Bree worker tells the main thread). */

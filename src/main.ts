@@ -9,7 +9,9 @@ import { createDb, type Db } from './db/sql.js';
 import { EventBus } from './events.js';
 import { createApp } from './http/app.js';
 import { createLogger, type Logger } from './logger.js';
-import { createScheduler } from './jobs/scheduler.js';
+import { createTelegramBot, type TelegramBot } from './bot/index.js';
+import { createScheduler, type Scheduler } from './jobs/scheduler.js';
+import { ticketPayload } from './modules/customers/customer.service.js';
 import { recordAudit } from './modules/audit/audit.service.js';
 import { createServices, type Services } from './services.js';
 
@@ -69,7 +71,16 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     stack.push(() => db.close());
 
     const events = new EventBus();
-    const services = createServices({ db, clock, events, config, links: { forTicket: () => null } });
+    let telegram: TelegramBot | null = null;
+    const links = {
+      // The kiosk prints this as a QR; without a bot (or before it connects) there is no link.
+      forTicket: (codigo: string): string | null => {
+        const username = telegram?.username();
+        return username ? `https://t.me/${username}?start=${ticketPayload(codigo)}` : null;
+      },
+    };
+    const services = createServices({ db, clock, events, config, links });
+    if (config.telegram.token) telegram = createTelegramBot({ services, config, logger, db });
     const { assignment } = services;
 
     // A new customer is offered to free advisors at once; the queue job sweeps up the rest.
@@ -94,25 +105,46 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
       kioskApiKey: config.kioskApiKey,
       kioskOpenWithoutKey: config.nodeEnv === 'development',
       trustProxy: config.trustProxy,
+      telegramWebhook: telegram?.webhook ?? null,
     });
     const server = await listen(http.fetch, config);
     stack.push(() => closeServer(server));
     const { port } = server.address() as AddressInfo;
     const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
 
+    let scheduler: Scheduler | null = null;
     if (options.jobs ?? true) {
-      const scheduler = createScheduler({
+      const jobs = createScheduler({
         config,
         databaseUrl: database.url,
         logger,
         events,
         ...(options.workersDir ? { workersDir: options.workersDir } : {}),
       });
-      await scheduler.start();
-      stack.push(() => scheduler.stop());
+      await jobs.start();
+      stack.push(() => jobs.stop());
+      scheduler = jobs;
     }
 
-    if (!config.telegram.token) {
+    if (telegram) {
+      const bot = telegram;
+      // Every event that may make a message due wakes the dispatcher at once (the sweep catches the rest).
+      const wake = () => scheduler?.wake('dispatcher');
+      const offs = [
+        events.on('ticket.created', wake),
+        events.on('messages.due', wake),
+        events.on('chat.linked', wake),
+        events.on('ticket.assigned', (assignment) => {
+          wake();
+          bot
+            .notifyAssignment(assignment)
+            .catch((error: unknown) => logger.warn({ err: error }, 'no se pudo avisar al asesor por Telegram'));
+        }),
+      ];
+      stack.push(async () => offs.forEach((off) => off()));
+      await bot.start();
+      stack.push(() => bot.stop());
+    } else {
       logger.warn('TELEGRAM_BOT_TOKEN no está definido: Telegram desactivado, los mensajes quedan PENDIENTE');
     }
 

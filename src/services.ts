@@ -3,6 +3,7 @@ import type { Config } from './config.js';
 import type { Db } from './db/sql.js';
 import type { EventBus } from './events.js';
 import { AdvisorService } from './modules/advisors/advisor.service.js';
+import { CustomerService } from './modules/customers/customer.service.js';
 import { AssignmentService } from './modules/queue/assignment.service.js';
 import { QueueService } from './modules/queue/queue.service.js';
 import { SupervisionService } from './modules/supervision/supervision.service.js';
@@ -15,6 +16,7 @@ export interface Services {
   assignment: AssignmentService;
   queue: QueueService;
   supervision: SupervisionService;
+  customers: CustomerService;
 }
 
 export function createServices(deps: {
@@ -40,5 +42,6 @@ export function createServices(deps: {
     },
     links,
   });
-  return { tickets, advisors, assignment, queue, supervision };
+  const customers = new CustomerService({ db, clock, events });
+  return { tickets, advisors, assignment, queue, supervision, customers };
 }

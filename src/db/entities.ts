@@ -2,6 +2,7 @@ import { Advisor } from '../modules/advisors/advisor.entity.js';
 import { AdvisorLinkCode } from '../modules/advisors/link-code.entity.js';
 import { AuditLog, AuditLogArchive } from '../modules/audit/audit-log.entity.js';
 import { TelegramCustomer } from '../modules/customers/telegram-customer.entity.js';
+import { BotConversation, TelegramStatusMessage, TicketTelegramLink } from '../modules/customers/ticket-link.entity.js';
 import { JobRun } from '../modules/jobs/job-run.entity.js';
 import { Mensaje } from '../modules/notifications/mensaje.entity.js';
 import { TicketDailyCounter } from '../modules/tickets/daily-counter.entity.js';
@@ -17,4 +18,7 @@ export const entities = [
   AuditLogArchive,
   TelegramCustomer,
   JobRun,
+  TicketTelegramLink,
+  TelegramStatusMessage,
+  BotConversation,
 ];

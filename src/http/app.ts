@@ -1,4 +1,4 @@
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { Logger } from '../logger.js';
 import type { Services } from '../services.js';
@@ -21,6 +21,8 @@ export interface HttpDeps {
   /** Development only: the kiosk API answers without a key. */
   kioskOpenWithoutKey: boolean;
   trustProxy: boolean;
+  /** grammY's webhook handler (webhook mode only); it checks the secret token itself. */
+  telegramWebhook?: ((c: Context) => Promise<Response>) | null;
 }
 
 export function createApp(deps: HttpDeps): Hono {
@@ -65,6 +67,11 @@ export function createApp(deps: HttpDeps): Hono {
       auth: requireBearer({ key: deps.adminApiKey, openWhenUnset: false, realm: 'admin' }),
     }),
   );
+
+  if (deps.telegramWebhook) {
+    const handle = deps.telegramWebhook;
+    app.post('/telegram/webhook', (c) => handle(c));
+  }
 
   app.notFound((c) => c.json({ error: 'NO_ENCONTRADO', mensaje: `No existe ${c.req.method} ${c.req.path}` }, 404));
   app.onError((error, c) => errorResponse(error, c, logger));

@@ -7,7 +7,10 @@ import { isEventEnvelope, type EventBus } from '../events.js';
 import type { Logger } from '../logger.js';
 import type { JobWorkerData } from './worker-runtime.js';
 
-export type JobName = 'queue' | 'daily-maintenance' | 'weekly-maintenance';
+export type JobName = 'queue' | 'dispatcher' | 'daily-maintenance' | 'weekly-maintenance';
+
+/** How often the dispatcher looks for due messages when no event woke it. */
+const DISPATCH_SWEEP_MS = 1000;
 
 export interface SchedulerDeps {
   config: Config;
@@ -24,6 +27,8 @@ export interface SchedulerDeps {
 export interface Scheduler {
   start(): Promise<void>;
   stop(): Promise<void>;
+  /** Tells a long-lived job to run now (the dispatcher, after an event). */
+  wake(name: JobName): void;
 }
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -57,7 +62,18 @@ export function createScheduler({ config, databaseUrl, logger, events, workersDi
     };
   };
 
-  const longLived = new Set<string>(['queue']);
+  const longLived = new Set<string>(['queue', 'dispatcher']);
+  const { token, apiRoot, maxMessagesPerSecond } = config.telegram;
+  // Without a bot token nothing can be sent: messages stay PENDIENTE (SPEC §2).
+  const dispatcher = token
+    ? [
+        job(
+          'dispatcher',
+          { timeout: 0 },
+          { intervalMs: DISPATCH_SWEEP_MS, leader: true, telegram: { token, apiRoot, maxMessagesPerSecond } },
+        ),
+      ]
+    : [];
   const bree = new Bree({
     root: false,
     doRootCheck: false,
@@ -72,6 +88,7 @@ export function createScheduler({ config, databaseUrl, logger, events, workersDi
     },
     jobs: [
       job('queue', { timeout: 0 }, { intervalMs: config.queueRecalcIntervalMs }),
+      ...dispatcher,
       // At start (to catch up after downtime; it is idempotent) and every midnight, branch time.
       job('daily-maintenance', { timeout: 0, cron: '0 0 * * *', timezone: config.branchTimeZone }),
       job('weekly-maintenance', { timeout: false, cron: '30 3 * * 0', timezone: config.branchTimeZone }),
@@ -91,13 +108,16 @@ export function createScheduler({ config, databaseUrl, logger, events, workersDi
     async start() {
       await bree.start();
       log.info(
-        { jobs: ['queue', 'daily-maintenance', 'weekly-maintenance'], compiled, intervalMs: config.queueRecalcIntervalMs },
+        { jobs: bree.config.jobs.map((j) => j.name), compiled, intervalMs: config.queueRecalcIntervalMs },
         'trabajos programados iniciados',
       );
     },
     async stop() {
       stopping = true;
       await bree.stop();
+    },
+    wake(name) {
+      bree.workers.get(name)?.postMessage('wake');
     },
   };
 }

@@ -4,7 +4,7 @@ import { systemClock, type Clock } from '../clock.js';
 import { createDb, type Db } from '../db/sql.js';
 import { EventBus } from '../events.js';
 import { createLogger, type Logger } from '../logger.js';
-import { JobLocks, runScheduledJob } from '../modules/jobs/job-runner.js';
+import { JobLocks, leaderLocks, runScheduledJob } from '../modules/jobs/job-runner.js';
 
 /** What the scheduler hands every worker (plain data: it crosses a thread boundary). */
 export interface JobWorkerData {
@@ -14,6 +14,9 @@ export interface JobWorkerData {
   intervalMs?: number;
   proximoThreshold: number;
   branchTimeZone: string;
+  /** Keep the job's lock between runs: one instance runs it for as long as it lives. */
+  leader?: boolean;
+  telegram?: { token: string; apiRoot: string; maxMessagesPerSecond: number };
 }
 
 export interface WorkerContext {
@@ -40,6 +43,9 @@ export async function runJobWorker(name: string, build: (ctx: WorkerContext) => 
     if (message === 'cancel') {
       cancelled = true;
       wake?.();
+    } else if (message === 'wake') {
+      // Something happened in the main thread: run now rather than at the end of the period.
+      wake?.();
     }
   });
 
@@ -49,7 +55,8 @@ export async function runJobWorker(name: string, build: (ctx: WorkerContext) => 
   const events = new EventBus();
   events.onAny((envelope) => parentPort?.postMessage(envelope));
   const body = build({ db, logger, clock: systemClock, events, settings });
-  const runner = { db, clock: systemClock, logger, locks: new JobLocks(lockClient) };
+  const locks = new JobLocks(lockClient);
+  const runner = { db, clock: systemClock, logger, locks: settings.leader ? leaderLocks(locks) : locks };
 
   try {
     do {

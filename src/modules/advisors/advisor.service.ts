@@ -108,6 +108,15 @@ export class AdvisorService {
     return row ? this.toView(row) : null;
   }
 
+  /** The advisor's Telegram account, if linked: where "new customer" notices go. */
+  async telegramUserIdOf(advisorId: number): Promise<number | null> {
+    const [row] = await this.em.execute<{ telegram_user_id: string | null }[]>(
+      `select telegram_user_id from advisor where id = ?`,
+      [advisorId],
+    );
+    return row?.telegram_user_id ? Number(row.telegram_user_id) : null;
+  }
+
   /** AVAILABLE, BUSY (a pause) or OFFLINE, with a reason for the audit trail. */
   async setStatus(advisorId: number, status: AdvisorStatus, reason: string | null, origin: Origin): Promise<AdvisorView> {
     const now = this.deps.clock.now();
@@ -179,11 +188,12 @@ export class AdvisorService {
            total_tickets_served_today = ?, average_service_time_minutes = ?, updated_at = ? where id = ?`,
         [count, count * QUEUES[ticket.queue_type].averageMinutes, served, average, now, advisorId],
       );
-      // Messages nobody can receive are closed now, saying why; the rest still go out in order.
+      // The ticket has ended: what was not sent will never be, and the row says why.
       await tx.execute(
-        `update mensaje m set estado_envio = 'FALLIDO', error_message = 'sin chat de Telegram vinculado'
-         from ticket t where t.id = m.ticket_id and m.ticket_id = ? and m.estado_envio = 'PENDIENTE'
-           and ${RESOLVED_CHAT_ID} is null`,
+        `update mensaje m set estado_envio = 'FALLIDO',
+           error_message = case when ${RESOLVED_CHAT_ID} is null then 'sin chat de Telegram vinculado'
+                                else 'ticket finalizado antes del envío' end
+         from ticket t where t.id = m.ticket_id and m.ticket_id = ? and m.estado_envio = 'PENDIENTE'`,
         [ticket.id],
       );
       const details = { numero: ticket.numero, queueType: ticket.queue_type };

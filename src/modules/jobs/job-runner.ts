@@ -6,8 +6,13 @@ import { recordAudit } from '../audit/audit.service.js';
 
 export type JobOutcome = 'ok' | 'failed' | 'skipped';
 
+export interface Locks {
+  tryLock(job: string): Promise<boolean>;
+  unlock(job: string): Promise<void>;
+}
+
 /** Session-level advisory locks on one dedicated connection: if the process dies, the locks go with it. */
-export class JobLocks {
+export class JobLocks implements Locks {
   constructor(private readonly client: pg.Client) {}
 
   async tryLock(job: string): Promise<boolean> {
@@ -27,7 +32,24 @@ export interface JobRunnerDeps {
   db: Db;
   clock: Clock;
   logger: Logger;
-  locks: JobLocks;
+  locks: Locks;
+}
+
+/**
+ * For a job that one instance runs for as long as it lives (the dispatcher): the lock, once won,
+ * is kept between runs; other instances keep trying and take over when that one goes away.
+ */
+export function leaderLocks(base: Locks): Locks {
+  const held = new Set<string>();
+  return {
+    async tryLock(job) {
+      if (held.has(job)) return true;
+      if (!(await base.tryLock(job))) return false;
+      held.add(job);
+      return true;
+    },
+    async unlock() {},
+  };
 }
 
 /**

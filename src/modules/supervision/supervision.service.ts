@@ -191,6 +191,14 @@ export class SupervisionService {
     };
   }
 
+  /** The branches customers can take a number in: those with advisors. */
+  async branches(): Promise<string[]> {
+    const rows = await this.em.execute<{ branch_office: string }[]>(
+      `select distinct branch_office from advisor order by branch_office`,
+    );
+    return rows.map((r) => r.branch_office);
+  }
+
   /** Every branch at a glance: what is waiting and how the day is going. */
   async summary() {
     const branches = await this.em.execute<{ branch_office: string }[]>(

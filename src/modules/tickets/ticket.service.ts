@@ -260,6 +260,26 @@ export class TicketService {
     return this.getByCodigo(codigoReferencia);
   }
 
+  async idOf(codigoReferencia: string): Promise<number> {
+    const [row] = await this.db.execute<{ id: string }[]>(`select id from ticket where codigo_referencia = ?`, [
+      codigoReferencia,
+    ]);
+    if (!row) throw notFound();
+    return Number(row.id);
+  }
+
+  /** A ticket this chat may act on: its RUT's, its phone's, or one it opened by deep link. */
+  async findOwnedBy(chatId: number, ticketId: number): Promise<TicketView | null> {
+    const [row] = await this.db.execute<{ codigo_referencia: string }[]>(
+      `select t.codigo_referencia from ticket t, telegram_customer c
+       where t.id = ? and c.chat_id = ?
+         and (t.national_id = c.national_id or t.telefono = c.phone
+              or exists (select 1 from ticket_telegram_link l where l.ticket_id = t.id and l.chat_id = c.chat_id))`,
+      [ticketId, chatId],
+    );
+    return row ? this.getByCodigo(row.codigo_referencia) : null;
+  }
+
   /** The number of the RUT's active ticket, if any. */
   async activeNumeroFor(nationalId: string): Promise<string | null> {
     const [row] = await this.db.execute<{ numero: string }[]>(

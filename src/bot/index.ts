@@ -1,0 +1,124 @@
+import { conversations, createConversation } from '@grammyjs/conversations';
+import { run, sequentialize, type RunnerHandle } from '@grammyjs/runner';
+import { Bot, webhookCallback } from 'grammy';
+import type { Context as HonoContext } from 'hono';
+import { maskRut } from '../domain/rut.js';
+import type { Assignment } from '../modules/queue/assignment.service.js';
+import type { BotContext } from './context.js';
+import { conversationStorage } from './conversation-storage.js';
+import { registerRutConversation } from './conversations/register-rut.js';
+import type { BotDeps } from './deps.js';
+import { advisorFeature } from './features/advisor.js';
+import { customerFeature } from './features/customer.js';
+import { fallbackFeature } from './features/fallback.js';
+import { supervisorFeature } from './features/supervisor.js';
+import { panelKeyboard } from './keyboards.js';
+import { refreshStatusMessages } from './status-refresher.js';
+import { texts } from './texts.js';
+
+export { telegramOrigin, type BotDeps } from './deps.js';
+
+const STATUS_REFRESH_MS = 5000;
+const INIT_RETRY_MS = 10_000;
+
+const COMMANDS = [
+  { command: 'start', description: 'Empezar' },
+  { command: 'tomar', description: 'Tomar un número' },
+  { command: 'turno', description: 'Ver mi turno' },
+  { command: 'rut', description: 'Registrar o cambiar mi RUT' },
+  { command: 'telefono', description: 'Compartir mi teléfono' },
+  { command: 'cancelar', description: 'Cancelar mi turno' },
+  { command: 'ayuda', description: 'Ayuda' },
+  { command: 'panel', description: 'Panel de asesor' },
+  { command: 'vincular', description: 'Vincular mi cuenta de asesor' },
+];
+
+export interface TelegramBot {
+  bot: Bot<BotContext>;
+  /** The bot's @username once Telegram has answered getMe; deep links need it. */
+  username(): string | null;
+  /** Hono handler for `POST /telegram/webhook` (webhook mode), checking the secret token. */
+  webhook: ((c: HonoContext) => Promise<Response>) | null;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** Tells the advisor, at once, who their new customer is. */
+  notifyAssignment(assignment: Assignment): Promise<void>;
+}
+
+/**
+ * The Telegram door (SPEC §6): features mounted in one visible order, conversations persisted in
+ * PostgreSQL, updates of one chat handled in order (sequentialize) and chats in parallel.
+ */
+export function createTelegramBot(deps: BotDeps): TelegramBot {
+  const { config, logger, services, db } = deps;
+  const log = logger.child({ component: 'bot' });
+  const token = config.telegram.token;
+  if (!token) throw new Error('createTelegramBot requiere TELEGRAM_BOT_TOKEN');
+  const bot = new Bot<BotContext>(token, { client: { apiRoot: config.telegram.apiRoot, timeoutSeconds: 30 } });
+
+  bot.use(sequentialize<BotContext>((ctx) => ctx.chat?.id.toString() ?? ctx.from?.id.toString()));
+  bot.use(conversations<BotContext, BotContext>({ storage: conversationStorage(db) }));
+  bot.use(createConversation(registerRutConversation(deps), 'registerRut'));
+  bot.use(supervisorFeature(deps));
+  bot.use(advisorFeature(deps));
+  bot.use(customerFeature(deps));
+  bot.use(fallbackFeature());
+  bot.catch((error) => log.error({ err: error.error, updateId: error.ctx.update.update_id }, 'error al atender un update'));
+
+  const webhook =
+    config.telegram.mode === 'webhook'
+      ? (webhookCallback(bot, 'hono', { secretToken: config.telegram.webhookSecret }) as (
+          c: HonoContext,
+        ) => Promise<Response>)
+      : null;
+
+  let runner: RunnerHandle | undefined;
+  let refresher: NodeJS.Timeout | undefined;
+  let retry: NodeJS.Timeout | undefined;
+  let stopped = false;
+
+  const connect = async (): Promise<void> => {
+    try {
+      await bot.init();
+      await bot.api.setMyCommands(COMMANDS);
+      if (config.telegram.mode === 'polling') {
+        await bot.api.deleteWebhook();
+        runner = run(bot);
+      }
+      log.info({ username: bot.botInfo.username, mode: config.telegram.mode }, 'bot de Telegram conectado');
+      refresher = setInterval(() => {
+        refreshStatusMessages({ api: bot.api, db, services, logger: log }).catch((error: unknown) =>
+          log.warn({ err: error }, 'no se pudo actualizar los mensajes "Mi turno"'),
+        );
+      }, STATUS_REFRESH_MS);
+      refresher.unref();
+    } catch (error) {
+      // Telegram unreachable must not stop the branch: the kiosk and the jobs go on; retry later.
+      log.error({ err: error }, `no se pudo conectar con Telegram; reintento en ${INIT_RETRY_MS / 1000} s`);
+      if (!stopped) retry = setTimeout(() => void connect(), INIT_RETRY_MS);
+    }
+  };
+
+  return {
+    bot,
+    username: () => (bot.isInited() ? bot.botInfo.username : null),
+    webhook,
+    start: connect,
+    async stop() {
+      stopped = true;
+      clearTimeout(retry);
+      clearInterval(refresher);
+      if (runner?.isRunning()) await runner.stop();
+    },
+    async notifyAssignment(assignment) {
+      const telegramUserId = await services.advisors.telegramUserIdOf(assignment.advisorId);
+      if (!telegramUserId) return;
+      const advisor = await services.advisors.get(assignment.advisorId);
+      const current = advisor.currentTicket;
+      const text = current
+        ? texts.newCustomer(current.numero, current.queueType, current.maskedNationalId, current.minutesWaited)
+        : texts.newCustomer(assignment.numero, assignment.queueType, maskRut(''), 0);
+      await bot.api.sendMessage(telegramUserId, text, { parse_mode: 'HTML', reply_markup: panelKeyboard() });
+    },
+  };
+}

@@ -1,0 +1,38 @@
+import { Api, GrammyError, HttpError } from 'grammy';
+import type { MessageSender, SendOutcome } from '../modules/notifications/dispatcher.js';
+
+/** Errors that will not go away by trying again: the user blocked the bot, the chat is gone. */
+const PERMANENT_400 = /chat not found|user is deactivated|peer_id_invalid|can't parse entities|message is too long/i;
+
+export function classifySendError(error: unknown): SendOutcome & { ok: false } {
+  if (error instanceof GrammyError) {
+    const description = `${error.error_code}: ${error.description}`;
+    if (error.error_code === 429) {
+      return { ok: false, kind: 'rate_limited', description, retryAfterSeconds: error.parameters.retry_after ?? 1 };
+    }
+    if (error.error_code === 403 || (error.error_code === 400 && PERMANENT_400.test(error.description))) {
+      return { ok: false, kind: 'permanent', description };
+    }
+    return { ok: false, kind: 'transient', description };
+  }
+  if (error instanceof HttpError) return { ok: false, kind: 'transient', description: `red: ${error.message}` };
+  return { ok: false, kind: 'transient', description: error instanceof Error ? error.message : String(error) };
+}
+
+/** Sends notifications with grammY's Api, bounded in time so a hung request cannot stall the queue. */
+export function createTelegramSender(token: string, apiRoot: string): MessageSender {
+  const api = new Api(token, { apiRoot, timeoutSeconds: 10 });
+  return {
+    async send(chatId, html) {
+      try {
+        const message = await api.sendMessage(chatId, html, {
+          parse_mode: 'HTML',
+          link_preview_options: { is_disabled: true },
+        });
+        return { ok: true, messageId: message.message_id };
+      } catch (error) {
+        return classifySendError(error);
+      }
+    },
+  };
+}

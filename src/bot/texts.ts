@@ -1,0 +1,131 @@
+import { QUEUES, type QueueType } from '../domain/queue-types.js';
+import type { TicketStatus } from '../domain/ticket-status.js';
+import { escapeHtml } from '../modules/notifications/templates.js';
+import type { AdvisorView } from '../modules/advisors/advisor.service.js';
+import type { TicketView } from '../modules/tickets/ticket.service.js';
+
+/** Every Spanish string the bot says, in one place (Chilean usage, HTML parse mode). */
+export const BUTTONS = {
+  take: '🎫 Tomar número',
+  myTurn: '📍 Mi turno',
+  rut: '🪪 Mi RUT',
+  phone: '📱 Compartir teléfono',
+  cancel: '❌ Cancelar turno',
+  help: '❓ Ayuda',
+} as const;
+
+const STATUS_LABEL: Record<TicketStatus, string> = {
+  EN_ESPERA: 'En espera',
+  PROXIMO: 'Próximo a ser atendido',
+  ATENDIENDO: 'Siendo atendido',
+  COMPLETADO: 'Atendido',
+  CANCELADO: 'Cancelado',
+  NO_ATENDIDO: 'No se presentó',
+};
+
+const ADVISOR_STATUS_LABEL = { AVAILABLE: '🟢 Disponible', BUSY: '🟡 Ocupado / en pausa', OFFLINE: '⚫ Desconectado' };
+
+export const texts = {
+  welcome: (name: string | null) =>
+    `👋 ¡Hola${name ? `, ${escapeHtml(name)}` : ''}! Soy el asistente de turnos del banco.\n\n` +
+    `Puedo darte un número de atención, avisarte cuando se acerque tu turno y decirte a qué módulo ir.\n\n` +
+    `Para empezar, registra tu RUT con <b>${BUTTONS.rut}</b>. Usa los botones de abajo o escribe /ayuda.`,
+  help:
+    `<b>¿Cómo funciona?</b>\n\n` +
+    `${BUTTONS.take}: elige la sucursal y la fila, y te damos tu número.\n` +
+    `${BUTTONS.myTurn}: tu número, tu posición y el tiempo estimado (se actualiza solo).\n` +
+    `${BUTTONS.rut}: registra o cambia tu RUT.\n` +
+    `${BUTTONS.phone}: así te avisamos también por los números que saques en el tótem.\n` +
+    `${BUTTONS.cancel}: si ya no vas a venir.\n\n` +
+    `Si sacaste tu número en el tótem, escanea el código QR del papel para recibir los avisos aquí.\n\n` +
+    `Comandos: /tomar, /turno, /rut, /cancelar, /ayuda`,
+  askRut: 'Escribe tu RUT, por ejemplo <b>12.345.678-5</b>. Para salir, escribe <i>cancelar</i>.',
+  rutOnlyText: 'Necesito tu RUT escrito como texto, por ejemplo <b>12.345.678-5</b> (o <i>cancelar</i> para salir).',
+  badRut: (reason: string) => `❗ ${escapeHtml(reason)}. Inténtalo de nuevo, por ejemplo <b>12.345.678-5</b>, o escribe <i>cancelar</i>.`,
+  rutSaved: (masked: string) => `✅ Listo, registramos tu RUT <b>${masked}</b>. Ahora puedes tomar un número con <b>${BUTTONS.take}</b>.`,
+  rutCancelled: 'Ok, no cambiamos tu RUT.',
+  needRut: `Primero necesito tu RUT. Tócame <b>${BUTTONS.rut}</b> o escribe /rut.`,
+  askPhone: 'Toca el botón para compartir tu número de teléfono con el banco.',
+  phoneSaved: (masked: string) => `✅ Guardamos tu teléfono <b>${masked}</b>. Te avisaremos aquí de tus turnos del tótem.`,
+  phoneNotOwn: 'Por seguridad solo puedo guardar tu propio número: usa el botón “Compartir teléfono”.',
+  phoneInvalid: 'Ese número no es un celular chileno (+56 9 …). Si tienes otro, compártelo con el botón.',
+  chooseBranch: '¿En qué sucursal estás?',
+  chooseQueue: (branch: string) => `<b>${escapeHtml(branch)}</b>\n¿Qué necesitas? Te muestro la espera actual de cada fila:`,
+  queueButton: (queue: QueueType, waiting: number, minutes: number) =>
+    `${QUEUES[queue].label} · ${waiting} en espera · ~${minutes} min`,
+  taking: (queue: QueueType, branch: string) =>
+    `Pediste un número de <b>${QUEUES[queue].label}</b> en <b>${escapeHtml(branch)}</b>. En un momento te llega tu ticket.`,
+  activeTicket: (numero: string) =>
+    `Ya tienes un ticket activo: <b>${escapeHtml(numero)}</b>. Revísalo con <b>${BUTTONS.myTurn}</b>.`,
+  noActiveTicket: `No tienes un turno activo. Saca uno con <b>${BUTTONS.take}</b>.`,
+  ticketLinked: (numero: string) => `🔗 Vinculamos el ticket <b>${escapeHtml(numero)}</b> a este chat. Te avisaremos aquí.`,
+  ticketLinkUnknown: 'No encontré ese ticket. Revisa el código QR o saca un número nuevo.',
+  status: (t: TicketView) => {
+    const lines = [`📍 <b>Tu turno ${escapeHtml(t.numero)}</b>`, '', `Estado: <b>${STATUS_LABEL[t.status]}</b>`];
+    lines.push(`Fila: ${QUEUES[t.queueType].label} · ${escapeHtml(t.branchOffice)}`);
+    if (t.status === 'EN_ESPERA' || t.status === 'PROXIMO') {
+      lines.push(`Posición en cola: <b>#${t.positionInQueue}</b>`, `Tiempo estimado: <b>${t.estimatedWaitMinutes} minutos</b>`);
+    }
+    if (t.status === 'ATENDIENDO') {
+      lines.push(`Módulo: <b>${t.moduleNumber ?? '-'}</b>`, `Asesor: <b>${escapeHtml(t.advisorName ?? '-')}</b>`);
+    }
+    return lines.join('\n');
+  },
+  confirmCancel: (numero: string) => `¿Seguro que quieres cancelar tu turno <b>${escapeHtml(numero)}</b>?`,
+  cancelYes: 'Sí, cancelar',
+  cancelNo: 'No, mantener',
+  cancelled: (numero: string) => `Tu turno <b>${escapeHtml(numero)}</b> quedó cancelado. ¡Gracias por avisar!`,
+  cancelKept: 'Perfecto, mantienes tu turno.',
+  cancelTooLate: 'Ese turno ya no se puede cancelar (ya fue atendido o terminó).',
+  stale: 'Esa opción ya no está disponible.',
+  didNotUnderstand: `No entendí eso 🤔. Usa los botones de abajo o escribe /ayuda.`,
+  genericError: 'Tuvimos un problema. Inténtalo de nuevo en un momento.',
+  // Advisors
+  notAdvisor:
+    'Este comando es solo para asesores del banco. Si eres asesor, pide un código a tu supervisor y envía <b>/vincular CÓDIGO</b>.',
+  linkUsage: 'Envía <b>/vincular CÓDIGO</b> con el código que te dio tu supervisor.',
+  linkBad: '❗ El código no es válido o ya expiró. Pide uno nuevo a tu supervisor.',
+  linked: (a: AdvisorView) => `✅ Quedaste vinculado como <b>${escapeHtml(a.name)}</b>, módulo ${a.moduleNumber}. Usa /panel.`,
+  panel: (a: AdvisorView) => {
+    const lines = [
+      `🧑‍💼 <b>${escapeHtml(a.name)}</b> · Módulo <b>${a.moduleNumber}</b>`,
+      `Estado: ${ADVISOR_STATUS_LABEL[a.status]}`,
+      `Atendidos hoy: ${a.totalTicketsServedToday}`,
+    ];
+    const t = a.currentTicket;
+    lines.push('');
+    if (t) {
+      lines.push(
+        `Atendiendo: <b>${escapeHtml(t.numero)}</b> (${QUEUES[t.queueType].label})`,
+        `RUT: ${t.maskedNationalId}`,
+        `Esperó: ${t.minutesWaited} min · En atención: ${t.minutesInService} min`,
+      );
+    } else {
+      lines.push('Sin cliente en este momento.');
+    }
+    return lines.join('\n');
+  },
+  newCustomer: (numero: string, queue: QueueType, maskedRut: string, waited: number) =>
+    `🔔 <b>Nuevo cliente: ${escapeHtml(numero)}</b> (${QUEUES[queue].label})\nRUT: ${maskedRut}\nEsperó: ${waited} min`,
+  advisorDone: 'Listo ✅',
+  // Supervisors
+  notSupervisor: 'Este comando es solo para supervisores.',
+  supervisor: (d: {
+    branchOffice: string;
+    queues: Array<{ queueType: QueueType; waiting: number; estimatedWaitMinutes: number; advisorsOnline: number }>;
+    advisors: AdvisorView[];
+    alerts: Array<{ mensaje: string }>;
+  }) => {
+    const lines = [`📊 <b>${escapeHtml(d.branchOffice)}</b>`, '', '<b>Filas</b>'];
+    for (const q of d.queues) {
+      lines.push(`${QUEUES[q.queueType].label}: ${q.waiting} en espera · ~${q.estimatedWaitMinutes} min · ${q.advisorsOnline} asesores`);
+    }
+    lines.push('', '<b>Asesores</b>');
+    for (const a of d.advisors) {
+      lines.push(`M${a.moduleNumber} ${escapeHtml(a.name)}: ${ADVISOR_STATUS_LABEL[a.status]}${a.currentTicket ? ` · ${escapeHtml(a.currentTicket.numero)}` : ''}`);
+    }
+    lines.push('', '<b>Alertas</b>');
+    lines.push(...(d.alerts.length ? d.alerts.map((a) => `⚠️ ${escapeHtml(a.mensaje)}`) : ['Sin alertas']));
+    return lines.join('\n');
+  },
+} as const;

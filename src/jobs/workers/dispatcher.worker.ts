@@ -1,0 +1,20 @@
+// Message dispatcher (SPEC §5, §8): sends due notifications, woken by the main thread on every
+// event and sweeping every period for the rest. One instance (the lock's holder) sends at a time,
+// so the rate cap holds across instances.
+import { createTelegramSender } from '../../bot/telegram-sender.js';
+import { MessageDispatcher, RateLimiter } from '../../modules/notifications/dispatcher.js';
+import { runJobWorker } from '../worker-runtime.js';
+
+await runJobWorker('dispatcher', ({ db, clock, logger, settings }) => {
+  if (!settings.telegram) throw new Error('el despachador necesita la configuración de Telegram');
+  const { token, apiRoot, maxMessagesPerSecond } = settings.telegram;
+  const dispatcher = new MessageDispatcher({
+    db,
+    clock,
+    logger,
+    sender: createTelegramSender(token, apiRoot),
+    limiter: new RateLimiter(maxMessagesPerSecond),
+    concurrency: Math.min(8, Math.max(2, Math.ceil(maxMessagesPerSecond / 5))),
+  });
+  return () => dispatcher.dispatchDue();
+});

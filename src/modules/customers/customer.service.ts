@@ -1,0 +1,170 @@
+import type { Clock } from '../../clock.js';
+import type { Db } from '../../db/sql.js';
+import type { EventBus } from '../../events.js';
+import { DomainError } from '../../errors.js';
+import { ACTIVE } from '../tickets/queue.sql.js';
+
+export interface Customer {
+  chatId: number;
+  nationalId: string | null;
+  phone: string | null;
+  name: string | null;
+}
+
+interface CustomerRow {
+  chat_id: string;
+  national_id: string | null;
+  phone: string | null;
+  name: string | null;
+}
+
+const toCustomer = (row: CustomerRow): Customer => ({
+  chatId: Number(row.chat_id),
+  nationalId: row.national_id,
+  phone: row.phone,
+  name: row.name,
+});
+
+/** Deep-link payloads are `t_` + the ticket's reference without dashes: 34 of Telegram's 64 characters. */
+export function ticketPayload(codigoReferencia: string): string {
+  return `t_${codigoReferencia.replaceAll('-', '')}`;
+}
+
+export function parseTicketPayload(payload: string): string | null {
+  const match = /^t_([0-9a-f]{32})$/i.exec(payload.trim());
+  if (!match) return null;
+  const hex = match[1]!.toLowerCase();
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/**
+ * The link between a Telegram chat and a customer: their RUT, their phone, the tickets opened by
+ * deep link. Each new link may make waiting messages deliverable, so it wakes the dispatcher.
+ */
+export class CustomerService {
+  constructor(private readonly deps: { db: Db; clock: Clock; events: EventBus }) {}
+
+  async get(chatId: number): Promise<Customer | null> {
+    const [row] = await this.deps.db.execute<CustomerRow[]>(
+      `select chat_id, national_id, phone, name from telegram_customer where chat_id = ?`,
+      [chatId],
+    );
+    return row ? toCustomer(row) : null;
+  }
+
+  /** Remembers the chat (first contact) and keeps the display name current. */
+  async touch(chatId: number, name: string | null): Promise<Customer> {
+    const now = this.deps.clock.now();
+    const [row] = await this.deps.db.execute<CustomerRow[]>(
+      `insert into telegram_customer (chat_id, name, created_at, updated_at) values (?, ?, ?, ?)
+       on conflict (chat_id) do update set name = coalesce(excluded.name, telegram_customer.name)
+       returning chat_id, national_id, phone, name`,
+      [chatId, name?.slice(0, 100) ?? null, now, now],
+    );
+    return toCustomer(row!);
+  }
+
+  /** Registers (or changes) the chat's RUT; a RUT lives in one chat, so it moves from any other. */
+  async setRut(chatId: number, nationalId: string, name: string | null): Promise<Customer> {
+    const now = this.deps.clock.now();
+    const customer = await this.deps.db.transactional(async (tx) => {
+      await tx.execute(`update telegram_customer set national_id = null, updated_at = ? where national_id = ? and chat_id <> ?`, [
+        now,
+        nationalId,
+        chatId,
+      ]);
+      const [row] = await tx.execute<CustomerRow[]>(
+        `insert into telegram_customer (chat_id, national_id, name, created_at, updated_at) values (?, ?, ?, ?, ?)
+         on conflict (chat_id) do update set national_id = excluded.national_id,
+           name = coalesce(excluded.name, telegram_customer.name), updated_at = excluded.updated_at
+         returning chat_id, national_id, phone, name`,
+        [chatId, nationalId, name?.slice(0, 100) ?? null, now, now],
+      );
+      return toCustomer(row!);
+    });
+    this.deps.events.emit('chat.linked', { chatId });
+    return customer;
+  }
+
+  async setPhone(chatId: number, phone: string, name: string | null): Promise<Customer> {
+    const now = this.deps.clock.now();
+    const [row] = await this.deps.db.execute<CustomerRow[]>(
+      `insert into telegram_customer (chat_id, phone, name, created_at, updated_at) values (?, ?, ?, ?, ?)
+       on conflict (chat_id) do update set phone = excluded.phone,
+         name = coalesce(excluded.name, telegram_customer.name), updated_at = excluded.updated_at
+       returning chat_id, national_id, phone, name`,
+      [chatId, phone, name?.slice(0, 100) ?? null, now, now],
+    );
+    this.deps.events.emit('chat.linked', { chatId });
+    return toCustomer(row!);
+  }
+
+  /** The chat opened a ticket's deep link: that ticket now reaches this chat. */
+  async linkTicket(chatId: number, codigoReferencia: string): Promise<{ ticketId: number }> {
+    const now = this.deps.clock.now();
+    const [ticket] = await this.deps.db.execute<{ id: string }[]>(`select id from ticket where codigo_referencia = ?`, [
+      codigoReferencia,
+    ]);
+    if (!ticket) throw new DomainError('TICKET_NO_ENCONTRADO', 'No encontramos ese ticket');
+    await this.deps.db.execute(
+      `insert into ticket_telegram_link (ticket_id, chat_id, created_at) values (?, ?, ?)
+       on conflict (ticket_id) do update set chat_id = excluded.chat_id, created_at = excluded.created_at`,
+      [ticket.id, chatId, now],
+    );
+    this.deps.events.emit('chat.linked', { chatId });
+    return { ticketId: Number(ticket.id) };
+  }
+
+  /** The chat's active ticket: the one of its RUT, else the newest it opened by deep link or phone. */
+  async activeTicketCodigo(chatId: number): Promise<string | null> {
+    const [row] = await this.deps.db.execute<{ codigo_referencia: string }[]>(
+      `select t.codigo_referencia from ticket t
+       where t.status in ${ACTIVE} and (
+         t.national_id = (select national_id from telegram_customer where chat_id = ?)
+         or t.telefono = (select phone from telegram_customer where chat_id = ?)
+         or t.id in (select ticket_id from ticket_telegram_link where chat_id = ?))
+       order by (t.national_id = (select national_id from telegram_customer where chat_id = ?)) desc nulls last,
+                t.created_at desc
+       limit 1`,
+      [chatId, chatId, chatId, chatId],
+    );
+    return row?.codigo_referencia ?? null;
+  }
+
+  /** The "Mi turno" message of a chat, to be edited as the line moves. */
+  async saveStatusMessage(chatId: number, messageId: number, ticketId: number, text: string): Promise<void> {
+    await this.deps.db.execute(
+      `insert into telegram_status_message (chat_id, message_id, ticket_id, last_text, updated_at) values (?, ?, ?, ?, ?)
+       on conflict (chat_id) do update set message_id = excluded.message_id, ticket_id = excluded.ticket_id,
+         last_text = excluded.last_text, updated_at = excluded.updated_at`,
+      [chatId, messageId, ticketId, text, this.deps.clock.now()],
+    );
+  }
+
+  async statusMessages(): Promise<Array<{ chatId: number; messageId: number; codigo: string; lastText: string }>> {
+    const rows = await this.deps.db.execute<
+      { chat_id: string; message_id: string; codigo_referencia: string; last_text: string }[]
+    >(
+      `select s.chat_id, s.message_id, t.codigo_referencia, s.last_text
+       from telegram_status_message s join ticket t on t.id = s.ticket_id order by s.updated_at limit 500`,
+    );
+    return rows.map((r) => ({
+      chatId: Number(r.chat_id),
+      messageId: Number(r.message_id),
+      codigo: r.codigo_referencia,
+      lastText: r.last_text,
+    }));
+  }
+
+  async updateStatusText(chatId: number, text: string): Promise<void> {
+    await this.deps.db.execute(`update telegram_status_message set last_text = ?, updated_at = ? where chat_id = ?`, [
+      text,
+      this.deps.clock.now(),
+      chatId,
+    ]);
+  }
+
+  async forgetStatusMessage(chatId: number): Promise<void> {
+    await this.deps.db.execute(`delete from telegram_status_message where chat_id = ?`, [chatId]);
+  }
+}

@@ -1,0 +1,203 @@
+import type { Clock } from '../../clock.js';
+import type { Db, Queryable } from '../../db/sql.js';
+import type { Logger } from '../../logger.js';
+import { recordAudit, type Origin } from '../audit/audit.service.js';
+import { RESOLVED_CHAT_ID } from './chat.sql.js';
+import type { Plantilla } from './mensaje.entity.js';
+import { renderMessage } from './templates.js';
+
+/** What happened to one attempt to deliver a message. */
+export type SendOutcome =
+  | { ok: true; messageId: number }
+  | { ok: false; kind: 'permanent' | 'transient'; description: string }
+  | { ok: false; kind: 'rate_limited'; description: string; retryAfterSeconds: number };
+
+/** The one thing the dispatcher needs from Telegram. */
+export interface MessageSender {
+  send(chatId: number, html: string): Promise<SendOutcome>;
+}
+
+/** Waits between a failed attempt and the next: 30 s, 60 s, 120 s; the fourth failure is final. */
+export const RETRY_DELAYS_SECONDS = [30, 60, 120] as const;
+
+const SYSTEM: Origin = { actor: 'SYSTEM' };
+
+interface Claimed {
+  id: string;
+  ticket_id: string;
+  plantilla: Plantilla;
+  intentos: number;
+  numero: string;
+  position_in_queue: number;
+  estimated_wait_minutes: number;
+  assigned_module_number: number | null;
+  advisor_name: string | null;
+  chat_id: string;
+}
+
+/**
+ * The next message that may go out now, locked so no other dispatcher (in this process or
+ * another instance) takes it: due, its event has happened (created; PROXIMO or later; assigned),
+ * no earlier message of its ticket still pending, and a chat to send it to. "Your turn" first.
+ */
+const CLAIM_SQL = `select m.id, m.ticket_id, m.plantilla, m.intentos, t.numero, t.position_in_queue,
+    t.estimated_wait_minutes, t.assigned_module_number, a.name as advisor_name, ${RESOLVED_CHAT_ID} as chat_id
+  from mensaje m
+  join ticket t on t.id = m.ticket_id
+  left join advisor a on a.id = t.assigned_advisor_id
+  where m.estado_envio = 'PENDIENTE' and m.fecha_programada <= ?
+    and (m.plantilla = 'TOTEM_TICKET_CREADO'
+      or (m.plantilla = 'TOTEM_PROXIMO_TURNO' and t.status in ('PROXIMO', 'ATENDIENDO'))
+      or (m.plantilla = 'TOTEM_ES_TU_TURNO' and t.status = 'ATENDIENDO'))
+    and not exists (select 1 from mensaje e where e.ticket_id = m.ticket_id and e.estado_envio = 'PENDIENTE' and e.id < m.id)
+    and ${RESOLVED_CHAT_ID} is not null
+  order by (m.plantilla = 'TOTEM_ES_TU_TURNO') desc, m.fecha_programada, m.id
+  limit 1
+  for update of m skip locked`;
+
+/** A token bucket: at most `perSecond` sends in any second, bursts included. */
+export class RateLimiter {
+  private tokens: number;
+  private last = performance.now();
+  private pausedUntil = 0;
+
+  constructor(private readonly perSecond: number) {
+    this.tokens = perSecond;
+  }
+
+  /** Telegram said 429: nobody sends until it allows it again. */
+  pause(seconds: number): void {
+    this.pausedUntil = Math.max(this.pausedUntil, performance.now() + seconds * 1000);
+  }
+
+  async take(): Promise<void> {
+    for (;;) {
+      const now = performance.now();
+      if (now < this.pausedUntil) {
+        await sleep(this.pausedUntil - now);
+        continue;
+      }
+      this.tokens = Math.min(this.perSecond, this.tokens + ((now - this.last) / 1000) * this.perSecond);
+      this.last = now;
+      if (this.tokens >= 1) {
+        this.tokens -= 1;
+        return;
+      }
+      await sleep(((1 - this.tokens) / this.perSecond) * 1000);
+    }
+  }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+export interface DispatchResult extends Record<string, unknown> {
+  sent: number;
+  retried: number;
+  failed: number;
+}
+
+/**
+ * Delivers due notifications (SPEC §5). Each message goes out in its own short transaction that
+ * holds its row lock across the send, so a cancel waits for an in-flight send and never sees a
+ * message sent after it; several loops (and instances) work side by side on SKIP LOCKED.
+ */
+export class MessageDispatcher {
+  constructor(
+    private readonly deps: {
+      db: Db;
+      clock: Clock;
+      logger: Logger;
+      sender: MessageSender;
+      limiter: RateLimiter;
+      concurrency: number;
+    },
+  ) {}
+
+  /** Sends until nothing is due. */
+  async dispatchDue(): Promise<DispatchResult> {
+    const result: DispatchResult = { sent: 0, retried: 0, failed: 0 };
+    const loop = async (): Promise<void> => {
+      while (await this.dispatchOne(result)) {
+        // keep going while there is work
+      }
+    };
+    await Promise.all(Array.from({ length: this.deps.concurrency }, loop));
+    return result;
+  }
+
+  private async dispatchOne(result: DispatchResult): Promise<boolean> {
+    const { db, clock, sender, limiter } = this.deps;
+    return db.transactional(async (tx) => {
+      const [message] = await tx.execute<Claimed[]>(CLAIM_SQL, [clock.now()]);
+      if (!message) return false;
+      await limiter.take();
+      const html = renderMessage(message.plantilla, {
+        numero: message.numero,
+        posicion: message.position_in_queue,
+        tiempo: message.estimated_wait_minutes,
+        modulo: message.assigned_module_number,
+        nombreAsesor: message.advisor_name,
+      });
+      const outcome = await sender.send(Number(message.chat_id), html);
+      await this.record(tx, message, outcome, result);
+      return true;
+    });
+  }
+
+  private async record(tx: Queryable, message: Claimed, outcome: SendOutcome, result: DispatchResult): Promise<void> {
+    const now = this.deps.clock.now();
+    const audit = (eventType: 'MENSAJE_ENVIADO' | 'MENSAJE_REINTENTADO' | 'MENSAJE_FALLIDO', data: Record<string, unknown>) =>
+      recordAudit(tx, {
+        entityType: 'MENSAJE',
+        entityId: message.id,
+        eventType,
+        origin: SYSTEM,
+        newState: { plantilla: message.plantilla, ticketId: Number(message.ticket_id), ...data },
+        at: now,
+      });
+
+    if (outcome.ok) {
+      await tx.execute(
+        `update mensaje set estado_envio = 'ENVIADO', fecha_envio = ?, telegram_message_id = ?, error_message = null
+         where id = ?`,
+        [now, String(outcome.messageId), message.id],
+      );
+      await audit('MENSAJE_ENVIADO', { estadoEnvio: 'ENVIADO', intentos: message.intentos });
+      result.sent++;
+      return;
+    }
+    if (outcome.kind === 'rate_limited') {
+      // Telegram's own limit: wait as told, without spending an attempt.
+      this.deps.limiter.pause(outcome.retryAfterSeconds);
+      await tx.execute(`update mensaje set fecha_programada = ?, error_message = ? where id = ?`, [
+        new Date(now.getTime() + outcome.retryAfterSeconds * 1000),
+        outcome.description.slice(0, 1000),
+        message.id,
+      ]);
+      this.deps.logger.warn({ retryAfter: outcome.retryAfterSeconds }, 'Telegram pidió esperar (429)');
+      result.retried++;
+      return;
+    }
+    const intentos = message.intentos + 1;
+    const delay = RETRY_DELAYS_SECONDS[intentos - 1];
+    if (outcome.kind === 'permanent' || delay === undefined) {
+      await tx.execute(`update mensaje set estado_envio = 'FALLIDO', intentos = ?, error_message = ? where id = ?`, [
+        intentos,
+        outcome.description.slice(0, 1000),
+        message.id,
+      ]);
+      await audit('MENSAJE_FALLIDO', { estadoEnvio: 'FALLIDO', intentos, error: outcome.description });
+      this.deps.logger.warn({ mensajeId: message.id, intentos, error: outcome.description }, 'mensaje FALLIDO');
+      result.failed++;
+      return;
+    }
+    await tx.execute(`update mensaje set intentos = ?, fecha_programada = ?, error_message = ? where id = ?`, [
+      intentos,
+      new Date(now.getTime() + delay * 1000),
+      outcome.description.slice(0, 1000),
+      message.id,
+    ]);
+    await audit('MENSAJE_REINTENTADO', { intentos, nextAttemptInSeconds: delay, error: outcome.description });
+    result.retried++;
+  }
+}

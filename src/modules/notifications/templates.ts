@@ -1,0 +1,42 @@
+import type { Plantilla } from './mensaje.entity.js';
+
+export interface TemplateData {
+  numero: string;
+  posicion: number;
+  tiempo: number;
+  modulo: number | null;
+  nombreAsesor: string | null;
+}
+
+/** Text going into Telegram's HTML parse mode: only these three characters are special. */
+export function escapeHtml(value: string): string {
+  return value.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
+}
+
+/** The three notifications, word for word as SPEC §5 gives them (HTML parse mode). */
+export function renderMessage(plantilla: Plantilla, data: TemplateData): string {
+  const numero = escapeHtml(data.numero);
+  switch (plantilla) {
+    case 'TOTEM_TICKET_CREADO':
+      return (
+        `✅ <b>Ticket Creado</b>\n\n` +
+        `Tu número de turno: <b>${numero}</b>\n` +
+        `Posición en cola: <b>#${data.posicion}</b>\n` +
+        `Tiempo estimado: <b>${data.tiempo} minutos</b>\n\n` +
+        `Te notificaremos cuando estés próximo.`
+      );
+    case 'TOTEM_PROXIMO_TURNO':
+      return (
+        `⏰ <b>¡Pronto será tu turno!</b>\n\n` +
+        `Turno: <b>${numero}</b>\n` +
+        `Faltan aproximadamente 3 turnos.\n\n` +
+        `Por favor, acércate a la sucursal.`
+      );
+    case 'TOTEM_ES_TU_TURNO':
+      return (
+        `🔔 <b>¡ES TU TURNO ${numero}!</b>\n\n` +
+        `Dirígete al módulo: <b>${data.modulo ?? '-'}</b>\n` +
+        `Asesor: <b>${escapeHtml(data.nombreAsesor ?? '-')}</b>`
+      );
+  }
+}
