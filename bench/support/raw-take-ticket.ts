@@ -54,7 +54,7 @@ export async function rawTakeTicket(pool: pg.Pool, request: TicketRequest, setti
     const status: TicketStatus = isProximo(position, settings.proximoThreshold) ? 'PROXIMO' : 'EN_ESPERA';
     const createdAt = new Date();
     const reachable = telefono !== null || context.registered;
-    const messages = planTicketMessages(createdAt, estimate);
+    const messages = planTicketMessages(createdAt, estimate, status === 'PROXIMO');
 
     await client.query(INSERT_TICKET, [
       codigo,

@@ -130,7 +130,7 @@ export class TicketService {
         // Taken after the counter lock, so arrival order within a queue follows the numbers.
         const createdAt = clock.now();
         const reachable = command.telefono !== null || context!.registered;
-        const messages = planTicketMessages(createdAt, estimate);
+        const messages = planTicketMessages(createdAt, estimate, status === 'PROXIMO');
 
         const [ticket] = await tx.execute<{ id: string }[]>(INSERT_TICKET_SQL, [
           codigo,

@@ -1,0 +1,154 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BUTTONS } from '../../src/bot/texts.js';
+import { ADMIN_KEY } from '../support/app.js';
+import { rut } from '../support/ruts.js';
+import { startTelegramTestApp, type TelegramTestApp } from '../support/telegram-app.js';
+
+let t: TelegramTestApp;
+const customer = { id: 5_550_001, first_name: 'Josefa' };
+const carlos = { id: 7_770_001, first_name: 'Carlos' };
+
+beforeAll(async () => {
+  t = await startTelegramTestApp();
+  // One CAJA advisor, online but paused until the customer has a number.
+  await t.app.db.query(`update advisor set status = 'OFFLINE'`);
+  await t.app.db.query(`update advisor set status = 'BUSY' where email = 'carlos.rodriguez@banco.com'`);
+}, 60_000);
+afterAll(async () => {
+  await t?.close();
+});
+
+const admin = (path: string, init: RequestInit = {}) =>
+  fetch(`${t.app.url}/api/admin${path}`, { ...init, headers: { authorization: `Bearer ${ADMIN_KEY}`, ...(init.headers ?? {}) } });
+
+describe('the customer journey through Telegram', () => {
+  it('goes from /start to a completed service, with the three messages in order', async () => {
+    const { fake, app } = t;
+
+    // The advisor links their account with a one-time code from the admin API.
+    const [carlosRow] = await app.db.query<{ id: string }>(`select id from advisor where email = 'carlos.rodriguez@banco.com'`);
+    const link = (await (await admin(`/advisors/${carlosRow!.id}/link-code`, { method: 'POST' })).json()) as { code: string };
+    fake.sendText(carlos, `/vincular ${link.code}`);
+    await fake.waitForMessage(carlos.id, /Quedaste vinculado como <b>Carlos Rodríguez<\/b>, módulo 1/);
+
+    fake.sendCommand(customer, '/start');
+    await fake.waitForMessage(customer.id, /Hola, Josefa/);
+
+    // RUT, a bad one first: the conversation asks again.
+    fake.sendText(customer, BUTTONS.rut);
+    await fake.waitForMessage(customer.id, /Escribe tu RUT/);
+    let mark = fake.mark();
+    fake.sendText(customer, '12.345.678-9');
+    await fake.waitForMessage(customer.id, /dígito verificador/, { since: mark });
+    mark = fake.mark();
+    fake.sendText(customer, '12.345.678-5');
+    await fake.waitForMessage(customer.id, /registramos tu RUT <b>12\.\*\*\*\.\*\*\*-5<\/b>/, { since: mark });
+
+    // Phone, by the contact button.
+    mark = fake.mark();
+    fake.sendContact(customer, '56912345678');
+    await fake.waitForMessage(customer.id, /Guardamos tu teléfono <b>\+569\*\*\*\*5678<\/b>/, { since: mark });
+
+    // Take a CAJA number: one branch, so straight to the queues with their current wait.
+    mark = fake.mark();
+    fake.sendText(customer, BUTTONS.take);
+    const queues = await fake.waitForMessage(customer.id, /¿Qué necesitas\?/, { since: mark });
+    expect(fake.buttons(queues).map((b) => b.text)).toEqual([
+      'Caja · 0 en espera · ~5 min',
+      'Personal Banker · 0 en espera · ~15 min',
+      'Empresas · 0 en espera · ~20 min',
+      'Gerencia · 0 en espera · ~30 min',
+    ]);
+    fake.pressButton(customer, queues, { text: /^Caja/ });
+
+    const created = await fake.waitForMessage(customer.id, /Ticket Creado/, { since: mark });
+    expect(created.text).toBe(
+      '✅ <b>Ticket Creado</b>\n\nTu número de turno: <b>C01</b>\nPosición en cola: <b>#1</b>\n' +
+        'Tiempo estimado: <b>5 minutos</b>\n\nTe notificaremos cuando estés próximo.',
+    );
+    expect(created.parse_mode).toBe('HTML');
+    const near = await fake.waitForMessage(customer.id, /Pronto será tu turno/, { since: mark });
+    expect(near.text).toBe(
+      '⏰ <b>¡Pronto será tu turno!</b>\n\nTurno: <b>C01</b>\nFaltan aproximadamente 3 turnos.\n\nPor favor, acércate a la sucursal.',
+    );
+
+    // The advisor opens the panel and becomes available: the customer is called at once.
+    mark = fake.mark();
+    fake.sendCommand(carlos, '/panel');
+    const panel = await fake.waitForMessage(carlos.id, /Módulo <b>1<\/b>/, { since: mark });
+    fake.pressButton(carlos, panel, { text: /Disponible/ });
+    const notice = await fake.waitForMessage(carlos.id, /Nuevo cliente: C01/, { since: mark });
+    expect(notice.text).toContain('RUT: 12.***.***-5');
+    const turn = await fake.waitForMessage(customer.id, /ES TU TURNO/, { since: mark });
+    expect(turn.text).toBe('🔔 <b>¡ES TU TURNO C01!</b>\n\nDirígete al módulo: <b>1</b>\nAsesor: <b>Carlos Rodríguez</b>');
+
+    // The three notifications arrived in their order.
+    const order = fake
+      .messagesTo(customer.id)
+      .map((m) => m.plainText)
+      .filter((text) => /Ticket Creado|Pronto será tu turno|ES TU TURNO/.test(text))
+      .map((text) => text.split('\n')[0]);
+    expect(order).toEqual(['✅ Ticket Creado', '⏰ ¡Pronto será tu turno!', '🔔 ¡ES TU TURNO C01!']);
+
+    // The advisor completes from the panel.
+    const freshPanel = await fake.waitForMessage(carlos.id, /Atendiendo: <b>C01<\/b>|Nuevo cliente/, {});
+    const press = fake.pressButton(carlos, freshPanel, { text: /Completar/ });
+    expect((await fake.waitForAnswer(press)).text).toBe('Listo ✅');
+    const [ticket] = await app.db.query<{ status: string }>(`select status from ticket where numero = 'C01'`);
+    expect(ticket!.status).toBe('COMPLETADO');
+    const sent = await app.db.query<{ plantilla: string; estado_envio: string; telegram_message_id: string }>(
+      `select plantilla, estado_envio, telegram_message_id from mensaje order by id`,
+    );
+    expect(sent.map((m) => [m.plantilla, m.estado_envio])).toEqual([
+      ['TOTEM_TICKET_CREADO', 'ENVIADO'],
+      ['TOTEM_PROXIMO_TURNO', 'ENVIADO'],
+      ['TOTEM_ES_TU_TURNO', 'ENVIADO'],
+    ]);
+    expect(sent.every((m) => /^\d+$/.test(m.telegram_message_id))).toBe(true);
+  });
+
+  it('notifies the chat registered with a kiosk ticket’s RUT', async () => {
+    const { fake, app } = t;
+    const user = { id: 5_550_002, first_name: 'Tomás' };
+    const nationalId = rut(8801);
+    fake.sendText(user, '/rut');
+    await fake.waitForMessage(user.id, /Escribe tu RUT/);
+    fake.sendText(user, nationalId);
+    await fake.waitForMessage(user.id, /registramos tu RUT/);
+    const mark = fake.mark();
+    const kiosk = await app.postTicket({ nationalId, queueType: 'GERENCIA' });
+    expect(kiosk.status).toBe(201);
+    const message = await fake.waitForMessage(user.id, /Ticket Creado/, { since: mark });
+    expect(message.text).toContain(`<b>${String(kiosk.body.numero)}</b>`);
+    await fake.waitForMessage(user.id, /Pronto será tu turno/, { since: mark }); // first in line: near at once
+  });
+
+  it('notifies the chat that opened a kiosk ticket’s deep link', async () => {
+    const { fake, app } = t;
+    const user = { id: 5_550_003, first_name: 'Rocío' };
+    const kiosk = await app.postTicket({ nationalId: rut(8802), telefono: '+56911110000', queueType: 'EMPRESAS' });
+    const link = String(kiosk.body.telegramLink);
+    expect(link).toMatch(/^https:\/\/t\.me\/ticketero_test_bot\?start=t_[0-9a-f]{32}$/);
+    const mark = fake.mark();
+    fake.sendCommand(user, '/start', link.split('start=')[1]);
+    await fake.waitForMessage(user.id, /Vinculamos el ticket/, { since: mark });
+    const message = await fake.waitForMessage(user.id, /Ticket Creado/, { since: mark });
+    expect(message.text).toContain(`<b>${String(kiosk.body.numero)}</b>`);
+    await fake.waitForMessage(user.id, /Pronto será tu turno/, { since: mark });
+  });
+
+  it('sends nothing for a ticket with no registered RUT and no phone', async () => {
+    const { fake, app } = t;
+    const before = fake.callsOf('sendMessage').length;
+    const kiosk = await app.postTicket({ nationalId: rut(8803), queueType: 'PERSONAL_BANKER' });
+    expect(kiosk.status).toBe(201);
+    const rows = await app.db.query(`select m.id from mensaje m join ticket t on t.id = m.ticket_id where t.numero = $1`, [
+      kiosk.body.numero,
+    ]);
+    expect(rows).toHaveLength(0);
+    await new Promise((resolve) => setTimeout(resolve, 1500)); // a dispatcher sweep or more
+    // Carlos, free again, is told about his new customer; the customer is told nothing.
+    const extra = fake.callsOf('sendMessage').slice(before).filter((c) => c.chatId !== carlos.id);
+    expect(extra.map((c) => `${String(c.chatId)}: ${String(c.params.text).slice(0, 60)}`)).toEqual([]);
+  });
+});
