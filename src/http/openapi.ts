@@ -131,6 +131,13 @@ export const openApiDocument = {
         },
       },
     },
+    ...adminPaths(),
+    '/telegram/webhook': {
+      post: {
+        summary: 'Updates de Telegram (BOT_MODE=webhook); exige X-Telegram-Bot-Api-Secret-Token',
+        responses: { '200': { description: 'procesado' }, '401': { description: 'secreto inválido' } },
+      },
+    },
     '/api/health': {
       get: {
         summary: 'Salud: 200 si la base de datos responde, 503 si no',
@@ -139,3 +146,81 @@ export const openApiDocument = {
     },
   },
 } as const;
+
+function adminPaths() {
+  const admin = [{ admin: [] }];
+  const branch = { name: 'branchOffice', in: 'query', required: false, schema: { type: 'string' } };
+  const type = { name: 'type', in: 'path', required: true, schema: { enum: [...QUEUE_TYPES] } };
+  const id = { name: 'id', in: 'path', required: true, schema: { type: 'integer' } };
+  const ok = (description: string) => ({ '200': { description }, '401': error('Falta la clave de administración') });
+  return {
+    '/api/admin/dashboard': {
+      get: {
+        summary: 'Tickets por estado, filas (espera, estimación, promedios, nivel de servicio), asesores, alertas COLA_CRITICA',
+        security: admin,
+        parameters: [branch],
+        responses: ok('Panel de la sucursal'),
+      },
+    },
+    '/api/admin/summary': { get: { summary: 'Todas las sucursales', security: admin, responses: ok('Resumen') } },
+    '/api/admin/queues/{type}': {
+      get: { summary: 'La fila de espera en orden', security: admin, parameters: [type, branch], responses: ok('Fila') },
+    },
+    '/api/admin/queues/{type}/stats': {
+      get: { summary: 'Cifras del día de una fila', security: admin, parameters: [type, branch], responses: ok('Cifras') },
+    },
+    '/api/admin/advisors': { get: { summary: 'Asesores', security: admin, parameters: [branch], responses: ok('Asesores') } },
+    '/api/admin/advisors/stats': {
+      get: { summary: 'Asesores con sus cifras del día', security: admin, parameters: [branch], responses: ok('Asesores') },
+    },
+    '/api/admin/advisors/{id}/status': {
+      put: {
+        summary: 'Cambia el estado de un asesor, con motivo',
+        security: admin,
+        parameters: [id],
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                required: ['status'],
+                properties: { status: { enum: ['AVAILABLE', 'BUSY', 'OFFLINE'] }, reason: { type: 'string', maxLength: 500 } },
+              },
+            },
+          },
+        },
+        responses: { ...ok('Asesor'), '404': error('No existe'), '409': error('TRANSICION_INVALIDA') },
+      },
+    },
+    '/api/admin/advisors/{id}/complete-ticket': {
+      put: {
+        summary: 'Termina la atención actual (outcome COMPLETADO por defecto, o NO_ATENDIDO)',
+        security: admin,
+        parameters: [id],
+        responses: { ...ok('Asesor'), '404': error('No existe'), '409': error('Sin ticket en atención') },
+      },
+    },
+    '/api/admin/advisors/{id}/link-code': {
+      post: {
+        summary: 'Código de un solo uso (15 min) para /vincular en el bot',
+        security: admin,
+        parameters: [id],
+        responses: { '201': { description: 'Código' }, '404': error('No existe') },
+      },
+    },
+    '/api/admin/audit': {
+      get: {
+        summary: 'Auditoría con filtros y paginación por id (before / nextBefore)',
+        security: admin,
+        parameters: ['entityType', 'entityId', 'eventType', 'from', 'to', 'limit', 'before'].map((name) => ({
+          name,
+          in: 'query',
+          required: false,
+          schema: { type: 'string' },
+        })),
+        responses: ok('Eventos'),
+      },
+    },
+  };
+}
