@@ -5,6 +5,7 @@ import Bree from 'bree';
 import type { Config } from '../config.js';
 import { isEventEnvelope, type EventBus } from '../events.js';
 import type { Logger } from '../logger.js';
+import { dispatchConcurrency } from '../modules/notifications/dispatcher.js';
 import type { JobWorkerData } from './worker-runtime.js';
 
 export type JobName = 'queue' | 'dispatcher' | 'daily-maintenance' | 'weekly-maintenance';
@@ -70,7 +71,12 @@ export function createScheduler({ config, databaseUrl, logger, events, workersDi
         job(
           'dispatcher',
           { timeout: 0 },
-          { intervalMs: DISPATCH_SWEEP_MS, leader: true, telegram: { token, apiRoot, maxMessagesPerSecond } },
+          {
+            intervalMs: DISPATCH_SWEEP_MS,
+            leader: true,
+            poolMax: dispatchConcurrency(maxMessagesPerSecond) + 2,
+            telegram: { token, apiRoot, maxMessagesPerSecond },
+          },
         ),
       ]
     : [];

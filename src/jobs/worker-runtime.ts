@@ -16,6 +16,8 @@ export interface JobWorkerData {
   branchTimeZone: string;
   /** Keep the job's lock between runs: one instance runs it for as long as it lives. */
   leader?: boolean;
+  /** Connections the worker may open (default 4). */
+  poolMax?: number;
   telegram?: { token: string; apiRoot: string; maxMessagesPerSecond: number };
 }
 
@@ -49,7 +51,7 @@ export async function runJobWorker(name: string, build: (ctx: WorkerContext) => 
     }
   });
 
-  const db = createDb({ url: settings.databaseUrl, max: 4, logger, applicationName: `ticketero-${name}` });
+  const db = createDb({ url: settings.databaseUrl, max: settings.poolMax ?? 4, logger, applicationName: `ticketero-${name}` });
   const lockClient = new pg.Client({ connectionString: settings.databaseUrl });
   await lockClient.connect();
   const events = new EventBus();

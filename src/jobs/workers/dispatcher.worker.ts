@@ -2,7 +2,7 @@
 // event and sweeping every period for the rest. One instance (the lock's holder) sends at a time,
 // so the rate cap holds across instances.
 import { createTelegramSender } from '../../bot/telegram-sender.js';
-import { MessageDispatcher, RateLimiter } from '../../modules/notifications/dispatcher.js';
+import { dispatchConcurrency, MessageDispatcher, RateLimiter } from '../../modules/notifications/dispatcher.js';
 import { runJobWorker } from '../worker-runtime.js';
 
 await runJobWorker('dispatcher', ({ db, clock, logger, settings }) => {
@@ -14,7 +14,7 @@ await runJobWorker('dispatcher', ({ db, clock, logger, settings }) => {
     logger,
     sender: createTelegramSender(token, apiRoot),
     limiter: new RateLimiter(maxMessagesPerSecond),
-    concurrency: Math.min(8, Math.max(2, Math.ceil(maxMessagesPerSecond / 5))),
+    concurrency: dispatchConcurrency(maxMessagesPerSecond),
   });
   return () => dispatcher.dispatchDue();
 });

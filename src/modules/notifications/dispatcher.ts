@@ -88,6 +88,11 @@ export class RateLimiter {
   }
 }
 
+/** Sends in flight at once: enough to reach the rate cap with ~200 ms per Telegram call, at most 8. */
+export function dispatchConcurrency(maxMessagesPerSecond: number): number {
+  return Math.min(8, Math.max(2, Math.ceil(maxMessagesPerSecond / 5)));
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 export interface DispatchResult extends Record<string, unknown> {
