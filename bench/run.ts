@@ -4,6 +4,7 @@
  * summary table, and removes everything it created.
  *
  * Environment: BENCH_SECONDS (each measured run, default 10), BENCH_BRANCHES (default 4),
+ * BENCH_SECTIONS (comma-separated section ids, e.g. `queue-job,assignment`; default all),
  * BENCH_LOG_LEVEL (embedded PostgreSQL's log level, default error), DATABASE_URL.
  * A new bench is one more file in bench/sections/ exporting a `Section`, listed here.
  */
@@ -12,6 +13,8 @@ import os from 'node:os';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { startApp } from '../src/main.js';
+import { assignmentThroughput } from './sections/assignment.js';
+import { queueJobAtScale } from './sections/queue-job.js';
 import { takeTicketSteadyRate } from './sections/steady-rate.js';
 import { takeTicketThroughput } from './sections/take-ticket.js';
 import type { BenchContext, BenchSettings, Row, Section } from './support/context.js';
@@ -26,7 +29,22 @@ import {
 } from './support/postgres.js';
 import { rutBlock } from './support/workload.js';
 
-const sections: readonly Section[] = [takeTicketThroughput, takeTicketSteadyRate];
+const sections: readonly Section[] = [takeTicketThroughput, takeTicketSteadyRate, queueJobAtScale, assignmentThroughput];
+
+/** BENCH_SECTIONS picks sections by id (run in the order above); unset or empty runs them all. */
+function selectSections(): readonly Section[] {
+  const raw = process.env.BENCH_SECTIONS?.trim();
+  if (!raw) return sections;
+  const wanted = new Set(raw.split(',').map((id) => id.trim()).filter(Boolean));
+  const unknown = [...wanted].filter((id) => !sections.some((section) => section.id === id));
+  if (unknown.length > 0) {
+    throw new Error(
+      `BENCH_SECTIONS: unknown section ${unknown.map((id) => `"${id}"`).join(', ')} ` +
+        `(known: ${sections.map((section) => section.id).join(', ')})`,
+    );
+  }
+  return sections.filter((section) => wanted.has(section.id));
+}
 
 function integerSetting(name: string, fallback: number, min: number, max: number): number {
   const raw = process.env[name]?.trim();
@@ -53,6 +71,7 @@ const log = (message: string): void => console.log(message);
 
 async function main(): Promise<void> {
   const settings = readSettings();
+  const selected = selectSections();
   const cleanup: Array<{ what: string; step: () => Promise<void> }> = [];
   const results: Array<{ title: string; rows: Row[] }> = [];
 
@@ -106,7 +125,7 @@ async function main(): Promise<void> {
     log(`app: ${app.url}, database pool of ${app.config.databasePoolMax} connections`);
     log(`load: ${settings.seconds} s per run, ${branches.length} branches × 4 queues, half the tickets with a phone`);
 
-    for (const section of sections) {
+    for (const section of selected) {
       log(`\n== ${section.title}`);
       const rows = await section.run(context);
       log(renderRows(rows));

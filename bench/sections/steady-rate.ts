@@ -10,6 +10,7 @@ const RATE_TOLERANCE = 0.98;
 
 /** Latency of "take a ticket" at a steady, sustainable rate (not flat out), from empty queues. */
 export const takeTicketSteadyRate: Section = {
+  id: 'steady-rate',
   title: 'take a ticket: steady rate',
   async run(context) {
     const { steadyRate, steadyConnections, seconds } = context.settings;

@@ -16,6 +16,7 @@ const MIN_APP_TO_RAW = 0.5;
  * empty queue and fresh RUTs.
  */
 export const takeTicketThroughput: Section = {
+  id: 'take-ticket',
   title: 'take a ticket: throughput',
   async run(context) {
     const app = await appThroughput(context);

@@ -44,6 +44,8 @@ export interface Row {
 }
 
 export interface Section {
+  /** Short name to pick it with BENCH_SECTIONS, e.g. `queue-job`. */
+  id: string;
   title: string;
   run(context: BenchContext): Promise<Row[]>;
 }

@@ -3,8 +3,13 @@ import { createHistogram } from 'node:perf_hooks';
 export interface LoopsOptions {
   concurrency: number;
   seconds: number;
-  /** One unit of work; `n` counts up from 0 over all loops, so each call can use fresh data. */
-  task: (n: number) => Promise<void>;
+  /**
+   * One unit of work; `n` counts up from 0 over all loops, so each call can use fresh data;
+   * `loop` (0 to concurrency - 1) tells which loop calls it.
+   */
+  task: (n: number, loop: number) => Promise<void>;
+  /** Checked before each call: once it is true every loop stops early (e.g. nothing left to do). */
+  done?: () => boolean;
 }
 
 export interface LoopsResult {
@@ -22,7 +27,7 @@ export interface LoopsResult {
  * autocannon, only what finishes inside the window counts; work in flight at the deadline is
  * awaited (so nothing is left running) but not counted.
  */
-export async function runLoops({ concurrency, seconds, task }: LoopsOptions): Promise<LoopsResult> {
+export async function runLoops({ concurrency, seconds, task, done }: LoopsOptions): Promise<LoopsResult> {
   const histogram = createHistogram(); // microseconds
   const failures: string[] = [];
   let next = 0;
@@ -31,11 +36,11 @@ export async function runLoops({ concurrency, seconds, task }: LoopsOptions): Pr
   const started = performance.now();
   const deadline = started + seconds * 1000;
 
-  const loop = async (): Promise<void> => {
-    while (performance.now() < deadline) {
+  const loop = async (index: number): Promise<void> => {
+    while (performance.now() < deadline && !done?.()) {
       const begun = performance.now();
       try {
-        await task(next++);
+        await task(next++, index);
         const ended = performance.now();
         if (ended <= deadline) {
           completed++;
@@ -47,7 +52,7 @@ export async function runLoops({ concurrency, seconds, task }: LoopsOptions): Pr
       }
     }
   };
-  await Promise.all(Array.from({ length: concurrency }, loop));
+  await Promise.all(Array.from({ length: concurrency }, (_, index) => loop(index)));
 
   const ms = (us: number): number => us / 1000;
   return {

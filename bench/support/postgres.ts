@@ -120,10 +120,13 @@ export async function prepareBranches(url: string, count: number): Promise<strin
   });
 }
 
-/** Empties the queues (tickets, their messages, audit rows, daily counters) so every run starts alike. */
+/**
+ * Empties the queues (tickets, their messages, audit rows, daily counters) so every run starts
+ * alike. CASCADE: whatever else hangs off a ticket (e.g. its Telegram links) goes with it.
+ */
 export async function resetTickets(url: string): Promise<void> {
   await withClient(url, async (client) => {
-    await client.query('truncate ticket, mensaje, audit_log, ticket_daily_counter');
+    await client.query('truncate ticket, mensaje, audit_log, ticket_daily_counter cascade');
     await client.query('vacuum analyze ticket, mensaje, audit_log, ticket_daily_counter');
   });
 }

@@ -38,8 +38,20 @@ export class AssignmentService {
 
   /** Assigns until no free advisor can serve anyone waiting in the branch. */
   async assignAvailable(branchOffice: string): Promise<Assignment[]> {
-    // Cheap unlocked look first: most calls (a busy branch) have nothing to do. It starts from the
-    // few free advisors, so its cost does not grow with the line.
+    const done: Assignment[] = [];
+    while (await this.hasWork(branchOffice)) {
+      const assignment = await this.assignNext(branchOffice);
+      if (!assignment) break;
+      done.push(assignment);
+    }
+    return done;
+  }
+
+  /**
+   * A cheap unlocked look before taking the branch's lock: most calls (a busy branch) have
+   * nothing to do. It starts from the few free advisors, so its cost does not grow with the line.
+   */
+  private async hasWork(branchOffice: string): Promise<boolean> {
     const [pending] = await this.deps.db.execute<{ pending: boolean }[]>(
       `select exists (
          select 1 from (${FREE_QUEUES}) f
@@ -47,13 +59,7 @@ export class AssignmentService {
                          and t.status in ${WAITING})) as pending`,
       [branchOffice, branchOffice],
     );
-    if (!pending?.pending) return [];
-    const done: Assignment[] = [];
-    for (;;) {
-      const assignment = await this.assignNext(branchOffice);
-      if (!assignment) return done;
-      done.push(assignment);
-    }
+    return pending?.pending === true;
   }
 
   /** Every branch where someone waits and an advisor is free: the queue job's sweep. */

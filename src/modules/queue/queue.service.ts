@@ -4,6 +4,9 @@ import type { EventBus } from '../../events.js';
 import { queueMinutesSql, WAITING } from '../tickets/queue.sql.js';
 import type { AssignmentService, Assignment } from './assignment.service.js';
 
+/** Rows rewritten per tick at most (about a second of work on a small machine). */
+export const MAX_ROWS_PER_TICK = 20_000;
+
 export interface RecalculationResult {
   /** Waiting tickets whose position, estimate or status changed. */
   updated: number;
@@ -20,8 +23,8 @@ export interface QueueTickResult extends RecalculationResult {
 /**
  * The queue job's work, set-based: one statement recomputes every waiting ticket of every
  * branch (position by arrival within branch and queue, estimate from advisors online, PROXIMO
- * at or under the threshold, and arms "near" messages), one keeps unsent messages' planned time
- * at the current estimate; then free advisors get their next customers.
+ * at or under the threshold), arms the "near" messages and moves the planned time of unsent ones
+ * with the estimate; then free advisors get their next customers.
  */
 export class QueueService {
   constructor(
@@ -41,10 +44,10 @@ export class QueueService {
   }
 
   async recalculate(): Promise<RecalculationResult> {
-    const em = this.deps.db;
     const now = this.deps.clock.now();
-
-    const [positions] = await em.execute<{ updated: number; became_proximo: string[] | null }[]>(
+    const [result] = await this.deps.db.execute<
+      { updated: number; became_proximo: string[] | null; rescheduled: number }[]
+    >(
       `with online as (
          select a.branch_office, q.queue_type, count(*)::int as n
          from advisor a cross join lateral json_array_elements_text(a.queue_types) as q(queue_type)
@@ -52,55 +55,57 @@ export class QueueService {
          group by a.branch_office, q.queue_type
        ),
        ranked as (
-         select t.id, t.status as old_status, t.branch_office, t.queue_type,
+         select t.id, t.status as old_status, t.position_in_queue as old_pos, t.estimated_wait_minutes as old_estimate,
+                t.branch_office, t.queue_type,
                 row_number() over (partition by t.branch_office, t.queue_type order by t.created_at, t.id)::int as pos
          from ticket t where t.status in ${WAITING}
        ),
        computed as (
-         select r.id, r.old_status, r.pos,
+         select r.id, r.old_status, r.old_pos, r.old_estimate, r.pos,
                 ceil(r.pos * ${queueMinutesSql('r')}::numeric / greatest(coalesce(o.n, 0), 1))::int as estimate,
                 case when r.pos <= ? then 'PROXIMO' else r.old_status end as new_status
          from ranked r
          left join online o on o.branch_office = r.branch_office and o.queue_type = r.queue_type
        ),
+       changed as (
+         -- A burst (a whole branch going offline) is spread over several ticks, fronts of the lines
+         -- first: reads compute positions live, and the front is where PROXIMO happens.
+         select * from computed
+         where old_pos <> pos or old_estimate <> estimate or old_status <> new_status
+         order by pos
+         limit ${MAX_ROWS_PER_TICK}
+       ),
        updated as (
          update ticket t
          set position_in_queue = c.pos, estimated_wait_minutes = c.estimate, status = c.new_status, updated_at = ?
-         from computed c
+         from changed c
          where t.id = c.id and t.status in ${WAITING}
-           and (t.position_in_queue <> c.pos or t.estimated_wait_minutes <> c.estimate or t.status <> c.new_status)
-         returning t.id, c.old_status, t.status
+         returning t.id, c.old_status, t.status, c.estimate, c.old_estimate
        ),
        armed as (
          update mensaje m set fecha_programada = ?
          from updated u
          where m.ticket_id = u.id and u.old_status = 'EN_ESPERA' and u.status = 'PROXIMO'
            and m.plantilla = 'TOTEM_PROXIMO_TURNO' and m.estado_envio = 'PENDIENTE'
-         returning m.ticket_id
+         returning 1
+       ),
+       rescheduled as (
+         -- Planned times follow the estimate, for the tickets whose estimate just changed.
+         update mensaje m set fecha_programada = ?::timestamp + make_interval(mins => u.estimate)
+         from updated u
+         where m.ticket_id = u.id and u.estimate <> u.old_estimate and m.estado_envio = 'PENDIENTE'
+           and ((m.plantilla = 'TOTEM_PROXIMO_TURNO' and u.status = 'EN_ESPERA') or m.plantilla = 'TOTEM_ES_TU_TURNO')
+         returning 1
        )
        select (select count(*) from updated)::int as updated,
               (select array_agg(id) from updated where old_status = 'EN_ESPERA' and status = 'PROXIMO') as became_proximo,
+              (select count(*) from rescheduled)::int as rescheduled,
               (select count(*) from armed)::int as armed`,
-      [this.deps.proximoThreshold, now, now],
+      [this.deps.proximoThreshold, now, now, now],
     );
 
-    // Planned times follow the estimate; rows move only when the change is a minute or more.
-    const [rescheduled] = await em.execute<{ count: number }[]>(
-      `with moved as (
-       update mensaje m
-       set fecha_programada = ?::timestamp + make_interval(mins => t.estimated_wait_minutes)
-       from ticket t
-       where t.id = m.ticket_id and m.estado_envio = 'PENDIENTE'
-         and ((m.plantilla = 'TOTEM_PROXIMO_TURNO' and t.status = 'EN_ESPERA')
-           or (m.plantilla = 'TOTEM_ES_TU_TURNO' and t.status in ${WAITING}))
-         and abs(extract(epoch from m.fecha_programada - (?::timestamp + make_interval(mins => t.estimated_wait_minutes)))) >= 60
-       returning 1)
-       select count(*)::int as count from moved`,
-      [now, now],
-    );
-
-    const becameProximo = (positions?.became_proximo ?? []).map(Number);
+    const becameProximo = (result?.became_proximo ?? []).map(Number);
     for (const ticketId of becameProximo) this.deps.events.emit('messages.due', { ticketId });
-    return { updated: positions?.updated ?? 0, becameProximo, rescheduled: rescheduled?.count ?? 0 };
+    return { updated: result?.updated ?? 0, becameProximo, rescheduled: result?.rescheduled ?? 0 };
   }
 }
