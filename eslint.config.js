@@ -19,4 +19,15 @@ export default tseslint.config(
     files: ['test/**', 'bench/**'],
     rules: { 'no-console': 'off' },
   },
+  {
+    // The pages' scripts run in the browser as plain scripts (no build step).
+    files: ['src/http/static/**/*.js'],
+    languageOptions: {
+      sourceType: 'script',
+      globals: Object.fromEntries(
+        ['window', 'document', 'location', 'history', 'setInterval', 'clearInterval', 'setTimeout', 'EventSource',
+          'URLSearchParams', 'fetch', 'alert', 'console', 'AudioContext'].map((name) => [name, 'readonly']),
+      ),
+    },
+  },
 );

@@ -8,6 +8,7 @@ import { migrate, openOrm } from './db/orm.js';
 import { createDb, type Db } from './db/sql.js';
 import { EventBus } from './events.js';
 import { createApp } from './http/app.js';
+import { ScreenHub } from './http/screen-hub.js';
 import { createLogger, type Logger } from './logger.js';
 import { createTelegramBot, type TelegramBot } from './bot/index.js';
 import { createScheduler, type Scheduler } from './jobs/scheduler.js';
@@ -91,6 +92,14 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     });
     stack.push(async () => offEvents());
 
+    // Waiting-room screens: refreshed at once when this instance calls someone, every second otherwise.
+    const screenHub = new ScreenHub({ screens: services.screen, logger });
+    const offScreens = events.on('ticket.assigned', ({ branchOffice }) => screenHub.poke(branchOffice));
+    stack.push(async () => {
+      offScreens();
+      screenHub.stop();
+    });
+
     const checkDatabase = async (): Promise<boolean> => {
       await db.execute('select 1');
       return true;
@@ -106,6 +115,8 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
       kioskOpenWithoutKey: config.nodeEnv === 'development',
       trustProxy: config.trustProxy,
       telegramWebhook: telegram?.webhook ?? null,
+      screenHub,
+      now: () => clock.now(),
     });
     const server = await listen(http.fetch, config);
     stack.push(() => closeServer(server));

@@ -6,6 +6,7 @@ import { AdvisorService } from './modules/advisors/advisor.service.js';
 import { CustomerService } from './modules/customers/customer.service.js';
 import { AssignmentService } from './modules/queue/assignment.service.js';
 import { QueueService } from './modules/queue/queue.service.js';
+import { ScreenService } from './modules/screen/screen.service.js';
 import { SupervisionService } from './modules/supervision/supervision.service.js';
 import { TicketService, type DeepLinks } from './modules/tickets/ticket.service.js';
 
@@ -17,6 +18,7 @@ export interface Services {
   queue: QueueService;
   supervision: SupervisionService;
   customers: CustomerService;
+  screen: ScreenService;
 }
 
 export function createServices(deps: {
@@ -43,5 +45,6 @@ export function createServices(deps: {
     links,
   });
   const customers = new CustomerService({ db, clock, events });
-  return { tickets, advisors, assignment, queue, supervision, customers };
+  const screen = new ScreenService({ db, clock, supervision, timeZone: config.branchTimeZone });
+  return { tickets, advisors, assignment, queue, supervision, customers, screen };
 }

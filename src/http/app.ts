@@ -6,7 +6,11 @@ import { errorResponse } from './errors.js';
 import { requireBearer } from './middleware/bearer.js';
 import { openApiDocument } from './openapi.js';
 import { healthRoutes } from './routes/health.js';
+import { Assets } from './assets.js';
+import type { ScreenHub } from './screen-hub.js';
 import { adminRoutes } from './routes/admin.js';
+import { screenRoutes } from './routes/screens.js';
+import { supervisorWebRoutes } from './routes/supervisor-web.js';
 import { kioskRoutes } from './routes/kiosk.js';
 
 export const MAX_BODY_BYTES = 16 * 1024;
@@ -23,6 +27,8 @@ export interface HttpDeps {
   trustProxy: boolean;
   /** grammY's webhook handler (webhook mode only); it checks the secret token itself. */
   telegramWebhook?: ((c: Context) => Promise<Response>) | null;
+  screenHub: ScreenHub;
+  now: () => Date;
 }
 
 export function createApp(deps: HttpDeps): Hono {
@@ -65,6 +71,23 @@ export function createApp(deps: HttpDeps): Hono {
       defaultBranch: deps.defaultBranch,
       trustProxy: deps.trustProxy,
       auth: requireBearer({ key: deps.adminApiKey, openWhenUnset: false, realm: 'admin' }),
+    }),
+  );
+
+  // The pages: the waiting-room screen and the supervisor's dashboard, with their assets.
+  const assets = new Assets();
+  app.get('/static/:name', (c) => assets.serve(c, c.req.param('name')));
+  app.route('/pantalla', screenRoutes({ hub: deps.screenHub, assets, defaultBranch: deps.defaultBranch }));
+  app.route(
+    '/supervisor',
+    supervisorWebRoutes({
+      adminApiKey: deps.adminApiKey,
+      supervision: deps.services.supervision,
+      advisors: deps.services.advisors,
+      assets,
+      defaultBranch: deps.defaultBranch,
+      trustProxy: deps.trustProxy,
+      now: deps.now,
     }),
   );
 

@@ -55,35 +55,42 @@ const CLAIM_SQL = `select m.id, m.ticket_id, m.plantilla, m.intentos, t.numero, 
   limit 1
   for update of m skip locked`;
 
-/** A token bucket: at most `perSecond` sends in any second, bursts included. */
-export class RateLimiter {
-  private tokens: number;
-  private last = performance.now();
-  private pausedUntil = 0;
+/** A second, plus a margin: a request's travel time varies and Telegram counts on arrival. */
+const WINDOW_MS = 1050;
 
-  constructor(private readonly perSecond: number) {
-    this.tokens = perSecond;
-  }
+/** At most `perSecond` sends in any sliding second: the moments of the last sends are kept. */
+export class RateLimiter {
+  private readonly recent: number[] = [];
+  private pausedUntil = 0;
+  private queue: Promise<void> = Promise.resolve();
+
+  constructor(private readonly perSecond: number) {}
 
   /** Telegram said 429: nobody sends until it allows it again. */
   pause(seconds: number): void {
     this.pausedUntil = Math.max(this.pausedUntil, performance.now() + seconds * 1000);
   }
 
-  async take(): Promise<void> {
+  /** Resolves when one more send fits; callers are served in arrival order. */
+  take(): Promise<void> {
+    const turn = this.queue.then(() => this.wait());
+    this.queue = turn;
+    return turn;
+  }
+
+  private async wait(): Promise<void> {
     for (;;) {
       const now = performance.now();
       if (now < this.pausedUntil) {
         await sleep(this.pausedUntil - now);
         continue;
       }
-      this.tokens = Math.min(this.perSecond, this.tokens + ((now - this.last) / 1000) * this.perSecond);
-      this.last = now;
-      if (this.tokens >= 1) {
-        this.tokens -= 1;
+      while (this.recent.length > 0 && now - this.recent[0]! >= WINDOW_MS) this.recent.shift();
+      if (this.recent.length < this.perSecond) {
+        this.recent.push(now);
         return;
       }
-      await sleep(((1 - this.tokens) / this.perSecond) * 1000);
+      await sleep(WINDOW_MS - (now - this.recent[0]!) + 1);
     }
   }
 }

@@ -191,6 +191,40 @@ export class SupervisionService {
     };
   }
 
+  /**
+   * How many waited in each queue through the day, every 15 minutes since the branch's midnight:
+   * a ticket waits from its creation until it is called (or ends without being called).
+   */
+  async waitingOverDay(branchOffice: string): Promise<Array<{ at: string } & Record<QueueType, number>>> {
+    const now = this.deps.clock.now();
+    const rows = await this.em.execute<{ at: string; queue_type: QueueType; waiting: number }[]>(
+      `with day as (
+         select ((date_trunc('day', ?::timestamptz at time zone ?) at time zone ?) at time zone 'UTC') as start
+       ),
+       buckets as (
+         select generate_series((select start from day), ?::timestamp, interval '15 minutes') as at
+         union select ?::timestamp
+       )
+       select b.at, q.queue_type, count(t.id)::int as waiting
+       from buckets b
+       cross join unnest(?::text[]) as q(queue_type)
+       left join ticket t on t.branch_office = ? and t.queue_type = q.queue_type
+         and t.created_at >= (select start from day) and t.created_at <= b.at
+         and coalesce(t.assigned_at, t.completed_at, 'infinity'::timestamp) > b.at
+       group by b.at, q.queue_type
+       order by b.at`,
+      [now, this.deps.timeZone, this.deps.timeZone, now, now, `{${QUEUE_TYPES.join(',')}}`, branchOffice],
+    );
+    const points = new Map<string, { at: string } & Record<QueueType, number>>();
+    for (const row of rows) {
+      const at = new Date(`${row.at}Z`).toISOString();
+      const point = points.get(at) ?? { at, CAJA: 0, PERSONAL_BANKER: 0, EMPRESAS: 0, GERENCIA: 0 };
+      point[row.queue_type] = row.waiting;
+      points.set(at, point);
+    }
+    return [...points.values()];
+  }
+
   /** The branches customers can take a number in: those with advisors. */
   async branches(): Promise<string[]> {
     const rows = await this.em.execute<{ branch_office: string }[]>(

@@ -1,0 +1,128 @@
+// The supervisor's dashboard: reads /supervisor/api/dashboard every 5 s (SPEC RF-007).
+(function () {
+  'use strict';
+  var LABELS = { CAJA: 'Caja', PERSONAL_BANKER: 'Personal Banker', EMPRESAS: 'Empresas', GERENCIA: 'Gerencia' };
+  var COLORS = { CAJA: '#4fc3f7', PERSONAL_BANKER: '#81c784', EMPRESAS: '#ffb74d', GERENCIA: '#e57373' };
+  var STATUS = { EN_ESPERA: 'En espera', PROXIMO: 'Próximos', ATENDIENDO: 'Atendiendo', COMPLETADO: 'Completados', CANCELADO: 'Cancelados', NO_ATENDIDO: 'No se presentaron' };
+  var ADVISOR = { AVAILABLE: 'Disponible', BUSY: 'Pausa / ocupado', OFFLINE: 'Desconectado' };
+  var branch = new URLSearchParams(location.search).get('branch') || '';
+  var editing = false;
+
+  function el(tag, attrs, children) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) {
+      if (k === 'text') node.textContent = attrs[k];
+      else if (k === 'class') node.className = attrs[k];
+      else node.setAttribute(k, attrs[k]);
+    });
+    (children || []).forEach(function (c) { node.appendChild(c); });
+    return node;
+  }
+  var pct = function (v) { return v === null || v === undefined ? '—' : Math.round(v * 100) + ' %'; };
+  var min = function (v) { return v === null || v === undefined ? '—' : v + ' min'; };
+
+  function renderChart(history) {
+    var svg = document.getElementById('chart');
+    var max = 1;
+    history.forEach(function (p) { Object.keys(LABELS).forEach(function (q) { max = Math.max(max, p[q]); }); });
+    var lines = Object.keys(LABELS).map(function (q) {
+      var pts = history.map(function (p, i) {
+        var x = history.length > 1 ? (i / (history.length - 1)) * 780 + 10 : 400;
+        var y = 210 - (p[q] / max) * 190;
+        return x.toFixed(1) + ',' + y.toFixed(1);
+      }).join(' ');
+      return '<polyline fill="none" stroke-width="3" stroke="' + COLORS[q] + '" points="' + pts + '"/>';
+    });
+    svg.innerHTML = lines.join('') + '<text x="12" y="18" fill="#9fb3cf" font-size="14">máx. ' + max + '</text>';
+    var legend = document.getElementById('legend');
+    legend.replaceChildren.apply(legend, Object.keys(LABELS).map(function (q) {
+      var s = el('span', { text: '■ ' + LABELS[q] });
+      s.style.color = COLORS[q];
+      return s;
+    }));
+  }
+
+  function render(d) {
+    document.getElementById('branch').textContent = d.branchOffice;
+    document.getElementById('updated').textContent = 'Actualizado ' + new Date(d.generatedAt).toLocaleTimeString('es-CL');
+    var select = document.getElementById('branches');
+    if (select.options.length !== d.branches.length) {
+      select.replaceChildren.apply(select, d.branches.map(function (b) { return el('option', { value: b, text: b }); }));
+    }
+    select.value = d.branchOffice;
+    var alerts = document.getElementById('alerts');
+    alerts.replaceChildren.apply(alerts, d.alerts.map(function (a) {
+      return el('div', { class: 'alert' + (a.type === 'COLA_CRITICA' ? '' : ' warn'), role: 'alert', 'data-type': a.type, text: '⚠ ' + a.type + ': ' + a.mensaje });
+    }));
+    var statuses = document.getElementById('statuses');
+    statuses.replaceChildren.apply(statuses, Object.keys(STATUS).map(function (s) {
+      return el('div', { class: 'card', 'data-status': s }, [el('div', { class: 'value', text: String(d.ticketsByStatus[s]) }), el('div', { class: 'label', text: STATUS[s] })]);
+    }));
+    var qBody = document.querySelector('#queues tbody');
+    qBody.replaceChildren.apply(qBody, d.queues.map(function (q) {
+      return el('tr', { 'data-queue': q.queueType }, [
+        el('td', { text: LABELS[q.queueType] }), el('td', { class: 'num waiting', text: String(q.waiting) }),
+        el('td', { class: 'num', text: min(q.estimatedWaitMinutes) }), el('td', { class: 'num', text: String(q.advisorsOnline) }),
+        el('td', { class: 'num', text: min(q.averageWaitMinutesToday) }), el('td', { class: 'num', text: min(q.averageServiceMinutesToday) }),
+        el('td', { class: 'num', text: pct(q.serviceLevelToday) }), el('td', { class: 'num', text: pct(q.noShowRateToday) }),
+        el('td', { class: 'num', text: pct(q.cancellationRateToday) }),
+      ]);
+    }));
+    if (!editing) {
+      var aBody = document.querySelector('#advisors tbody');
+      aBody.replaceChildren.apply(aBody, d.advisors.map(function (a) {
+        var status = el('select', { 'aria-label': 'Nuevo estado de ' + a.name, 'data-advisor': String(a.id) },
+          Object.keys(ADVISOR).map(function (s) { return el('option', { value: s, text: ADVISOR[s] }); }));
+        status.value = a.status;
+        var reason = el('input', { type: 'text', placeholder: 'Motivo', 'aria-label': 'Motivo', maxlength: '500' });
+        var apply = el('button', { type: 'button', text: 'Aplicar' });
+        [status, reason].forEach(function (i) {
+          i.addEventListener('focus', function () { editing = true; });
+          i.addEventListener('blur', function () { editing = false; });
+        });
+        apply.addEventListener('click', function () { setStatus(a.id, status.value, reason.value); });
+        return el('tr', { 'data-advisor': String(a.id) }, [
+          el('td', { text: String(a.moduleNumber) }), el('td', { text: a.name }),
+          el('td', {}, [el('span', { class: 'pill ' + a.status, text: ADVISOR[a.status] })]),
+          el('td', { text: a.currentTicket ? a.currentTicket.numero + ' (' + a.currentTicket.maskedNationalId + ')' : '—' }),
+          el('td', { class: 'num', text: String(a.totalTicketsServedToday) }),
+          el('td', {}, [status, reason, apply]),
+        ]);
+      }));
+    }
+    renderChart(d.history);
+  }
+
+  function load() {
+    return fetch('/supervisor/api/dashboard' + (branch ? '?branch=' + encodeURIComponent(branch) : ''), { credentials: 'same-origin' })
+      .then(function (r) {
+        if (r.status === 401) { location.reload(); throw new Error('sesión expirada'); }
+        return r.json();
+      })
+      .then(render)
+      .catch(function (e) { document.getElementById('updated').textContent = 'Sin conexión: ' + e.message; });
+  }
+
+  function setStatus(id, status, reason) {
+    editing = false;
+    fetch('/supervisor/api/advisors/' + id + '/status', {
+      method: 'PUT',
+      credentials: 'same-origin',
+      headers: { 'content-type': 'application/json', 'x-requested-with': 'ticketero' },
+      body: JSON.stringify({ status: status, reason: reason || undefined }),
+    }).then(function (r) {
+      return r.json().then(function (body) {
+        if (!r.ok) alert(body.mensaje || 'No se pudo cambiar el estado');
+        return load();
+      });
+    });
+  }
+
+  document.getElementById('branches').addEventListener('change', function () {
+    branch = this.value;
+    history.replaceState(null, '', '?branch=' + encodeURIComponent(branch));
+    load();
+  });
+  load();
+  setInterval(load, 5000);
+})();

@@ -1,0 +1,44 @@
+import type { Clock } from '../../clock.js';
+import type { Db } from '../../db/sql.js';
+import type { QueueType } from '../../domain/queue-types.js';
+import type { SupervisionService } from '../supervision/supervision.service.js';
+
+/** What the waiting-room screen shows: numbers and modules only, never personal data. */
+export interface ScreenSnapshot {
+  branchOffice: string;
+  generatedAt: string;
+  /** The last numbers called to a module today, newest first. */
+  called: Array<{ numero: string; moduleNumber: number; calledAt: string; queueType: QueueType }>;
+  queues: Array<{ queueType: QueueType; waiting: number; estimatedWaitMinutes: number }>;
+}
+
+const CALLED_SHOWN = 8;
+
+export class ScreenService {
+  constructor(private readonly deps: { db: Db; clock: Clock; supervision: SupervisionService; timeZone: string }) {}
+
+  async snapshot(branchOffice: string): Promise<ScreenSnapshot> {
+    const now = this.deps.clock.now();
+    const [called, queues] = await Promise.all([
+      this.deps.db.execute<{ numero: string; assigned_module_number: number; assigned_at: string; queue_type: QueueType }[]>(
+        `select numero, assigned_module_number, assigned_at, queue_type from ticket
+         where branch_office = ? and assigned_at is not null
+           and assigned_at >= ((date_trunc('day', ?::timestamptz at time zone ?) at time zone ?) at time zone 'UTC')
+         order by assigned_at desc, id desc limit ${CALLED_SHOWN}`,
+        [branchOffice, now, this.deps.timeZone, this.deps.timeZone],
+      ),
+      this.deps.supervision.queueFigures(branchOffice),
+    ]);
+    return {
+      branchOffice,
+      generatedAt: now.toISOString(),
+      called: called.map((c) => ({
+        numero: c.numero,
+        moduleNumber: c.assigned_module_number,
+        calledAt: new Date(`${c.assigned_at}Z`).toISOString(),
+        queueType: c.queue_type,
+      })),
+      queues: queues.map((q) => ({ queueType: q.queueType, waiting: q.waiting, estimatedWaitMinutes: q.estimatedWaitMinutes })),
+    };
+  }
+}

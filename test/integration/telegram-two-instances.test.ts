@@ -1,0 +1,189 @@
+/**
+ * Two app instances (two OS processes) on one database and one Bot API (SPEC §5, §11): the test
+ * app polls and runs its jobs; a second `node src/main.ts` runs in webhook mode (so it does not
+ * poll the same token) with its own jobs and dispatcher. Under load, each message goes out once.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTelegramSender } from '../../src/bot/telegram-sender.js';
+import { systemClock } from '../../src/clock.js';
+import { MessageDispatcher, RateLimiter } from '../../src/modules/notifications/dispatcher.js';
+import { ADMIN_KEY, KIOSK_KEY, eventually } from '../support/app.js';
+import { startAppProcess, type AppProcess } from '../support/second-instance.js';
+import { rut } from '../support/ruts.js';
+import { startTelegramTestApp, type TelegramTestApp } from '../support/telegram-app.js';
+
+const CUSTOMERS = 40;
+let t: TelegramTestApp;
+let second: AppProcess;
+
+beforeAll(async () => {
+  t = await startTelegramTestApp();
+  second = await startAppProcess(t.app.db.url, {
+    TELEGRAM_BOT_TOKEN: t.fake.token,
+    TELEGRAM_API_ROOT: t.fake.apiRoot,
+    BOT_MODE: 'webhook',
+    TELEGRAM_WEBHOOK_SECRET: 'x',
+    QUEUE_RECALC_INTERVAL_MS: '300',
+  });
+}, 90_000);
+
+afterAll(async () => {
+  await second?.stop();
+  await t?.close();
+});
+
+async function postTicket(baseUrl: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+  const response = await fetch(`${baseUrl}/api/tickets`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${KIOSK_KEY}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+async function adminPut(baseUrl: string, path: string, body: unknown = {}): Promise<number> {
+  const response = await fetch(`${baseUrl}/api/admin${path}`, {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return response.status;
+}
+
+/** Messages that may go out now (their event has happened) and are still PENDIENTE. */
+const DELIVERABLE_PENDING = `select count(*)::int as n from mensaje m join ticket t on t.id = m.ticket_id
+  where m.estado_envio = 'PENDIENTE' and m.fecha_programada <= now() at time zone 'UTC'
+    and (m.plantilla = 'TOTEM_TICKET_CREADO'
+      or (m.plantilla = 'TOTEM_PROXIMO_TURNO' and t.status in ('PROXIMO', 'ATENDIENDO'))
+      or (m.plantilla = 'TOTEM_ES_TU_TURNO' and t.status = 'ATENDIENDO'))`;
+
+/** Resolves once nothing deliverable is pending, and it stays so across a few dispatcher sweeps. */
+async function settled(): Promise<void> {
+  await eventually(
+    async () => {
+      const [pending] = await t.app.db.query<{ n: number }>(DELIVERABLE_PENDING);
+      expect(pending!.n).toBe(0);
+      await new Promise((resolve) => setTimeout(resolve, 2500));
+      const [still] = await t.app.db.query<{ n: number }>(DELIVERABLE_PENDING);
+      expect(still!.n).toBe(0);
+    },
+    45_000,
+    200,
+  );
+}
+
+interface Chat {
+  chatId: number;
+  nationalId: string;
+}
+const allChats: Chat[] = [];
+const QUEUES = ['CAJA', 'PERSONAL_BANKER', 'EMPRESAS', 'GERENCIA'];
+
+/** Registers `CUSTOMERS` chats with RUTs (SQL) and gives each a ticket, alternating between the instances. */
+async function ticketsForNewChats(first: number): Promise<Chat[]> {
+  const urls = [t.app.url, second.url];
+  const chats = Array.from({ length: CUSTOMERS }, (_, i) => ({ chatId: 9_300_000 + first + i, nationalId: rut(3000 + first + i) }));
+  for (const c of chats) {
+    await t.app.db.query(`insert into telegram_customer (chat_id, national_id) values ($1, $2)`, [c.chatId, c.nationalId]);
+  }
+  allChats.push(...chats);
+  const created = await Promise.all(
+    chats.map((c, i) => postTicket(urls[i % 2]!, { nationalId: c.nationalId, queueType: QUEUES[i % QUEUES.length] })),
+  );
+  expect(created.map((r) => r.status)).toEqual(chats.map(() => 201));
+  return chats;
+}
+
+/**
+ * Every ENVIADO row was received by the Bot API exactly once, in its chat; nothing was sent twice;
+ * each row's telegram_message_id is the id of that delivery (so no two rows of a chat share one).
+ */
+async function expectEachMessageDeliveredOnce(): Promise<void> {
+  const { app, fake } = t;
+  const rows = await app.db.query<{ chat_id: string; estado_envio: string; telegram_message_id: string | null }>(
+    `select c.chat_id, m.estado_envio, m.telegram_message_id
+     from mensaje m join ticket t on t.id = m.ticket_id join telegram_customer c on c.national_id = t.national_id
+     order by m.id`,
+  );
+  expect(rows.filter((r) => r.estado_envio === 'FALLIDO')).toEqual([]);
+  const sentRows = rows.filter((r) => r.estado_envio === 'ENVIADO');
+
+  const customerChats = new Set(allChats.map((c) => c.chatId));
+  const delivered = fake.sent.filter((s) => customerChats.has(s.chat_id));
+  const counts = new Map<string, number>();
+  for (const s of delivered) counts.set(`${s.chat_id}|${s.text}`, (counts.get(`${s.chat_id}|${s.text}`) ?? 0) + 1);
+  expect([...counts].filter(([, n]) => n > 1)).toEqual([]);
+  const attempts = fake.callsOf('sendMessage').filter((c) => c.chatId !== undefined && customerChats.has(c.chatId));
+  expect(attempts).toHaveLength(sentRows.length);
+  expect(delivered).toHaveLength(sentRows.length);
+
+  const keys = sentRows.map((r) => `${r.chat_id}|${r.telegram_message_id}`);
+  expect(new Set(keys).size).toBe(keys.length);
+  expect([...keys].sort()).toEqual(delivered.map((s) => `${s.chat_id}|${s.message_id}`).sort());
+}
+
+describe('two app instances on one database and one Bot API', () => {
+  it('delivers every message exactly once', { timeout: 90_000 }, async () => {
+    const { app } = t;
+    const urls = [app.url, second.url];
+
+    // Every advisor busy: the tickets wait in line and get their "created" (and maybe "near") message.
+    await app.db.query(`update advisor set status = 'BUSY'`);
+    const chats = await ticketsForNewChats(0);
+
+    // Free the advisors, half through each instance: some customers are called ("your turn").
+    const advisors = await app.db.query<{ id: string }>(`select id from advisor order by id`);
+    const freed = await Promise.all(
+      advisors.map((a, i) => adminPut(urls[i % 2]!, `/advisors/${a.id}/status`, { status: 'AVAILABLE', reason: 'prueba' })),
+    );
+    expect(freed).toEqual(advisors.map(() => 200));
+    await settled();
+
+    const rows = await app.db.query<{ plantilla: string; n: number }>(
+      `select m.plantilla, count(*)::int as n from mensaje m where m.estado_envio = 'ENVIADO' group by m.plantilla`,
+    );
+    const sent = Object.fromEntries(rows.map((r) => [r.plantilla, r.n]));
+    expect(sent.TOTEM_TICKET_CREADO).toBe(chats.length);
+    expect(sent.TOTEM_ES_TU_TURNO).toBeGreaterThanOrEqual(advisors.length);
+    await expectEachMessageDeliveredOnce();
+
+    for (const url of urls) expect((await fetch(`${url}/api/health`)).status).toBe(200);
+  });
+
+  it('still delivers each message once with a third, lock-free dispatcher competing for the rows', { timeout: 90_000 }, async () => {
+    const { app, fake } = t;
+    const urls = [app.url, second.url];
+    // A dispatcher outside any job lock, in this process, racing the leader's on SKIP LOCKED.
+    const rogue = new MessageDispatcher({
+      db: app.sql,
+      clock: systemClock,
+      logger: app.logger,
+      sender: createTelegramSender(fake.token, fake.apiRoot),
+      limiter: new RateLimiter(1000),
+      concurrency: 4,
+    });
+    let rogueSent = 0;
+    let running = true;
+    const loop = (async () => {
+      while (running) {
+        rogueSent += (await rogue.dispatchDue()).sent;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    })();
+
+    try {
+      await ticketsForNewChats(CUSTOMERS);
+      // Every advisor finishes their customer (through either instance) and gets the next one.
+      const advisors = await app.db.query<{ id: string }>(`select id from advisor order by id`);
+      const finished = await Promise.all(advisors.map((a, i) => adminPut(urls[i % 2]!, `/advisors/${a.id}/complete-ticket`)));
+      expect(finished).toEqual(advisors.map(() => 200));
+      await settled();
+    } finally {
+      running = false;
+      await loop;
+    }
+
+    console.log(`two-instances: the competing dispatcher sent ${rogueSent} messages`);
+    await expectEachMessageDeliveredOnce();
+  });
+});

@@ -1,0 +1,144 @@
+/**
+ * The bot in webhook mode (BOT_MODE=webhook): the fake Bot API POSTs updates to the app's
+ * `POST /telegram/webhook` with the secret token header, the way Telegram does.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BUTTONS } from '../../src/bot/texts.js';
+import { ADMIN_KEY, startTestApp, type TestApp } from '../support/app.js';
+import { FakeTelegram } from '../support/fake-telegram.js';
+
+const SECRET = 's3cret';
+let fake: FakeTelegram;
+let app: TestApp;
+
+beforeAll(async () => {
+  fake = await FakeTelegram.start();
+  app = await startTestApp(
+    {
+      TELEGRAM_BOT_TOKEN: fake.token,
+      TELEGRAM_API_ROOT: fake.apiRoot,
+      BOT_MODE: 'webhook',
+      TELEGRAM_WEBHOOK_SECRET: SECRET,
+      QUEUE_RECALC_INTERVAL_MS: '300',
+    },
+    { jobs: true },
+  );
+  // The bot has introduced itself (getMe, setMyCommands); Telegram now delivers to the webhook.
+  await fake.waitUntil(() => fake.calls.some((call) => call.method === 'setMyCommands'), { timeoutMs: 10_000 });
+  fake.useWebhook(`${app.url}/telegram/webhook`, SECRET);
+  await app.db.query(`update advisor set status = 'OFFLINE'`);
+  await app.db.query(`update advisor set status = 'BUSY' where email = 'carlos.rodriguez@banco.com'`);
+}, 60_000);
+
+afterAll(async () => {
+  await app?.close();
+  await fake?.stop();
+});
+
+const admin = (path: string, init: RequestInit = {}) =>
+  fetch(`${app.url}/api/admin${path}`, { ...init, headers: { authorization: `Bearer ${ADMIN_KEY}`, ...(init.headers ?? {}) } });
+
+function startUpdate(userId: number): string {
+  return JSON.stringify({
+    update_id: 1,
+    message: {
+      message_id: 1,
+      date: Math.floor(Date.now() / 1000),
+      chat: { id: userId, type: 'private', first_name: 'Intrusa' },
+      from: { id: userId, is_bot: false, first_name: 'Intrusa' },
+      text: '/start',
+      entities: [{ type: 'bot_command', offset: 0, length: 6 }],
+    },
+  });
+}
+
+describe('the Telegram webhook', () => {
+  it('refuses updates without the secret token, or with a wrong one (401)', async () => {
+    const intruder = 5_660_001;
+    const before = fake.callsOf('sendMessage').length;
+    const url = `${app.url}/telegram/webhook`;
+
+    const without = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: startUpdate(intruder) });
+    expect(without.status).toBe(401);
+    const wrong = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-telegram-bot-api-secret-token': 'not-the-secret' },
+      body: startUpdate(intruder),
+    });
+    expect(wrong.status).toBe(401);
+    const almost = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-telegram-bot-api-secret-token': `${SECRET}x` },
+      body: startUpdate(intruder),
+    });
+    expect(almost.status).toBe(401);
+
+    // None of them was handled.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(fake.callsOf('sendMessage').slice(before).filter((c) => c.chatId === intruder)).toEqual([]);
+    const rows = await app.db.query(`select 1 from telegram_customer where chat_id = $1`, [intruder]);
+    expect(rows).toEqual([]);
+  });
+
+  it('does not poll: no getUpdates in webhook mode', () => {
+    expect(fake.callsOf('getUpdates')).toEqual([]);
+  });
+
+  it('handles the same customer journey as polling', async () => {
+    const customer = { id: 5_660_002, first_name: 'Josefa' };
+    const carlos = { id: 7_660_001, first_name: 'Carlos' };
+
+    const [carlosRow] = await app.db.query<{ id: string }>(`select id from advisor where email = 'carlos.rodriguez@banco.com'`);
+    const link = (await (await admin(`/advisors/${carlosRow!.id}/link-code`, { method: 'POST' })).json()) as { code: string };
+    fake.sendText(carlos, `/vincular ${link.code}`);
+    await fake.waitForMessage(carlos.id, /Quedaste vinculado como <b>Carlos Rodríguez<\/b>, módulo 1/);
+
+    fake.sendCommand(customer, '/start');
+    await fake.waitForMessage(customer.id, /Hola, Josefa/);
+
+    // The RUT conversation, across several webhook requests: a bad RUT first.
+    fake.sendText(customer, BUTTONS.rut);
+    await fake.waitForMessage(customer.id, /Escribe tu RUT/);
+    let mark = fake.mark();
+    fake.sendText(customer, '12.345.678-9');
+    await fake.waitForMessage(customer.id, /dígito verificador/, { since: mark });
+    mark = fake.mark();
+    fake.sendText(customer, '12.345.678-5');
+    await fake.waitForMessage(customer.id, /registramos tu RUT <b>12\.\*\*\*\.\*\*\*-5<\/b>/, { since: mark });
+
+    mark = fake.mark();
+    fake.sendContact(customer, '56912345678');
+    await fake.waitForMessage(customer.id, /Guardamos tu teléfono <b>\+569\*\*\*\*5678<\/b>/, { since: mark });
+
+    mark = fake.mark();
+    fake.sendText(customer, BUTTONS.take);
+    const queues = await fake.waitForMessage(customer.id, /¿Qué necesitas\?/, { since: mark });
+    const press = fake.pressButton(customer, queues, { text: /^Caja/ });
+    await fake.waitForAnswer(press);
+
+    const created = await fake.waitForMessage(customer.id, /Ticket Creado/, { since: mark });
+    expect(created.text).toBe(
+      '✅ <b>Ticket Creado</b>\n\nTu número de turno: <b>C01</b>\nPosición en cola: <b>#1</b>\n' +
+        'Tiempo estimado: <b>5 minutos</b>\n\nTe notificaremos cuando estés próximo.',
+    );
+    await fake.waitForMessage(customer.id, /Pronto será tu turno/, { since: mark });
+
+    // The advisor's panel works through the webhook too.
+    mark = fake.mark();
+    fake.sendCommand(carlos, '/panel');
+    const panel = await fake.waitForMessage(carlos.id, /Módulo <b>1<\/b>/, { since: mark });
+    fake.pressButton(carlos, panel, { text: /Disponible/ });
+    const notice = await fake.waitForMessage(carlos.id, /Nuevo cliente: C01/, { since: mark });
+    const turn = await fake.waitForMessage(customer.id, /ES TU TURNO/, { since: mark });
+    expect(turn.text).toBe('🔔 <b>¡ES TU TURNO C01!</b>\n\nDirígete al módulo: <b>1</b>\nAsesor: <b>Carlos Rodríguez</b>');
+    const done = fake.pressButton(carlos, notice, { text: /Completar/ });
+    expect((await fake.waitForAnswer(done)).text).toBe('Listo ✅');
+    const [ticket] = await app.db.query<{ status: string }>(`select status from ticket where numero = 'C01'`);
+    expect(ticket!.status).toBe('COMPLETADO');
+
+    // Every update went through the webhook, with the secret, and was accepted.
+    expect(fake.deliveries.length).toBeGreaterThanOrEqual(10);
+    expect(fake.deliveries.every((d) => d.secretSent && d.status === 200)).toBe(true);
+    expect(fake.callsOf('getUpdates')).toEqual([]);
+  });
+});
