@@ -74,6 +74,16 @@ const schema = z
         .regex(/^[A-Za-z0-9_-]{1,256}$/, 'TELEGRAM_WEBHOOK_SECRET admite solo A-Z, a-z, 0-9, _ y - (1 a 256)')
         .optional(),
     ),
+    TELEGRAM_WEBHOOK_URL: z.preprocess(
+      emptyAsUndefined,
+      z
+        .url({ error: 'TELEGRAM_WEBHOOK_URL debe ser una URL https://' })
+        // Telegram only calls https; plain http is accepted for a local test setup on loopback.
+        .refine((url) => /^https:\/\//.test(url) || /^http:\/\/(127\.0\.0\.1|localhost)[:/]/.test(url), {
+          error: 'TELEGRAM_WEBHOOK_URL debe ser una URL https://',
+        })
+        .optional(),
+    ),
     KIOSK_API_KEY: optionalText,
     ADMIN_API_KEY: optionalText,
     ADMIN_TELEGRAM_IDS: z.preprocess(
@@ -136,6 +146,8 @@ export interface Config {
     apiRoot: string;
     mode: Env['BOT_MODE'];
     webhookSecret: string | undefined;
+    /** Public https URL of POST /telegram/webhook: when set, the app registers it with Telegram at start. */
+    webhookUrl: string | undefined;
     maxMessagesPerSecond: number;
     adminIds: number[];
   };
@@ -188,6 +200,7 @@ export function loadConfig(
       apiRoot: e.TELEGRAM_API_ROOT.replace(/\/+$/, ''),
       mode: e.BOT_MODE,
       webhookSecret: e.TELEGRAM_WEBHOOK_SECRET,
+      webhookUrl: e.TELEGRAM_WEBHOOK_URL,
       maxMessagesPerSecond: e.TELEGRAM_MAX_MSGS_PER_SEC,
       adminIds: e.ADMIN_TELEGRAM_IDS,
     },

@@ -84,6 +84,11 @@ export function createTelegramBot(deps: BotDeps): TelegramBot {
       if (config.telegram.mode === 'polling') {
         await bot.api.deleteWebhook();
         runner = run(bot);
+      } else if (config.telegram.webhookUrl) {
+        await bot.api.setWebhook(config.telegram.webhookUrl, {
+          ...(config.telegram.webhookSecret ? { secret_token: config.telegram.webhookSecret } : {}),
+          allowed_updates: ['message', 'edited_message', 'callback_query'],
+        });
       }
       log.info({ username: bot.botInfo.username, mode: config.telegram.mode }, 'bot de Telegram conectado');
       refresher = setInterval(() => {

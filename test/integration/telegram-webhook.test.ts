@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUTTONS } from '../../src/bot/texts.js';
+import { freePort } from '../../src/db/embedded.js';
 import { ADMIN_KEY, startTestApp, type TestApp } from '../support/app.js';
 import { FakeTelegram } from '../support/fake-telegram.js';
 
@@ -13,19 +14,21 @@ let app: TestApp;
 
 beforeAll(async () => {
   fake = await FakeTelegram.start();
+  const port = await freePort();
   app = await startTestApp(
     {
       TELEGRAM_BOT_TOKEN: fake.token,
       TELEGRAM_API_ROOT: fake.apiRoot,
       BOT_MODE: 'webhook',
       TELEGRAM_WEBHOOK_SECRET: SECRET,
+      TELEGRAM_WEBHOOK_URL: `http://127.0.0.1:${port}/telegram/webhook`,
+      PORT: String(port),
       QUEUE_RECALC_INTERVAL_MS: '300',
     },
     { jobs: true },
   );
-  // The bot has introduced itself (getMe, setMyCommands); Telegram now delivers to the webhook.
-  await fake.waitUntil(() => fake.calls.some((call) => call.method === 'setMyCommands'), { timeoutMs: 10_000 });
-  fake.useWebhook(`${app.url}/telegram/webhook`, SECRET);
+  // The app registers its own webhook, with the secret; the fake then delivers updates there.
+  await fake.waitUntil(() => fake.calls.some((call) => call.method === 'setWebhook'), { timeoutMs: 10_000 });
   await app.db.query(`update advisor set status = 'OFFLINE'`);
   await app.db.query(`update advisor set status = 'BUSY' where email = 'carlos.rodriguez@banco.com'`);
 }, 60_000);
@@ -53,6 +56,12 @@ function startUpdate(userId: number): string {
 }
 
 describe('the Telegram webhook', () => {
+  it('is registered by the app at start, with its secret', () => {
+    const [call] = fake.callsOf('setWebhook');
+    expect(call!.params).toMatchObject({ url: `${app.url}/telegram/webhook`, secret_token: SECRET });
+    expect(fake.webhook).toMatchObject({ url: `${app.url}/telegram/webhook`, secret: SECRET, source: 'api' });
+  });
+
   it('refuses updates without the secret token, or with a wrong one (401)', async () => {
     const intruder = 5_660_001;
     const before = fake.callsOf('sendMessage').length;
