@@ -13,6 +13,15 @@ const integer = (name: string, fallback: number, min: number, max: number) =>
       .default(fallback),
   );
 
+const flag = (name: string, fallback: boolean) =>
+  z.preprocess(
+    emptyAsUndefined,
+    z
+      .enum(['true', 'false', '1', '0'], { error: `${name} debe ser true o false` })
+      .default(fallback ? 'true' : 'false')
+      .transform((v) => v === 'true' || v === '1'),
+  );
+
 const optionalText = z.preprocess(emptyAsUndefined, z.string().optional());
 
 function isTimeZone(zone: string): boolean {
@@ -29,13 +38,7 @@ const schema = z
     NODE_ENV: z.preprocess(emptyAsUndefined, z.enum(['development', 'production', 'test']).default('production')),
     PORT: integer('PORT', 3000, 0, 65535),
     HOST: z.preprocess(emptyAsUndefined, z.string().default('0.0.0.0')),
-    TRUST_PROXY: z.preprocess(
-      emptyAsUndefined,
-      z
-        .enum(['true', 'false', '1', '0'], { error: 'TRUST_PROXY debe ser true o false' })
-        .default('false')
-        .transform((v) => v === 'true' || v === '1'),
-    ),
+    TRUST_PROXY: flag('TRUST_PROXY', false),
     DATABASE_URL: z.preprocess(
       emptyAsUndefined,
       z
@@ -45,13 +48,7 @@ const schema = z
     ),
     DATABASE_POOL_MAX: integer('DATABASE_POOL_MAX', 20, 1, 500),
     DATA_DIR: z.preprocess(emptyAsUndefined, z.string().default('./data')),
-    MIGRATE_ON_START: z.preprocess(
-      emptyAsUndefined,
-      z
-        .enum(['true', 'false', '1', '0'], { error: 'MIGRATE_ON_START debe ser true o false' })
-        .default('true')
-        .transform((v) => v === 'true' || v === '1'),
-    ),
+    MIGRATE_ON_START: flag('MIGRATE_ON_START', true),
     TELEGRAM_BOT_TOKEN: z.preprocess(
       emptyAsUndefined,
       z

@@ -1,4 +1,5 @@
 import { defineEntity, type InferEntity } from '@mikro-orm/core';
+import { createdAtColumn, updatedAtColumn } from '../../db/columns.js';
 import { between, oneOf } from '../../db/checks.js';
 import type { QueueType } from '../../domain/queue-types.js';
 
@@ -23,13 +24,8 @@ export const Advisor = defineEntity({
     // Added to the seed: which branch the advisor works in, and their Telegram account.
     branchOffice: p.string().length(100).default('Sucursal Centro'),
     telegramUserId: p.bigint('number').nullable().unique('advisor_telegram_user_id_unique'),
-    createdAt: p.datetime().columnType('timestamp').defaultRaw('current_timestamp').onCreate(() => new Date()),
-    updatedAt: p
-      .datetime()
-      .columnType('timestamp')
-      .defaultRaw('current_timestamp')
-      .onCreate(() => new Date())
-      .onUpdate(() => new Date()),
+    createdAt: createdAtColumn(),
+    updatedAt: updatedAtColumn(),
   }),
   checks: [
     { name: 'advisor_status_check', expression: oneOf('status', ADVISOR_STATUSES) },

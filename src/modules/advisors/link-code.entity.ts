@@ -1,4 +1,5 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+import { createdAtColumn } from '../../db/columns.js';
 import { Advisor } from './advisor.entity.js';
 
 /** A one-time code that links an advisor to their Telegram account (`/vincular <code>`). Only its hash is kept. */
@@ -12,7 +13,7 @@ export const AdvisorLinkCode = defineEntity({
     expiresAt: p.datetime().columnType('timestamp'),
     usedAt: p.datetime().columnType('timestamp').nullable(),
     usedByTelegramUserId: p.bigint('number').nullable(),
-    createdAt: p.datetime().columnType('timestamp').defaultRaw('current_timestamp').onCreate(() => new Date()),
+    createdAt: createdAtColumn(),
   },
 });
 

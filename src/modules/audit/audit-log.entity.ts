@@ -1,4 +1,5 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+import { createdAtColumn } from '../../db/columns.js';
 
 export type JsonObject = Record<string, unknown>;
 
@@ -12,7 +13,7 @@ const auditColumns = {
   additionalData: p.json<JsonObject>().columnType('json').nullable(),
   ipAddress: p.string().length(45).nullable(),
   userAgent: p.string().length(500).nullable(),
-  createdAt: p.datetime().columnType('timestamp').defaultRaw('current_timestamp').onCreate(() => new Date()),
+  createdAt: createdAtColumn(),
 };
 
 export const AuditLog = defineEntity({

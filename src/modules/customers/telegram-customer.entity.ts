@@ -1,4 +1,5 @@
 import { defineEntity, type InferEntity } from '@mikro-orm/core';
+import { createdAtColumn, updatedAtColumn } from '../../db/columns.js';
 
 /** A Telegram chat and what its owner told the bot: their RUT, phone and name. */
 export const TelegramCustomer = defineEntity({
@@ -10,13 +11,8 @@ export const TelegramCustomer = defineEntity({
     nationalId: p.string().length(20).nullable().unique('telegram_customer_national_id_unique'),
     phone: p.string().length(20).nullable().index('idx_telegram_customer_phone'),
     name: p.string().length(100).nullable(),
-    createdAt: p.datetime().columnType('timestamp').defaultRaw('current_timestamp').onCreate(() => new Date()),
-    updatedAt: p
-      .datetime()
-      .columnType('timestamp')
-      .defaultRaw('current_timestamp')
-      .onCreate(() => new Date())
-      .onUpdate(() => new Date()),
+    createdAt: createdAtColumn(),
+    updatedAt: updatedAtColumn(),
   }),
 });
 

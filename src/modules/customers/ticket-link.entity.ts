@@ -1,4 +1,5 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+import { createdAtColumn } from '../../db/columns.js';
 import { Ticket } from '../tickets/ticket.entity.js';
 
 /** The chat that opened a ticket's deep link (the QR the kiosk prints): the last way to reach it. */
@@ -8,7 +9,7 @@ export const TicketTelegramLink = defineEntity({
   properties: {
     ticket: p.manyToOne(Ticket).fieldName('ticket_id').primary().deleteRule('cascade').updateRule('no action'),
     chatId: p.bigint('number').index('idx_ticket_telegram_link_chat'),
-    createdAt: p.datetime().columnType('timestamp').defaultRaw('current_timestamp').onCreate(() => new Date()),
+    createdAt: createdAtColumn(),
   },
 });
 

@@ -1,4 +1,5 @@
 import { defineEntity, type InferEntity } from '@mikro-orm/core';
+import { createdAtColumn } from '../../db/columns.js';
 import { oneOf } from '../../db/checks.js';
 import { Ticket } from '../tickets/ticket.entity.js';
 
@@ -20,7 +21,7 @@ export const Mensaje = defineEntity({
     telegramMessageId: p.string().length(50).nullable(),
     intentos: p.integer().default(0).index('idx_mensaje_intentos'),
     errorMessage: p.text().nullable(),
-    createdAt: p.datetime().columnType('timestamp').defaultRaw('current_timestamp').onCreate(() => new Date()),
+    createdAt: createdAtColumn(),
   }),
   checks: [
     { name: 'mensaje_plantilla_check', expression: oneOf('plantilla', PLANTILLAS) },

@@ -1,4 +1,5 @@
 import { defineEntity, type InferEntity } from '@mikro-orm/core';
+import { createdAtColumn, updatedAtColumn } from '../../db/columns.js';
 import { between, oneOf } from '../../db/checks.js';
 import { QUEUE_TYPES, type QueueType } from '../../domain/queue-types.js';
 import { TICKET_STATUSES, type TicketStatus } from '../../domain/ticket-status.js';
@@ -31,13 +32,8 @@ export const Ticket = defineEntity({
     actualServiceTimeMinutes: p.integer().nullable(),
     // Added to the seed: the branch's calendar day the number belongs to (numbers restart daily).
     serviceDate: p.date(),
-    createdAt: p.datetime().columnType('timestamp').defaultRaw('current_timestamp').onCreate(() => new Date()),
-    updatedAt: p
-      .datetime()
-      .columnType('timestamp')
-      .defaultRaw('current_timestamp')
-      .onCreate(() => new Date())
-      .onUpdate(() => new Date()),
+    createdAt: createdAtColumn(),
+    updatedAt: updatedAtColumn(),
   }),
   checks: [
     { name: 'ticket_queue_type_check', expression: oneOf('queue_type', QUEUE_TYPES) },
