@@ -4,10 +4,12 @@ import { Migration20261129160749_initial_schema } from './Migration2026112916074
 import { Migration20261129160800_seed_advisors } from './Migration20261129160800_seed_advisors.js';
 import { Migration20261129161502_queue_and_jobs } from './Migration20261129161502_queue_and_jobs.js';
 import { Migration20261129163826_telegram } from './Migration20261129163826_telegram.js';
+import { Migration20261129171626_dispatch_indexes } from './Migration20261129171626_dispatch_indexes.js';
 
 export const migrationsList = [
   { name: 'Migration20261129160749_initial_schema', class: Migration20261129160749_initial_schema },
   { name: 'Migration20261129160800_seed_advisors', class: Migration20261129160800_seed_advisors },
   { name: 'Migration20261129161502_queue_and_jobs', class: Migration20261129161502_queue_and_jobs },
   { name: 'Migration20261129163826_telegram', class: Migration20261129163826_telegram },
+  { name: 'Migration20261129171626_dispatch_indexes', class: Migration20261129171626_dispatch_indexes },
 ];

@@ -54,7 +54,8 @@ export function createTelegramBot(deps: BotDeps): TelegramBot {
   const log = logger.child({ component: 'bot' });
   const token = config.telegram.token;
   if (!token) throw new Error('createTelegramBot requiere TELEGRAM_BOT_TOKEN');
-  const bot = new Bot<BotContext>(token, { client: { apiRoot: config.telegram.apiRoot, timeoutSeconds: 30 } });
+  // Longer than the runner's 30 s long poll, so an idle poll never races the client's own timeout.
+  const bot = new Bot<BotContext>(token, { client: { apiRoot: config.telegram.apiRoot, timeoutSeconds: 45 } });
 
   bot.use(sequentialize<BotContext>((ctx) => ctx.chat?.id.toString() ?? ctx.from?.id.toString()));
   bot.use(conversations<BotContext, BotContext>({ storage: conversationStorage(db) }));

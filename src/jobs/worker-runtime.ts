@@ -41,12 +41,15 @@ export async function runJobWorker(name: string, build: (ctx: WorkerContext) => 
   const logger = createLogger(settings.logLevel).child({ job: name, thread: threadId });
   let cancelled = false;
   let wake: (() => void) | undefined;
+  // A wake-up that arrives while a run is in progress is not lost: the next pause is skipped.
+  let wokenDuringRun = false;
   parentPort?.on('message', (message: unknown) => {
     if (message === 'cancel') {
       cancelled = true;
       wake?.();
     } else if (message === 'wake') {
       // Something happened in the main thread: run now rather than at the end of the period.
+      wokenDuringRun = true;
       wake?.();
     }
   });
@@ -63,8 +66,11 @@ export async function runJobWorker(name: string, build: (ctx: WorkerContext) => 
   try {
     do {
       const started = performance.now();
+      wokenDuringRun = false;
+      wake = undefined;
       await runScheduledJob(runner, name, body);
       if (!settings.intervalMs || cancelled) break;
+      if (wokenDuringRun) continue;
       const pause = Math.max(0, settings.intervalMs - (performance.now() - started));
       await new Promise<void>((resolve) => {
         wake = resolve;

@@ -392,8 +392,8 @@ describe('MessageDispatcher', () => {
     expect(fake.callsOf('sendMessage').filter((c) => c.seq > mark)).toEqual([]);
     for (const m of await messagesOf(ticket.id)) expect(m).toMatchObject({ estado_envio: 'PENDIENTE', intentos: 0 });
 
-    // The customer shares that phone with the bot.
-    await app.db.query(`insert into telegram_customer (chat_id, phone) values ($1, $2)`, [chatId, phone]);
+    // The customer shares that phone with the bot (the bot's own path: the customer service).
+    await app.services.customers.setPhone(chatId, phone, null);
     await dispatcher.dispatchDue();
 
     const sent = fake.sent.filter((s) => s.seq > mark);

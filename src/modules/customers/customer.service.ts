@@ -2,6 +2,7 @@ import type { Clock } from '../../clock.js';
 import type { Db } from '../../db/sql.js';
 import type { EventBus } from '../../events.js';
 import { DomainError } from '../../errors.js';
+import { ARMED } from '../notifications/chat.sql.js';
 import { ACTIVE } from '../tickets/queue.sql.js';
 
 export interface Customer {
@@ -82,7 +83,7 @@ export class CustomerService {
       );
       return toCustomer(row!);
     });
-    this.deps.events.emit('chat.linked', { chatId });
+    await this.releaseMessages(chatId);
     return customer;
   }
 
@@ -95,7 +96,7 @@ export class CustomerService {
        returning chat_id, national_id, phone, name`,
       [chatId, phone, name?.slice(0, 100) ?? null, now, now],
     );
-    this.deps.events.emit('chat.linked', { chatId });
+    await this.releaseMessages(chatId);
     return toCustomer(row!);
   }
 
@@ -111,8 +112,26 @@ export class CustomerService {
        on conflict (ticket_id) do update set chat_id = excluded.chat_id, created_at = excluded.created_at`,
       [ticket.id, chatId, now],
     );
-    this.deps.events.emit('chat.linked', { chatId });
+    await this.releaseMessages(chatId);
     return { ticketId: Number(ticket.id) };
+  }
+
+  /**
+   * The chat can now be reached: the messages of the tickets it reaches that waited for a chat
+   * (parked by the dispatcher) are due again, and the dispatcher is woken.
+   */
+  private async releaseMessages(chatId: number): Promise<void> {
+    const now = this.deps.clock.now();
+    await this.deps.db.execute(
+      `update mensaje m set fecha_programada = ?
+       from ticket t, telegram_customer c
+       where c.chat_id = ? and t.id = m.ticket_id and m.estado_envio = 'PENDIENTE' and m.fecha_programada > ?
+         and t.status in ${ACTIVE} and ${ARMED}
+         and (t.national_id = c.national_id or t.telefono = c.phone
+              or exists (select 1 from ticket_telegram_link l where l.ticket_id = t.id and l.chat_id = c.chat_id))`,
+      [now, chatId, now],
+    );
+    this.deps.events.emit('chat.linked', { chatId });
   }
 
   /** The chat's active ticket: the one of its RUT, else the newest it opened by deep link or phone. */

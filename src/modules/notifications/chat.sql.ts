@@ -9,3 +9,8 @@ export const RESOLVED_CHAT_ID = `coalesce(
      order by c.updated_at desc limit 1),
   (select l.chat_id from ticket_telegram_link l where l.ticket_id = t.id)
 )`;
+
+/** A message whose event has happened: created; PROXIMO or later; assigned. `m` message, `t` ticket. */
+export const ARMED = `(m.plantilla = 'TOTEM_TICKET_CREADO'
+  or (m.plantilla = 'TOTEM_PROXIMO_TURNO' and t.status in ('PROXIMO', 'ATENDIENDO'))
+  or (m.plantilla = 'TOTEM_ES_TU_TURNO' and t.status = 'ATENDIENDO'))`;

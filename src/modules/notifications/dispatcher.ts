@@ -2,7 +2,7 @@ import type { Clock } from '../../clock.js';
 import type { Db, Queryable } from '../../db/sql.js';
 import type { Logger } from '../../logger.js';
 import { recordAudit, type Origin } from '../audit/audit.service.js';
-import { RESOLVED_CHAT_ID } from './chat.sql.js';
+import { ARMED, RESOLVED_CHAT_ID } from './chat.sql.js';
 import type { Plantilla } from './mensaje.entity.js';
 import { renderMessage } from './templates.js';
 
@@ -37,30 +37,49 @@ interface Claimed {
 
 /**
  * The next message that may go out now, locked so no other dispatcher (in this process or
- * another instance) takes it: due, its event has happened (created; PROXIMO or later; assigned),
- * no earlier message of its ticket still pending, and a chat to send it to. "Your turn" first.
+ * another instance) takes it: due, armed, no earlier message of its ticket still pending, and a
+ * chat to send it to. Run once for "your turn" messages, then for all: the first index entries
+ * are the answer, because undeliverable due messages are parked (see PARK_SQL).
  */
-const CLAIM_SQL = `select m.id, m.ticket_id, m.plantilla, m.intentos, t.numero, t.position_in_queue,
-    t.estimated_wait_minutes, t.assigned_module_number, a.name as advisor_name, ${RESOLVED_CHAT_ID} as chat_id
+const claimSql = (onlyYourTurn: boolean) => `select m.id, m.ticket_id, m.plantilla, m.intentos, t.numero,
+    t.position_in_queue, t.estimated_wait_minutes, t.assigned_module_number, a.name as advisor_name,
+    ${RESOLVED_CHAT_ID} as chat_id
   from mensaje m
   join ticket t on t.id = m.ticket_id
   left join advisor a on a.id = t.assigned_advisor_id
   where m.estado_envio = 'PENDIENTE' and m.fecha_programada <= ?
-    and (m.plantilla = 'TOTEM_TICKET_CREADO'
-      or (m.plantilla = 'TOTEM_PROXIMO_TURNO' and t.status in ('PROXIMO', 'ATENDIENDO'))
-      or (m.plantilla = 'TOTEM_ES_TU_TURNO' and t.status = 'ATENDIENDO'))
+    ${onlyYourTurn ? `and m.plantilla = 'TOTEM_ES_TU_TURNO'` : ''}
+    and ${ARMED}
     and not exists (select 1 from mensaje e where e.ticket_id = m.ticket_id and e.estado_envio = 'PENDIENTE' and e.id < m.id)
     and ${RESOLVED_CHAT_ID} is not null
-  order by (m.plantilla = 'TOTEM_ES_TU_TURNO') desc, m.fecha_programada, m.id
+  order by m.fecha_programada, m.id
   limit 1
   for update of m skip locked`;
+const CLAIM_YOUR_TURN_SQL = claimSql(true);
+const CLAIM_SQL = claimSql(false);
 
-/** A second, plus a margin: a request's travel time varies and Telegram counts on arrival. */
-const WINDOW_MS = 1050;
+/**
+ * Due messages that cannot go out (no chat linked yet, or their event has not happened) are
+ * moved a minute ahead without spending attempts, so claims never wade through them; linking a
+ * chat and every event make them due again at once. Only those due for a few seconds are parked,
+ * so a message armed a moment ago is never pushed back by a stale view of its ticket.
+ */
+const PARK_SQL = `with parked as (
+    update mensaje m set fecha_programada = ?::timestamp + interval '60 seconds'
+    from ticket t
+    where t.id = m.ticket_id and m.estado_envio = 'PENDIENTE' and m.fecha_programada <= ?::timestamp - interval '5 seconds'
+      and (not ${ARMED} or ${RESOLVED_CHAT_ID} is null)
+    returning 1)
+  select count(*)::int as parked from parked`;
 
-/** At most `perSecond` sends in any sliding second: the moments of the last sends are kept. */
+/**
+ * At most `perSecond` sends in any second as Telegram counts them (on arrival): a send holds its
+ * slot while in flight and for a second after its answer came back, so however the requests'
+ * travel times vary, no second can see more than `perSecond` of them arrive.
+ */
 export class RateLimiter {
-  private readonly recent: number[] = [];
+  private readonly finished: number[] = [];
+  private inFlight = 0;
   private pausedUntil = 0;
   private queue: Promise<void> = Promise.resolve();
 
@@ -71,11 +90,19 @@ export class RateLimiter {
     this.pausedUntil = Math.max(this.pausedUntil, performance.now() + seconds * 1000);
   }
 
-  /** Resolves when one more send fits; callers are served in arrival order. */
-  take(): Promise<void> {
+  /** Resolves with the slot's release (call it when the send is answered); callers go in arrival order. */
+  acquire(): Promise<() => void> {
     const turn = this.queue.then(() => this.wait());
     this.queue = turn;
-    return turn;
+    return turn.then(() => {
+      let released = false;
+      return () => {
+        if (released) return;
+        released = true;
+        this.inFlight--;
+        this.finished.push(performance.now());
+      };
+    });
   }
 
   private async wait(): Promise<void> {
@@ -85,27 +112,31 @@ export class RateLimiter {
         await sleep(this.pausedUntil - now);
         continue;
       }
-      while (this.recent.length > 0 && now - this.recent[0]! >= WINDOW_MS) this.recent.shift();
-      if (this.recent.length < this.perSecond) {
-        this.recent.push(now);
+      while (this.finished.length > 0 && now - this.finished[0]! >= 1000) this.finished.shift();
+      if (this.inFlight + this.finished.length < this.perSecond) {
+        this.inFlight++;
         return;
       }
-      await sleep(WINDOW_MS - (now - this.recent[0]!) + 1);
+      // Wait for the oldest finished slot to age out, or poll while all slots are in flight.
+      await sleep(this.finished.length > 0 ? 1000 - (now - this.finished[0]!) + 1 : 10);
     }
   }
 }
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Sends in flight at once: enough to reach the rate cap with ~200 ms per Telegram call, at most 8. */
 export function dispatchConcurrency(maxMessagesPerSecond: number): number {
   return Math.min(8, Math.max(2, Math.ceil(maxMessagesPerSecond / 5)));
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 export interface DispatchResult extends Record<string, unknown> {
   sent: number;
   retried: number;
   failed: number;
+  /** Due messages put a minute ahead because they cannot go out yet. */
+  parked: number;
 }
 
 /**
@@ -127,7 +158,8 @@ export class MessageDispatcher {
 
   /** Sends until nothing is due. */
   async dispatchDue(): Promise<DispatchResult> {
-    const result: DispatchResult = { sent: 0, retried: 0, failed: 0 };
+    const [park] = await this.deps.db.execute<{ parked: number }[]>(PARK_SQL, [this.deps.clock.now(), this.deps.clock.now()]);
+    const result: DispatchResult = { sent: 0, retried: 0, failed: 0, parked: park?.parked ?? 0 };
     const loop = async (): Promise<void> => {
       while (await this.dispatchOne(result)) {
         // keep going while there is work
@@ -140,9 +172,10 @@ export class MessageDispatcher {
   private async dispatchOne(result: DispatchResult): Promise<boolean> {
     const { db, clock, sender, limiter } = this.deps;
     return db.transactional(async (tx) => {
-      const [message] = await tx.execute<Claimed[]>(CLAIM_SQL, [clock.now()]);
+      const [yourTurn] = await tx.execute<Claimed[]>(CLAIM_YOUR_TURN_SQL, [clock.now()]);
+      const message = yourTurn ?? (await tx.execute<Claimed[]>(CLAIM_SQL, [clock.now()]))[0];
       if (!message) return false;
-      await limiter.take();
+      const release = await limiter.acquire();
       const html = renderMessage(message.plantilla, {
         numero: message.numero,
         posicion: message.position_in_queue,
@@ -150,7 +183,7 @@ export class MessageDispatcher {
         modulo: message.assigned_module_number,
         nombreAsesor: message.advisor_name,
       });
-      const outcome = await sender.send(Number(message.chat_id), html);
+      const outcome = await sender.send(Number(message.chat_id), html).finally(release);
       await this.record(tx, message, outcome, result);
       return true;
     });

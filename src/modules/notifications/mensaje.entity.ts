@@ -27,7 +27,25 @@ export const Mensaje = defineEntity({
     { name: 'mensaje_plantilla_check', expression: oneOf('plantilla', PLANTILLAS) },
     { name: 'mensaje_estado_envio_check', expression: oneOf('estado_envio', ESTADOS_ENVIO) },
   ],
-  indexes: [{ name: 'idx_mensaje_estado_fecha', properties: ['estadoEnvio', 'fechaProgramada'] }],
+  indexes: [
+    { name: 'idx_mensaje_estado_fecha', properties: ['estadoEnvio', 'fechaProgramada'] },
+    // The dispatcher's claims: the next due message (and "your turn" first) is the first index
+    // entry, and "no earlier message of the ticket still pending" is one probe.
+    {
+      name: 'idx_mensaje_pendiente_fecha',
+      expression: `create index "idx_mensaje_pendiente_fecha" on "mensaje" ("fecha_programada", "id") where estado_envio = 'PENDIENTE'`,
+    },
+    {
+      name: 'idx_mensaje_pendiente_turno',
+      expression:
+        `create index "idx_mensaje_pendiente_turno" on "mensaje" ("fecha_programada", "id") ` +
+        `where estado_envio = 'PENDIENTE' and plantilla = 'TOTEM_ES_TU_TURNO'`,
+    },
+    {
+      name: 'idx_mensaje_pendiente_ticket',
+      expression: `create index "idx_mensaje_pendiente_ticket" on "mensaje" ("ticket_id", "id") where estado_envio = 'PENDIENTE'`,
+    },
+  ],
 });
 
 export type MensajeEntity = InferEntity<typeof Mensaje>;
