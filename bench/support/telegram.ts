@@ -194,14 +194,21 @@ export async function postTicket(appUrl: string, apiKey: string, ticket: KioskTi
 /** Registers chat `firstChat + i` with the RUT of ticket i (what /rut leaves behind), in one statement. */
 export async function registerChats(databaseUrl: string, firstChat: number, nationalIds: readonly string[]): Promise<number> {
   const started = performance.now();
-  await withClient(databaseUrl, (client) =>
-    client.query(
+  await withClient(databaseUrl, async (client) => {
+    await client.query(
       `insert into telegram_customer (chat_id, national_id, name, created_at, updated_at)
        select $1::bigint + i - 1, rut, 'Cliente ' || i, now() at time zone 'UTC', now() at time zone 'UTC'
        from unnest($2::text[]) with ordinality as r(rut, i)`,
       [firstChat, nationalIds],
-    ),
-  );
+    );
+    // What the app's CustomerService does when a chat is linked: messages the dispatcher parked
+    // while no chat could receive them are due again at once.
+    await client.query(
+      `update mensaje set fecha_programada = now() at time zone 'UTC'
+       where estado_envio = 'PENDIENTE' and fecha_programada > now() at time zone 'UTC'
+         and plantilla = 'TOTEM_TICKET_CREADO'`,
+    );
+  });
   return performance.now() - started;
 }
 

@@ -2,7 +2,6 @@ import { conversations, createConversation } from '@grammyjs/conversations';
 import { run, sequentialize, type RunnerHandle } from '@grammyjs/runner';
 import { Bot, webhookCallback } from 'grammy';
 import type { Context as HonoContext } from 'hono';
-import { maskRut } from '../domain/rut.js';
 import type { Assignment } from '../modules/queue/assignment.service.js';
 import type { BotContext } from './context.js';
 import { conversationStorage } from './conversation-storage.js';
@@ -119,11 +118,10 @@ export function createTelegramBot(deps: BotDeps): TelegramBot {
     async notifyAssignment(assignment) {
       const telegramUserId = await services.advisors.telegramUserIdOf(assignment.advisorId);
       if (!telegramUserId) return;
-      const advisor = await services.advisors.get(assignment.advisorId);
-      const current = advisor.currentTicket;
-      const text = current
-        ? texts.newCustomer(current.numero, current.queueType, current.maskedNationalId, current.minutesWaited)
-        : texts.newCustomer(assignment.numero, assignment.queueType, maskRut(''), 0);
+      const current = (await services.advisors.get(assignment.advisorId)).currentTicket;
+      // Already finished (a very quick service): nothing to announce any more.
+      if (current?.id !== assignment.ticketId) return;
+      const text = texts.newCustomer(current.numero, current.queueType, current.maskedNationalId, current.minutesWaited);
       await bot.api.sendMessage(telegramUserId, text, { parse_mode: 'HTML', reply_markup: panelKeyboard() });
     },
   };

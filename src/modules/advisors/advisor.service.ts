@@ -83,12 +83,12 @@ export class AdvisorService {
     private readonly deps: { db: Db; clock: Clock; events: EventBus; assignment: AssignmentService },
   ) {}
 
-  private get em(): Db {
+  private get db(): Db {
     return this.deps.db;
   }
 
   async list(branchOffice?: string): Promise<AdvisorView[]> {
-    const rows = await this.em.execute<AdvisorRow[]>(
+    const rows = await this.db.execute<AdvisorRow[]>(
       `${ADVISOR_SELECT} ${branchOffice ? 'where a.branch_office = ?' : ''} order by a.branch_office, a.module_number, a.id`,
       branchOffice ? [branchOffice] : [],
     );
@@ -96,13 +96,13 @@ export class AdvisorService {
   }
 
   async get(advisorId: number): Promise<AdvisorView> {
-    const [row] = await this.em.execute<AdvisorRow[]>(`${ADVISOR_SELECT} where a.id = ?`, [advisorId]);
+    const [row] = await this.db.execute<AdvisorRow[]>(`${ADVISOR_SELECT} where a.id = ?`, [advisorId]);
     if (!row) throw advisorNotFound(advisorId);
     return this.toView(row);
   }
 
   async findByTelegramUser(telegramUserId: number): Promise<AdvisorView | null> {
-    const [row] = await this.em.execute<AdvisorRow[]>(`${ADVISOR_SELECT} where a.telegram_user_id = ?`, [
+    const [row] = await this.db.execute<AdvisorRow[]>(`${ADVISOR_SELECT} where a.telegram_user_id = ?`, [
       telegramUserId,
     ]);
     return row ? this.toView(row) : null;
@@ -110,7 +110,7 @@ export class AdvisorService {
 
   /** The advisor's Telegram account, if linked: where "new customer" notices go. */
   async telegramUserIdOf(advisorId: number): Promise<number | null> {
-    const [row] = await this.em.execute<{ telegram_user_id: string | null }[]>(
+    const [row] = await this.db.execute<{ telegram_user_id: string | null }[]>(
       `select telegram_user_id from advisor where id = ?`,
       [advisorId],
     );
@@ -120,7 +120,7 @@ export class AdvisorService {
   /** AVAILABLE, BUSY (a pause) or OFFLINE, with a reason for the audit trail. */
   async setStatus(advisorId: number, status: AdvisorStatus, reason: string | null, origin: Origin): Promise<AdvisorView> {
     const now = this.deps.clock.now();
-    const changed = await this.em.transactional(async (tx) => {
+    const changed = await this.db.transactional(async (tx) => {
       const advisor = await lockAdvisor(tx, advisorId);
       if (advisor.status === status) return null;
       const [serving] = await tx.execute<{ numero: string }[]>(
@@ -160,7 +160,7 @@ export class AdvisorService {
    */
   async finishCurrent(advisorId: number, outcome: ServiceOutcome, origin: Origin): Promise<AdvisorView> {
     const now = this.deps.clock.now();
-    const finished = await this.em.transactional(async (tx) => {
+    const finished = await this.db.transactional(async (tx) => {
       const advisor = await lockAdvisor(tx, advisorId);
       const [ticket] = await tx.execute<{ id: string; numero: string; queue_type: QueueType; assigned_at: string }[]>(
         `select id, numero, queue_type, assigned_at from ticket
@@ -231,7 +231,7 @@ export class AdvisorService {
     const alphabet = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
     const code = Array.from({ length: 8 }, () => alphabet[randomInt(alphabet.length)]).join('');
     const expiresAt = new Date(now.getTime() + LINK_CODE_TTL_MS);
-    await this.em.transactional(async (tx) => {
+    await this.db.transactional(async (tx) => {
       await lockAdvisor(tx, advisorId);
       // A new code replaces any earlier unused one.
       await tx.execute(`delete from advisor_link_code where advisor_id = ? and used_at is null`, [advisorId]);
@@ -246,7 +246,7 @@ export class AdvisorService {
   /** Spends a link code: the Telegram user becomes that advisor. */
   async linkTelegram(code: string, telegramUserId: number): Promise<AdvisorView> {
     const now = this.deps.clock.now();
-    const advisorId = await this.em.transactional(async (tx) => {
+    const advisorId = await this.db.transactional(async (tx) => {
       const [row] = await tx.execute<{ id: string; advisor_id: string; expires_at: string; used_at: string | null }[]>(
         `select id, advisor_id, expires_at, used_at from advisor_link_code where code_hash = ? for update`,
         [hashLinkCode(code)],

@@ -25,7 +25,7 @@ export interface DailySummary extends Record<string, unknown> {
 export class MaintenanceService {
   constructor(private readonly deps: { db: Db; clock: Clock; logger: Logger; timeZone: string }) {}
 
-  private get em(): Db {
+  private get db(): Db {
     return this.deps.db;
   }
 
@@ -41,7 +41,7 @@ export class MaintenanceService {
   /** served-today and average service time, from the tickets completed since the branch's midnight. */
   async refreshAdvisorFigures(): Promise<number> {
     const now = this.deps.clock.now();
-    const [row] = await this.em.execute<{ count: number }[]>(
+    const [row] = await this.db.execute<{ count: number }[]>(
       `with day as (
          select ((date_trunc('day', ?::timestamptz at time zone ?) at time zone ?) at time zone 'UTC') as start
        ),
@@ -88,10 +88,10 @@ export class MaintenanceService {
        select count(*)::int as count from gone`,
       [now],
     );
-    await this.em.execute(`delete from ticket_daily_counter where service_date < (?::timestamp - interval '7 days')::date`, [
+    await this.db.execute(`delete from ticket_daily_counter where service_date < (?::timestamp - interval '7 days')::date`, [
       now,
     ]);
-    await this.em.execute(`delete from advisor_link_code where expires_at < ?::timestamp - interval '1 day'`, [now]);
+    await this.db.execute(`delete from advisor_link_code where expires_at < ?::timestamp - interval '1 day'`, [now]);
     return { tickets, messages };
   }
 
@@ -112,7 +112,7 @@ export class MaintenanceService {
   }
 
   async runWeekly(): Promise<Record<string, unknown>> {
-    const em = this.em;
+    const em = this.db;
     // A REINDEX CONCURRENTLY that died half-way leaves an invalid "_ccnew" index behind.
     const leftovers = await em.execute<{ name: string }[]>(
       `select c.relname as name from pg_index i join pg_class c on c.oid = i.indexrelid
@@ -132,7 +132,7 @@ export class MaintenanceService {
   private async inBatches(sql: string, params: unknown[]): Promise<number> {
     let total = 0;
     for (;;) {
-      const [row] = await this.em.execute<{ count: number }[]>(sql, params);
+      const [row] = await this.db.execute<{ count: number }[]>(sql, params);
       const count = row?.count ?? 0;
       total += count;
       if (count < BATCH) return total;

@@ -77,14 +77,14 @@ export class SupervisionService {
     private readonly deps: { db: Db; clock: Clock; advisors: AdvisorService; timeZone: string },
   ) {}
 
-  private get em(): Db {
+  private get db(): Db {
     return this.deps.db;
   }
 
   async queueFigures(branchOffice: string, only?: QueueType): Promise<QueueFigures[]> {
     const now = this.deps.clock.now();
     const day = serviceDay(now, this.deps.timeZone);
-    const rows = await this.em.execute<QueueRow[]>(
+    const rows = await this.db.execute<QueueRow[]>(
       `select q.queue_type,
          count(t.id) filter (where t.status in ${WAITING})::int as waiting,
          count(t.id) filter (where t.status = 'ATENDIENDO')::int as attending,
@@ -159,7 +159,7 @@ export class SupervisionService {
   async dashboard(branchOffice: string) {
     const day = serviceDay(this.deps.clock.now(), this.deps.timeZone);
     const [byStatus, queues, advisors, jobs] = await Promise.all([
-      this.em.execute<{ status: TicketStatus; n: number }[]>(
+      this.db.execute<{ status: TicketStatus; n: number }[]>(
         `select status, count(*)::int as n from ticket
          where branch_office = ? and (service_date = ? or status in ('EN_ESPERA', 'PROXIMO', 'ATENDIENDO'))
          group by status`,
@@ -167,7 +167,7 @@ export class SupervisionService {
       ),
       this.queueFigures(branchOffice),
       this.deps.advisors.list(branchOffice),
-      this.em.execute<{ name: string; last_status: string | null; last_succeeded_at: string | null; last_error: string | null }[]>(
+      this.db.execute<{ name: string; last_status: string | null; last_succeeded_at: string | null; last_error: string | null }[]>(
         `select name, last_status, last_succeeded_at, last_error from job_run order by name`,
       ),
     ]);
@@ -197,7 +197,7 @@ export class SupervisionService {
    */
   async waitingOverDay(branchOffice: string): Promise<Array<{ at: string } & Record<QueueType, number>>> {
     const now = this.deps.clock.now();
-    const rows = await this.em.execute<{ at: string; queue_type: QueueType; waiting: number }[]>(
+    const rows = await this.db.execute<{ at: string; queue_type: QueueType; waiting: number }[]>(
       `with day as (
          select ((date_trunc('day', ?::timestamptz at time zone ?) at time zone ?) at time zone 'UTC') as start
        ),
@@ -227,7 +227,7 @@ export class SupervisionService {
 
   /** The branches customers can take a number in: those with advisors. */
   async branches(): Promise<string[]> {
-    const rows = await this.em.execute<{ branch_office: string }[]>(
+    const rows = await this.db.execute<{ branch_office: string }[]>(
       `select distinct branch_office from advisor order by branch_office`,
     );
     return rows.map((r) => r.branch_office);
@@ -235,7 +235,7 @@ export class SupervisionService {
 
   /** Every branch at a glance: what is waiting and how the day is going. */
   async summary() {
-    const branches = await this.em.execute<{ branch_office: string }[]>(
+    const branches = await this.db.execute<{ branch_office: string }[]>(
       `select distinct branch_office from advisor
        union select distinct branch_office from ticket where status in ('EN_ESPERA', 'PROXIMO', 'ATENDIENDO')
        order by 1`,
@@ -275,7 +275,7 @@ export class SupervisionService {
   async waitingLine(branchOffice: string, queueType: QueueType) {
     const now = this.deps.clock.now();
     const [figures] = await this.queueFigures(branchOffice, queueType);
-    const rows = await this.em.execute<
+    const rows = await this.db.execute<
       { numero: string; status: TicketStatus; national_id: string; created_at: string; pos: number; codigo_referencia: string }[]
     >(
       `select numero, status, national_id, created_at, codigo_referencia,
@@ -305,7 +305,7 @@ export class SupervisionService {
     const day = serviceDay(this.deps.clock.now(), this.deps.timeZone);
     const [advisors, counts] = await Promise.all([
       this.deps.advisors.list(branchOffice),
-      this.em.execute<{ advisor_id: string; completed: number; no_show: number }[]>(
+      this.db.execute<{ advisor_id: string; completed: number; no_show: number }[]>(
         `select assigned_advisor_id as advisor_id,
                 count(*) filter (where status = 'COMPLETADO')::int as completed,
                 count(*) filter (where status = 'NO_ATENDIDO')::int as no_show
@@ -335,7 +335,7 @@ export class SupervisionService {
     if (query.from) add('created_at >= ?', query.from);
     if (query.to) add('created_at < ?', query.to);
     if (query.before) add('id < ?', query.before);
-    const rows = await this.em.execute<Record<string, unknown>[]>(
+    const rows = await this.db.execute<Record<string, unknown>[]>(
       `select id, entity_type, entity_id, event_type, actor, old_state, new_state, additional_data, ip_address,
               user_agent, created_at
        from audit_log ${where.length ? `where ${where.join(' and ')}` : ''}
