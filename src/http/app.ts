@@ -77,7 +77,10 @@ export function createApp(deps: HttpDeps): Hono {
   // The pages: the waiting-room screen and the supervisor's dashboard, with their assets.
   const assets = new Assets();
   app.get('/static/:name', (c) => assets.serve(c, c.req.param('name')));
-  app.route('/pantalla', screenRoutes({ hub: deps.screenHub, assets, defaultBranch: deps.defaultBranch }));
+  app.route(
+    '/pantalla',
+    screenRoutes({ hub: deps.screenHub, assets, supervision: deps.services.supervision, defaultBranch: deps.defaultBranch }),
+  );
   app.route(
     '/supervisor',
     supervisorWebRoutes({

@@ -43,6 +43,15 @@ async function openScreen(url: string, signal: AbortSignal) {
 }
 
 describe('GET /pantalla/stream', () => {
+  it('answers 404 for a branch that does not exist, and 400 for a bad name', async () => {
+    for (const path of ['/pantalla?branch=Sucursal%20Inventada', '/pantalla/stream?branch=Sucursal%20Inventada']) {
+      const response = await fetch(`${app.url}${path}`);
+      expect(response.status).toBe(404);
+      expect(await response.json()).toMatchObject({ error: 'NO_ENCONTRADO' });
+    }
+    expect((await fetch(`${app.url}/pantalla?branch=a%00b`)).status).toBe(400);
+  });
+
   it('holds 500 connected screens on loopback and tells every one of them about a call', async () => {
     const controller = new AbortController();
     const screens = await Promise.all(

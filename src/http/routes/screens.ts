@@ -1,21 +1,35 @@
 import { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
+import { DomainError } from '../../errors.js';
+import type { SupervisionService } from '../../modules/supervision/supervision.service.js';
 import { parseBranchOffice } from '../../modules/tickets/ticket.validation.js';
 import type { Assets } from '../assets.js';
 import type { ScreenHub } from '../screen-hub.js';
 
 /** The waiting-room screen (no key, read-only, no personal data) and its live stream. */
-export function screenRoutes(deps: { hub: ScreenHub; assets: Assets; defaultBranch: string }): Hono {
+export function screenRoutes(deps: {
+  hub: ScreenHub;
+  assets: Assets;
+  supervision: SupervisionService;
+  defaultBranch: string;
+}): Hono {
   const app = new Hono();
-  const branchOf = (value: string | undefined): string => parseBranchOffice(value) ?? deps.defaultBranch;
+  // Only real branches: a stream per invented name would cost a query a second each.
+  const branchOf = async (value: string | undefined): Promise<string> => {
+    const branch = parseBranchOffice(value) ?? deps.defaultBranch;
+    if (!(await deps.supervision.branches()).includes(branch)) {
+      throw new DomainError('NO_ENCONTRADO', `No existe la sucursal "${branch}"`);
+    }
+    return branch;
+  };
 
-  app.get('/', (c) => {
-    branchOf(c.req.query('branch'));
+  app.get('/', async (c) => {
+    await branchOf(c.req.query('branch'));
     return deps.assets.serve(c, 'pantalla.html');
   });
 
-  app.get('/stream', (c) => {
-    const branch = branchOf(c.req.query('branch'));
+  app.get('/stream', async (c) => {
+    const branch = await branchOf(c.req.query('branch'));
     return streamSSE(c, async (stream) => {
       let id = 0;
       const leave = await deps.hub.join(branch, {
