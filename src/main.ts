@@ -85,11 +85,11 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     const { assignment } = services;
 
     // A new customer is offered to free advisors at once; the queue job sweeps up the rest.
-    const offEvents = events.on('ticket.created', ({ branchOffice }) => {
-      assignment
-        .assignAvailable(branchOffice)
-        .catch((error: unknown) => logger.error({ err: error, branchOffice }, 'la asignación inmediata falló'));
-    });
+    const offEvents = events.on('ticket.created', ({ branchOffice }) =>
+      assignment.requestAssignment(branchOffice, (error) =>
+        logger.error({ err: error, branchOffice }, 'la asignación inmediata falló'),
+      ),
+    );
     stack.push(async () => offEvents());
 
     // Waiting-room screens: refreshed at once when this instance calls someone, every second otherwise.

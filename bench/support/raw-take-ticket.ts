@@ -4,9 +4,12 @@ import { toNumbered } from '../../src/db/sql.js';
 import { estimateWaitMinutes, isProximo } from '../../src/domain/estimate.js';
 import { formatTicketNumber, serviceDay } from '../../src/domain/numbering.js';
 import type { TicketStatus } from '../../src/domain/ticket-status.js';
-import { auditParams } from '../../src/modules/audit/audit.service.js';
-import { planTicketMessages } from '../../src/modules/notifications/message-plan.js';
-import { INSERT_TICKET_SQL, NEXT_NUMBER_SQL, TICKET_CONTEXT_SQL } from '../../src/modules/tickets/ticket.sql.js';
+import {
+  INSERT_TICKET_SQL,
+  insertTicketParams,
+  NEXT_NUMBER_SQL,
+  TICKET_CONTEXT_SQL,
+} from '../../src/modules/tickets/ticket.sql.js';
 import { BENCH_IP, BENCH_USER_AGENT, type TicketRequest } from './workload.js';
 
 // The statements of TicketService.takeTicket, text for text (src/modules/tickets/ticket.sql.ts).
@@ -54,41 +57,24 @@ export async function rawTakeTicket(pool: pg.Pool, request: TicketRequest, setti
     const status: TicketStatus = isProximo(position, settings.proximoThreshold) ? 'PROXIMO' : 'EN_ESPERA';
     const createdAt = new Date();
     const reachable = telefono !== null || context.registered;
-    const messages = planTicketMessages(createdAt, estimate, status === 'PROXIMO');
-
-    await client.query(INSERT_TICKET, [
-      codigo,
-      numero,
-      nationalId,
-      telefono,
-      branchOffice,
-      queueType,
-      status,
-      position,
-      estimate,
-      day,
-      createdAt,
-      createdAt,
-      reachable,
-      createdAt,
-      ...messages.flatMap((m) => [m.plantilla, m.fechaProgramada]),
-      'TICKET',
-      ...auditParams({
-        eventType: 'TICKET_CREADO',
+    await client.query(
+      INSERT_TICKET,
+      insertTicketParams({
+        codigo,
+        numero,
+        nationalId,
+        telefono,
+        branchOffice,
+        queueType,
+        status,
+        position,
+        estimate,
+        serviceDate: day,
+        createdAt,
+        reachable,
         origin: { actor: 'KIOSK', ipAddress: BENCH_IP, userAgent: BENCH_USER_AGENT },
-        newState: {
-          numero,
-          status,
-          queueType,
-          branchOffice,
-          nationalId,
-          positionInQueue: position,
-          estimatedWaitMinutes: estimate,
-        },
-        additionalData: { codigoReferencia: codigo, notificable: reachable },
-        at: createdAt,
       }),
-    ]);
+    );
     await client.query('commit');
   } catch (error) {
     await client.query('rollback').catch(() => undefined);

@@ -34,7 +34,36 @@ const SERVES = `a.queue_types::jsonb @> to_jsonb(t.queue_type::text)`;
  * gets two tickets, across any number of app instances.
  */
 export class AssignmentService {
+  /** Branches with a pass running in this process, and those asked again meanwhile. */
+  private readonly running = new Set<string>();
+  private readonly askedAgain = new Set<string>();
+
   constructor(private readonly deps: { db: Db; clock: Clock; events: EventBus }) {}
+
+  /**
+   * Offers a branch's waiting customers to its free advisors soon, without waiting for it: a
+   * burst of new tickets in one branch makes one pass (and one more after it), not one each.
+   * Only a shortcut: the database settles every race and the queue job sweeps whatever is left.
+   */
+  requestAssignment(branchOffice: string, onError: (error: unknown) => void): void {
+    if (this.running.has(branchOffice)) {
+      this.askedAgain.add(branchOffice);
+      return;
+    }
+    this.running.add(branchOffice);
+    void (async () => {
+      try {
+        do {
+          this.askedAgain.delete(branchOffice);
+          await this.assignAvailable(branchOffice);
+        } while (this.askedAgain.has(branchOffice));
+      } catch (error) {
+        onError(error);
+      } finally {
+        this.running.delete(branchOffice);
+      }
+    })();
+  }
 
   /** Assigns until no free advisor can serve anyone waiting in the branch. */
   async assignAvailable(branchOffice: string): Promise<Assignment[]> {

@@ -7,10 +7,9 @@ import type { QueueType } from '../../domain/queue-types.js';
 import type { TicketStatus } from '../../domain/ticket-status.js';
 import { DomainError, ValidationError } from '../../errors.js';
 import type { EventBus } from '../../events.js';
-import { auditParams, recordAudit, type Origin } from '../audit/audit.service.js';
-import { planTicketMessages } from '../notifications/message-plan.js';
+import { recordAudit, type Origin } from '../audit/audit.service.js';
 import { ACTIVE, WAITING } from './queue.sql.js';
-import { INSERT_TICKET_SQL, NEXT_NUMBER_SQL, TICKET_CONTEXT_SQL } from './ticket.sql.js';
+import { INSERT_TICKET_SQL, insertTicketParams, NEXT_NUMBER_SQL, TICKET_CONTEXT_SQL } from './ticket.sql.js';
 import type { TakeTicketCommand } from './ticket.validation.js';
 
 export interface TicketSettings {
@@ -130,41 +129,24 @@ export class TicketService {
         // Taken after the counter lock, so arrival order within a queue follows the numbers.
         const createdAt = clock.now();
         const reachable = command.telefono !== null || context!.registered;
-        const messages = planTicketMessages(createdAt, estimate, status === 'PROXIMO');
-
-        const [ticket] = await tx.execute<{ id: string }[]>(INSERT_TICKET_SQL, [
-          codigo,
-          numero,
-          command.nationalId,
-          command.telefono,
-          branchOffice,
-          command.queueType,
-          status,
-          position,
-          estimate,
-          day,
-          createdAt,
-          createdAt,
-          reachable,
-          createdAt,
-          ...messages.flatMap((m) => [m.plantilla, m.fechaProgramada]),
-          'TICKET',
-          ...auditParams({
-            eventType: 'TICKET_CREADO',
+        const [ticket] = await tx.execute<{ id: string }[]>(
+          INSERT_TICKET_SQL,
+          insertTicketParams({
+            codigo,
+            numero,
+            nationalId: command.nationalId,
+            telefono: command.telefono,
+            branchOffice,
+            queueType: command.queueType,
+            status,
+            position,
+            estimate,
+            serviceDate: day,
+            createdAt,
+            reachable,
             origin,
-            newState: {
-              numero,
-              status,
-              queueType: command.queueType,
-              branchOffice,
-              nationalId: command.nationalId,
-              positionInQueue: position,
-              estimatedWaitMinutes: estimate,
-            },
-            additionalData: { codigoReferencia: codigo, notificable: reachable },
-            at: createdAt,
           }),
-        ]);
+        );
         return { id: Number(ticket!.id), numero, position, estimate, status, createdAt };
       });
     } catch (error) {

@@ -1,4 +1,7 @@
-import { AUDIT_COLUMNS, AUDIT_VALUES } from '../audit/audit.service.js';
+import type { QueueType } from '../../domain/queue-types.js';
+import type { TicketStatus } from '../../domain/ticket-status.js';
+import { AUDIT_COLUMNS, AUDIT_VALUES, auditParams, type Origin } from '../audit/audit.service.js';
+import { planTicketMessages } from '../notifications/message-plan.js';
 import { ACTIVE, ADVISORS_ONLINE_COUNT, WAITING } from './queue.sql.js';
 
 /*
@@ -49,3 +52,58 @@ export const INSERT_TICKET_SQL = `with t as (
     select ?, t.id::text, ${AUDIT_VALUES} from t
   )
   select id from t`;
+
+export interface NewTicket {
+  codigo: string;
+  numero: string;
+  nationalId: string;
+  telefono: string | null;
+  branchOffice: string;
+  queueType: QueueType;
+  status: TicketStatus;
+  position: number;
+  estimate: number;
+  serviceDate: string;
+  createdAt: Date;
+  /** The customer can be reached in Telegram: the three messages are planned. */
+  reachable: boolean;
+  origin: Origin;
+}
+
+/** The parameters of INSERT_TICKET_SQL for a new ticket, its messages and its audit row. */
+export function insertTicketParams(t: NewTicket): unknown[] {
+  const messages = planTicketMessages(t.createdAt, t.estimate, t.status === 'PROXIMO');
+  return [
+    t.codigo,
+    t.numero,
+    t.nationalId,
+    t.telefono,
+    t.branchOffice,
+    t.queueType,
+    t.status,
+    t.position,
+    t.estimate,
+    t.serviceDate,
+    t.createdAt,
+    t.createdAt,
+    t.reachable,
+    t.createdAt,
+    ...messages.flatMap((m) => [m.plantilla, m.fechaProgramada]),
+    'TICKET',
+    ...auditParams({
+      eventType: 'TICKET_CREADO',
+      origin: t.origin,
+      newState: {
+        numero: t.numero,
+        status: t.status,
+        queueType: t.queueType,
+        branchOffice: t.branchOffice,
+        nationalId: t.nationalId,
+        positionInQueue: t.position,
+        estimatedWaitMinutes: t.estimate,
+      },
+      additionalData: { codigoReferencia: t.codigo, notificable: t.reachable },
+      at: t.createdAt,
+    }),
+  ];
+}
