@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
+import type { AdvisorView } from '../../src/modules/advisors/advisor.service.js';
+import type { Alert, QueueFigures } from '../../src/modules/supervision/supervision.service.js';
 import { ADMIN_KEY, KIOSK_KEY, startTestApp, type TestApp } from '../support/app.js';
 import { rut } from '../support/ruts.js';
 
@@ -30,59 +32,10 @@ const id = (email: string): number => {
 
 type Json = Record<string, unknown>;
 
-interface CurrentTicketJson {
-  id: number;
-  numero: string;
-  queueType: string;
-  maskedNationalId: string;
-  assignedAt: string;
-  minutesWaited: number;
-  minutesInService: number;
-}
-
-interface AdvisorJson {
-  id: number;
-  name: string;
-  email: string;
-  status: string;
-  moduleNumber: number;
-  branchOffice: string;
-  queueTypes: string[];
-  assignedTicketsCount: number;
-  workloadMinutes: number;
-  averageServiceTimeMinutes: number;
-  totalTicketsServedToday: number;
-  lastAssignedAt: string | null;
-  telegramLinked: boolean;
-  currentTicket: CurrentTicketJson | null;
-  completedToday?: number;
-  noShowToday?: number;
-}
-
-interface QueueJson {
-  queueType: string;
-  waiting: number;
-  attending: number;
-  advisorsOnline: number;
-  estimatedWaitMinutes: number;
-  longestWaitMinutes: number;
-  createdToday: number;
-  completedToday: number;
-  cancelledToday: number;
-  noShowToday: number;
-  calledToday: number;
-  averageWaitMinutesToday: number | null;
-  averageServiceMinutesToday: number | null;
-  serviceLevelToday: number | null;
-}
-
-interface AlertJson {
-  type: string;
-  queueType: string;
-  branchOffice: string;
-  waiting: number;
-  mensaje: string;
-}
+// The answers' shapes are the services' own view types, as JSON.
+type AdvisorJson = AdvisorView & { completedToday?: number; noShowToday?: number };
+type QueueJson = QueueFigures;
+type AlertJson = Alert;
 
 interface DashboardJson {
   branchOffice: string;

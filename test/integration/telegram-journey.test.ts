@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BUTTONS } from '../../src/bot/texts.js';
-import { ADMIN_KEY } from '../support/app.js';
+import { linkCarlos, openQueues, registerCustomer } from '../support/journey-steps.js';
 import { rut } from '../support/ruts.js';
 import { startTelegramTestApp, type TelegramTestApp } from '../support/telegram-app.js';
 
@@ -18,41 +17,16 @@ afterAll(async () => {
   await t?.close();
 });
 
-const admin = (path: string, init: RequestInit = {}) =>
-  fetch(`${t.app.url}/api/admin${path}`, { ...init, headers: { authorization: `Bearer ${ADMIN_KEY}`, ...(init.headers ?? {}) } });
-
 describe('the customer journey through Telegram', () => {
   it('goes from /start to a completed service, with the three messages in order', async () => {
     const { fake, app } = t;
 
-    // The advisor links their account with a one-time code from the admin API.
-    const [carlosRow] = await app.db.query<{ id: string }>(`select id from advisor where email = 'carlos.rodriguez@banco.com'`);
-    const link = (await (await admin(`/advisors/${carlosRow!.id}/link-code`, { method: 'POST' })).json()) as { code: string };
-    fake.sendText(carlos, `/vincular ${link.code}`);
-    await fake.waitForMessage(carlos.id, /Quedaste vinculado como <b>Carlos Rodríguez<\/b>, módulo 1/);
-
-    fake.sendCommand(customer, '/start');
-    await fake.waitForMessage(customer.id, /Hola, Josefa/);
-
-    // RUT, a bad one first: the conversation asks again.
-    fake.sendText(customer, BUTTONS.rut);
-    await fake.waitForMessage(customer.id, /Escribe tu RUT/);
-    let mark = fake.mark();
-    fake.sendText(customer, '12.345.678-9');
-    await fake.waitForMessage(customer.id, /dígito verificador/, { since: mark });
-    mark = fake.mark();
-    fake.sendText(customer, '12.345.678-5');
-    await fake.waitForMessage(customer.id, /registramos tu RUT <b>12\.\*\*\*\.\*\*\*-5<\/b>/, { since: mark });
-
-    // Phone, by the contact button.
-    mark = fake.mark();
-    fake.sendContact(customer, '56912345678');
-    await fake.waitForMessage(customer.id, /Guardamos tu teléfono <b>\+569\*\*\*\*5678<\/b>/, { since: mark });
+    await linkCarlos(app, fake, carlos);
+    await registerCustomer(fake, customer);
 
     // Take a CAJA number: one branch, so straight to the queues with their current wait.
-    mark = fake.mark();
-    fake.sendText(customer, BUTTONS.take);
-    const queues = await fake.waitForMessage(customer.id, /¿Qué necesitas\?/, { since: mark });
+    let mark = fake.mark();
+    const queues = await openQueues(fake, customer, mark);
     expect(fake.buttons(queues).map((b) => b.text)).toEqual([
       'Caja · 0 en espera · ~5 min',
       'Personal Banker · 0 en espera · ~15 min',

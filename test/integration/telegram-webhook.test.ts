@@ -3,10 +3,10 @@
  * `POST /telegram/webhook` with the secret token header, the way Telegram does.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BUTTONS } from '../../src/bot/texts.js';
 import { freePort } from '../../src/db/embedded.js';
-import { ADMIN_KEY, startTestApp, type TestApp } from '../support/app.js';
+import { startTestApp, type TestApp } from '../support/app.js';
 import { FakeTelegram } from '../support/fake-telegram.js';
+import { linkCarlos, openQueues, registerCustomer } from '../support/journey-steps.js';
 
 const SECRET = 's3cret';
 let fake: FakeTelegram;
@@ -37,9 +37,6 @@ afterAll(async () => {
   await app?.close();
   await fake?.stop();
 });
-
-const admin = (path: string, init: RequestInit = {}) =>
-  fetch(`${app.url}/api/admin${path}`, { ...init, headers: { authorization: `Bearer ${ADMIN_KEY}`, ...(init.headers ?? {}) } });
 
 function startUpdate(userId: number): string {
   return JSON.stringify({
@@ -97,31 +94,12 @@ describe('the Telegram webhook', () => {
     const customer = { id: 5_660_002, first_name: 'Josefa' };
     const carlos = { id: 7_660_001, first_name: 'Carlos' };
 
-    const [carlosRow] = await app.db.query<{ id: string }>(`select id from advisor where email = 'carlos.rodriguez@banco.com'`);
-    const link = (await (await admin(`/advisors/${carlosRow!.id}/link-code`, { method: 'POST' })).json()) as { code: string };
-    fake.sendText(carlos, `/vincular ${link.code}`);
-    await fake.waitForMessage(carlos.id, /Quedaste vinculado como <b>Carlos Rodríguez<\/b>, módulo 1/);
-
-    fake.sendCommand(customer, '/start');
-    await fake.waitForMessage(customer.id, /Hola, Josefa/);
-
+    await linkCarlos(app, fake, carlos);
     // The RUT conversation, across several webhook requests: a bad RUT first.
-    fake.sendText(customer, BUTTONS.rut);
-    await fake.waitForMessage(customer.id, /Escribe tu RUT/);
+    await registerCustomer(fake, customer);
+
     let mark = fake.mark();
-    fake.sendText(customer, '12.345.678-9');
-    await fake.waitForMessage(customer.id, /dígito verificador/, { since: mark });
-    mark = fake.mark();
-    fake.sendText(customer, '12.345.678-5');
-    await fake.waitForMessage(customer.id, /registramos tu RUT <b>12\.\*\*\*\.\*\*\*-5<\/b>/, { since: mark });
-
-    mark = fake.mark();
-    fake.sendContact(customer, '56912345678');
-    await fake.waitForMessage(customer.id, /Guardamos tu teléfono <b>\+569\*\*\*\*5678<\/b>/, { since: mark });
-
-    mark = fake.mark();
-    fake.sendText(customer, BUTTONS.take);
-    const queues = await fake.waitForMessage(customer.id, /¿Qué necesitas\?/, { since: mark });
+    const queues = await openQueues(fake, customer, mark);
     const press = fake.pressButton(customer, queues, { text: /^Caja/ });
     await fake.waitForAnswer(press);
 
