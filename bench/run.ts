@@ -11,6 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { loadConfig } from '../src/config.js';
+import { generateKeyEnv } from '../src/modules/privacy/keys.js';
 import { createLogger } from '../src/logger.js';
 import { startApp } from '../src/main.js';
 import { assignmentThroughput } from './sections/assignment.js';
@@ -96,6 +97,7 @@ async function main(): Promise<void> {
       DATABASE_URL: database.url,
       // As many connections as the raw baseline's clients, so both sides get the same database.
       DATABASE_POOL_MAX: String(settings.connections),
+      ...generateKeyEnv('bench'),
     });
     const app = await startApp(config, { logger: createLogger(config.logLevel) });
     cleanup.push({ what: 'app', step: () => app.stop() });

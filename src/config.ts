@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseBlindIndexKey, parseDataKeys, type DataKey } from './modules/privacy/keys.js';
 
 const emptyAsUndefined = (value: unknown): unknown => (value === '' ? undefined : value);
 
@@ -110,6 +111,9 @@ const schema = z
         })
         .default('info'),
     ),
+    // Personal data (SPEC §14): checked in personalDataProblems, which names the variable.
+    DATA_ENCRYPTION_KEYS: optionalText,
+    BLIND_INDEX_KEY: optionalText,
   });
 
 /** Rules between variables, read from the raw environment so they are reported with every other problem. */
@@ -121,6 +125,29 @@ function crossFieldProblems(env: Record<string, string | undefined>): string[] {
   }
   if ((value('NODE_ENV') ?? 'production') !== 'development' && !value('KIOSK_API_KEY')) {
     problems.push('KIOSK_API_KEY es obligatorio salvo con NODE_ENV=development');
+  }
+  problems.push(...personalDataProblems(env));
+  return problems;
+}
+
+/** SPEC §14: keys well-formed when given; required with an external database in production. */
+function personalDataProblems(env: Record<string, string | undefined>): string[] {
+  const value = (name: string): string | undefined => (env[name]?.trim() ? env[name]!.trim() : undefined);
+  const problems: string[] = [];
+  const dataKeys = value('DATA_ENCRYPTION_KEYS');
+  const blindKey = value('BLIND_INDEX_KEY');
+  if (dataKeys) {
+    const parsed = parseDataKeys(dataKeys);
+    if (!parsed.ok) problems.push(...parsed.problems);
+  }
+  if (blindKey) {
+    const parsed = parseBlindIndexKey(blindKey);
+    if (!parsed.ok) problems.push(...parsed.problems);
+  }
+  if (value('DATABASE_URL') && (value('NODE_ENV') ?? 'production') === 'production') {
+    const why = 'con DATABASE_URL en producción (solo con la base embebida se generan claves)';
+    if (!dataKeys) problems.push(`DATA_ENCRYPTION_KEYS es obligatorio ${why}`);
+    if (!blindKey) problems.push(`BLIND_INDEX_KEY es obligatorio ${why}`);
   }
   return problems;
 }
@@ -155,6 +182,11 @@ export interface Config {
   proximoThreshold: number;
   queueRecalcIntervalMs: number;
   logLevel: Env['LOG_LEVEL'];
+  /** SPEC §14 keys as given; a missing one is generated into the data folder (never in production with DATABASE_URL). */
+  personalData: {
+    dataKeys: DataKey[] | undefined;
+    blindIndexKey: Buffer | undefined;
+  };
 }
 
 export class ConfigError extends Error {
@@ -208,5 +240,9 @@ export function loadConfig(
     proximoThreshold: e.PROXIMO_THRESHOLD,
     queueRecalcIntervalMs: e.QUEUE_RECALC_INTERVAL_MS,
     logLevel: e.LOG_LEVEL,
+    personalData: {
+      dataKeys: e.DATA_ENCRYPTION_KEYS ? (parseDataKeys(e.DATA_ENCRYPTION_KEYS.trim()) as { value: DataKey[] }).value : undefined,
+      blindIndexKey: e.BLIND_INDEX_KEY ? (parseBlindIndexKey(e.BLIND_INDEX_KEY) as { value: Buffer }).value : undefined,
+    },
   };
 }

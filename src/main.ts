@@ -1,10 +1,11 @@
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { serve, type ServerType } from '@hono/node-server';
 import { systemClock, type Clock } from './clock.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { openDatabase, type Database } from './db/database.js';
-import { migrate, openOrm } from './db/orm.js';
+import { prepareDatabase } from './db/prepare.js';
 import { createDb, type Db } from './db/sql.js';
 import { EventBus } from './events.js';
 import { createApp } from './http/app.js';
@@ -15,6 +16,8 @@ import { createScheduler, type Scheduler } from './jobs/scheduler.js';
 import { ticketPayload } from './modules/customers/customer.service.js';
 import { recordAudit } from './modules/audit/audit.service.js';
 import { createServices, type Services } from './services.js';
+import { PersonalDataCipher } from './modules/privacy/cipher.js';
+import { resolvePersonalDataKeys } from './modules/privacy/key-source.js';
 
 export interface RunningApp {
   config: Config;
@@ -24,6 +27,8 @@ export interface RunningApp {
   database: Pick<Database, 'description' | 'embeddedDataDir'>;
   events: EventBus;
   services: Services;
+  /** Encryption and blind indexes of RUTs and phones (SPEC §14), with the keys this app runs with. */
+  personalData: PersonalDataCipher;
   /** Base URL of the HTTP server, e.g. http://127.0.0.1:3000 */
   url: string;
   stop(): Promise<void>;
@@ -57,15 +62,16 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     const database = await openDatabase(config, logger);
     stack.push(() => database.stop());
 
+    // SPEC §14: the keys (given, or generated into the embedded server's data folder).
+    const keyDir = database.embeddedDataDir ? path.dirname(database.embeddedDataDir) : config.dataDir;
+    const personalDataKeys = await resolvePersonalDataKeys(config, keyDir, logger);
+    const personalData = new PersonalDataCipher(personalDataKeys, { logger });
+
+    // MikroORM owns the schema: it applies the migrations (with the privacy data step in between,
+    // and a check of the keys against the data), then the app talks SQL through the pool.
+    const applied = await prepareDatabase({ url: database.url, logger, cipher: personalData, migrate: config.migrateOnStart });
     if (config.migrateOnStart) {
-      // MikroORM owns the schema: it applies the migrations, then the app talks SQL through the pool.
-      const orm = await openOrm({ url: database.url, logger, poolMax: 2 });
-      try {
-        const applied = await migrate(orm);
-        logger.info({ applied }, applied.length ? 'migraciones aplicadas' : 'esquema al día: sin migraciones pendientes');
-      } finally {
-        await orm.close(true);
-      }
+      logger.info({ applied }, applied.length ? 'migraciones aplicadas' : 'esquema al día: sin migraciones pendientes');
     }
 
     const db = createDb({ url: database.url, max: config.databasePoolMax, logger });
@@ -80,7 +86,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
         return username ? `https://t.me/${username}?start=${ticketPayload(codigo)}` : null;
       },
     };
-    const services = createServices({ db, clock, events, config, links });
+    const services = createServices({ db, clock, events, config, links, personalData, logger });
     if (config.telegram.token) telegram = createTelegramBot({ services, config, logger, db });
     const { assignment } = services;
 
@@ -130,6 +136,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
         databaseUrl: database.url,
         logger,
         events,
+        personalDataKeys,
         ...(options.workersDir ? { workersDir: options.workersDir } : {}),
       });
       await jobs.start();
@@ -172,7 +179,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     logger.info({ url, port, database: database.description }, `Ticketero escuchando en ${url}`);
 
     const { description, embeddedDataDir } = database;
-    return { config, logger, sql: db, database: { description, embeddedDataDir }, events, services, url, stop };
+    return { config, logger, sql: db, database: { description, embeddedDataDir }, events, services, personalData, url, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -9,6 +9,9 @@ import { QueueService } from './modules/queue/queue.service.js';
 import { ScreenService } from './modules/screen/screen.service.js';
 import { SupervisionService } from './modules/supervision/supervision.service.js';
 import { TicketService, type DeepLinks } from './modules/tickets/ticket.service.js';
+import type { PersonalDataCipher } from './modules/privacy/cipher.js';
+import { PersonalDataService } from './modules/privacy/personal-data.service.js';
+import type { Logger } from './logger.js';
 
 /** The domain core every door uses: the kiosk API, the bot and the jobs call these and nothing else. */
 export interface Services {
@@ -19,6 +22,8 @@ export interface Services {
   supervision: SupervisionService;
   customers: CustomerService;
   screen: ScreenService;
+  /** The holder's rights (SPEC §14): access, export and erasure of a person's RUT and phone. */
+  personas: PersonalDataService;
 }
 
 export function createServices(deps: {
@@ -27,12 +32,15 @@ export function createServices(deps: {
   events: EventBus;
   config: Config;
   links: DeepLinks;
+  /** SPEC §14: encryption and blind indexes of RUTs and phones. */
+  personalData: PersonalDataCipher;
+  logger?: Logger;
 }): Services {
-  const { db, clock, events, config, links } = deps;
+  const { db, clock, events, config, links, personalData } = deps;
   const assignment = new AssignmentService({ db, clock, events });
-  const advisors = new AdvisorService({ db, clock, events, assignment });
+  const advisors = new AdvisorService({ db, clock, events, assignment, personalData });
   const queue = new QueueService({ db, clock, events, assignment, proximoThreshold: config.proximoThreshold });
-  const supervision = new SupervisionService({ db, clock, advisors, timeZone: config.branchTimeZone });
+  const supervision = new SupervisionService({ db, clock, advisors, timeZone: config.branchTimeZone, personalData });
   const tickets = new TicketService({
     db,
     clock,
@@ -43,8 +51,10 @@ export function createServices(deps: {
       proximoThreshold: config.proximoThreshold,
     },
     links,
+    personalData,
   });
-  const customers = new CustomerService({ db, clock, events });
+  const customers = new CustomerService({ db, clock, events, personalData });
+  const personas = new PersonalDataService({ db, clock, events, personalData, tickets, ...(deps.logger ? { logger: deps.logger } : {}) });
   const screen = new ScreenService({ db, clock, supervision, timeZone: config.branchTimeZone });
-  return { tickets, advisors, assignment, queue, supervision, customers, screen };
+  return { tickets, advisors, assignment, queue, supervision, customers, screen, personas };
 }

@@ -76,7 +76,7 @@ async function runLayout(context: BenchContext, branchCount: number, label: stri
   );
 
   // One connection per loop: every advisor really has its transaction in flight.
-  const { services, db, events, close } = openServices(database.url, config, { poolMax: ADVISORS });
+  const { services, db, events, close } = openServices(database.url, config, { poolMax: ADVISORS, personalData: context.app.personalData });
   try {
     const advisors = (
       await db.execute<{ id: string; branch_office: string }[]>(

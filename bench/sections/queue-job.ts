@@ -83,11 +83,12 @@ async function runScale(context: BenchContext, waiting: number): Promise<Row[]> 
       `${BRANCHES * 5} advisors (none free) inserted in ${fixed(seedMs / 1000, 1)} s`,
   );
 
-  const { services, close } = openServices(database.url, config, { poolMax: 4 });
+  const { services, close } = openServices(database.url, config, { poolMax: 4, personalData: context.app.personalData });
   // The same job a minute on: positions hold, but every unsent message's planned instant has slid.
   const later = openServices(database.url, config, {
     poolMax: 2,
     clock: { now: () => new Date(Date.now() + A_MINUTE_LATER_MS) },
+    personalData: context.app.personalData,
   });
   try {
     const tick = (): Promise<{ result: QueueTickResult; ms: number }> => timed(() => services.queue.tick());

@@ -76,7 +76,11 @@ async function appThroughput(context: BenchContext): Promise<LoadResult> {
 async function rawThroughput(context: BenchContext): Promise<{ result: LoopsResult; written: WrittenRows }> {
   const { settings, config } = context;
   const database = await context.scratchDatabase('raw');
-  const rawSettings: RawSettings = { timeZone: config.branchTimeZone, proximoThreshold: config.proximoThreshold };
+  const rawSettings: RawSettings = {
+    timeZone: config.branchTimeZone,
+    proximoThreshold: config.proximoThreshold,
+    personalData: context.app.personalData,
+  };
   // One connection per loop: every loop really has a transaction in flight.
   const pool = new pg.Pool({
     connectionString: database.url,

@@ -176,6 +176,7 @@ async function dispatcherBacklog(context: BenchContext, { app, fake }: TelegramA
     databaseUrl,
     BACKLOG_FIRST_CHAT,
     created.map((t) => t.nationalId),
+    app.personalData,
   );
   const registeredAt = Date.now();
   context.log(
@@ -236,6 +237,7 @@ async function steadyFirstMessage(context: BenchContext, { app, fake }: Telegram
     databaseUrl,
     STEADY_FIRST_CHAT,
     tickets.map((t) => t.nationalId),
+    app.personalData,
   );
   await withClient(databaseUrl, (client) => client.query('analyze telegram_customer'));
   const watcher = new SendWatcher(fake, new Set(tickets.map((_, n) => STEADY_FIRST_CHAT + n)), CREATED_MARKER);
@@ -321,7 +323,11 @@ async function steadyFirstMessage(context: BenchContext, { app, fake }: Telegram
     `first message, measured ${count(measured.length)} (after the warm-up): from the 201 answer p50 ` +
       `${ms(percentile(fromAnswer, 50))}, p99 ${ms(percentile(fromAnswer, 99))}`,
   );
-  await logDispatchBreakdown(context, databaseUrl, STEADY_FIRST_RUT, warmupCount);
+  await logDispatchBreakdown(
+    context,
+    databaseUrl,
+    tickets.slice(warmupCount).map((t) => app.personalData.blindIndex('rut', t.nationalId)),
+  );
 
   return [
     {
@@ -348,16 +354,15 @@ async function steadyFirstMessage(context: BenchContext, { app, fake }: Telegram
 async function logDispatchBreakdown(
   context: BenchContext,
   databaseUrl: string,
-  firstRut: number,
-  warmupCount: number,
+  measuredRuts: Buffer[],
 ): Promise<void> {
   const rows = await withClient(databaseUrl, async (client) => {
     const { rows: found } = await client.query<{ ms: number }>(
       `select extract(epoch from (m.fecha_envio - t.created_at)) * 1000 as ms
        from mensaje m join ticket t on t.id = m.ticket_id
        where m.plantilla = 'TOTEM_TICKET_CREADO' and m.estado_envio = 'ENVIADO'
-         and split_part(t.national_id, '-', 1)::bigint >= $1`,
-      [firstRut + warmupCount],
+         and t.national_id_bidx = any($1::bytea[])`,
+      [measuredRuts],
     );
     return found.map((r) => Number(r.ms));
   });

@@ -10,6 +10,8 @@ import {
   NEXT_NUMBER_SQL,
   TICKET_CONTEXT_SQL,
 } from '../../src/modules/tickets/ticket.sql.js';
+import type { PersonalDataCipher } from '../../src/modules/privacy/cipher.js';
+import { sealTicketPersonalData } from '../../src/modules/privacy/sealed.js';
 import { BENCH_IP, BENCH_USER_AGENT, type TicketRequest } from './workload.js';
 
 // The statements of TicketService.takeTicket, text for text (src/modules/tickets/ticket.sql.ts).
@@ -20,6 +22,8 @@ const INSERT_TICKET = toNumbered(INSERT_TICKET_SQL);
 export interface RawSettings {
   timeZone: string;
   proximoThreshold: number;
+  /** The app's cipher: the baseline stores RUT and phone the way the app does (SPEC §14). */
+  personalData: PersonalDataCipher;
 }
 
 /**
@@ -32,6 +36,7 @@ export async function rawTakeTicket(pool: pg.Pool, request: TicketRequest, setti
   const now = new Date();
   const day = serviceDay(now, settings.timeZone);
   const codigo = randomUUID();
+  const personal = sealTicketPersonalData(settings.personalData, nationalId, telefono);
 
   const client = await pool.connect();
   try {
@@ -47,7 +52,7 @@ export async function rawTakeTicket(pool: pg.Pool, request: TicketRequest, setti
         registered: boolean;
         waiting: number;
         online: number;
-      }>(CONTEXT, [nationalId, branchOffice, nationalId, branchOffice, queueType, branchOffice, queueType])
+      }>(CONTEXT, [personal.nationalIdBidx, branchOffice, personal.nationalIdBidx, branchOffice, queueType, branchOffice, queueType])
     ).rows[0]!;
     if (context.active_numero) throw new Error(`TICKET_ACTIVO_EXISTENTE ${context.active_numero}`);
     if (!context.branch_known) throw new Error(`unknown branch ${branchOffice}`);
@@ -62,8 +67,7 @@ export async function rawTakeTicket(pool: pg.Pool, request: TicketRequest, setti
       insertTicketParams({
         codigo,
         numero,
-        nationalId,
-        telefono,
+        personal,
         branchOffice,
         queueType,
         status,

@@ -5,6 +5,7 @@ import { createDb, type Db } from '../../src/db/sql.js';
 import { QUEUES, type QueueType } from '../../src/domain/queue-types.js';
 import { EventBus } from '../../src/events.js';
 import { createServices, type Services } from '../../src/services.js';
+import type { PersonalDataCipher } from '../../src/modules/privacy/cipher.js';
 
 /** The app's domain services on their own pool, pointed at a scratch database. */
 export interface BenchServices {
@@ -18,7 +19,7 @@ export interface BenchServices {
 export function openServices(
   url: string,
   config: Config,
-  options: { poolMax: number; clock?: Clock },
+  options: { poolMax: number; clock?: Clock; personalData: PersonalDataCipher },
 ): BenchServices {
   const db = createDb({ url, max: options.poolMax, applicationName: 'ticketero-bench' });
   const events = new EventBus();
@@ -28,6 +29,7 @@ export function openServices(
     events,
     config,
     links: { forTicket: () => null },
+    personalData: options.personalData,
   });
   return { services, db, events, close: () => db.close() };
 }
@@ -70,12 +72,14 @@ export async function insertWaitingTickets(client: pg.Client, spec: WaitingTicke
        from generate_series(1, $3::int) n
      ),
      inserted as (
-       insert into ticket (codigo_referencia, numero, national_id, telefono, branch_office, queue_type, status,
+       -- RUT and phone only as blind indexes (a plain SHA-256 here: SQL has not the app's keys, and
+       -- nothing in these benches looks a customer up); no ciphertext, as after an erasure.
+       insert into ticket (codigo_referencia, numero, national_id_bidx, telefono_bidx, branch_office, queue_type, status,
                            position_in_queue, estimated_wait_minutes, service_date, created_at, updated_at)
        select gen_random_uuid(),
               ${prefixSql} || case when s.seq < 10 then '0' else '' end || s.seq,
-              s.rut_body || '-' || case d.rest when 11 then '0' when 10 then 'K' else d.rest::text end,
-              case when s.n % 2 = 1 then '+569' || lpad((s.n % 100000000)::text, 8, '0') end,
+              sha256(convert_to(s.rut_body || '-' || case d.rest when 11 then '0' when 10 then 'K' else d.rest::text end, 'UTF8')),
+              case when s.n % 2 = 1 then sha256(convert_to('+569' || lpad((s.n % 100000000)::text, 8, '0'), 'UTF8')) end,
               s.branch_office, s.queue_type, 'EN_ESPERA', 0, 0,
               (now() at time zone $6)::date, s.created_at, s.created_at
        from spec s
@@ -85,14 +89,14 @@ export async function insertWaitingTickets(client: pg.Client, spec: WaitingTicke
          from generate_series(0, length(s.rut_body) - 1) i
        ) d
        order by s.n
-       returning id, telefono, created_at
+       returning id, telefono_bidx, created_at
      )
      insert into mensaje (ticket_id, plantilla, estado_envio, fecha_programada, created_at)
      select i.id, p.plantilla, 'PENDIENTE', i.created_at, i.created_at
      from inserted i
      cross join unnest(array['TOTEM_TICKET_CREADO', 'TOTEM_PROXIMO_TURNO', 'TOTEM_ES_TU_TURNO'])
        with ordinality as p(plantilla, ord)
-     where i.telefono is not null
+     where i.telefono_bidx is not null
      order by i.id, p.ord`,
     [spec.branches, spec.queueTypes, spec.count, spec.firstRut, spec.spreadMinutes ?? 180, spec.timeZone],
   );

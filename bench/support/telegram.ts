@@ -1,5 +1,7 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { loadConfig } from '../../src/config.js';
+import type { PersonalDataCipher } from '../../src/modules/privacy/cipher.js';
+import { generateKeyEnv } from '../../src/modules/privacy/keys.js';
 import { QUEUE_TYPES, type QueueType } from '../../src/domain/queue-types.js';
 import { createLogger } from '../../src/logger.js';
 import { startApp, type RunningApp } from '../../src/main.js';
@@ -51,6 +53,7 @@ export async function startTelegramApp(options: TelegramAppOptions): Promise<Tel
       TELEGRAM_API_ROOT: fake.apiRoot,
       BOT_MODE: 'polling',
       TELEGRAM_MAX_MSGS_PER_SEC: String(options.maxMessagesPerSecond),
+      ...generateKeyEnv('bench'),
     });
     app = await startApp(config, { logger: createLogger(config.logLevel), jobs: true });
   } catch (error) {
@@ -192,14 +195,23 @@ export async function postTicket(appUrl: string, apiKey: string, ticket: KioskTi
 }
 
 /** Registers chat `firstChat + i` with the RUT of ticket i (what /rut leaves behind), in one statement. */
-export async function registerChats(databaseUrl: string, firstChat: number, nationalIds: readonly string[]): Promise<number> {
+export async function registerChats(
+  databaseUrl: string,
+  firstChat: number,
+  nationalIds: readonly string[],
+  personalData: PersonalDataCipher,
+): Promise<number> {
   const started = performance.now();
   await withClient(databaseUrl, async (client) => {
     await client.query(
-      `insert into telegram_customer (chat_id, national_id, name, created_at, updated_at)
-       select $1::bigint + i - 1, rut, 'Cliente ' || i, now() at time zone 'UTC', now() at time zone 'UTC'
-       from unnest($2::text[]) with ordinality as r(rut, i)`,
-      [firstChat, nationalIds],
+      `insert into telegram_customer (chat_id, national_id_enc, national_id_bidx, name, created_at, updated_at)
+       select $1::bigint + i - 1, enc, bidx, 'Cliente ' || i, now() at time zone 'UTC', now() at time zone 'UTC'
+       from unnest($2::text[], $3::bytea[]) with ordinality as r(enc, bidx, i)`,
+      [
+        firstChat,
+        nationalIds.map((rut) => personalData.encrypt('rut', rut)),
+        nationalIds.map((rut) => personalData.blindIndex('rut', rut)),
+      ],
     );
     // What the app's CustomerService does when a chat is linked: messages the dispatcher parked
     // while no chat could receive them are due again at once.

@@ -12,7 +12,8 @@ export type Callback =
   | { kind: 'cancel'; confirm: boolean; ticketId: number }
   | { kind: 'advisor-status'; status: AdvisorStatus }
   | { kind: 'advisor-finish'; outcome: 'COMPLETADO' | 'NO_ATENDIDO' }
-  | { kind: 'advisor-refresh' };
+  | { kind: 'advisor-refresh' }
+  | { kind: 'erase'; confirm: boolean };
 
 /** Branch names can be long: buttons carry a short, stable key. */
 export const branchKey = (branch: string): string => createHash('sha256').update(branch).digest('hex').slice(0, 10);
@@ -24,6 +25,7 @@ export const callbackData = {
   advisorStatus: (status: AdvisorStatus) => `adv:s:${status}`,
   advisorFinish: (outcome: 'COMPLETADO' | 'NO_ATENDIDO') => `adv:f:${outcome === 'COMPLETADO' ? 'c' : 'n'}`,
   advisorRefresh: () => 'adv:r',
+  erase: (confirm: boolean) => `pd:${confirm ? 'y' : 'n'}`,
 };
 
 export function parseCallback(data: string | undefined): Callback | null {
@@ -46,5 +48,6 @@ export function parseCallback(data: string | undefined): Callback | null {
     return { kind: 'advisor-finish', outcome: a === 'c' ? 'COMPLETADO' : 'NO_ATENDIDO' };
   }
   if (scope === 'adv' && action === 'r' && parts.length === 2) return { kind: 'advisor-refresh' };
+  if (scope === 'pd' && (action === 'y' || action === 'n') && parts.length === 2) return { kind: 'erase', confirm: action === 'y' };
   return null;
 }

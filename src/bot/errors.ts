@@ -11,6 +11,8 @@ export function replyForError(error: unknown, logger: Logger): string {
         return texts.activeTicket(String(error.details.ticketActivo ?? ''));
       case 'TICKET_NO_CANCELABLE':
         return texts.cancelTooLate;
+      case 'DATO_CIFRADO_ILEGIBLE':
+        return texts.personalDataUnreadable;
       default:
         return `❗ ${error.message}`;
     }

@@ -10,6 +10,7 @@ import type { BotDeps } from './deps.js';
 import { advisorFeature } from './features/advisor.js';
 import { customerFeature } from './features/customer.js';
 import { fallbackFeature } from './features/fallback.js';
+import { privacyFeature } from './features/privacy.js';
 import { supervisorFeature } from './features/supervisor.js';
 import { panelKeyboard } from './keyboards.js';
 import { refreshStatusMessages } from './status-refresher.js';
@@ -30,6 +31,8 @@ const COMMANDS = [
   { command: 'ayuda', description: 'Ayuda' },
   { command: 'panel', description: 'Panel de asesor' },
   { command: 'vincular', description: 'Vincular mi cuenta de asesor' },
+  { command: 'misdatos', description: 'Ver qué datos míos guarda el banco' },
+  { command: 'borrar', description: 'Borrar mis datos' },
 ];
 
 export interface TelegramBot {
@@ -61,6 +64,7 @@ export function createTelegramBot(deps: BotDeps): TelegramBot {
   bot.use(createConversation(registerRutConversation(deps), 'registerRut'));
   bot.use(supervisorFeature(deps));
   bot.use(advisorFeature(deps));
+  bot.use(privacyFeature(deps));
   bot.use(customerFeature(deps));
   bot.use(fallbackFeature());
   bot.catch((error) => log.error({ err: error.error, updateId: error.ctx.update.update_id }, 'error al atender un update'));

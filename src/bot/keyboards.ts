@@ -49,3 +49,6 @@ export const panelKeyboard = (): InlineKeyboard =>
     .text('🚫 No se presentó', callbackData.advisorFinish('NO_ATENDIDO'))
     .row()
     .text('🔄 Actualizar', callbackData.advisorRefresh());
+
+export const eraseKeyboard = (): InlineKeyboard =>
+  new InlineKeyboard().text(texts.eraseYes, callbackData.erase(true)).text(texts.eraseNo, callbackData.erase(false));

@@ -3,6 +3,7 @@ import type { TicketStatus } from '../domain/ticket-status.js';
 import { escapeHtml } from '../modules/notifications/templates.js';
 import type { AdvisorView } from '../modules/advisors/advisor.service.js';
 import type { TicketView } from '../modules/tickets/ticket.service.js';
+import type { ChatData } from '../modules/privacy/personal-data.service.js';
 
 /** Every Spanish string the bot says, in one place (Chilean usage, HTML parse mode). */
 export const BUTTONS = {
@@ -128,4 +129,37 @@ export const texts = {
     lines.push(...(d.alerts.length ? d.alerts.map((a) => `⚠️ ${escapeHtml(a.mensaje)}`) : ['Sin alertas']));
     return lines.join('\n');
   },
+  // The holder's rights (SPEC §14, Ley 21.719)
+  myData: (d: ChatData) => {
+    const lines = [
+      '🔐 <b>Tus datos en el banco</b>',
+      '',
+      `RUT: ${d.maskedRut ? `<b>${d.maskedRut}</b>` : 'no registrado'}`,
+      `Teléfono: ${d.maskedPhone ? `<b>${escapeHtml(d.maskedPhone)}</b>` : 'no registrado'}`,
+      '',
+      `<b>Tus turnos de los últimos 90 días</b>`,
+    ];
+    if (d.tickets.length === 0) lines.push('Ninguno.');
+    for (const t of d.tickets) {
+      const day = new Date(t.createdAt).toLocaleDateString('es-CL', { timeZone: 'America/Santiago' });
+      lines.push(`${escapeHtml(t.numero)} · ${QUEUES[t.queueType].label} · ${escapeHtml(t.branchOffice)} · ${day} · ${STATUS_LABEL[t.status]}`);
+    }
+    lines.push(
+      '',
+      'Guardamos tu RUT y tu teléfono cifrados, solo para darte turnos y avisarte. ' +
+        'Para borrarlos escribe /borrar.',
+    );
+    return lines.join('\n');
+  },
+  confirmErase:
+    '⚠️ <b>¿Borrar tus datos?</b>\n\nOlvidaremos tu RUT, tu teléfono y este chat. Si tienes un turno en espera, ' +
+    'lo cancelaremos. Tus turnos pasados quedan solo como cifras anónimas.',
+  eraseYes: 'Sí, borrar mis datos',
+  eraseNo: 'No, conservarlos',
+  erased: (cancelled: string[]) =>
+    `🗑️ Listo: borramos tus datos.${cancelled.length ? ` Cancelamos tu turno <b>${cancelled.map(escapeHtml).join(', ')}</b>.` : ''}` +
+    ' Si vuelves, tendrás que registrar tu RUT de nuevo.',
+  eraseKept: 'Perfecto, tus datos siguen guardados.',
+  eraseWhileServed: 'Estás siendo atendido en este momento: podrás borrar tus datos cuando termine la atención.',
+  personalDataUnreadable: 'No pudimos leer tus datos guardados. Ya avisamos al banco; inténtalo más tarde.',
 } as const;

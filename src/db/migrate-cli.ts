@@ -2,23 +2,24 @@
 import { ConfigError, loadConfig } from '../config.js';
 import { createLogger } from '../logger.js';
 import { openDatabase } from './database.js';
-import { migrate, openOrm } from './orm.js';
+import path from 'node:path';
+import { PersonalDataCipher } from '../modules/privacy/cipher.js';
+import { resolvePersonalDataKeys } from '../modules/privacy/key-source.js';
+import { prepareDatabase } from './prepare.js';
 
 async function run(): Promise<void> {
   const config = loadConfig(process.env, { serving: false });
   const logger = createLogger(config.logLevel);
   const database = await openDatabase(config, logger);
   try {
-    const orm = await openOrm({ url: database.url, logger, poolMax: 2 });
-    try {
-      const applied = await migrate(orm);
-      logger.info(
-        { database: database.description, applied },
-        applied.length ? `${applied.length} migraciones aplicadas` : 'esquema al día: sin migraciones pendientes',
-      );
-    } finally {
-      await orm.close(true);
-    }
+    // The privacy data step between the migrations needs the keys (SPEC §14): the same as the app's.
+    const keyDir = database.embeddedDataDir ? path.dirname(database.embeddedDataDir) : config.dataDir;
+    const cipher = new PersonalDataCipher(await resolvePersonalDataKeys(config, keyDir, logger), { logger });
+    const applied = await prepareDatabase({ url: database.url, logger, cipher, migrate: true });
+    logger.info(
+      { database: database.description, applied },
+      applied.length ? `${applied.length} migraciones aplicadas` : 'esquema al día: sin migraciones pendientes',
+    );
   } finally {
     await database.stop();
   }

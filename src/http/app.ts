@@ -12,6 +12,7 @@ import { adminRoutes } from './routes/admin.js';
 import { screenRoutes } from './routes/screens.js';
 import { supervisorWebRoutes } from './routes/supervisor-web.js';
 import { kioskRoutes } from './routes/kiosk.js';
+import { personasRoutes } from './routes/personas.js';
 
 export const MAX_BODY_BYTES = 16 * 1024;
 
@@ -63,6 +64,15 @@ export function createApp(deps: HttpDeps): Hono {
 
   const kioskAuth = requireBearer({ key: deps.kioskApiKey, openWhenUnset: deps.kioskOpenWithoutKey, realm: 'kiosk' });
   app.route('/api/tickets', kioskRoutes({ tickets: deps.services.tickets, trustProxy: deps.trustProxy, auth: kioskAuth }));
+  // SPEC §14: the holder's rights (export, erasure), supervisor key.
+  app.route(
+    '/api/admin/personas',
+    personasRoutes({
+      personas: deps.services.personas,
+      trustProxy: deps.trustProxy,
+      auth: requireBearer({ key: deps.adminApiKey, openWhenUnset: false, realm: 'admin' }),
+    }),
+  );
   app.route(
     '/api/admin',
     adminRoutes({

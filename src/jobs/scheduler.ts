@@ -6,6 +6,8 @@ import type { Config } from '../config.js';
 import { isEventEnvelope, type EventBus } from '../events.js';
 import type { Logger } from '../logger.js';
 import { dispatchConcurrency } from '../modules/notifications/dispatcher.js';
+import { keysForWorker } from '../modules/privacy/key-source.js';
+import type { PersonalDataKeys } from '../modules/privacy/keys.js';
 import type { JobWorkerData } from './worker-runtime.js';
 
 export type JobName = 'queue' | 'dispatcher' | 'daily-maintenance' | 'weekly-maintenance';
@@ -18,6 +20,8 @@ export interface SchedulerDeps {
   databaseUrl: string;
   logger: Logger;
   events: EventBus;
+  /** SPEC §14 keys: workers that read RUTs or phones decrypt with the app's own keys. */
+  personalDataKeys: PersonalDataKeys;
   /**
    * Folder of the worker files. Defaults to the compiled workers next to this file when
    * running from dist/, or the TypeScript sources (through a tsx bootstrap) under `npm start`.
@@ -41,7 +45,7 @@ const runningCompiled = import.meta.url.endsWith('.js');
  * worker per run on a cron in the branch's time zone. A long-lived worker that dies is started
  * again; advisory locks inside the workers keep one instance per job across app instances.
  */
-export function createScheduler({ config, databaseUrl, logger, events, workersDir }: SchedulerDeps): Scheduler {
+export function createScheduler({ config, databaseUrl, logger, events, personalDataKeys, workersDir }: SchedulerDeps): Scheduler {
   const log = logger.child({ component: 'scheduler' });
   const dir = workersDir ?? path.join(here, 'workers');
   const compiled = workersDir ? existsSync(path.join(dir, 'queue.worker.js')) : runningCompiled;
@@ -51,6 +55,7 @@ export function createScheduler({ config, databaseUrl, logger, events, workersDi
     logLevel: config.logLevel,
     proximoThreshold: config.proximoThreshold,
     branchTimeZone: config.branchTimeZone,
+    personalDataKeys: keysForWorker(personalDataKeys),
   };
 
   const job = (name: JobName, extra: Partial<Bree.JobOptions>, data: Partial<JobWorkerData> = {}): Bree.JobOptions => {

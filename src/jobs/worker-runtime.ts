@@ -5,6 +5,8 @@ import { createDb, type Db } from '../db/sql.js';
 import { EventBus } from '../events.js';
 import { createLogger, type Logger } from '../logger.js';
 import { JobLocks, leaderLocks, runScheduledJob } from '../modules/jobs/job-runner.js';
+import { PersonalDataCipher } from '../modules/privacy/cipher.js';
+import { keysFromWorker } from '../modules/privacy/key-source.js';
 
 /** What the scheduler hands every worker (plain data: it crosses a thread boundary). */
 export interface JobWorkerData {
@@ -19,6 +21,8 @@ export interface JobWorkerData {
   /** Connections the worker may open (default 4). */
   poolMax?: number;
   telegram?: { token: string; apiRoot: string; maxMessagesPerSecond: number };
+  /** SPEC §14 keys, as text (see keysForWorker). */
+  personalDataKeys: { dataKeys: string; blindIndexKey: string };
 }
 
 export interface WorkerContext {
@@ -27,6 +31,8 @@ export interface WorkerContext {
   clock: Clock;
   events: EventBus;
   settings: JobWorkerData;
+  /** Decrypts and indexes RUTs and phones with the app's keys. */
+  personalData: PersonalDataCipher;
 }
 
 export type JobBody = () => Promise<Record<string, unknown> | void>;
@@ -59,7 +65,8 @@ export async function runJobWorker(name: string, build: (ctx: WorkerContext) => 
   await lockClient.connect();
   const events = new EventBus();
   events.onAny((envelope) => parentPort?.postMessage(envelope));
-  const body = build({ db, logger, clock: systemClock, events, settings });
+  const personalData = new PersonalDataCipher(keysFromWorker(settings.personalDataKeys));
+  const body = build({ db, logger, clock: systemClock, events, settings, personalData });
   const locks = new JobLocks(lockClient);
   const runner = { db, clock: systemClock, logger, locks: settings.leader ? leaderLocks(locks) : locks };
 

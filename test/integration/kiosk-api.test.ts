@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { rut } from '../support/ruts.js';
 import { startTestApp, type TestApp } from '../support/app.js';
+import { rutIndex, sealedRut } from '../support/personal-data.js';
 
 let app: TestApp;
 let n = 0;
@@ -30,10 +31,15 @@ describe('POST /api/tickets — the seed acceptance cases', () => {
     expect(status).toBe(201);
     expect(body).toMatchObject({ numero: 'C01', positionInQueue: 1, queueType: 'CAJA', branchOffice: 'Sucursal Centro' });
     expect(body.identificador).toMatch(/^[0-9a-f-]{36}$/);
-    const [row] = await app.db.query('select national_id, numero, status from ticket where codigo_referencia = $1', [
-      body.identificador,
-    ]);
-    expect(row).toMatchObject({ national_id: '12345678-5', numero: 'C01' });
+    const [row] = await app.db.query<{ national_id_enc: string; national_id_bidx: Buffer; numero: string }>(
+      'select national_id_enc, national_id_bidx, numero, status from ticket where codigo_referencia = $1',
+      [body.identificador],
+    );
+    // SPEC §14: stored normalised, encrypted, and found by its blind index.
+    expect(row).toMatchObject({ numero: 'C01' });
+    expect(row!.national_id_enc).not.toContain('12345678');
+    expect(app.personalData.decrypt('rut', row!.national_id_enc)).toBe('12345678-5');
+    expect(row!.national_id_bidx.equals(rutIndex(app, '12345678-5'))).toBe(true);
   });
 
   it('gives a second active ticket for the same RUT a 409 naming the first number', async () => {
@@ -114,7 +120,9 @@ describe('POST /api/tickets — the seed acceptance cases', () => {
 
   it('creates the messages for a RUT registered in the bot, even without a phone', async () => {
     const nationalId = nextRut();
-    await app.db.query(`insert into telegram_customer (chat_id, national_id) values (555001, $1)`, [nationalId]);
+    await app.db.query(`insert into telegram_customer (chat_id, national_id_enc, national_id_bidx) values (555001, $1, $2)`, [
+      ...sealedRut(app, nationalId),
+    ]);
     const { body } = await app.postTicket({ nationalId, queueType: 'CAJA' });
     const rows = await app.db.query('select m.id from mensaje m join ticket t on t.id = m.ticket_id where t.codigo_referencia = $1', [
       body.identificador,

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { rut } from '../support/ruts.js';
 import { startTestApp, type TestApp } from '../support/app.js';
+import { rutIndex, sealedRut } from '../support/personal-data.js';
 
 let app: TestApp;
 
@@ -33,7 +34,7 @@ describe('races the database settles', () => {
     for (const r of refused) {
       expect(r.body).toMatchObject({ error: 'TICKET_ACTIVO_EXISTENTE', mensaje: `Ya tienes un ticket activo: ${numero}` });
     }
-    const rows = await app.db.query('select id from ticket where national_id = $1', [nationalId]);
+    const rows = await app.db.query('select id from ticket where national_id_bidx = $1', [rutIndex(app, nationalId)]);
     expect(rows).toHaveLength(1);
   });
 
@@ -69,12 +70,12 @@ describe('races the database settles', () => {
     const nationalId = rut(99);
     const insert = (numero: string) =>
       app.db.query(
-        `insert into ticket (codigo_referencia, numero, national_id, branch_office, queue_type, status,
+        `insert into ticket (codigo_referencia, numero, national_id_enc, national_id_bidx, branch_office, queue_type, status,
            position_in_queue, estimated_wait_minutes, service_date)
-         values (gen_random_uuid(), $1, $2, 'Sucursal Centro', 'CAJA', 'EN_ESPERA', 1, 5, current_date)`,
-        [numero, nationalId],
+         values (gen_random_uuid(), $1, $2, $3, 'Sucursal Centro', 'CAJA', 'EN_ESPERA', 1, 5, current_date)`,
+        [numero, ...sealedRut(app, nationalId)],
       );
     await insert('C90');
-    await expect(insert('C91')).rejects.toThrow(/uq_ticket_active_national_id/);
+    await expect(insert('C91')).rejects.toThrow(/uq_ticket_active_national_id_bidx/);
   });
 });

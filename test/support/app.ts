@@ -1,10 +1,16 @@
 import type { Clock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config.js';
-import { createLogger } from '../../src/logger.js';
+import { createLogger, type Logger } from '../../src/logger.js';
+import { generateKeyEnv } from '../../src/modules/privacy/keys.js';
 import { startApp, type RunningApp } from '../../src/main.js';
 import { createEmptyDatabase, type TestDatabase } from './database.js';
 
 export const KIOSK_KEY = 'kiosk-test-key';
+/**
+ * SPEC §14 keys of this test file's apps: generated per test process and passed explicitly, as
+ * production would (every test file has its own database, so no file reads another's data).
+ */
+export const TEST_PERSONAL_DATA_KEYS = generateKeyEnv('test');
 export const ADMIN_KEY = 'admin-test-key';
 
 export interface TestApp extends RunningApp {
@@ -21,7 +27,7 @@ export interface TestApp extends RunningApp {
  */
 export async function startTestApp(
   env: Record<string, string> = {},
-  options: { clock?: Clock; db?: TestDatabase; jobs?: boolean; workersDir?: string } = {},
+  options: { clock?: Clock; db?: TestDatabase; jobs?: boolean; workersDir?: string; logger?: Logger } = {},
 ): Promise<TestApp> {
   const db = options.db ?? (await createEmptyDatabase());
   const config = loadConfig({
@@ -32,9 +38,10 @@ export async function startTestApp(
     KIOSK_API_KEY: KIOSK_KEY,
     ADMIN_API_KEY: ADMIN_KEY,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    ...TEST_PERSONAL_DATA_KEYS,
     ...env,
   });
-  const logger = createLogger(config.logLevel);
+  const logger = options.logger ?? createLogger(config.logLevel);
   // The Bree jobs stay off unless a test asks for them: most tests drive the queue themselves.
   const app = await startApp(config, {
     logger,

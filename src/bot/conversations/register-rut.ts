@@ -37,7 +37,10 @@ export function registerRutConversation(deps: BotDeps) {
       }
       const chatId = answer.chat.id;
       const name = answer.from.first_name;
-      await conversation.external(() => deps.services.customers.setRut(chatId, rut.rut, name));
+      // Returns nothing: what an external call returns is kept in the conversation's replay state.
+      await conversation.external(async () => {
+        await deps.services.customers.setRut(chatId, rut.rut, name);
+      });
       await answer.reply(texts.rutSaved(maskRut(rut.rut)), { parse_mode: 'HTML', reply_markup: mainKeyboard() });
       return;
     }

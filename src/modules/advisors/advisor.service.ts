@@ -2,11 +2,11 @@ import { createHash, randomInt } from 'node:crypto';
 import type { Db, Queryable } from '../../db/sql.js';
 import type { Clock } from '../../clock.js';
 import { QUEUES, type QueueType } from '../../domain/queue-types.js';
-import { maskRut } from '../../domain/rut.js';
 import { DomainError } from '../../errors.js';
 import type { EventBus } from '../../events.js';
 import { recordAudit, type Origin } from '../audit/audit.service.js';
 import { RESOLVED_CHAT_ID } from '../notifications/chat.sql.js';
+import type { PersonalDataCipher } from '../privacy/cipher.js';
 import type { AssignmentService } from '../queue/assignment.service.js';
 import type { AdvisorStatus } from './advisor.entity.js';
 
@@ -56,7 +56,7 @@ interface AdvisorRow {
   ticket_id: string | null;
   ticket_numero: string | null;
   ticket_queue_type: QueueType | null;
-  ticket_national_id: string | null;
+  ticket_national_id_enc: string | null;
   ticket_created_at: string | null;
   ticket_assigned_at: string | null;
 }
@@ -70,7 +70,7 @@ const ADVISOR_SELECT = `select a.id, a.name, a.email, a.status, a.module_number,
     a.assigned_tickets_count, a.workload_minutes, a.average_service_time_minutes, a.total_tickets_served_today,
     a.last_assigned_at, a.telegram_user_id,
     t.id as ticket_id, t.numero as ticket_numero, t.queue_type as ticket_queue_type,
-    t.national_id as ticket_national_id, t.created_at as ticket_created_at, t.assigned_at as ticket_assigned_at
+    t.national_id_enc as ticket_national_id_enc, t.created_at as ticket_created_at, t.assigned_at as ticket_assigned_at
   from advisor a
   left join ticket t on t.assigned_advisor_id = a.id and t.status = 'ATENDIENDO'`;
 
@@ -80,7 +80,7 @@ const ADVISOR_SELECT = `select a.id, a.name, a.email, a.status, a.module_number,
  */
 export class AdvisorService {
   constructor(
-    private readonly deps: { db: Db; clock: Clock; events: EventBus; assignment: AssignmentService },
+    private readonly deps: { db: Db; clock: Clock; events: EventBus; assignment: AssignmentService; personalData: PersonalDataCipher },
   ) {}
 
   private get db(): Db {
@@ -282,7 +282,7 @@ export class AdvisorService {
             id: Number(row.ticket_id),
             numero: row.ticket_numero!,
             queueType: row.ticket_queue_type!,
-            maskedNationalId: maskRut(row.ticket_national_id!),
+            maskedNationalId: this.deps.personalData.maskedRut(row.ticket_national_id_enc),
             assignedAt: utc(row.ticket_assigned_at).toISOString(),
             minutesWaited: minutesBetween(utc(row.ticket_created_at), utc(row.ticket_assigned_at)),
             minutesInService: minutesBetween(utc(row.ticket_assigned_at), now),

@@ -15,9 +15,12 @@ export const AUDIT_EVENTS = [
   'MENSAJE_REINTENTADO',
   'SISTEMA_INICIADO',
   'SCHEDULER_ERROR',
+  // SPEC §14: the holder's rights, with the RUT masked
+  'DATOS_EXPORTADOS',
+  'DATOS_ELIMINADOS',
 ] as const;
 export type AuditEvent = (typeof AUDIT_EVENTS)[number];
-export type EntityType = 'TICKET' | 'ADVISOR' | 'MENSAJE' | 'SISTEMA';
+export type EntityType = 'TICKET' | 'ADVISOR' | 'MENSAJE' | 'SISTEMA' | 'PERSONA';
 
 /** Who did it: `SYSTEM`, `KIOSK`, an advisor's email or `telegram:<id>`. */
 export type Actor = 'SYSTEM' | 'KIOSK' | `telegram:${number}` | (string & {});

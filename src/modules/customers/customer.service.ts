@@ -4,6 +4,7 @@ import type { EventBus } from '../../events.js';
 import { DomainError } from '../../errors.js';
 import { ARMED } from '../notifications/chat.sql.js';
 import { ACTIVE } from '../tickets/queue.sql.js';
+import type { PersonalDataCipher } from '../privacy/cipher.js';
 
 export interface Customer {
   chatId: number;
@@ -14,17 +15,12 @@ export interface Customer {
 
 interface CustomerRow {
   chat_id: string;
-  national_id: string | null;
-  phone: string | null;
+  national_id_enc: string | null;
+  phone_enc: string | null;
   name: string | null;
 }
 
-const toCustomer = (row: CustomerRow): Customer => ({
-  chatId: Number(row.chat_id),
-  nationalId: row.national_id,
-  phone: row.phone,
-  name: row.name,
-});
+const CUSTOMER_COLUMNS = 'chat_id, national_id_enc, phone_enc, name';
 
 /** Deep-link payloads are `t_` + the ticket's reference without dashes: 34 of Telegram's 64 characters. */
 export function ticketPayload(codigoReferencia: string): string {
@@ -43,14 +39,25 @@ export function parseTicketPayload(payload: string): string | null {
  * deep link. Each new link may make waiting messages deliverable, so it wakes the dispatcher.
  */
 export class CustomerService {
-  constructor(private readonly deps: { db: Db; clock: Clock; events: EventBus }) {}
+  constructor(private readonly deps: { db: Db; clock: Clock; events: EventBus; personalData: PersonalDataCipher }) {}
+
+  /** RUT and phone are stored encrypted (SPEC §14): decrypted here, for the chat's own use. */
+  private toCustomer(row: CustomerRow): Customer {
+    const { personalData } = this.deps;
+    return {
+      chatId: Number(row.chat_id),
+      nationalId: personalData.decryptNullable('rut', row.national_id_enc),
+      phone: personalData.decryptNullable('phone', row.phone_enc),
+      name: row.name,
+    };
+  }
 
   async get(chatId: number): Promise<Customer | null> {
     const [row] = await this.deps.db.execute<CustomerRow[]>(
-      `select chat_id, national_id, phone, name from telegram_customer where chat_id = ?`,
+      `select ${CUSTOMER_COLUMNS} from telegram_customer where chat_id = ?`,
       [chatId],
     );
-    return row ? toCustomer(row) : null;
+    return row ? this.toCustomer(row) : null;
   }
 
   /** Remembers the chat (first contact) and keeps the display name current. */
@@ -59,29 +66,33 @@ export class CustomerService {
     const [row] = await this.deps.db.execute<CustomerRow[]>(
       `insert into telegram_customer (chat_id, name, created_at, updated_at) values (?, ?, ?, ?)
        on conflict (chat_id) do update set name = coalesce(excluded.name, telegram_customer.name)
-       returning chat_id, national_id, phone, name`,
+       returning ${CUSTOMER_COLUMNS}`,
       [chatId, name?.slice(0, 100) ?? null, now, now],
     );
-    return toCustomer(row!);
+    return this.toCustomer(row!);
   }
 
   /** Registers (or changes) the chat's RUT; a RUT lives in one chat, so it moves from any other. */
   async setRut(chatId: number, nationalId: string, name: string | null): Promise<Customer> {
     const now = this.deps.clock.now();
+    const { personalData } = this.deps;
+    const bidx = personalData.blindIndex('rut', nationalId);
     const customer = await this.deps.db.transactional(async (tx) => {
-      await tx.execute(`update telegram_customer set national_id = null, updated_at = ? where national_id = ? and chat_id <> ?`, [
-        now,
-        nationalId,
-        chatId,
-      ]);
-      const [row] = await tx.execute<CustomerRow[]>(
-        `insert into telegram_customer (chat_id, national_id, name, created_at, updated_at) values (?, ?, ?, ?, ?)
-         on conflict (chat_id) do update set national_id = excluded.national_id,
-           name = coalesce(excluded.name, telegram_customer.name), updated_at = excluded.updated_at
-         returning chat_id, national_id, phone, name`,
-        [chatId, nationalId, name?.slice(0, 100) ?? null, now, now],
+      await tx.execute(
+        `update telegram_customer set national_id_enc = null, national_id_bidx = null, updated_at = ?
+         where national_id_bidx = ? and chat_id <> ?`,
+        [now, bidx, chatId],
       );
-      return toCustomer(row!);
+      const [row] = await tx.execute<CustomerRow[]>(
+        `insert into telegram_customer (chat_id, national_id_enc, national_id_bidx, name, created_at, updated_at)
+         values (?, ?, ?, ?, ?, ?)
+         on conflict (chat_id) do update set national_id_enc = excluded.national_id_enc,
+           national_id_bidx = excluded.national_id_bidx,
+           name = coalesce(excluded.name, telegram_customer.name), updated_at = excluded.updated_at
+         returning ${CUSTOMER_COLUMNS}`,
+        [chatId, personalData.encrypt('rut', nationalId), bidx, name?.slice(0, 100) ?? null, now, now],
+      );
+      return this.toCustomer(row!);
     });
     await this.releaseMessages(chatId);
     return customer;
@@ -89,15 +100,16 @@ export class CustomerService {
 
   async setPhone(chatId: number, phone: string, name: string | null): Promise<Customer> {
     const now = this.deps.clock.now();
+    const { personalData } = this.deps;
     const [row] = await this.deps.db.execute<CustomerRow[]>(
-      `insert into telegram_customer (chat_id, phone, name, created_at, updated_at) values (?, ?, ?, ?, ?)
-       on conflict (chat_id) do update set phone = excluded.phone,
+      `insert into telegram_customer (chat_id, phone_enc, phone_bidx, name, created_at, updated_at) values (?, ?, ?, ?, ?, ?)
+       on conflict (chat_id) do update set phone_enc = excluded.phone_enc, phone_bidx = excluded.phone_bidx,
          name = coalesce(excluded.name, telegram_customer.name), updated_at = excluded.updated_at
-       returning chat_id, national_id, phone, name`,
-      [chatId, phone, name?.slice(0, 100) ?? null, now, now],
+       returning ${CUSTOMER_COLUMNS}`,
+      [chatId, personalData.encrypt('phone', phone), personalData.blindIndex('phone', phone), name?.slice(0, 100) ?? null, now, now],
     );
     await this.releaseMessages(chatId);
-    return toCustomer(row!);
+    return this.toCustomer(row!);
   }
 
   /** The chat opened a ticket's deep link: that ticket now reaches this chat. */
@@ -127,7 +139,7 @@ export class CustomerService {
        from ticket t, telegram_customer c
        where c.chat_id = ? and t.id = m.ticket_id and m.estado_envio = 'PENDIENTE' and m.fecha_programada > ?
          and t.status in ${ACTIVE} and ${ARMED}
-         and (t.national_id = c.national_id or t.telefono = c.phone
+         and (t.national_id_bidx = c.national_id_bidx or t.telefono_bidx = c.phone_bidx
               or exists (select 1 from ticket_telegram_link l where l.ticket_id = t.id and l.chat_id = c.chat_id))`,
       [now, chatId, now],
     );
@@ -139,10 +151,10 @@ export class CustomerService {
     const [row] = await this.deps.db.execute<{ codigo_referencia: string }[]>(
       `select t.codigo_referencia from ticket t
        where t.status in ${ACTIVE} and (
-         t.national_id = (select national_id from telegram_customer where chat_id = ?)
-         or t.telefono = (select phone from telegram_customer where chat_id = ?)
+         t.national_id_bidx = (select national_id_bidx from telegram_customer where chat_id = ?)
+         or t.telefono_bidx = (select phone_bidx from telegram_customer where chat_id = ?)
          or t.id in (select ticket_id from ticket_telegram_link where chat_id = ?))
-       order by (t.national_id = (select national_id from telegram_customer where chat_id = ?)) desc nulls last,
+       order by (t.national_id_bidx = (select national_id_bidx from telegram_customer where chat_id = ?)) desc nulls last,
                 t.created_at desc
        limit 1`,
       [chatId, chatId, chatId, chatId],

@@ -1,11 +1,11 @@
 /**
  * The Telegram chat that reaches a ticket's customer (SPEC §5): the chat registered with the
  * ticket's RUT, else the chat that shared the ticket's phone, else the chat that opened the
- * ticket's deep link. `t` is the ticket alias.
+ * ticket's deep link. `t` is the ticket alias. RUT and phone meet by their blind indexes (SPEC §14).
  */
 export const RESOLVED_CHAT_ID = `coalesce(
-  (select c.chat_id from telegram_customer c where c.national_id = t.national_id limit 1),
-  (select c.chat_id from telegram_customer c where t.telefono is not null and c.phone = t.telefono
+  (select c.chat_id from telegram_customer c where c.national_id_bidx = t.national_id_bidx limit 1),
+  (select c.chat_id from telegram_customer c where t.telefono_bidx is not null and c.phone_bidx = t.telefono_bidx
      order by c.updated_at desc limit 1),
   (select l.chat_id from ticket_telegram_link l where l.ticket_id = t.id)
 )`;

@@ -4,9 +4,9 @@ import { estimateWaitMinutes } from '../../domain/estimate.js';
 import { serviceDay } from '../../domain/numbering.js';
 import { QUEUE_TYPES, type QueueType } from '../../domain/queue-types.js';
 import { maskPersonalData } from '../../domain/privacy.js';
-import { maskRut } from '../../domain/rut.js';
 import { TICKET_STATUSES, type TicketStatus } from '../../domain/ticket-status.js';
 import type { AdvisorService, AdvisorView } from '../advisors/advisor.service.js';
+import type { PersonalDataCipher } from '../privacy/cipher.js';
 import { WAITING } from '../tickets/queue.sql.js';
 
 /** More than this many waiting in one queue raises COLA_CRITICA (SPEC §7). */
@@ -74,7 +74,7 @@ const round1 = (value: string | null): number | null => (value == null ? null : 
 /** Read models for supervisors: the dashboard, queue and advisor figures, the audit trail. */
 export class SupervisionService {
   constructor(
-    private readonly deps: { db: Db; clock: Clock; advisors: AdvisorService; timeZone: string },
+    private readonly deps: { db: Db; clock: Clock; advisors: AdvisorService; timeZone: string; personalData: PersonalDataCipher },
   ) {}
 
   private get db(): Db {
@@ -276,9 +276,9 @@ export class SupervisionService {
     const now = this.deps.clock.now();
     const [figures] = await this.queueFigures(branchOffice, queueType);
     const rows = await this.db.execute<
-      { numero: string; status: TicketStatus; national_id: string; created_at: string; pos: number; codigo_referencia: string }[]
+      { numero: string; status: TicketStatus; national_id_enc: string | null; created_at: string; pos: number; codigo_referencia: string }[]
     >(
-      `select numero, status, national_id, created_at, codigo_referencia,
+      `select numero, status, national_id_enc, created_at, codigo_referencia,
               row_number() over (order by created_at, id)::int as pos
        from ticket where branch_office = ? and queue_type = ? and status in ${WAITING}
        order by created_at, id limit 500`,
@@ -296,7 +296,7 @@ export class SupervisionService {
         positionInQueue: r.pos,
         estimatedWaitMinutes: estimateWaitMinutes(r.pos, queueType, figures?.advisorsOnline ?? 0),
         waitingMinutes: Math.max(0, Math.floor((now.getTime() - new Date(`${r.created_at}Z`).getTime()) / 60_000)),
-        nationalId: maskRut(r.national_id),
+        nationalId: this.deps.personalData.maskedRut(r.national_id_enc),
       })),
     };
   }

@@ -12,8 +12,12 @@ export const Ticket = defineEntity({
     id: p.bigint('number').primary().autoincrement(),
     codigoReferencia: p.uuid().unique('ticket_codigo_referencia_unique'),
     numero: p.string().length(10),
-    nationalId: p.string().length(20).index('idx_ticket_national_id'),
-    telefono: p.string().length(20).nullable(),
+    // SPEC §14: the seed's national_id / telefono are kept encrypted (AES-256-GCM, `v1:<key id>:…`) with
+    // a keyed blind index (HMAC-SHA-256) for lookups; all four are nulled when the holder is erased.
+    nationalIdEnc: p.text().nullable(),
+    nationalIdBidx: p.blob().nullable().index('idx_ticket_national_id_bidx'),
+    telefonoEnc: p.text().nullable(),
+    telefonoBidx: p.blob().nullable(),
     branchOffice: p.string().length(100),
     queueType: p.string().length(20).$type<QueueType, string>().index('idx_ticket_queue_type'),
     status: p.string().length(20).$type<TicketStatus, string>().index('idx_ticket_status'),
@@ -41,6 +45,10 @@ export const Ticket = defineEntity({
     { name: 'ticket_assigned_module_number_check', expression: between('assigned_module_number', 1, 5) },
   ],
   indexes: [
+    {
+      name: 'idx_ticket_telefono_bidx',
+      expression: 'create index "idx_ticket_telefono_bidx" on "ticket" ("telefono_bidx") where telefono_bidx is not null',
+    },
     { name: 'idx_ticket_created_at', expression: 'create index "idx_ticket_created_at" on "ticket" ("created_at" desc)' },
     { name: 'idx_ticket_queue_status', properties: ['queueType', 'status'] },
     {
@@ -54,10 +62,10 @@ export const Ticket = defineEntity({
   uniques: [
     { name: 'uq_ticket_branch_day_numero', properties: ['branchOffice', 'serviceDate', 'numero'] },
     {
-      // One active ticket per RUT, enforced by the database whatever the caller does.
-      name: 'uq_ticket_active_national_id',
+      // One active ticket per RUT (by its blind index), enforced by the database whatever the caller does.
+      name: 'uq_ticket_active_national_id_bidx',
       expression:
-        `create unique index "uq_ticket_active_national_id" on "ticket" ("national_id") ` +
+        `create unique index "uq_ticket_active_national_id_bidx" on "ticket" ("national_id_bidx") ` +
         `where status in ('EN_ESPERA', 'PROXIMO', 'ATENDIENDO')`,
     },
     {

@@ -11,6 +11,8 @@ import { recordAudit, type Origin } from '../audit/audit.service.js';
 import { ACTIVE, WAITING } from './queue.sql.js';
 import { INSERT_TICKET_SQL, insertTicketParams, NEXT_NUMBER_SQL, TICKET_CONTEXT_SQL } from './ticket.sql.js';
 import type { TakeTicketCommand } from './ticket.validation.js';
+import type { PersonalDataCipher } from '../privacy/cipher.js';
+import { sealTicketPersonalData } from '../privacy/sealed.js';
 
 export interface TicketSettings {
   defaultBranch: string;
@@ -29,6 +31,7 @@ export interface TicketServiceDeps {
   events: EventBus;
   settings: TicketSettings;
   links: DeepLinks;
+  personalData: PersonalDataCipher;
 }
 
 /** What the kiosk (and the bot) is told about a ticket. */
@@ -55,7 +58,6 @@ interface TicketRow {
   queue_type: QueueType;
   status: TicketStatus;
   branch_office: string;
-  national_id: string;
   assigned_module_number: number | null;
   advisor_name: string | null;
   created_at: string;
@@ -65,7 +67,7 @@ interface TicketRow {
   online: number;
 }
 
-const ACTIVE_TICKET_INDEX = 'uq_ticket_active_national_id';
+const ACTIVE_TICKET_INDEX = 'uq_ticket_active_national_id_bidx';
 
 /** Timestamps come back from `timestamp` columns as UTC text without a zone. */
 const utcIso = (value: string | null): string | null => (value == null ? null : new Date(`${value}Z`).toISOString());
@@ -87,6 +89,8 @@ export class TicketService {
     const now = clock.now();
     const day = serviceDay(now, settings.timeZone);
     const codigo = randomUUID();
+    // SPEC §14: stored encrypted, found (and kept unique while active) by its blind index.
+    const personal = sealTicketPersonalData(this.deps.personalData, command.nationalId, command.telefono);
 
     let created: {
       id: number;
@@ -109,9 +113,9 @@ export class TicketService {
         const [context] = await tx.execute<
           { active_numero: string | null; branch_known: boolean; registered: boolean; waiting: number; online: number }[]
         >(TICKET_CONTEXT_SQL, [
-          command.nationalId,
+          personal.nationalIdBidx,
           branchOffice,
-          command.nationalId,
+          personal.nationalIdBidx,
           branchOffice,
           command.queueType,
           branchOffice,
@@ -134,8 +138,7 @@ export class TicketService {
           insertTicketParams({
             codigo,
             numero,
-            nationalId: command.nationalId,
-            telefono: command.telefono,
+            personal,
             branchOffice,
             queueType: command.queueType,
             status,
@@ -255,7 +258,7 @@ export class TicketService {
     const [row] = await this.db.execute<{ codigo_referencia: string }[]>(
       `select t.codigo_referencia from ticket t, telegram_customer c
        where t.id = ? and c.chat_id = ?
-         and (t.national_id = c.national_id or t.telefono = c.phone
+         and (t.national_id_bidx = c.national_id_bidx or t.telefono_bidx = c.phone_bidx
               or exists (select 1 from ticket_telegram_link l where l.ticket_id = t.id and l.chat_id = c.chat_id))`,
       [ticketId, chatId],
     );
@@ -265,15 +268,15 @@ export class TicketService {
   /** The number of the RUT's active ticket, if any. */
   async activeNumeroFor(nationalId: string): Promise<string | null> {
     const [row] = await this.db.execute<{ numero: string }[]>(
-      `select numero from ticket where national_id = ? and status in ${ACTIVE} limit 1`,
-      [nationalId],
+      `select numero from ticket where national_id_bidx = ? and status in ${ACTIVE} limit 1`,
+      [this.deps.personalData.blindIndex('rut', nationalId)],
     );
     return row?.numero ?? null;
   }
 
   private async findOne(where: string, params: unknown[]): Promise<TicketRow | undefined> {
     const [row] = await this.db.execute<TicketRow[]>(
-      `select t.id, t.codigo_referencia, t.numero, t.queue_type, t.status, t.branch_office, t.national_id,
+      `select t.id, t.codigo_referencia, t.numero, t.queue_type, t.status, t.branch_office,
               t.assigned_module_number, a.name as advisor_name, t.created_at, t.assigned_at, t.completed_at,
               case when t.status in ${WAITING} then 1 + (
                 select count(*)::int from ticket w

@@ -2,6 +2,7 @@ import type { QueueType } from '../../domain/queue-types.js';
 import type { TicketStatus } from '../../domain/ticket-status.js';
 import { AUDIT_COLUMNS, AUDIT_VALUES, auditParams, type Origin } from '../audit/audit.service.js';
 import { planTicketMessages } from '../notifications/message-plan.js';
+import type { SealedTicketPersonalData } from '../privacy/sealed.js';
 import { ACTIVE, ADVISORS_ONLINE_COUNT, WAITING } from './queue.sql.js';
 
 /*
@@ -19,24 +20,25 @@ export const NEXT_NUMBER_SQL = `insert into ticket_daily_counter (branch_office,
 /**
  * 2. Under that lock, what the rules need: an active ticket of the RUT, whether the branch
  * exists and the RUT is registered in the bot, who waits ahead and who serves the queue.
- * Params: nationalId, branch, nationalId, branch, queueType, branch, queueType.
+ * The RUT is looked up by its blind index (SPEC §14).
+ * Params: RUT blind index, branch, RUT blind index, branch, queueType, branch, queueType.
  */
 export const TICKET_CONTEXT_SQL = `select
-    (select numero from ticket where national_id = ? and status in ${ACTIVE} limit 1) as active_numero,
+    (select numero from ticket where national_id_bidx = ? and status in ${ACTIVE} limit 1) as active_numero,
     exists(select 1 from advisor where branch_office = ?) as branch_known,
-    exists(select 1 from telegram_customer where national_id = ?) as registered,
+    exists(select 1 from telegram_customer where national_id_bidx = ?) as registered,
     (select count(*)::int from ticket where branch_office = ? and queue_type = ? and status in ${WAITING}) as waiting,
     ${ADVISORS_ONLINE_COUNT} as online`;
 
 /**
  * 3. The ticket, its three messages (only when `reachable`) and its TICKET_CREADO audit row, in
- * one statement. Params: the 12 ticket columns; reachable; 3 × (plantilla, fecha_programada);
+ * one statement. Params: the 14 ticket columns; reachable; 3 × (plantilla, fecha_programada);
  * created_at of the messages; entity type 'TICKET'; then auditParams.
  */
 export const INSERT_TICKET_SQL = `with t as (
-    insert into ticket (codigo_referencia, numero, national_id, telefono, branch_office, queue_type, status,
-      position_in_queue, estimated_wait_minutes, service_date, created_at, updated_at)
-    values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    insert into ticket (codigo_referencia, numero, national_id_enc, national_id_bidx, telefono_enc, telefono_bidx,
+      branch_office, queue_type, status, position_in_queue, estimated_wait_minutes, service_date, created_at, updated_at)
+    values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
     returning id
   ),
   reach as (select ?::boolean as reachable),
@@ -56,8 +58,8 @@ export const INSERT_TICKET_SQL = `with t as (
 export interface NewTicket {
   codigo: string;
   numero: string;
-  nationalId: string;
-  telefono: string | null;
+  /** RUT and phone as stored: encrypted, with their blind indexes (see sealTicketPersonalData). */
+  personal: SealedTicketPersonalData;
   branchOffice: string;
   queueType: QueueType;
   status: TicketStatus;
@@ -76,8 +78,10 @@ export function insertTicketParams(t: NewTicket): unknown[] {
   return [
     t.codigo,
     t.numero,
-    t.nationalId,
-    t.telefono,
+    t.personal.nationalIdEnc,
+    t.personal.nationalIdBidx,
+    t.personal.telefonoEnc,
+    t.personal.telefonoBidx,
     t.branchOffice,
     t.queueType,
     t.status,
@@ -98,7 +102,7 @@ export function insertTicketParams(t: NewTicket): unknown[] {
         status: t.status,
         queueType: t.queueType,
         branchOffice: t.branchOffice,
-        nationalId: t.nationalId,
+        nationalId: t.personal.maskedNationalId,
         positionInQueue: t.position,
         estimatedWaitMinutes: t.estimate,
       },

@@ -1,0 +1,294 @@
+import type { Clock } from '../../clock.js';
+import type { Db, Queryable } from '../../db/sql.js';
+import { maskPhone } from '../../domain/phone.js';
+import type { QueueType } from '../../domain/queue-types.js';
+import { maskRut, parseRut } from '../../domain/rut.js';
+import type { TicketStatus } from '../../domain/ticket-status.js';
+import { DomainError, ValidationError } from '../../errors.js';
+import type { EventBus } from '../../events.js';
+import type { Logger } from '../../logger.js';
+import { recordAudit, type Origin } from '../audit/audit.service.js';
+import { ACTIVE } from '../tickets/queue.sql.js';
+import type { TicketService } from '../tickets/ticket.service.js';
+import type { PersonalDataCipher } from './cipher.js';
+
+/** How far back /misdatos lists a chat's tickets (finished tickets are deleted after 90 days anyway). */
+const RECENT_DAYS = 90;
+
+export interface ChatData {
+  maskedRut: string | null;
+  maskedPhone: string | null;
+  tickets: Array<{ numero: string; queueType: QueueType; status: TicketStatus; branchOffice: string; createdAt: string }>;
+}
+
+/** What the bank holds about a person, decrypted for the holder (GET /api/admin/personas/:rut). */
+export interface PersonExport {
+  nationalId: string;
+  telegram: Array<{ chatId: number; name: string | null; phone: string | null; createdAt: string; updatedAt: string }>;
+  tickets: Array<{
+    identificador: string;
+    numero: string;
+    branchOffice: string;
+    queueType: QueueType;
+    status: TicketStatus;
+    telefono: string | null;
+    moduleNumber: number | null;
+    createdAt: string;
+    assignedAt: string | null;
+    completedAt: string | null;
+  }>;
+  exportedAt: string;
+}
+
+export interface Erasure {
+  chatsUnlinked: number;
+  ticketsAnonymised: number;
+  ticketsCancelled: string[];
+}
+
+/** Who is erased: a RUT (blind index), phones (blind indexes), chats. */
+interface Subject {
+  rutBidx: Buffer | null;
+  phoneBidxs: Buffer[];
+  chatIds: number[];
+}
+
+const utcIso = (value: string | null): string | null => (value == null ? null : new Date(`${value}Z`).toISOString());
+
+/**
+ * The holder's rights under Ley 21.719 (SPEC §14): access (/misdatos, export) and erasure
+ * (/borrar, DELETE). Erasure cancels an active ticket first through the ordinary cancel flow,
+ * then, in one transaction with its audit row, unlinks the chats and nulls the encrypted RUT and
+ * phone and their blind indexes on every ticket: the tickets stay, as anonymous figures, so
+ * counts, waits and service times do not change, and nobody can find them by RUT or phone again.
+ */
+export class PersonalDataService {
+  constructor(
+    private readonly deps: {
+      db: Db;
+      clock: Clock;
+      events: EventBus;
+      personalData: PersonalDataCipher;
+      tickets: TicketService;
+      logger?: Logger;
+    },
+  ) {}
+
+  private get cipher(): PersonalDataCipher {
+    return this.deps.personalData;
+  }
+
+  /** /misdatos: the chat's RUT and phone (masked) and its tickets of the last 90 days. */
+  async chatData(chatId: number): Promise<ChatData> {
+    const [customer] = await this.deps.db.execute<{ national_id_enc: string | null; phone_enc: string | null }[]>(
+      `select national_id_enc, phone_enc from telegram_customer where chat_id = ?`,
+      [chatId],
+    );
+    const since = new Date(this.deps.clock.now().getTime() - RECENT_DAYS * 86_400_000);
+    const tickets = await this.deps.db.execute<
+      { numero: string; queue_type: QueueType; status: TicketStatus; branch_office: string; created_at: string }[]
+    >(
+      `select t.numero, t.queue_type, t.status, t.branch_office, t.created_at from ticket t
+       left join telegram_customer c on c.chat_id = ?
+       where t.created_at >= ? and (t.national_id_bidx = c.national_id_bidx or t.telefono_bidx = c.phone_bidx
+         or t.id in (select ticket_id from ticket_telegram_link where chat_id = ?))
+       order by t.created_at desc limit 50`,
+      [chatId, since, chatId],
+    );
+    const phone = this.cipher.decryptNullable('phone', customer?.phone_enc);
+    return {
+      maskedRut: customer?.national_id_enc ? this.cipher.maskedRut(customer.national_id_enc) : null,
+      maskedPhone: phone ? maskPhone(phone) : null,
+      tickets: tickets.map((t) => ({
+        numero: t.numero,
+        queueType: t.queue_type,
+        status: t.status,
+        branchOffice: t.branch_office,
+        createdAt: utcIso(t.created_at)!,
+      })),
+    };
+  }
+
+  /** /borrar: the chat's link, RUT and phone; its tickets keep only anonymous figures. */
+  async eraseChat(chatId: number, origin: Origin): Promise<Erasure> {
+    const [customer] = await this.deps.db.execute<
+      { national_id_enc: string | null; national_id_bidx: Buffer | null; phone_enc: string | null; phone_bidx: Buffer | null }[]
+    >(`select national_id_enc, national_id_bidx, phone_enc, phone_bidx from telegram_customer where chat_id = ?`, [chatId]);
+    const subject: Subject = {
+      rutBidx: customer?.national_id_bidx ?? null,
+      phoneBidxs: customer?.phone_bidx ? [customer.phone_bidx] : [],
+      chatIds: [chatId],
+    };
+    return this.erase(subject, origin, {
+      entityId: customer?.national_id_enc ? this.cipher.maskedRut(customer.national_id_enc) : `chat:${chatId}`,
+      maskedPhone: customer?.phone_enc ? maskPhone(this.cipher.decrypt('phone', customer.phone_enc)) : null,
+    });
+  }
+
+  /** GET /api/admin/personas/:rut: everything held about the RUT, decrypted, audited DATOS_EXPORTADOS. */
+  async exportPerson(rutText: string, origin: Origin): Promise<PersonExport> {
+    const nationalId = parseRutParam(rutText);
+    const rutBidx = this.cipher.blindIndex('rut', nationalId);
+    const now = this.deps.clock.now();
+    return this.deps.db.transactional(async (tx) => {
+      const chats = await tx.execute<
+        { chat_id: string; name: string | null; phone_enc: string | null; created_at: string; updated_at: string }[]
+      >(`select chat_id, name, phone_enc, created_at, updated_at from telegram_customer where national_id_bidx = ?`, [rutBidx]);
+      const tickets = await tx.execute<
+        {
+          codigo_referencia: string;
+          numero: string;
+          branch_office: string;
+          queue_type: QueueType;
+          status: TicketStatus;
+          telefono_enc: string | null;
+          assigned_module_number: number | null;
+          created_at: string;
+          assigned_at: string | null;
+          completed_at: string | null;
+        }[]
+      >(
+        `select codigo_referencia, numero, branch_office, queue_type, status, telefono_enc, assigned_module_number,
+                created_at, assigned_at, completed_at
+         from ticket where national_id_bidx = ? order by created_at, id`,
+        [rutBidx],
+      );
+      if (chats.length === 0 && tickets.length === 0) throw personNotFound();
+      const result: PersonExport = {
+        nationalId,
+        telegram: chats.map((c) => ({
+          chatId: Number(c.chat_id),
+          name: c.name,
+          phone: this.cipher.decryptNullable('phone', c.phone_enc),
+          createdAt: utcIso(c.created_at)!,
+          updatedAt: utcIso(c.updated_at)!,
+        })),
+        tickets: tickets.map((t) => ({
+          identificador: t.codigo_referencia,
+          numero: t.numero,
+          branchOffice: t.branch_office,
+          queueType: t.queue_type,
+          status: t.status,
+          telefono: this.cipher.decryptNullable('phone', t.telefono_enc),
+          moduleNumber: t.assigned_module_number,
+          createdAt: utcIso(t.created_at)!,
+          assignedAt: utcIso(t.assigned_at),
+          completedAt: utcIso(t.completed_at),
+        })),
+        exportedAt: now.toISOString(),
+      };
+      await recordAudit(tx, {
+        entityType: 'PERSONA',
+        entityId: maskRut(nationalId),
+        eventType: 'DATOS_EXPORTADOS',
+        origin,
+        newState: { rut: maskRut(nationalId), chats: chats.length, tickets: tickets.length },
+        at: now,
+      });
+      return result;
+    });
+  }
+
+  /** DELETE /api/admin/personas/:rut: erasure of the RUT and the phones it used, audited DATOS_ELIMINADOS. */
+  async erasePerson(rutText: string, origin: Origin): Promise<Erasure> {
+    const nationalId = parseRutParam(rutText);
+    const rutBidx = this.cipher.blindIndex('rut', nationalId);
+    const known = await this.deps.db.execute<{ phone_bidx: Buffer | null; chat_id: string | null }[]>(
+      `select phone_bidx, chat_id from telegram_customer where national_id_bidx = ?
+       union all
+       select telefono_bidx, null from ticket where national_id_bidx = ?`,
+      [rutBidx, rutBidx],
+    );
+    if (known.length === 0) throw personNotFound();
+    const subject: Subject = {
+      rutBidx,
+      phoneBidxs: uniqueBuffers(known.map((k) => k.phone_bidx)),
+      chatIds: known.filter((k) => k.chat_id !== null).map((k) => Number(k.chat_id)),
+    };
+    return this.erase(subject, origin, { entityId: maskRut(nationalId), maskedPhone: null });
+  }
+
+  private async erase(subject: Subject, origin: Origin, audit: { entityId: string; maskedPhone: string | null }): Promise<Erasure> {
+    // 1. An active ticket is cancelled first, through the ordinary cancel flow (its own audit row,
+    //    its messages closed). A ticket being served cannot be: TICKET_NO_CANCELABLE (409).
+    const cancelled: string[] = [];
+    for (const ticket of await this.activeTickets(this.deps.db, subject)) {
+      const view = await this.deps.tickets.cancel(ticket.codigo_referencia, origin);
+      cancelled.push(view.numero);
+    }
+    // 2. Unlink and anonymise, in one transaction with the audit row.
+    const now = this.deps.clock.now();
+    const { chatsUnlinked, ticketsAnonymised } = await this.deps.db.transactional(async (tx) => {
+      const chats = await tx.execute<{ chat_id: string }[]>(
+        `select chat_id from telegram_customer
+         where chat_id = any(?::bigint[]) or national_id_bidx = ? or phone_bidx = any(?::bytea[])
+         order by chat_id for update`,
+        [subject.chatIds, subject.rutBidx, subject.phoneBidxs],
+      );
+      const chatIds = [...new Set([...subject.chatIds, ...chats.map((c) => Number(c.chat_id))])];
+      // A ticket taken between the cancel and this lock would lose its one-active-ticket guard: refuse.
+      const stillActive = await this.activeTickets(tx, { ...subject, chatIds });
+      if (stillActive.length > 0) {
+        throw new DomainError('TICKET_NO_CANCELABLE', `El ticket ${stillActive[0]!.numero} sigue activo; intenta de nuevo`);
+      }
+      const anonymised = await tx.execute<{ id: string }[]>(
+        `update ticket set national_id_enc = null, national_id_bidx = null, telefono_enc = null, telefono_bidx = null,
+           updated_at = ?
+         where national_id_bidx = ? or telefono_bidx = any(?::bytea[])
+            or id in (select ticket_id from ticket_telegram_link where chat_id = any(?::bigint[]))
+         returning id`,
+        [now, subject.rutBidx, subject.phoneBidxs, chatIds],
+      );
+      await tx.execute(`delete from ticket_telegram_link where chat_id = any(?::bigint[])`, [chatIds]);
+      await tx.execute(`delete from telegram_status_message where chat_id = any(?::bigint[])`, [chatIds]);
+      await tx.execute(`delete from bot_conversation where key = any(?::text[])`, [chatIds.map(String)]);
+      const deleted = await tx.execute<{ chat_id: string }[]>(
+        `delete from telegram_customer where chat_id = any(?::bigint[]) returning chat_id`,
+        [chatIds],
+      );
+      await recordAudit(tx, {
+        entityType: 'PERSONA',
+        entityId: audit.entityId,
+        eventType: 'DATOS_ELIMINADOS',
+        origin,
+        newState: {
+          rut: audit.entityId.startsWith('chat:') ? null : audit.entityId,
+          telefono: audit.maskedPhone,
+          chatsDesvinculados: deleted.length,
+          ticketsAnonimizados: anonymised.length,
+          ticketsCancelados: cancelled,
+        },
+        at: now,
+      });
+      return { chatsUnlinked: deleted.length, ticketsAnonymised: anonymised.length };
+    });
+    this.deps.logger?.info({ chats: chatsUnlinked, tickets: ticketsAnonymised }, 'datos personales eliminados');
+    return { chatsUnlinked, ticketsAnonymised, ticketsCancelled: cancelled };
+  }
+
+  private activeTickets(db: Queryable, subject: Subject): Promise<{ codigo_referencia: string; numero: string }[]> {
+    return db.execute<{ codigo_referencia: string; numero: string }[]>(
+      `select codigo_referencia, numero from ticket
+       where status in ${ACTIVE} and (national_id_bidx = ?
+         or id in (select ticket_id from ticket_telegram_link where chat_id = any(?::bigint[])))
+       order by id`,
+      [subject.rutBidx, subject.chatIds],
+    );
+  }
+}
+
+function parseRutParam(text: string): string {
+  const rut = parseRut(text.slice(0, 40));
+  if (!rut.ok) throw new ValidationError({ rut: rut.reason });
+  return rut.rut;
+}
+
+function personNotFound(): DomainError {
+  return new DomainError('PERSONA_NO_ENCONTRADA', 'No hay datos de una persona con ese RUT');
+}
+
+function uniqueBuffers(values: Array<Buffer | null>): Buffer[] {
+  const seen = new Map<string, Buffer>();
+  for (const value of values) if (value) seen.set(value.toString('hex'), value);
+  return [...seen.values()];
+}
