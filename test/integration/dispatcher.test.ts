@@ -13,6 +13,7 @@ import {
   type DispatchResult,
 } from '../../src/modules/notifications/dispatcher.js';
 import { ADMIN_KEY, startTestApp, type TestApp } from '../support/app.js';
+import { sealedRut } from '../support/personal-data.js';
 import { FakeTelegram, type ApiCall } from '../support/fake-telegram.js';
 import { rut } from '../support/ruts.js';
 
@@ -70,7 +71,10 @@ interface MensajeRow {
 async function registeredCustomer(): Promise<Customer> {
   customers += 1;
   const customer = { chatId: 6_100_000 + customers, nationalId: rut(100 + customers) };
-  await app.db.query(`insert into telegram_customer (chat_id, national_id) values ($1, $2)`, [customer.chatId, customer.nationalId]);
+  await app.db.query(`insert into telegram_customer (chat_id, national_id_enc, national_id_bidx) values ($1, $2, $3)`, [
+    customer.chatId,
+    ...sealedRut(app, customer.nationalId),
+  ]);
   return customer;
 }
 

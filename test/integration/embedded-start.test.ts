@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -7,6 +7,7 @@ import { loadConfig } from '../../src/config.js';
 import { fallbackDataDir } from '../../src/db/embedded.js';
 import { createLogger } from '../../src/logger.js';
 import { startApp } from '../../src/main.js';
+import { KEY_FILE_NAME } from '../../src/modules/privacy/key-source.js';
 
 function isRunning(pid: number): boolean {
   try {
@@ -28,7 +29,9 @@ describe('with no DATABASE_URL', () => {
         DATA_DIR: dataDir,
         LOG_LEVEL: 'silent',
       });
-      const app = await startApp(config, { logger: createLogger('silent') });
+      const lines: string[] = [];
+      const logger = createLogger('warn', { write: (line: string) => void lines.push(line) });
+      const app = await startApp(config, { logger });
       // As root, a folder the postgres user cannot reach (mkdtemp makes it 0700) is swapped for one it can.
       expect(app.database.embeddedDataDir).toMatch(/[/\\]pg$/);
       const pidFile = path.join(app.database.embeddedDataDir!, 'postmaster.pid');
@@ -44,12 +47,22 @@ describe('with no DATABASE_URL', () => {
       });
       expect(created.status).toBe(201);
 
+      // SPEC §14: no keys given, so they were generated beside the cluster, readable by the owner only.
+      const keyFile = path.join(path.dirname(app.database.embeddedDataDir!), KEY_FILE_NAME);
+      expect((await stat(keyFile)).mode & 0o777).toBe(0o600);
+      const [stored] = await app.sql.execute<{ national_id_enc: string }[]>('select national_id_enc from ticket');
+      expect(stored!.national_id_enc).toMatch(/^v1:k\d{8}:/);
+
       await app.stop();
       expect(isRunning(pid)).toBe(false);
       expect(existsSync(pidFile)).toBe(false);
 
-      // A second start reuses the cluster and its data.
-      const again = await startApp(config, { logger: createLogger('silent') });
+      // A second start reuses the cluster, its data and its keys (a different key would stop it).
+      const again = await startApp(config, { logger });
+      // …and the log said so once, naming the variables.
+      expect(lines.filter((l) => l.includes('se generaron claves'))).toHaveLength(1);
+      expect(lines.find((l) => l.includes('se generaron claves'))).toMatch(/DATA_ENCRYPTION_KEYS \/ BLIND_INDEX_KEY/);
+      expect(again.personalData.decrypt('rut', stored!.national_id_enc)).toBe('12345678-5');
       const [row] = await again.sql.execute<{ n: number }[]>('select count(*)::int as n from ticket');
       expect(row!.n).toBe(1);
       await again.stop();

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { startApp, type RunningApp } from '../../src/main.js';
-import { KIOSK_KEY, startTestApp, type TestApp } from '../support/app.js';
+import { KIOSK_KEY, startTestApp, TEST_PERSONAL_DATA_KEYS, type TestApp } from '../support/app.js';
 import { rut } from '../support/ruts.js';
 
 let app: TestApp;
@@ -403,6 +403,7 @@ describe('what hostile requests leave in the logs', () => {
       KIOSK_API_KEY: KIOSK_KEY,
       MIGRATE_ON_START: 'false',
       LOG_LEVEL: 'debug',
+      ...TEST_PERSONAL_DATA_KEYS,
     });
     logged = await startApp(config, { logger: createLogger('debug', destination) });
   });

@@ -6,6 +6,7 @@ import { createLogger } from '../../src/logger.js';
 import { JobLocks, runScheduledJob, type JobRunnerDeps } from '../../src/modules/jobs/job-runner.js';
 import { MaintenanceService } from '../../src/modules/maintenance/maintenance.service.js';
 import { startTestApp, type TestApp } from '../support/app.js';
+import { rutIndex } from '../support/personal-data.js';
 import { rut } from '../support/ruts.js';
 
 const DAY = 24 * 60 * 60_000;
@@ -46,7 +47,7 @@ async function insertTicket(seed: TicketSeed): Promise<number> {
   sequence++;
   const prefix = { CAJA: 'C', PERSONAL_BANKER: 'P', EMPRESAS: 'E', GERENCIA: 'G' }[seed.queueType ?? 'CAJA'];
   const [row] = await app.db.query<{ id: string }>(
-    `insert into ticket (codigo_referencia, numero, national_id, branch_office, queue_type, status, position_in_queue,
+    `insert into ticket (codigo_referencia, numero, national_id_bidx, branch_office, queue_type, status, position_in_queue,
        estimated_wait_minutes, assigned_advisor_id, assigned_module_number, assigned_at, completed_at,
        actual_service_time_minutes, service_date, created_at, updated_at)
      values (gen_random_uuid(), $1, $2, 'Sucursal Centro', $3, $4, 0, 0, $5,
@@ -55,7 +56,7 @@ async function insertTicket(seed: TicketSeed): Promise<number> {
      returning id`,
     [
       `${prefix}${String(sequence).padStart(2, '0')}`,
-      rut(sequence),
+      rutIndex(app, rut(sequence)),
       seed.queueType ?? 'CAJA',
       seed.status,
       seed.advisorId ?? null,

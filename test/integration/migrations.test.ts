@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrationsList } from '../../migrations/index.js';
@@ -68,8 +69,8 @@ const SEED: Record<string, Record<string, Expected>> = {
     id: SERIAL,
     codigo_referencia: { type: 'uuid', nullable: false, default: null },
     numero: varchar(10),
-    national_id: varchar(20),
-    telefono: varchar(20, true),
+    // SPEC §14 replaces the seed's national_id VARCHAR(20) and telefono VARCHAR(20) (plaintext) with
+    // encrypted columns and blind indexes: see ADDED.
     branch_office: varchar(100),
     queue_type: varchar(20),
     status: varchar(20),
@@ -116,7 +117,14 @@ const ADDED: Record<string, Record<string, Expected>> = {
     branch_office: { type: 'character varying', length: 100, nullable: false },
     telegram_user_id: { type: 'bigint', nullable: true, default: null },
   },
-  ticket: { service_date: { type: 'date', nullable: false, default: null } },
+  ticket: {
+    service_date: { type: 'date', nullable: false, default: null },
+    // SPEC §14: RUT and phone encrypted (`v1:<key id>:…`) with HMAC blind indexes, all nullable (erasure).
+    national_id_enc: { type: 'text', nullable: true, default: null },
+    national_id_bidx: { type: 'bytea', nullable: true, default: null },
+    telefono_enc: { type: 'text', nullable: true, default: null },
+    telefono_bidx: { type: 'bytea', nullable: true, default: null },
+  },
   mensaje: {},
   audit_log: {},
 };
@@ -159,13 +167,15 @@ const FK_VIOLATION = '23503';
 const NOT_NULL_VIOLATION = '23502';
 
 let ticketSeq = 0;
+/** A stand-in for the app's HMAC blind index: these tests exercise the schema, not the keys. */
+const blindIndex = (value: string): Buffer => createHash('sha256').update(value).digest();
 /** Inserts a ticket with plain SQL (no service), returning its id. */
 async function insertTicket(overrides: Record<string, unknown> = {}): Promise<number> {
   ticketSeq += 1;
   const row: Record<string, unknown> = {
     codigo_referencia: `00000000-0000-4000-8000-${String(ticketSeq).padStart(12, '0')}`,
     numero: `C${String(ticketSeq).padStart(2, '0')}`,
-    national_id: `${10_000_000 + ticketSeq}-0`,
+    national_id_bidx: blindIndex(`${10_000_000 + ticketSeq}-0`),
     branch_office: 'Sucursal Centro',
     queue_type: 'CAJA',
     status: 'EN_ESPERA',
@@ -283,7 +293,7 @@ describe('CHECK constraints', () => {
     expect(await bad({ assigned_module_number: 0 })).toBe(CHECK_VIOLATION);
     expect(await bad({ numero: null })).toBe(NOT_NULL_VIOLATION);
     for (const status of ['EN_ESPERA', 'PROXIMO', 'ATENDIENDO', 'COMPLETADO', 'CANCELADO', 'NO_ATENDIDO']) {
-      expect(await bad({ status, national_id: `status-${status}` })).toBe('none');
+      expect(await bad({ status, national_id_bidx: blindIndex(`status-${status}`) })).toBe('none');
     }
     await db.query('delete from ticket');
   });
@@ -397,7 +407,8 @@ describe('indexes', () => {
     idx_advisor_workload: ['advisor', 'workload_minutes'],
     idx_advisor_last_assigned: ['advisor', 'last_assigned_at'],
     idx_ticket_status: ['ticket', 'status'],
-    idx_ticket_national_id: ['ticket', 'national_id'],
+    // SPEC §14: the seed's index on national_id is on its blind index now.
+    idx_ticket_national_id_bidx: ['ticket', 'national_id_bidx'],
     idx_ticket_queue_type: ['ticket', 'queue_type'],
     idx_ticket_created_at: ['ticket', 'created_at DESC'],
     idx_ticket_assigned_advisor: ['ticket', 'assigned_advisor_id'],
@@ -451,10 +462,12 @@ describe('indexes', () => {
     await db.query('delete from ticket');
   });
 
-  it('has the partial unique index uq_ticket_active_national_id over the active statuses', () => {
-    const index = indexes.get('uq_ticket_active_national_id');
+  it('has the partial unique index uq_ticket_active_national_id_bidx over the active statuses', () => {
+    const index = indexes.get('uq_ticket_active_national_id_bidx');
     expect(index?.tablename).toBe('ticket');
-    expect(index!.indexdef).toMatch(/^CREATE UNIQUE INDEX uq_ticket_active_national_id ON public\.ticket USING btree \(national_id\) WHERE/);
+    expect(index!.indexdef).toMatch(
+      /^CREATE UNIQUE INDEX uq_ticket_active_national_id_bidx ON public\.ticket USING btree \(national_id_bidx\) WHERE/,
+    );
     const predicate = index!.indexdef.replace(/^.*WHERE/, '');
     for (const status of ['EN_ESPERA', 'PROXIMO', 'ATENDIENDO']) expect(predicate).toContain(`'${status}'`);
     for (const status of ['COMPLETADO', 'CANCELADO', 'NO_ATENDIDO']) expect(predicate).not.toContain(`'${status}'`);
@@ -462,28 +475,30 @@ describe('indexes', () => {
 });
 
 describe('one active ticket per RUT, enforced by the database', () => {
-  it('rejects a second active ticket for the same national_id inserted with plain SQL', async () => {
-    const first = await insertTicket({ national_id: '12345678-5', status: 'EN_ESPERA' });
+  it('rejects a second active ticket for the same RUT (blind index) inserted with plain SQL', async () => {
+    const rut = blindIndex('12345678-5');
+    const first = await insertTicket({ national_id_bidx: rut, status: 'EN_ESPERA' });
     for (const status of ['EN_ESPERA', 'PROXIMO', 'ATENDIENDO']) {
-      await expect(insertTicket({ national_id: '12345678-5', status })).rejects.toMatchObject({
+      await expect(insertTicket({ national_id_bidx: rut, status })).rejects.toMatchObject({
         code: UNIQUE_VIOLATION,
-        constraint: 'uq_ticket_active_national_id',
+        constraint: 'uq_ticket_active_national_id_bidx',
       });
     }
     await db.query(`update ticket set status = 'COMPLETADO', completed_at = now() where id = $1`, [first]);
-    await insertTicket({ national_id: '12345678-5', status: 'EN_ESPERA' });
-    const rows = await db.query<{ status: string }>(`select status from ticket where national_id = '12345678-5' order by id`);
+    await insertTicket({ national_id_bidx: rut, status: 'EN_ESPERA' });
+    const rows = await db.query<{ status: string }>(`select status from ticket where national_id_bidx = $1 order by id`, [rut]);
     expect(rows.map((r) => r.status)).toEqual(['COMPLETADO', 'EN_ESPERA']);
     await db.query('delete from ticket');
   });
 
   it('allows any number of finished tickets for one RUT', async () => {
+    const rut = blindIndex('10000013-K');
     for (const status of ['COMPLETADO', 'CANCELADO', 'NO_ATENDIDO', 'COMPLETADO', 'CANCELADO']) {
-      await insertTicket({ national_id: '10000013-K', status });
+      await insertTicket({ national_id_bidx: rut, status });
     }
-    await insertTicket({ national_id: '10000013-K', status: 'ATENDIENDO' });
+    await insertTicket({ national_id_bidx: rut, status: 'ATENDIENDO' });
     await expect(
-      db.query(`update ticket set status = 'PROXIMO' where national_id = '10000013-K' and status = 'CANCELADO'`),
+      db.query(`update ticket set status = 'PROXIMO' where national_id_bidx = $1 and status = 'CANCELADO'`, [rut]),
     ).rejects.toMatchObject({ code: UNIQUE_VIOLATION });
     await db.query('delete from ticket');
   });
@@ -514,15 +529,21 @@ describe('the deliberate additions', () => {
   it('has telegram_customer linking a chat to a RUT and phone', async () => {
     const actual = await columns('telegram_customer');
     expectColumn('telegram_customer', 'chat_id', actual.get('chat_id'), { type: 'bigint', nullable: false });
-    expectColumn('telegram_customer', 'national_id', actual.get('national_id'), { type: 'character varying', length: 20, nullable: true });
-    expectColumn('telegram_customer', 'phone', actual.get('phone'), { type: 'character varying', length: 20, nullable: true });
+    // SPEC §14: encrypted, with blind indexes; no plaintext column.
+    for (const name of ['national_id_enc', 'phone_enc']) expectColumn('telegram_customer', name, actual.get(name), { type: 'text', nullable: true });
+    for (const name of ['national_id_bidx', 'phone_bidx']) expectColumn('telegram_customer', name, actual.get(name), { type: 'bytea', nullable: true });
+    expect(actual.has('national_id') || actual.has('phone')).toBe(false);
     expect(actual.has('name')).toBe(true);
     expectColumn('telegram_customer', 'created_at', actual.get('created_at'), NOW);
     expectColumn('telegram_customer', 'updated_at', actual.get('updated_at'), NOW);
 
-    await db.query(`insert into telegram_customer (chat_id, national_id, phone) values (7000000001, '12345678-5', '+56912345678')`);
+    const rut = blindIndex('12345678-5');
+    await db.query(`insert into telegram_customer (chat_id, national_id_bidx, phone_bidx) values (7000000001, $1, $2)`, [
+      rut,
+      blindIndex('+56912345678'),
+    ]);
     expect(await failure(`insert into telegram_customer (chat_id) values (7000000001)`)).toBe(UNIQUE_VIOLATION);
-    expect(await failure(`insert into telegram_customer (chat_id, national_id) values (7000000002, '12345678-5')`)).toBe(
+    expect(await failure(`insert into telegram_customer (chat_id, national_id_bidx) values (7000000002, $1)`, [rut])).toBe(
       UNIQUE_VIOLATION,
     );
     await db.query('delete from telegram_customer');

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { callbackData } from '../../src/bot/callback-data.js';
 import { BUTTONS } from '../../src/bot/texts.js';
 import { ADMIN_KEY, eventually } from '../support/app.js';
+import { rutIndex, sealedRut } from '../support/personal-data.js';
 import { seedBranch } from '../support/branch.js';
 import type { FakeUser, SentMessage } from '../support/fake-telegram.js';
 import { rut } from '../support/ruts.js';
@@ -36,9 +37,9 @@ function newUser(first_name: string): FakeUser {
 /** A chat registered with a RUT, the way the RUT conversation leaves it. */
 async function withRut(user: FakeUser, n: number): Promise<string> {
   const nationalId = rut(n);
-  await t.app.db.query(`insert into telegram_customer (chat_id, national_id, name) values ($1, $2, $3)`, [
+  await t.app.db.query(`insert into telegram_customer (chat_id, national_id_enc, national_id_bidx, name) values ($1, $2, $3, $4)`, [
     user.id,
-    nationalId,
+    ...sealedRut(t.app, nationalId),
     user.first_name,
   ]);
   return nationalId;
@@ -81,8 +82,8 @@ interface TicketRow {
 }
 async function ticketsOf(nationalId: string): Promise<TicketRow[]> {
   return t.app.db.query<TicketRow>(
-    `select id, codigo_referencia, numero, status, branch_office from ticket where national_id = $1 order by id`,
-    [nationalId],
+    `select id, codigo_referencia, numero, status, branch_office from ticket where national_id_bidx = $1 order by id`,
+    [rutIndex(t.app, nationalId)],
   );
 }
 
@@ -249,10 +250,11 @@ describe('customers', () => {
     fake.sendPhoto(user);
     await fake.waitForMessage(user.id, /Necesito tu RUT escrito como texto/, { since: mark });
     await ask(user, 'cancelar', 'Ok, no cambiamos tu RUT.');
-    const [after] = await app.db.query<{ national_id: string | null }>(`select national_id from telegram_customer where chat_id = $1`, [
-      user.id,
-    ]);
-    expect(after?.national_id ?? null).toBeNull();
+    const [after] = await app.db.query<{ national_id_enc: string | null }>(
+      `select national_id_enc from telegram_customer where chat_id = $1`,
+      [user.id],
+    );
+    expect(after?.national_id_enc ?? null).toBeNull();
 
     // The conversation is over: a RUT now is just text.
     await ask(user, rut(504), /No entendí eso/);
@@ -260,10 +262,12 @@ describe('customers', () => {
     await ask(user, '/rut', /Escribe tu RUT/);
     await ask(user, 'no sé', /Inténtalo de nuevo/);
     await ask(user, rut(504), /registramos tu RUT/);
-    const [registered] = await app.db.query<{ national_id: string }>(`select national_id from telegram_customer where chat_id = $1`, [
-      user.id,
-    ]);
-    expect(registered!.national_id).toBe(rut(504));
+    const [registered] = await app.db.query<{ national_id_enc: string; national_id_bidx: Buffer }>(
+      `select national_id_enc, national_id_bidx from telegram_customer where chat_id = $1`,
+      [user.id],
+    );
+    expect(app.personalData.decrypt('rut', registered!.national_id_enc)).toBe(rut(504));
+    expect(registered!.national_id_bidx.equals(rutIndex(app, rut(504)))).toBe(true);
   });
 
   it('refuses a contact that is not the user’s own', async () => {
@@ -275,14 +279,14 @@ describe('customers', () => {
     mark = fake.mark();
     fake.sendContact(user, '+56911112222', { ownContact: false, firstName: 'Sin cuenta' });
     await fake.waitForMessage(user.id, /solo puedo guardar tu propio número/, { since: mark });
-    const rows = await app.db.query<{ phone: string | null }>(`select phone from telegram_customer where chat_id = $1`, [user.id]);
-    expect(rows.every((r) => r.phone === null)).toBe(true);
+    const rows = await app.db.query<{ phone_enc: string | null }>(`select phone_enc from telegram_customer where chat_id = $1`, [user.id]);
+    expect(rows.every((r) => r.phone_enc === null)).toBe(true);
 
     mark = fake.mark();
     fake.sendContact(user, '56911112222');
     await fake.waitForMessage(user.id, /Guardamos tu teléfono/, { since: mark });
-    const [saved] = await app.db.query<{ phone: string }>(`select phone from telegram_customer where chat_id = $1`, [user.id]);
-    expect(saved!.phone).toBe('+56911112222');
+    const [saved] = await app.db.query<{ phone_enc: string }>(`select phone_enc from telegram_customer where chat_id = $1`, [user.id]);
+    expect(app.personalData.decrypt('phone', saved!.phone_enc)).toBe('+56911112222');
   });
 
   it('cancels with confirmation: "No" keeps the ticket, "Sí" cancels it, a late "Sí" is answered politely', async () => {

@@ -8,6 +8,7 @@ import { createTelegramSender } from '../../src/bot/telegram-sender.js';
 import { systemClock } from '../../src/clock.js';
 import { MessageDispatcher, RateLimiter } from '../../src/modules/notifications/dispatcher.js';
 import { ADMIN_KEY, KIOSK_KEY, eventually } from '../support/app.js';
+import { sealedRut } from '../support/personal-data.js';
 import { startAppProcess, type AppProcess } from '../support/second-instance.js';
 import { rut } from '../support/ruts.js';
 import { startTelegramTestApp, type TelegramTestApp } from '../support/telegram-app.js';
@@ -84,7 +85,10 @@ async function ticketsForNewChats(first: number): Promise<Chat[]> {
   const urls = [t.app.url, second.url];
   const chats = Array.from({ length: CUSTOMERS }, (_, i) => ({ chatId: 9_300_000 + first + i, nationalId: rut(3000 + first + i) }));
   for (const c of chats) {
-    await t.app.db.query(`insert into telegram_customer (chat_id, national_id) values ($1, $2)`, [c.chatId, c.nationalId]);
+    await t.app.db.query(`insert into telegram_customer (chat_id, national_id_enc, national_id_bidx) values ($1, $2, $3)`, [
+      c.chatId,
+      ...sealedRut(t.app, c.nationalId),
+    ]);
   }
   allChats.push(...chats);
   const created = await Promise.all(
@@ -102,7 +106,7 @@ async function expectEachMessageDeliveredOnce(): Promise<void> {
   const { app, fake } = t;
   const rows = await app.db.query<{ chat_id: string; estado_envio: string; telegram_message_id: string | null }>(
     `select c.chat_id, m.estado_envio, m.telegram_message_id
-     from mensaje m join ticket t on t.id = m.ticket_id join telegram_customer c on c.national_id = t.national_id
+     from mensaje m join ticket t on t.id = m.ticket_id join telegram_customer c on c.national_id_bidx = t.national_id_bidx
      order by m.id`,
   );
   expect(rows.filter((r) => r.estado_envio === 'FALLIDO')).toEqual([]);

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../../src/db/embedded.js';
-import { ADMIN_KEY, KIOSK_KEY } from './app.js';
+import { ADMIN_KEY, KIOSK_KEY, TEST_PERSONAL_DATA_KEYS } from './app.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -25,6 +25,8 @@ export async function startAppProcess(databaseUrl: string, env: Record<string, s
       KIOSK_API_KEY: KIOSK_KEY,
       ADMIN_API_KEY: ADMIN_KEY,
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
+      // The same keys as this test file's app: one database, one set of keys.
+      ...TEST_PERSONAL_DATA_KEYS,
       ...env,
     },
     stdio: ['ignore', 'inherit', 'inherit'],
