@@ -13,6 +13,11 @@ const MAX_DEPTH = 10;
 /** Objects often bound to child loggers that may carry personal data further down. */
 export const CONTAINER_KEYS = ['ticket', 'customer', 'update', 'message', 'user', 'contact', 'body', 'command'];
 
+/** A request path fit for a log line: the RUT of `/api/admin/personas/:rut` never appears, in any spelling. */
+export function scrubPath(path: string): string {
+  return scrubText(path.replace(/(\/personas\/)[^/]+/, '$1[oculto]'));
+}
+
 export function scrubText(text: string): string {
   return text.replace(RUT_IN_TEXT, (rut) => maskRut(rut)).replace(PHONE_IN_TEXT, (phone) => maskPhone(phone));
 }

@@ -12,6 +12,7 @@ import { adminRoutes } from './routes/admin.js';
 import { screenRoutes } from './routes/screens.js';
 import { supervisorWebRoutes } from './routes/supervisor-web.js';
 import { kioskRoutes } from './routes/kiosk.js';
+import { scrubPath } from '../domain/privacy.js';
 import { personasRoutes } from './routes/personas.js';
 
 export const MAX_BODY_BYTES = 16 * 1024;
@@ -41,7 +42,7 @@ export function createApp(deps: HttpDeps): Hono {
     await next();
     const ms = Math.round((performance.now() - started) * 10) / 10;
     const level = c.res.status >= 500 ? 'error' : c.req.path === '/api/health' ? 'debug' : 'info';
-    logger[level]({ method: c.req.method, path: c.req.path, status: c.res.status, ms }, 'http');
+    logger[level]({ method: c.req.method, path: scrubPath(c.req.path), status: c.res.status, ms }, 'http');
   });
 
   app.use(

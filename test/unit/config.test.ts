@@ -63,7 +63,11 @@ describe('loadConfig defaults', () => {
       ADMIN_TELEGRAM_IDS: '111, 222',
       LOG_LEVEL: 'debug',
       MIGRATE_ON_START: 'false',
+      DATA_ENCRYPTION_KEYS: `k2:${Buffer.alloc(32, 2).toString('base64')},k1:${Buffer.alloc(32, 1).toString('base64')}`,
+      BLIND_INDEX_KEY: Buffer.alloc(32, 9).toString('base64'),
     });
+    expect(config.personalData.dataKeys?.map((k) => k.id)).toEqual(['k2', 'k1']);
+    expect(config.personalData.blindIndexKey?.equals(Buffer.alloc(32, 9))).toBe(true);
     expect(config).toMatchObject({
       port: 8080,
       databaseUrl: 'postgresql://app@db:5432/ticketero',
