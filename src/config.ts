@@ -114,6 +114,7 @@ const schema = z
     // Personal data (SPEC §14): checked in personalDataProblems, which names the variable.
     DATA_ENCRYPTION_KEYS: optionalText,
     BLIND_INDEX_KEY: optionalText,
+    ROTATE_BATCH_SIZE: integer('ROTATE_BATCH_SIZE', 500, 1, 10_000),
   });
 
 /** Rules between variables, read from the raw environment so they are reported with every other problem. */
@@ -186,6 +187,8 @@ export interface Config {
   personalData: {
     dataKeys: DataKey[] | undefined;
     blindIndexKey: Buffer | undefined;
+    /** `npm run rotate-keys`: rows per transaction. */
+    rotateBatchSize: number;
   };
 }
 
@@ -243,6 +246,7 @@ export function loadConfig(
     personalData: {
       dataKeys: e.DATA_ENCRYPTION_KEYS ? (parseDataKeys(e.DATA_ENCRYPTION_KEYS.trim()) as { value: DataKey[] }).value : undefined,
       blindIndexKey: e.BLIND_INDEX_KEY ? (parseBlindIndexKey(e.BLIND_INDEX_KEY) as { value: Buffer }).value : undefined,
+      rotateBatchSize: e.ROTATE_BATCH_SIZE,
     },
   };
 }

@@ -132,6 +132,7 @@ export const openApiDocument = {
       },
     },
     ...adminPaths(),
+    ...personasPaths(),
     '/telegram/webhook': {
       post: {
         summary: 'Updates de Telegram (BOT_MODE=webhook); exige X-Telegram-Bot-Api-Secret-Token',
@@ -220,6 +221,101 @@ function adminPaths() {
           schema: { type: 'string' },
         })),
         responses: ok('Eventos'),
+      },
+    },
+  };
+}
+
+/** SPEC §14: the holder's rights under Ley 21.719, by RUT (any spelling: 12.345.678-5, 12345678-5, 123456785, k/K). */
+function personasPaths() {
+  const admin = [{ admin: [] }];
+  const rut = { name: 'rut', in: 'path', required: true, schema: { type: 'string', examples: ['12.345.678-5'] } };
+  const common = {
+    '400': error('RUT inválido (VALIDACION_FALLIDA, campos.rut)'),
+    '401': error('Falta la clave de administración'),
+    '404': error('No hay datos de esa persona (PERSONA_NO_ENCONTRADA)'),
+    '500': error('Un dato guardado no se puede descifrar (DATO_CIFRADO_ILEGIBLE, con keyId y motivo; nunca el dato)'),
+  };
+  return {
+    '/api/admin/personas/{rut}': {
+      get: {
+        summary: 'Exporta lo que se guarda de una persona (RUT, chats de Telegram, teléfonos, tickets), descifrado; auditado DATOS_EXPORTADOS con el RUT enmascarado',
+        security: admin,
+        parameters: [rut],
+        responses: {
+          '200': {
+            description: 'Datos de la persona',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['nationalId', 'telegram', 'tickets', 'exportedAt'],
+                  properties: {
+                    nationalId: { type: 'string', examples: ['12345678-5'] },
+                    telegram: {
+                      type: 'array',
+                      items: {
+                        type: 'object',
+                        properties: {
+                          chatId: { type: 'integer' },
+                          name: { type: ['string', 'null'] },
+                          phone: { type: ['string', 'null'] },
+                          createdAt: { type: 'string', format: 'date-time' },
+                          updatedAt: { type: 'string', format: 'date-time' },
+                        },
+                      },
+                    },
+                    tickets: {
+                      type: 'array',
+                      items: {
+                        type: 'object',
+                        properties: {
+                          identificador: { type: 'string', format: 'uuid' },
+                          numero: { type: 'string' },
+                          branchOffice: { type: 'string' },
+                          queueType: { enum: [...QUEUE_TYPES] },
+                          status: { enum: [...TICKET_STATUSES] },
+                          telefono: { type: ['string', 'null'] },
+                          moduleNumber: { type: ['integer', 'null'] },
+                          createdAt: { type: 'string', format: 'date-time' },
+                          assignedAt: { type: ['string', 'null'], format: 'date-time' },
+                          completedAt: { type: ['string', 'null'], format: 'date-time' },
+                        },
+                      },
+                    },
+                    exportedAt: { type: 'string', format: 'date-time' },
+                  },
+                },
+              },
+            },
+          },
+          ...common,
+        },
+      },
+      delete: {
+        summary:
+          'Borra los datos de una persona: cancela su ticket activo, desvincula sus chats y deja sus tickets como cifras anónimas; auditado DATOS_ELIMINADOS con el RUT enmascarado',
+        security: admin,
+        parameters: [rut],
+        responses: {
+          '200': {
+            description: 'Borrado',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  properties: {
+                    chatsUnlinked: { type: 'integer' },
+                    ticketsAnonymised: { type: 'integer' },
+                    ticketsCancelled: { type: 'array', items: { type: 'string' } },
+                  },
+                },
+              },
+            },
+          },
+          '409': error('Un ticket de la persona está siendo atendido (TICKET_NO_CANCELABLE)'),
+          ...common,
+        },
       },
     },
   };

@@ -21,10 +21,7 @@ async function run(): Promise<void> {
     await prepareDatabase({ url: database.url, logger, cipher, migrate: false });
     const db = createDb({ url: database.url, max: 2, logger, applicationName: 'ticketero-rotate-keys' });
     try {
-      const batchSize = Number(process.env.ROTATE_BATCH_SIZE ?? 500);
-      const result = await rotateKeys(db, cipher, logger, {
-        batchSize: Number.isInteger(batchSize) && batchSize > 0 ? batchSize : 500,
-      });
+      const result = await rotateKeys(db, cipher, logger, { batchSize: config.personalData.rotateBatchSize });
       if (result.remaining > 0) process.exitCode = 2;
     } finally {
       await db.close();
