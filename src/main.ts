@@ -1,5 +1,4 @@
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { serve, type ServerType } from '@hono/node-server';
 import { systemClock, type Clock } from './clock.js';
@@ -16,8 +15,8 @@ import { createScheduler, type Scheduler } from './jobs/scheduler.js';
 import { ticketPayload } from './modules/customers/customer.service.js';
 import { recordAudit } from './modules/audit/audit.service.js';
 import { createServices, type Services } from './services.js';
-import { PersonalDataCipher } from './modules/privacy/cipher.js';
-import { resolvePersonalDataKeys } from './modules/privacy/key-source.js';
+import type { PersonalDataCipher } from './modules/privacy/cipher.js';
+import { openPersonalData } from './modules/privacy/key-source.js';
 
 export interface RunningApp {
   config: Config;
@@ -63,9 +62,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     stack.push(() => database.stop());
 
     // SPEC §14: the keys (given, or generated into the embedded server's data folder).
-    const keyDir = database.embeddedDataDir ? path.dirname(database.embeddedDataDir) : config.dataDir;
-    const personalDataKeys = await resolvePersonalDataKeys(config, keyDir, logger);
-    const personalData = new PersonalDataCipher(personalDataKeys, { logger });
+    const { keys: personalDataKeys, cipher: personalData } = await openPersonalData(config, database, logger);
 
     // MikroORM owns the schema: it applies the migrations (with the privacy data step in between,
     // and a check of the keys against the data), then the app talks SQL through the pool.

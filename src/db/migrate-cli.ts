@@ -2,9 +2,7 @@
 import { ConfigError, loadConfig } from '../config.js';
 import { createLogger } from '../logger.js';
 import { openDatabase } from './database.js';
-import path from 'node:path';
-import { PersonalDataCipher } from '../modules/privacy/cipher.js';
-import { resolvePersonalDataKeys } from '../modules/privacy/key-source.js';
+import { openPersonalData } from '../modules/privacy/key-source.js';
 import { prepareDatabase } from './prepare.js';
 
 async function run(): Promise<void> {
@@ -13,8 +11,7 @@ async function run(): Promise<void> {
   const database = await openDatabase(config, logger);
   try {
     // The privacy data step between the migrations needs the keys (SPEC §14): the same as the app's.
-    const keyDir = database.embeddedDataDir ? path.dirname(database.embeddedDataDir) : config.dataDir;
-    const cipher = new PersonalDataCipher(await resolvePersonalDataKeys(config, keyDir, logger), { logger });
+    const { cipher } = await openPersonalData(config, database, logger);
     const applied = await prepareDatabase({ url: database.url, logger, cipher, migrate: true });
     logger.info(
       { database: database.description, applied },

@@ -1,15 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUTTONS } from '../../src/bot/texts.js';
 import { createLogger } from '../../src/logger.js';
-import { ADMIN_KEY, startTestApp, type TestApp } from '../support/app.js';
-import { FakeTelegram } from '../support/fake-telegram.js';
+import { ADMIN_KEY, type TestApp } from '../support/app.js';
+import type { FakeTelegram } from '../support/fake-telegram.js';
 import { linkCarlos, openQueues, registerCustomer } from '../support/journey-steps.js';
+import { startTelegramTestApp, type TelegramTestApp } from '../support/telegram-app.js';
 
 /*
  * SPEC §14, end to end: a whole day's journey through every door, then every row of every table
  * as text and every log line, searched for the RUTs and phones in every spelling.
  */
 
+let t: TelegramTestApp;
 let app: TestApp;
 let fake: FakeTelegram;
 const lines: string[] = [];
@@ -30,25 +32,14 @@ const NEEDLES = {
 };
 
 beforeAll(async () => {
-  fake = await FakeTelegram.start();
   const logger = createLogger('debug', { write: (line: string) => void lines.push(line) });
-  app = await startTestApp(
-    {
-      TELEGRAM_BOT_TOKEN: fake.token,
-      TELEGRAM_API_ROOT: fake.apiRoot,
-      BOT_MODE: 'polling',
-      QUEUE_RECALC_INTERVAL_MS: '300',
-      LOG_LEVEL: 'debug',
-    },
-    { jobs: true, logger },
-  );
-  await fake.waitUntil(() => fake.calls.some((call) => call.method === 'getUpdates'), { timeoutMs: 10_000 });
+  t = await startTelegramTestApp({ LOG_LEVEL: 'debug' }, { logger });
+  ({ app, fake } = t);
   await app.db.query(`update advisor set status = 'OFFLINE'`);
   await app.db.query(`update advisor set status = 'BUSY' where email = 'carlos.rodriguez@banco.com'`);
 }, 60_000);
 afterAll(async () => {
-  await app?.close();
-  await fake?.stop();
+  await t?.close();
 });
 
 /** Every row of every table of the schema, as PostgreSQL writes it out (the text COPY would carry), and the logs. */

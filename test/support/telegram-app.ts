@@ -1,5 +1,6 @@
 import { FakeTelegram } from './fake-telegram.js';
 import { startTestApp, type TestApp } from './app.js';
+import type { Logger } from '../../src/logger.js';
 
 export interface TelegramTestApp {
   app: TestApp;
@@ -11,7 +12,10 @@ export interface TelegramTestApp {
  * The real app with its bot pointed at a fake Bot API on loopback, and its jobs (the dispatcher)
  * running, so updates and replies travel over real HTTP through grammY and the runner.
  */
-export async function startTelegramTestApp(env: Record<string, string> = {}): Promise<TelegramTestApp> {
+export async function startTelegramTestApp(
+  env: Record<string, string> = {},
+  options: { logger?: Logger } = {},
+): Promise<TelegramTestApp> {
   const fake = await FakeTelegram.start();
   const app = await startTestApp(
     {
@@ -21,7 +25,7 @@ export async function startTelegramTestApp(env: Record<string, string> = {}): Pr
       QUEUE_RECALC_INTERVAL_MS: '300',
       ...env,
     },
-    { jobs: true },
+    { jobs: true, ...options },
   );
   // The bot connects in the background; wait until it polls.
   await fake.waitUntil(() => fake.calls.some((call) => call.method === 'getUpdates'), { timeoutMs: 10_000 });

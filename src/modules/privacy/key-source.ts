@@ -3,6 +3,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../../config.js';
 import type { Logger } from '../../logger.js';
+import { PersonalDataCipher } from './cipher.js';
 import { formatDataKeys, KEY_BYTES, parseBlindIndexKey, parseDataKeys, type PersonalDataKeys } from './keys.js';
 
 export const KEY_FILE_NAME = 'claves-datos-personales.json';
@@ -64,6 +65,20 @@ async function readKeyFile(file: string, logger: Logger): Promise<PersonalDataKe
     throw new Error([...(dataKeys.ok ? [] : dataKeys.problems), ...(blindIndexKey.ok ? [] : blindIndexKey.problems)].join('; '));
   }
   return { dataKeys: dataKeys.value, blindIndexKey: blindIndexKey.value };
+}
+
+/**
+ * The keys and the cipher of a process that opened `database` (the app, `npm run migrate`,
+ * `npm run rotate-keys`): a generated key file lives beside the embedded cluster, else in DATA_DIR.
+ */
+export async function openPersonalData(
+  config: Config,
+  database: { embeddedDataDir: string | null },
+  logger: Logger,
+): Promise<{ keys: PersonalDataKeys; cipher: PersonalDataCipher }> {
+  const keyDir = database.embeddedDataDir ? path.dirname(database.embeddedDataDir) : config.dataDir;
+  const keys = await resolvePersonalDataKeys(config, keyDir, logger);
+  return { keys, cipher: new PersonalDataCipher(keys, { logger }) };
 }
 
 /** The keys as plain strings, for a worker thread's workerData (Buffers do not survive the copy as Buffers). */

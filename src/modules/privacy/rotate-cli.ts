@@ -1,13 +1,11 @@
 // `npm run rotate-keys`: re-encrypts every RUT and phone under the first key of DATA_ENCRYPTION_KEYS.
 // Online (the app may keep running), batched, resumable: run it again after an interruption.
-import path from 'node:path';
 import { ConfigError, loadConfig } from '../../config.js';
 import { openDatabase } from '../../db/database.js';
 import { prepareDatabase } from '../../db/prepare.js';
 import { createDb } from '../../db/sql.js';
 import { createLogger } from '../../logger.js';
-import { PersonalDataCipher } from './cipher.js';
-import { resolvePersonalDataKeys } from './key-source.js';
+import { openPersonalData } from './key-source.js';
 import { rotateKeys } from './rotation.js';
 
 async function run(): Promise<void> {
@@ -15,8 +13,7 @@ async function run(): Promise<void> {
   const logger = createLogger(config.logLevel);
   const database = await openDatabase(config, logger);
   try {
-    const keyDir = database.embeddedDataDir ? path.dirname(database.embeddedDataDir) : config.dataDir;
-    const cipher = new PersonalDataCipher(await resolvePersonalDataKeys(config, keyDir, logger), { logger });
+    const { cipher } = await openPersonalData(config, database, logger);
     // The keys are checked against the data (and the new first key registered) before anything is written.
     await prepareDatabase({ url: database.url, logger, cipher, migrate: false });
     const db = createDb({ url: database.url, max: 2, logger, applicationName: 'ticketero-rotate-keys' });
