@@ -195,7 +195,31 @@ describe('the holder’s rights through the supervisor API', () => {
     expect(await again.json()).toMatchObject({ error: 'PERSONA_NO_ENCONTRADA' });
     expect(await app.db.query(`select 1 from ticket where telefono_bidx = $1`, [sealedPhone(app, phone)[1]])).toEqual([]);
     // The person may come back as a new customer.
-    expect((await app.postTicket({ nationalId: person, queueType: 'CAJA' })).status).toBe(201);
+    const back = await app.postTicket({ nationalId: person, queueType: 'CAJA' });
+    expect(back.status).toBe(201);
+    expect((await app.request(`/api/tickets/${String(back.body.identificador)}/cancel`, { method: 'POST' })).status).toBe(200);
+  });
+
+  it('refuses to erase a person while they are being served (409), and erases nothing', async () => {
+    const served = rut(4202);
+    expect((await app.postTicket({ nationalId: served, queueType: 'CAJA' })).status).toBe(201);
+    await admin(app, `/api/admin/advisors/${carlosId}/status`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ status: 'AVAILABLE' }),
+    });
+    await expect.poll(async () => (await app.db.query(`select 1 from ticket where status = 'ATENDIENDO'`)).length).toBe(1);
+    const refused = await admin(app, `/api/admin/personas/${served}`, { method: 'DELETE' });
+    expect(refused.status).toBe(409);
+    expect(await refused.json()).toMatchObject({ error: 'TICKET_NO_CANCELABLE' });
+    expect(await app.db.query(`select 1 from ticket where national_id_bidx = $1`, [rutIndex(app, served)])).toHaveLength(1);
+    expect((await admin(app, `/api/admin/advisors/${carlosId}/complete-ticket`, { method: 'PUT' })).status).toBe(200);
+    expect((await admin(app, `/api/admin/personas/${served}`, { method: 'DELETE' })).status).toBe(200);
+  });
+
+  it('lists both endpoints in the OpenAPI document', async () => {
+    const openapi = (await (await app.request('/openapi.json')).json()) as { paths: Record<string, Record<string, unknown>> };
+    expect(Object.keys(openapi.paths['/api/admin/personas/{rut}'] ?? {})).toEqual(['get', 'delete']);
   });
 
   it('answers a bad RUT with 400 and an unknown one with 404; never logs the RUT of the path', async () => {
@@ -208,7 +232,7 @@ describe('the holder’s rights through the supervisor API', () => {
     expect((await app.request(`/api/admin/personas/${rut(4299)}`)).status).toBe(401);
     const text = logs.lines.join('');
     expect(text).toContain('/api/admin/personas/[oculto]');
-    for (const body of ['10004201', '10004299', '12345678']) expect(text).not.toContain(body);
+    for (const body of ['10004201', '10004202', '10004299', '12345678']) expect(text).not.toContain(body);
   });
 });
 
