@@ -39,7 +39,8 @@ export const texts = {
     `${BUTTONS.phone}: así te avisamos también por los números que saques en el tótem.\n` +
     `${BUTTONS.cancel}: si ya no vas a venir.\n\n` +
     `Si sacaste tu número en el tótem, escanea el código QR del papel para recibir los avisos aquí.\n\n` +
-    `Comandos: /tomar, /turno, /rut, /cancelar, /ayuda`,
+    `Comandos: /tomar, /turno, /rut, /cancelar, /ayuda\n` +
+    `Tus datos: /misdatos para ver qué guardamos, /borrar para que los olvidemos.`,
   askRut: 'Escribe tu RUT, por ejemplo <b>12.345.678-5</b>. Para salir, escribe <i>cancelar</i>.',
   rutOnlyText: 'Necesito tu RUT escrito como texto, por ejemplo <b>12.345.678-5</b> (o <i>cancelar</i> para salir).',
   badRut: (reason: string) => `❗ ${escapeHtml(reason)}. Inténtalo de nuevo, por ejemplo <b>12.345.678-5</b>, o escribe <i>cancelar</i>.`,
