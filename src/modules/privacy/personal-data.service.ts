@@ -231,13 +231,21 @@ export class PersonalDataService {
       if (stillActive.length > 0) {
         throw new DomainError('TICKET_NO_CANCELABLE', `El ticket ${stillActive[0]!.numero} sigue activo; intenta de nuevo`);
       }
+      // Finished tickets only: one taken since the check above (read committed) keeps its RUT and its guard.
       const anonymised = await tx.execute<{ id: string }[]>(
         `update ticket set national_id_enc = null, national_id_bidx = null, telefono_enc = null, telefono_bidx = null,
            updated_at = ?
-         where national_id_bidx = ? or telefono_bidx = any(?::bytea[])
-            or id in (select ticket_id from ticket_telegram_link where chat_id = any(?::bigint[]))
+         where status not in ${ACTIVE}
+           and (national_id_bidx = ? or telefono_bidx = any(?::bytea[])
+                or id in (select ticket_id from ticket_telegram_link where chat_id = any(?::bigint[])))
          returning id`,
         [now, subject.rutBidx, subject.phoneBidxs, chatIds],
+      );
+      // The phone on someone else's waiting ticket (they gave it at the kiosk) is the holder's too.
+      await tx.execute(
+        `update ticket set telefono_enc = null, telefono_bidx = null, updated_at = ?
+         where status in ${ACTIVE} and telefono_bidx = any(?::bytea[]) and national_id_bidx is distinct from ?`,
+        [now, subject.phoneBidxs, subject.rutBidx],
       );
       await tx.execute(`delete from ticket_telegram_link where chat_id = any(?::bigint[])`, [chatIds]);
       await tx.execute(`delete from telegram_status_message where chat_id = any(?::bigint[])`, [chatIds]);
