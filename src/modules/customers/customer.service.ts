@@ -60,16 +60,14 @@ export class CustomerService {
     return row ? this.toCustomer(row) : null;
   }
 
-  /** Remembers the chat (first contact) and keeps the display name current. */
-  async touch(chatId: number, name: string | null): Promise<Customer> {
+  /** Remembers the chat (first contact) and keeps the display name current. Decrypts nothing. */
+  async touch(chatId: number, name: string | null): Promise<void> {
     const now = this.deps.clock.now();
-    const [row] = await this.deps.db.execute<CustomerRow[]>(
+    await this.deps.db.execute(
       `insert into telegram_customer (chat_id, name, created_at, updated_at) values (?, ?, ?, ?)
-       on conflict (chat_id) do update set name = coalesce(excluded.name, telegram_customer.name)
-       returning ${CUSTOMER_COLUMNS}`,
+       on conflict (chat_id) do update set name = coalesce(excluded.name, telegram_customer.name)`,
       [chatId, name?.slice(0, 100) ?? null, now, now],
     );
-    return this.toCustomer(row!);
   }
 
   /** Registers (or changes) the chat's RUT; a RUT lives in one chat, so it moves from any other. */
