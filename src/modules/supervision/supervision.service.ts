@@ -1,3 +1,4 @@
+import type { FloorSettings } from '../../config.js';
 import type { Db } from '../../db/sql.js';
 import type { Clock } from '../../clock.js';
 import { estimateWaitMinutes } from '../../domain/estimate.js';
@@ -74,7 +75,7 @@ const round1 = (value: string | null): number | null => (value == null ? null : 
 /** Read models for supervisors: the dashboard, queue and advisor figures, the audit trail. */
 export class SupervisionService {
   constructor(
-    private readonly deps: { db: Db; clock: Clock; advisors: AdvisorService; timeZone: string },
+    private readonly deps: { db: Db; clock: Clock; advisors: AdvisorService; timeZone: string; floor: FloorSettings },
   ) {}
 
   private get db(): Db {
@@ -223,6 +224,16 @@ export class SupervisionService {
       points.set(at, point);
     }
     return [...points.values()];
+  }
+
+  /** Today's waiting numbers of some queues, in arrival order: what an advisor may call out of order. */
+  async waitingNumbers(branchOffice: string, queues: readonly QueueType[], limit: number): Promise<string[]> {
+    const rows = await this.db.execute<{ numero: string }[]>(
+      `select numero from ticket where branch_office = ? and queue_type = any(?::text[]) and status in ${WAITING}
+       order by queued_at, id limit ?`,
+      [branchOffice, `{${queues.join(',')}}`, limit],
+    );
+    return rows.map((r) => r.numero);
   }
 
   /** The branches customers can take a number in: those with advisors. */
