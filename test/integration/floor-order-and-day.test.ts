@@ -75,9 +75,9 @@ describe('preferential attention (PREFERENTIAL_EVERY = 2)', () => {
     const expectedCalls: string[] = [];
     await app.services.floor.setStatus(Solo!, 'AVAILABLE', null, SUPERVISOR);
     for (let step = 0; step < 40 && model.length > 0; step++) {
-      const next = callOrder(model, counter, 2)[0]!;
+      const next = model.find((m) => m.id === callOrder(model, counter, 2)[0]!.id)!;
       expectedCalls.push(next.numero);
-      model.splice(model.indexOf(next as (typeof model)[number]), 1);
+      model.splice(model.indexOf(next), 1);
       counter = next.preferential ? 0 : counter + 1;
       const current = (await app.services.advisors.get(Solo!)).currentTicket!;
       called.push(current.numero);

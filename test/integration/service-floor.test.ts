@@ -72,7 +72,7 @@ describe('called, then served (Llegó)', () => {
     const t = await take(name);
     clock.advance(6 * 60_000); // waits 6 minutes
     await available(ids.Ana!);
-    let advisor = (await admin(`/advisors?branchOffice=${encodeURIComponent(name)}`)).body.advisors[0];
+    const advisor = (await admin(`/advisors?branchOffice=${encodeURIComponent(name)}`)).body.advisors[0];
     expect(advisor).toMatchObject({ floorState: 'CALLING', floorLabel: 'Llamando', currentTicket: { numero: t.numero, stage: 'LLAMANDO', recallCount: 1 } });
     const kiosk = await app.request(`/api/tickets/${t.identificador}`);
     expect(await kiosk.json()).toMatchObject({ status: 'ATENDIENDO', serviceStartedAt: null });
