@@ -348,3 +348,23 @@ describe('call out of order', () => {
     expect([404, 409]).toContain(unknown.status);
   });
 });
+
+describe('the contract', () => {
+  it('lists the floor’s endpoints in the OpenAPI document', async () => {
+    const openapi = (await (await fetch(`${app.url}/openapi.json`)).json()) as { paths: Record<string, unknown> };
+    for (const action of ['arrived', 'recall', 'transfer', 'call']) {
+      expect(Object.keys(openapi.paths)).toContain(`/api/admin/advisors/{id}/${action}`);
+    }
+  });
+
+  it('takes atencionPreferente at the kiosk and refuses an unknown kind', async () => {
+    const { name } = await branch([{ name: 'Zoe', queues: ['CAJA'] }]);
+    const bad = await app.postTicket({ nationalId: rut(29_999), queueType: 'CAJA', branchOffice: name, atencionPreferente: 'VIP' });
+    expect(bad.status).toBe(400);
+    expect(bad.body).toMatchObject({ error: 'VALIDACION_FALLIDA', campos: { atencionPreferente: expect.stringContaining('TERCERA_EDAD') } });
+    const normal = await take(name);
+    const preferential = await take(name, 'CAJA', { atencionPreferente: 'DISCAPACIDAD' });
+    expect(normal.positionInQueue).toBe(1);
+    expect(preferential.positionInQueue).toBe(2); // one normal arrived before it: no jump yet (counter at 0)
+  });
+});
