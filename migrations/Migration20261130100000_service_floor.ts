@@ -35,8 +35,8 @@ export class Migration20261130100000_service_floor extends Migration {
     this.addSql(`create trigger ticket_default_queued_at before insert on "ticket" for each row execute function ticket_default_queued_at();`);
     this.addSql(`alter table "ticket" add constraint "ticket_reserved_advisor_id_foreign" foreign key ("reserved_advisor_id") references "advisor" ("id") on update no action on delete set null;`);
     this.addSql(`drop index "idx_ticket_waiting";`);
-    this.addSql(`create index "idx_ticket_waiting" on "ticket" ("branch_office", "queue_type", "queued_at", "id") where status in ('EN_ESPERA', 'PROXIMO');`);
-    this.addSql(`create index "idx_ticket_waiting_preferente" on "ticket" ("branch_office", "queue_type", "queued_at", "id") where status in ('EN_ESPERA', 'PROXIMO') and atencion_preferente is not null;`);
+    this.addSql(`create index "idx_ticket_waiting" on "ticket" ("branch_office", "queue_type", "queued_at", "id") where status in ('EN_ESPERA', 'PROXIMO') and reserved_advisor_id is null;`);
+    this.addSql(`create index "idx_ticket_waiting_preferente" on "ticket" ("branch_office", "queue_type", "queued_at", "id") where status in ('EN_ESPERA', 'PROXIMO') and reserved_advisor_id is null and atencion_preferente is not null;`);
     this.addSql(`create index "idx_ticket_reserved_advisor" on "ticket" ("reserved_advisor_id", "queued_at", "id") where reserved_advisor_id is not null and status in ('EN_ESPERA', 'PROXIMO');`);
     this.addSql(`alter table "ticket" add constraint ticket_atencion_preferente_check check(atencion_preferente = 'TERCERA_EDAD' or atencion_preferente = 'EMBARAZO' or atencion_preferente = 'DISCAPACIDAD' or atencion_preferente = 'NINO_EN_BRAZOS');`);
     this.addSql(`alter table "ticket" add constraint ticket_rating_check check(rating >= 1 and rating <= 5);`);

@@ -89,7 +89,7 @@ export const texts = {
   ticketLinkUnknown: 'No encontré ese ticket. Revisa el código QR o saca un número nuevo.',
   status: (t: TicketView) => {
     // Called and called-then-served are both ATENDIENDO: the view tells them apart (SPEC §12).
-    const label = t.status === 'ATENDIENDO' ? (t.serviceStartedAt ? 'Atendiendo' : '¡Te estamos llamando!') : STATUS_LABEL[t.status];
+    const label = t.status === 'ATENDIENDO' ? (t.serviceStartedAt ? 'Atendiendo' : 'Llamando') : STATUS_LABEL[t.status];
     const lines = [`📍 <b>Tu turno ${escapeHtml(t.numero)}</b>`, '', `Estado: <b>${label}</b>`];
     lines.push(`Fila: ${QUEUES[t.queueType].label} · ${escapeHtml(t.branchOffice)}`);
     if (t.status === 'EN_ESPERA' || t.status === 'PROXIMO') {

@@ -59,7 +59,8 @@ export interface ServingTicket {
   reachable: boolean;
 }
 
-const SERVING_COLUMNS = `t.id, t.numero, t.queue_type, t.branch_office, t.created_at, t.assigned_at, t.service_started_at,
+/** The columns of ServingTicket, for `ticket t`. */
+export const SERVING_COLUMNS = `t.id, t.numero, t.queue_type, t.branch_office, t.created_at, t.assigned_at, t.service_started_at,
   t.recall_count, t.last_called_at, t.atencion_preferente,
   exists (select 1 from mensaje m where m.ticket_id = t.id) as reachable`;
 

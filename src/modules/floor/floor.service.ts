@@ -25,6 +25,7 @@ import {
   planMessage,
   releaseAdvisor,
   serviceMinutes,
+  SERVING_COLUMNS,
   utc,
   type LockedAdvisor,
   type ServingTicket,
@@ -329,7 +330,7 @@ export class FloorService {
       const status = await releaseAdvisor(tx, { advisor, ticket, outcome: 'TRANSFERIDO', completedMinutes: null, now, origin });
 
       // Its place in the new line, by the real call order; "near" at once when it is near.
-      const [row] = await tx.execute<{ pos: number }[]>(positionOfTicketSql(this.deps.settings.preferentialEvery), [
+      const [row] = await tx.execute<{ pos: number }[]>(positionOfTicketSql(this.deps.settings.preferentialEvery, target.advisorId !== null), [
         ticket.id,
         ticket.id,
       ]);
@@ -494,9 +495,7 @@ export class FloorService {
     const released = await this.db.transactional(async (tx) => {
       const advisor = await lockAdvisor(tx, advisorId);
       const [ticket] = await tx.execute<ServingTicket[]>(
-        `select t.id, t.numero, t.queue_type, t.branch_office, t.created_at, t.assigned_at, t.service_started_at,
-                t.recall_count, t.last_called_at, t.atencion_preferente, false as reachable
-         from ticket t where t.codigo_referencia = ? and t.assigned_advisor_id = ? and t.status = 'ATENDIENDO' for update`,
+        `select ${SERVING_COLUMNS} from ticket t where t.codigo_referencia = ? and t.assigned_advisor_id = ? and t.status = 'ATENDIENDO' for update`,
         [codigoReferencia, advisorId],
       );
       // It changed meanwhile (finished, or already at the desk): the caller answers as usual.
@@ -546,9 +545,7 @@ export class FloorService {
       const released = await this.db.transactional(async (tx) => {
         const advisor = await lockAdvisor(tx, Number(advisor_id));
         const [ticket] = await tx.execute<ServingTicket[]>(
-          `select t.id, t.numero, t.queue_type, t.branch_office, t.created_at, t.assigned_at, t.service_started_at,
-                  t.recall_count, t.last_called_at, t.atencion_preferente, false as reachable
-           from ticket t where t.assigned_advisor_id = ? and t.status = 'ATENDIENDO' and t.service_started_at is null
+          `select ${SERVING_COLUMNS} from ticket t where t.assigned_advisor_id = ? and t.status = 'ATENDIENDO' and t.service_started_at is null
              and t.recall_count >= ? and t.last_called_at <= ?::timestamp - make_interval(mins => ?) for update`,
           [advisor_id, this.deps.settings.recallMax, now, minutes],
         );
@@ -589,9 +586,7 @@ export class FloorService {
       const released = await this.db.transactional(async (tx) => {
         const advisor = await lockAdvisor(tx, Number(advisor_id));
         const [ticket] = await tx.execute<ServingTicket[]>(
-          `select t.id, t.numero, t.queue_type, t.branch_office, t.created_at, t.assigned_at, t.service_started_at,
-                  t.recall_count, t.last_called_at, t.atencion_preferente, false as reachable
-           from ticket t where t.assigned_advisor_id = ? and t.status = 'ATENDIENDO' and t.service_date < ? for update`,
+          `select ${SERVING_COLUMNS} from ticket t where t.assigned_advisor_id = ? and t.status = 'ATENDIENDO' and t.service_date < ? for update`,
           [advisor_id, today],
         );
         if (!ticket) return null;

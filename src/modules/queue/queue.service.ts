@@ -57,15 +57,13 @@ export class QueueService {
          group by a.branch_office, q.queue_type
        ),
        call_source as (
-         select ${callOrderColumns('t')} from ticket t where t.status in ${WAITING}
+         select ${callOrderColumns('t')}, t.status as old_status, t.position_in_queue as old_pos,
+                t.estimated_wait_minutes as old_estimate
+         from ticket t where t.status in ${WAITING}
        ),
+       -- Positions follow the order in which tickets will really be called (preferential interleaving).
        ${callOrderCtes(this.deps.preferentialEvery)},
-       ranked as (
-         -- Positions follow the order in which tickets will really be called (preferential interleaving).
-         select t.id, t.status as old_status, t.position_in_queue as old_pos, t.estimated_wait_minutes as old_estimate,
-                t.branch_office, t.queue_type, o.lane, o.pos
-         from call_ordered o join ticket t on t.id = o.id
-       ),
+       ranked as (select * from call_ordered),
        computed as (
          select r.id, r.old_status, r.old_pos, r.old_estimate, r.pos,
                 -- A line kept for one named advisor moves at that advisor's pace.

@@ -71,14 +71,14 @@ export const Ticket = defineEntity({
       name: 'idx_ticket_waiting',
       expression:
         `create index "idx_ticket_waiting" on "ticket" ("branch_office", "queue_type", "queued_at", "id") ` +
-        `where status in ('EN_ESPERA', 'PROXIMO')`,
+        `where status in ('EN_ESPERA', 'PROXIMO') and reserved_advisor_id is null`,
     },
     {
       // The oldest waiting preferential ticket of a queue: one probe per call.
       name: 'idx_ticket_waiting_preferente',
       expression:
         `create index "idx_ticket_waiting_preferente" on "ticket" ("branch_office", "queue_type", "queued_at", "id") ` +
-        `where status in ('EN_ESPERA', 'PROXIMO') and atencion_preferente is not null`,
+        `where status in ('EN_ESPERA', 'PROXIMO') and reserved_advisor_id is null and atencion_preferente is not null`,
     },
     {
       name: 'idx_ticket_reserved_advisor',

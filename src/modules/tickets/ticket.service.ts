@@ -338,7 +338,8 @@ export class TicketService {
   private async toView(row: TicketRow): Promise<TicketView> {
     let position = 0;
     if (row.status === 'EN_ESPERA' || row.status === 'PROXIMO') {
-      const [live] = await this.db.execute<{ pos: number }[]>(positionOfTicketSql(this.deps.settings.preferentialEvery), [
+      const sql = positionOfTicketSql(this.deps.settings.preferentialEvery, row.reserved_advisor_id !== null);
+      const [live] = await this.db.execute<{ pos: number }[]>(sql, [
         row.id,
         row.id,
       ]);
