@@ -440,6 +440,9 @@ export class FloorService {
           status: ticket.status,
         });
       }
+      if (ticket.reserved_advisor_id !== null && Number(ticket.reserved_advisor_id) !== advisorId) {
+        throw new DomainError('TICKET_NO_DISPONIBLE', `El turno ${numero} espera a otro asesor, al que fue derivado`);
+      }
       if (!advisor.queue_types.includes(ticket.queue_type) && Number(ticket.reserved_advisor_id) !== advisorId) {
         throw new DomainError('TICKET_NO_DISPONIBLE', `${advisor.name} no atiende la fila ${QUEUES[ticket.queue_type].label}`);
       }

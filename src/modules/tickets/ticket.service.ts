@@ -237,18 +237,33 @@ export class TicketService {
 
   /** The customer gives up their place; none of the ticket's unsent messages will go out. */
   async cancel(codigoReferencia: string, origin: Origin): Promise<TicketView> {
-    const [called] = await this.db.execute<{ assigned_advisor_id: string }[]>(
-      `select assigned_advisor_id from ticket where codigo_referencia = ? and status = 'ATENDIENDO' and service_started_at is null`,
-      [codigoReferencia],
-    );
-    // Called but not yet at the desk: a walkout, which frees the advisor (SPEC §12).
-    if (called && (await this.deps.floor.walkOut(codigoReferencia, Number(called.assigned_advisor_id), origin))) {
-      return this.getByCodigo(codigoReferencia);
+    // Called but not yet at the desk: a walkout, which frees the advisor (SPEC §12). Tried again
+    // once when the ticket was called while this request was on its way.
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const [called] = await this.db.execute<{ assigned_advisor_id: string }[]>(
+        `select assigned_advisor_id from ticket where codigo_referencia = ? and status = 'ATENDIENDO' and service_started_at is null`,
+        [codigoReferencia],
+      );
+      if (called && (await this.deps.floor.walkOut(codigoReferencia, Number(called.assigned_advisor_id), origin))) {
+        return this.getByCodigo(codigoReferencia);
+      }
+      try {
+        return await this.cancelWaiting(codigoReferencia, origin);
+      } catch (error) {
+        const justCalled = error instanceof DomainError && error.details.status === 'ATENDIENDO' && error.details.llegoAlModulo === false;
+        if (!justCalled || attempt > 0) throw error;
+      }
     }
+    throw new Error('unreachable');
+  }
+
+  private async cancelWaiting(codigoReferencia: string, origin: Origin): Promise<TicketView> {
     const now = this.deps.clock.now();
     const cancelled = await this.db.transactional(async (em) => {
-      const [ticket] = await em.execute<{ id: string; status: TicketStatus; numero: string; branch_office: string }[]>(
-        `select id, status, numero, branch_office from ticket where codigo_referencia = ? for update`,
+      const [ticket] = await em.execute<
+        { id: string; status: TicketStatus; numero: string; branch_office: string; service_started_at: string | null }[]
+      >(
+        `select id, status, numero, branch_office, service_started_at from ticket where codigo_referencia = ? for update`,
         [codigoReferencia],
       );
       if (!ticket) throw notFound();
@@ -258,7 +273,7 @@ export class TicketService {
           ticket.status === 'ATENDIENDO'
             ? `El ticket ${ticket.numero} ya está siendo atendido`
             : `El ticket ${ticket.numero} ya finalizó (${ticket.status})`,
-          { status: ticket.status },
+          { status: ticket.status, ...(ticket.status === 'ATENDIENDO' ? { llegoAlModulo: ticket.service_started_at !== null } : {}) },
         );
       }
       await em.execute(
