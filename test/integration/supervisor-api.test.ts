@@ -149,6 +149,7 @@ async function resetBranch(): Promise<void> {
   await app.db.query('delete from telegram_customer');
   await app.db.query('delete from advisor_link_code');
   await app.db.query('delete from audit_log');
+  await app.db.query('delete from advisor_status_period');
   await app.db.query(
     `update advisor set status = 'BUSY', assigned_tickets_count = 0, workload_minutes = 0, total_tickets_served_today = 0,
        average_service_time_minutes = 0, last_assigned_at = null, telegram_user_id = null`,
@@ -319,6 +320,10 @@ describe('GET /api/admin/dashboard', () => {
       averageWaitMinutesToday: 20.7, // (10 + 22 + 30) / 3
       averageServiceMinutesToday: 12,
       serviceLevelToday: 0.333, // only C01 was called within 15 minutes
+      // The service floor (SPEC §12): visits served here, and the customers' ratings.
+      servedToday: 1,
+      ratingsToday: 0,
+      averageRatingToday: null,
     });
     expect(queue('PERSONAL_BANKER')).toMatchObject({
       waiting: 1,

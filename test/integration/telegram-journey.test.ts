@@ -32,6 +32,7 @@ describe('the customer journey through Telegram', () => {
       'Personal Banker · 0 en espera · ~15 min',
       'Empresas · 0 en espera · ~20 min',
       'Gerencia · 0 en espera · ~30 min',
+      '⭐ Necesito atención preferente',
     ]);
     fake.pressButton(customer, queues, { text: /^Caja/ });
 

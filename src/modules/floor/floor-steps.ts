@@ -241,7 +241,7 @@ export async function releaseAdvisor(
          total_tickets_served_today = ?, average_service_time_minutes = ?, updated_at = ? where id = ? returning id),
      v as (
        update ticket_visit set ended_at = ?, outcome = ?,
-         service_minutes = case when ? then floor(extract(epoch from ?::timestamp - coalesce(service_started_at, called_at)) / 60)::int end
+         service_minutes = case when ? then greatest(0, floor(extract(epoch from ?::timestamp - coalesce(service_started_at, called_at)) / 60))::int end
        where ticket_id = ? and ended_at is null returning id)
      select (select count(*) from a)::int as a`,
     [
