@@ -4,6 +4,7 @@ import type { Db } from './db/sql.js';
 import type { EventBus } from './events.js';
 import { AdvisorService } from './modules/advisors/advisor.service.js';
 import { CustomerService } from './modules/customers/customer.service.js';
+import { FloorService } from './modules/floor/floor.service.js';
 import { AssignmentService } from './modules/queue/assignment.service.js';
 import { QueueService } from './modules/queue/queue.service.js';
 import { ScreenService } from './modules/screen/screen.service.js';
@@ -22,6 +23,8 @@ export interface Services {
   supervision: SupervisionService;
   customers: CustomerService;
   screen: ScreenService;
+  /** The service floor (SPEC §12): every advisor action and the end of the day. */
+  floor: FloorService;
   /** The holder's rights (SPEC §14): access, export and erasure of a person's RUT and phone. */
   personas: PersonalDataService;
 }
@@ -37,10 +40,21 @@ export function createServices(deps: {
   logger?: Logger;
 }): Services {
   const { db, clock, events, config, links, personalData } = deps;
-  const assignment = new AssignmentService({ db, clock, events });
-  const advisors = new AdvisorService({ db, clock, events, assignment, personalData });
-  const queue = new QueueService({ db, clock, events, assignment, proximoThreshold: config.proximoThreshold });
-  const supervision = new SupervisionService({ db, clock, advisors, timeZone: config.branchTimeZone, personalData });
+  const preferentialEvery = config.floor.preferentialEvery;
+  const assignment = new AssignmentService({ db, clock, events, preferentialEvery });
+  const advisors = new AdvisorService({ db, clock, personalData });
+  const queue = new QueueService({ db, clock, events, assignment, proximoThreshold: config.proximoThreshold, preferentialEvery });
+  const floor = new FloorService({
+    db,
+    clock,
+    events,
+    assignment,
+    advisors,
+    settings: config.floor,
+    timeZone: config.branchTimeZone,
+    proximoThreshold: config.proximoThreshold,
+  });
+  const supervision = new SupervisionService({ db, clock, advisors, timeZone: config.branchTimeZone, floor: config.floor, personalData });
   const tickets = new TicketService({
     db,
     clock,
@@ -49,12 +63,14 @@ export function createServices(deps: {
       defaultBranch: config.branchOffice,
       timeZone: config.branchTimeZone,
       proximoThreshold: config.proximoThreshold,
+      preferentialEvery,
     },
     links,
+    floor,
     personalData,
   });
   const customers = new CustomerService({ db, clock, events, personalData });
   const personas = new PersonalDataService({ db, clock, events, personalData, tickets, ...(deps.logger ? { logger: deps.logger } : {}) });
   const screen = new ScreenService({ db, clock, supervision, timeZone: config.branchTimeZone });
-  return { tickets, advisors, assignment, queue, supervision, customers, screen, personas };
+  return { tickets, advisors, assignment, queue, supervision, customers, screen, floor, personas };
 }

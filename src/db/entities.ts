@@ -8,6 +8,7 @@ import { Mensaje } from '../modules/notifications/mensaje.entity.js';
 import { TicketDailyCounter } from '../modules/tickets/daily-counter.entity.js';
 import { Ticket } from '../modules/tickets/ticket.entity.js';
 import { PersonalDataKey } from '../modules/privacy/personal-data-key.entity.js';
+import { AdvisorStatusPeriod, QueueCallState, TicketVisit } from '../modules/floor/floor.entities.js';
 
 export const entities = [
   Advisor,
@@ -23,4 +24,7 @@ export const entities = [
   TelegramStatusMessage,
   BotConversation,
   PersonalDataKey,
+  AdvisorStatusPeriod,
+  QueueCallState,
+  TicketVisit,
 ];

@@ -10,7 +10,10 @@ import { keysForWorker } from '../modules/privacy/key-source.js';
 import type { PersonalDataKeys } from '../modules/privacy/keys.js';
 import type { JobWorkerData } from './worker-runtime.js';
 
-export type JobName = 'queue' | 'dispatcher' | 'daily-maintenance' | 'weekly-maintenance';
+export type JobName = 'queue' | 'dispatcher' | 'daily-maintenance' | 'weekly-maintenance' | 'floor';
+
+/** How often the floor job looks at the clock (end of day, automatic no-shows). */
+const FLOOR_INTERVAL_MS = 30_000;
 
 /** How often the dispatcher looks for due messages when no event woke it. */
 const DISPATCH_SWEEP_MS = 1000;
@@ -56,6 +59,7 @@ export function createScheduler({ config, databaseUrl, logger, events, personalD
     proximoThreshold: config.proximoThreshold,
     branchTimeZone: config.branchTimeZone,
     personalDataKeys: keysForWorker(personalDataKeys),
+    floor: config.floor,
   };
 
   const job = (name: JobName, extra: Partial<Bree.JobOptions>, data: Partial<JobWorkerData> = {}): Bree.JobOptions => {
@@ -68,7 +72,7 @@ export function createScheduler({ config, databaseUrl, logger, events, personalD
     };
   };
 
-  const longLived = new Set<string>(['queue', 'dispatcher']);
+  const longLived = new Set<string>(['queue', 'dispatcher', 'floor']);
   const { token, apiRoot, maxMessagesPerSecond } = config.telegram;
   // Without a bot token nothing can be sent: messages stay PENDIENTE (SPEC §2).
   const dispatcher = token
@@ -99,6 +103,7 @@ export function createScheduler({ config, databaseUrl, logger, events, personalD
     },
     jobs: [
       job('queue', { timeout: 0 }, { intervalMs: config.queueRecalcIntervalMs }),
+      job('floor', { timeout: 0 }, { intervalMs: FLOOR_INTERVAL_MS }),
       ...dispatcher,
       // At start (to catch up after downtime; it is idempotent) and every midnight, branch time.
       job('daily-maintenance', { timeout: 0, cron: '0 0 * * *', timezone: config.branchTimeZone }),

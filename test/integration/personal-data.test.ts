@@ -200,7 +200,7 @@ describe('the holder’s rights through the supervisor API', () => {
     expect((await app.request(`/api/tickets/${String(back.body.identificador)}/cancel`, { method: 'POST' })).status).toBe(200);
   });
 
-  it('refuses to erase a person while they are being served (409), and erases nothing', async () => {
+  it('refuses to erase a person being served at the desk (409), and erases nothing', async () => {
     const served = rut(4202);
     expect((await app.postTicket({ nationalId: served, queueType: 'CAJA' })).status).toBe(201);
     await admin(app, `/api/admin/advisors/${carlosId}/status`, {
@@ -209,6 +209,8 @@ describe('the holder’s rights through the supervisor API', () => {
       body: JSON.stringify({ status: 'AVAILABLE' }),
     });
     await expect.poll(async () => (await app.db.query(`select 1 from ticket where status = 'ATENDIENDO'`)).length).toBe(1);
+    // At the desk (Llegó): no longer a walkout that cancelling could turn the ticket into (SPEC §12).
+    expect((await admin(app, `/api/admin/advisors/${carlosId}/arrived`, { method: 'POST' })).status).toBe(200);
     const refused = await admin(app, `/api/admin/personas/${served}`, { method: 'DELETE' });
     expect(refused.status).toBe(409);
     expect(await refused.json()).toMatchObject({ error: 'TICKET_NO_CANCELABLE' });

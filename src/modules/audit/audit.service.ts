@@ -18,6 +18,12 @@ export const AUDIT_EVENTS = [
   // SPEC §14: the holder's rights, with the RUT masked
   'DATOS_EXPORTADOS',
   'DATOS_ELIMINADOS',
+  // The service floor (SPEC §12)
+  'TICKET_ATENCION_INICIADA',
+  'TICKET_RELLAMADO',
+  'TICKET_TRANSFERIDO',
+  'TICKET_LLAMADO_FUERA_DE_ORDEN',
+  'TICKET_EVALUADO',
 ] as const;
 export type AuditEvent = (typeof AUDIT_EVENTS)[number];
 export type EntityType = 'TICKET' | 'ADVISOR' | 'MENSAJE' | 'SISTEMA' | 'PERSONA';
