@@ -18,7 +18,7 @@ export interface JobWorkerData {
   leader?: boolean;
   /** Connections the worker may open (default 4). */
   poolMax?: number;
-  telegram?: { token: string; apiRoot: string; maxMessagesPerSecond: number };
+  telegram?: { token: string; apiRoot: string; maxMessagesPerSecond: number; paidBroadcast?: boolean };
 }
 
 export interface WorkerContext {
