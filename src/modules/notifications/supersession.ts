@@ -3,8 +3,8 @@ import { AUDIT_COLUMNS } from '../audit/audit.service.js';
 import { ARMED, RESOLVED_CHAT_ID } from './chat.sql.js';
 import { SUPERSEDABLE, SUPERSEDE_AFTER_MS, SUPERSEDED_REASON, urgencySql } from './urgency.js';
 
-/** ARMED speaks of `m`: the same condition for the overtaking message `n`. */
-const ARMED_N = ARMED.replaceAll('m.plantilla', 'n.plantilla');
+/** ARMED speaks of the message `m`: the same condition for the overtaking message `n`. */
+const ARMED_N = ARMED.replace(/\bm\./g, 'n.');
 
 /**
  * Drops, in one statement, every informational message overtaken by a later and more urgent
