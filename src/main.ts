@@ -112,6 +112,11 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     stack.push(() => screenChanges.stop());
     await screenChanges.ready;
 
+    // The day ends (SPEC §12): at every start, tickets of an earlier day still active are closed
+    // (and, past closing time, today's still waiting); the floor job repeats it every half minute.
+    const endOfDay = await services.floor.endOfDay();
+    if (endOfDay.waitingClosed || endOfDay.servingClosed) logger.info(endOfDay, 'turnos de días anteriores cerrados al iniciar');
+
     const checkDatabase = async (): Promise<boolean> => {
       await db.execute('select 1');
       return true;
@@ -161,6 +166,13 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
           wake();
           bot
             .notifyAssignment(assignment)
+            .catch((error: unknown) => logger.warn({ err: error }, 'no se pudo avisar al asesor por Telegram'));
+        }),
+        events.on('ticket.recalled', wake),
+        events.on('advisor.customer-left', ({ advisorId, numero }) => {
+          wake();
+          bot
+            .notifyCustomerLeft(advisorId, numero)
             .catch((error: unknown) => logger.warn({ err: error }, 'no se pudo avisar al asesor por Telegram'));
         }),
       ];

@@ -154,9 +154,9 @@ export const nationalBench: Section = {
             (async () => {
               const view = await app.services.advisors.get(advisorId);
               if (view.status === 'BUSY' && view.currentTicket) {
-                await app.services.advisors.finishCurrent(advisorId, 'COMPLETADO', { actor: 'SYSTEM' });
+                await app.services.floor.finishCurrent(advisorId, 'COMPLETADO', { actor: 'SYSTEM' });
                 completions++;
-              } else await app.services.advisors.setStatus(advisorId, 'AVAILABLE', null, { actor: 'SYSTEM' });
+              } else await app.services.floor.setStatus(advisorId, 'AVAILABLE', null, { actor: 'SYSTEM' });
               callsDone++;
             })().catch(() => undefined),
           );

@@ -158,7 +158,7 @@ export async function telegramAtTheCap(context: BenchContext, app: TelegramApp, 
         busy.add(advisorId);
         done++;
         pendingCalls.push(
-          app.app.services.advisors
+          app.app.services.floor
             .finishCurrent(advisorId, 'COMPLETADO', { actor: 'SYSTEM' })
             .catch(() => undefined)
             .finally(() => busy.delete(advisorId)),

@@ -27,11 +27,12 @@ export function createTelegramSender(
 ): MessageSender {
   const api = new Api(token, { apiRoot, timeoutSeconds: 10 });
   return {
-    async send(chatId, html) {
+    async send(chatId, html, buttons) {
       try {
         const message = await api.sendMessage(chatId, html, {
           parse_mode: 'HTML',
           link_preview_options: { is_disabled: true },
+          ...(buttons ? { reply_markup: { inline_keyboard: buttons } } : {}),
           // TELEGRAM_PAID_BROADCAST: beyond the free ~30/s, paid by the bank (SPEC §16).
           ...(paidBroadcast ? { allow_paid_broadcast: true } : {}),
         });

@@ -7,6 +7,8 @@ export const URGENCY: Readonly<Record<string, number>> = {
   TOTEM_ES_TU_TURNO: 0,
   TOTEM_RELLAMADO: 0,
   TOTEM_PROXIMO_TURNO: 1,
+  // The day ended with the customer still waiting: they should know before leaving for the branch.
+  TOTEM_CIERRE_DIA: 1,
   TOTEM_TICKET_CREADO: 2,
   TOTEM_TRANSFERIDO: 2,
   TOTEM_ENCUESTA: 3,
