@@ -63,8 +63,6 @@ const CLAIM_SQL = `select m.id, m.ticket_id, m.plantilla, m.intentos, t.numero,
 
 /** While a backlog drains, overtaken messages are looked for this often (see supersession.ts). */
 const SUPERSEDE_EVERY_MS = 250;
-/** A send that waited this long for a slot was held back by the cap. */
-const THROTTLE_WAIT_MS = 20;
 /** Held back this recently: the dispatcher counts as throttled. */
 const THROTTLED_FOR_MS = 3000;
 
@@ -92,6 +90,8 @@ export class RateLimiter {
   private inFlight = 0;
   private pausedUntil = 0;
   private queue: Promise<void> = Promise.resolve();
+  /** When a caller last had to wait for a slot (performance.now()): the cap is holding sends back. */
+  heldBackAt = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly perSecond: number) {}
 
@@ -119,6 +119,7 @@ export class RateLimiter {
     for (;;) {
       const now = performance.now();
       if (now < this.pausedUntil) {
+        this.heldBackAt = now;
         await sleep(this.pausedUntil - now);
         continue;
       }
@@ -128,6 +129,7 @@ export class RateLimiter {
         return;
       }
       // Wait for the oldest finished slot to age out, or poll while all slots are in flight.
+      this.heldBackAt = now;
       await sleep(this.finished.length > 0 ? 1000 - (now - this.finished[0]!) + 1 : 10);
     }
   }
@@ -173,11 +175,12 @@ export class MessageDispatcher {
     },
   ) {}
 
-  /** When a send last had to wait for the cap or Telegram's 429 (performance.now()). */
+  /** When Telegram last answered 429 (performance.now()); the limiter knows when the cap held sends back. */
   private throttledAt = Number.NEGATIVE_INFINITY;
 
   private get throttled(): boolean {
-    return this.deps.supersede === 'always' || performance.now() - this.throttledAt < THROTTLED_FOR_MS;
+    const heldBack = Math.max(this.throttledAt, this.deps.limiter.heldBackAt);
+    return this.deps.supersede === 'always' || performance.now() - heldBack < THROTTLED_FOR_MS;
   }
 
   /** Sends until nothing is due. */
@@ -217,9 +220,7 @@ export class MessageDispatcher {
     return db.transactional(async (tx) => {
       const [message] = await tx.execute<Claimed[]>(CLAIM_SQL, [clock.now()]);
       if (!message) return false;
-      const waitedFrom = performance.now();
       const release = await limiter.acquire();
-      if (performance.now() - waitedFrom > THROTTLE_WAIT_MS) this.throttledAt = performance.now();
       const html = renderMessage(message.plantilla, {
         numero: message.numero,
         posicion: message.position_in_queue,
