@@ -8,6 +8,8 @@ import { Migration20261129171626_dispatch_indexes } from './Migration20261129171
 import { Migration20261130100000_service_floor } from './Migration20261130100000_service_floor.js';
 import { Migration20261130120000_personal_data_encrypted } from './Migration20261130120000_personal_data_encrypted.js';
 import { Migration20261130120001_drop_plaintext_personal_data } from './Migration20261130120001_drop_plaintext_personal_data.js';
+import { Migration20261130130000_screen_notify } from './Migration20261130130000_screen_notify.js';
+import { Migration20261130130100_audit_log_partitioned } from './Migration20261130130100_audit_log_partitioned.js';
 
 export const migrationsList = [
   { name: 'Migration20261129160749_initial_schema', class: Migration20261129160749_initial_schema },
@@ -18,4 +20,6 @@ export const migrationsList = [
   { name: 'Migration20261130100000_service_floor', class: Migration20261130100000_service_floor },
   { name: 'Migration20261130120000_personal_data_encrypted', class: Migration20261130120000_personal_data_encrypted },
   { name: 'Migration20261130120001_drop_plaintext_personal_data', class: Migration20261130120001_drop_plaintext_personal_data },
+  { name: 'Migration20261130130000_screen_notify', class: Migration20261130130000_screen_notify },
+  { name: 'Migration20261130130100_audit_log_partitioned', class: Migration20261130130100_audit_log_partitioned },
 ];

@@ -9,6 +9,7 @@ import { dispatchConcurrency } from '../modules/notifications/dispatcher.js';
 import { keysForWorker } from '../modules/privacy/key-source.js';
 import type { PersonalDataKeys } from '../modules/privacy/keys.js';
 import type { JobWorkerData } from './worker-runtime.js';
+import { PAID_BROADCAST_MAX_PER_SECOND } from '../modules/notifications/urgency.js';
 
 export type JobName = 'queue' | 'dispatcher' | 'daily-maintenance' | 'weekly-maintenance' | 'floor';
 
@@ -73,7 +74,10 @@ export function createScheduler({ config, databaseUrl, logger, events, personalD
   };
 
   const longLived = new Set<string>(['queue', 'dispatcher', 'floor']);
-  const { token, apiRoot, maxMessagesPerSecond } = config.telegram;
+  const { token, apiRoot } = config.telegram;
+  // TELEGRAM_PAID_BROADCAST: the bank pays per message beyond the free cap, up to Telegram's paid limit.
+  const paidBroadcast = config.telegramPaidBroadcast;
+  const maxMessagesPerSecond = paidBroadcast ? PAID_BROADCAST_MAX_PER_SECOND : config.telegram.maxMessagesPerSecond;
   // Without a bot token nothing can be sent: messages stay PENDIENTE (SPEC §2).
   const dispatcher = token
     ? [
@@ -84,7 +88,7 @@ export function createScheduler({ config, databaseUrl, logger, events, personalD
             intervalMs: DISPATCH_SWEEP_MS,
             leader: true,
             poolMax: dispatchConcurrency(maxMessagesPerSecond) + 2,
-            telegram: { token, apiRoot, maxMessagesPerSecond },
+            telegram: { token, apiRoot, maxMessagesPerSecond, paidBroadcast },
           },
         ),
       ]
