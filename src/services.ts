@@ -9,6 +9,9 @@ import { QueueService } from './modules/queue/queue.service.js';
 import { ScreenService } from './modules/screen/screen.service.js';
 import { SupervisionService } from './modules/supervision/supervision.service.js';
 import { TicketService, type DeepLinks } from './modules/tickets/ticket.service.js';
+import { WaitEstimator } from './modules/estimates/wait-estimator.js';
+import { ComeBackService } from './modules/estimates/come-back.service.js';
+import { StaffPlanService } from './modules/staff-plan/staff-plan.service.js';
 
 /** The domain core every door uses: the kiosk API, the bot and the jobs call these and nothing else. */
 export interface Services {
@@ -19,6 +22,9 @@ export interface Services {
   supervision: SupervisionService;
   customers: CustomerService;
   screen: ScreenService;
+  estimator: WaitEstimator;
+  comeBack: ComeBackService;
+  staffPlan: StaffPlanService;
 }
 
 export function createServices(deps: {
@@ -29,10 +35,11 @@ export function createServices(deps: {
   links: DeepLinks;
 }): Services {
   const { db, clock, events, config, links } = deps;
+  const estimator = new WaitEstimator({ clock, timeZone: config.branchTimeZone });
   const assignment = new AssignmentService({ db, clock, events });
   const advisors = new AdvisorService({ db, clock, events, assignment });
-  const queue = new QueueService({ db, clock, events, assignment, proximoThreshold: config.proximoThreshold });
-  const supervision = new SupervisionService({ db, clock, advisors, timeZone: config.branchTimeZone });
+  const queue = new QueueService({ db, clock, events, assignment, proximoThreshold: config.proximoThreshold, estimator });
+  const supervision = new SupervisionService({ db, clock, advisors, timeZone: config.branchTimeZone, estimator });
   const tickets = new TicketService({
     db,
     clock,
@@ -43,8 +50,11 @@ export function createServices(deps: {
       proximoThreshold: config.proximoThreshold,
     },
     links,
+    estimator,
   });
   const customers = new CustomerService({ db, clock, events });
   const screen = new ScreenService({ db, clock, supervision, timeZone: config.branchTimeZone });
-  return { tickets, advisors, assignment, queue, supervision, customers, screen };
+  const comeBack = new ComeBackService({ db, clock });
+  const staffPlan = new StaffPlanService({ db, clock, timeZone: config.branchTimeZone });
+  return { tickets, advisors, assignment, queue, supervision, customers, screen, estimator, comeBack, staffPlan };
 }

@@ -7,6 +7,8 @@ import { JobRun } from '../modules/jobs/job-run.entity.js';
 import { Mensaje } from '../modules/notifications/mensaje.entity.js';
 import { TicketDailyCounter } from '../modules/tickets/daily-counter.entity.js';
 import { Ticket } from '../modules/tickets/ticket.entity.js';
+import { AdvisorPlan } from '../modules/staff-plan/advisor-plan.entity.js';
+import { TicketComeBack } from '../modules/estimates/come-back.entity.js';
 
 export const entities = [
   Advisor,
@@ -21,4 +23,6 @@ export const entities = [
   TicketTelegramLink,
   TelegramStatusMessage,
   BotConversation,
+  AdvisorPlan,
+  TicketComeBack,
 ];

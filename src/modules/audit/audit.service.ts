@@ -15,6 +15,8 @@ export const AUDIT_EVENTS = [
   'MENSAJE_REINTENTADO',
   'SISTEMA_INICIADO',
   'SCHEDULER_ERROR',
+  // SPEC §13: an advisor's planned hours changed.
+  'ADVISOR_PLAN_CHANGED',
 ] as const;
 export type AuditEvent = (typeof AUDIT_EVENTS)[number];
 export type EntityType = 'TICKET' | 'ADVISOR' | 'MENSAJE' | 'SISTEMA';

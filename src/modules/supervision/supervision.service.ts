@@ -8,6 +8,7 @@ import { maskRut } from '../../domain/rut.js';
 import { TICKET_STATUSES, type TicketStatus } from '../../domain/ticket-status.js';
 import type { AdvisorService, AdvisorView } from '../advisors/advisor.service.js';
 import { WAITING } from '../tickets/queue.sql.js';
+import type { WaitEstimator } from '../estimates/wait-estimator.js';
 
 /** More than this many waiting in one queue raises COLA_CRITICA (SPEC §7). */
 export const CRITICAL_QUEUE_LENGTH = 15;
@@ -74,7 +75,14 @@ const round1 = (value: string | null): number | null => (value == null ? null : 
 /** Read models for supervisors: the dashboard, queue and advisor figures, the audit trail. */
 export class SupervisionService {
   constructor(
-    private readonly deps: { db: Db; clock: Clock; advisors: AdvisorService; timeZone: string },
+    private readonly deps: {
+      db: Db;
+      clock: Clock;
+      advisors: AdvisorService;
+      timeZone: string;
+      /** The wait-time estimator (SPEC §13); without it, the seed's formula. */
+      estimator?: WaitEstimator;
+    },
   ) {}
 
   private get db(): Db {
@@ -109,6 +117,7 @@ export class SupervisionService {
       [branchOffice, day, day, day, day, day, day, day, day, `{${(only ? [only] : QUEUE_TYPES).join(',')}}`, branchOffice, day],
     );
     const order = new Map(QUEUE_TYPES.map((type, i) => [type, i]));
+    const promised = this.deps.estimator ? await this.deps.estimator.newArrivalEstimates(this.db, branchOffice, only) : null;
     return rows
       .sort((a, b) => order.get(a.queue_type)! - order.get(b.queue_type)!)
       .map((row) => ({
@@ -116,7 +125,7 @@ export class SupervisionService {
         waiting: row.waiting,
         attending: row.attending,
         advisorsOnline: row.online,
-        estimatedWaitMinutes: estimateWaitMinutes(row.waiting + 1, row.queue_type, row.online),
+        estimatedWaitMinutes: promised?.[row.queue_type] ?? estimateWaitMinutes(row.waiting + 1, row.queue_type, row.online),
         longestWaitMinutes: row.oldest_waiting
           ? Math.max(0, Math.floor((now.getTime() - new Date(`${row.oldest_waiting}Z`).getTime()) / 60_000))
           : 0,
@@ -276,9 +285,17 @@ export class SupervisionService {
     const now = this.deps.clock.now();
     const [figures] = await this.queueFigures(branchOffice, queueType);
     const rows = await this.db.execute<
-      { numero: string; status: TicketStatus; national_id: string; created_at: string; pos: number; codigo_referencia: string }[]
+      {
+        numero: string;
+        status: TicketStatus;
+        national_id: string;
+        created_at: string;
+        pos: number;
+        codigo_referencia: string;
+        estimated_wait_minutes: number;
+      }[]
     >(
-      `select numero, status, national_id, created_at, codigo_referencia,
+      `select numero, status, national_id, created_at, codigo_referencia, estimated_wait_minutes,
               row_number() over (order by created_at, id)::int as pos
        from ticket where branch_office = ? and queue_type = ? and status in ${WAITING}
        order by created_at, id limit 500`,
@@ -294,7 +311,9 @@ export class SupervisionService {
         identificador: r.codigo_referencia,
         status: r.status,
         positionInQueue: r.pos,
-        estimatedWaitMinutes: estimateWaitMinutes(r.pos, queueType, figures?.advisorsOnline ?? 0),
+        estimatedWaitMinutes: this.deps.estimator
+          ? r.estimated_wait_minutes
+          : estimateWaitMinutes(r.pos, queueType, figures?.advisorsOnline ?? 0),
         waitingMinutes: Math.max(0, Math.floor((now.getTime() - new Date(`${r.created_at}Z`).getTime()) / 60_000)),
         nationalId: maskRut(r.national_id),
       })),

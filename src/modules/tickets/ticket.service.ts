@@ -11,6 +11,7 @@ import { recordAudit, type Origin } from '../audit/audit.service.js';
 import { ACTIVE, WAITING } from './queue.sql.js';
 import { INSERT_TICKET_SQL, insertTicketParams, NEXT_NUMBER_SQL, TICKET_CONTEXT_SQL } from './ticket.sql.js';
 import type { TakeTicketCommand } from './ticket.validation.js';
+import type { WaitEstimator } from '../estimates/wait-estimator.js';
 
 export interface TicketSettings {
   defaultBranch: string;
@@ -29,6 +30,8 @@ export interface TicketServiceDeps {
   events: EventBus;
   settings: TicketSettings;
   links: DeepLinks;
+  /** The wait-time estimator (SPEC §13); without it, the seed's formula. */
+  estimator?: WaitEstimator;
 }
 
 /** What the kiosk (and the bot) is told about a ticket. */
@@ -63,6 +66,7 @@ interface TicketRow {
   completed_at: string | null;
   live_position: number;
   online: number;
+  estimated_wait_minutes: number;
 }
 
 const ACTIVE_TICKET_INDEX = 'uq_ticket_active_national_id';
@@ -87,6 +91,10 @@ export class TicketService {
     const now = clock.now();
     const day = serviceDay(now, settings.timeZone);
     const codigo = randomUUID();
+    // The promise, read before the numbering lock so the lock stays short; the queue job refines it.
+    const promised = this.deps.estimator
+      ? (await this.deps.estimator.newArrivalEstimates(this.db, branchOffice, command.queueType))[command.queueType]
+      : null;
 
     let created: {
       id: number;
@@ -124,7 +132,7 @@ export class TicketService {
         }
 
         const position = context!.waiting + 1;
-        const estimate = estimateWaitMinutes(position, command.queueType, context!.online);
+        const estimate = promised ?? estimateWaitMinutes(position, command.queueType, context!.online);
         const status: TicketStatus = isProximo(position, settings.proximoThreshold) ? 'PROXIMO' : 'EN_ESPERA';
         // Taken after the counter lock, so arrival order within a queue follows the numbers.
         const createdAt = clock.now();
@@ -274,7 +282,7 @@ export class TicketService {
   private async findOne(where: string, params: unknown[]): Promise<TicketRow | undefined> {
     const [row] = await this.db.execute<TicketRow[]>(
       `select t.id, t.codigo_referencia, t.numero, t.queue_type, t.status, t.branch_office, t.national_id,
-              t.assigned_module_number, a.name as advisor_name, t.created_at, t.assigned_at, t.completed_at,
+              t.assigned_module_number, a.name as advisor_name, t.created_at, t.estimated_wait_minutes, t.assigned_at, t.completed_at,
               case when t.status in ${WAITING} then 1 + (
                 select count(*)::int from ticket w
                 where w.branch_office = t.branch_office and w.queue_type = t.queue_type
@@ -295,7 +303,13 @@ export class TicketService {
       identificador: row.codigo_referencia,
       numero: row.numero,
       positionInQueue: row.live_position,
-      estimatedWaitMinutes: estimateWaitMinutes(row.live_position, row.queue_type, row.online),
+      // The estimator's figure is the queue job's (kept up to date every few seconds).
+      estimatedWaitMinutes:
+        row.live_position === 0
+          ? 0
+          : this.deps.estimator
+            ? row.estimated_wait_minutes
+            : estimateWaitMinutes(row.live_position, row.queue_type, row.online),
       queueType: row.queue_type,
       status: row.status,
       branchOffice: row.branch_office,
