@@ -74,6 +74,7 @@ export class AdvisorBehaviour {
   private async pause(a: SimAdvisor, minutes: number): Promise<void> {
     a.onBreak = true;
     a.pendingBreakMinutes = null;
+    // Already BUSY when coming straight from a customer ("finish and pause"): a no-op then.
     await this.deps.advisors.setStatus(a.id, 'BUSY', BREAK_REASON, this.origin(a));
     this.deps.schedule(this.deps.now() + minutes * 60_000, async () => {
       a.onBreak = false;
@@ -91,19 +92,17 @@ export class AdvisorBehaviour {
       : customer.serviceMinutes;
     this.deps.schedule(this.deps.now() + minutes * 60_000, async () => {
       a.serving = null;
-      const afterThis = a.pendingBreakMinutes;
-      const leaving = a.pendingOffline;
-      await this.deps.advisors.finishCurrent(a.id, customer.noShow ? 'NO_ATENDIDO' : 'COMPLETADO', this.origin(a));
-      // Finishing frees the advisor, and the app may call the next customer at once; a break or
-      // the end of the shift then waits for that customer too (as at a real desk).
-      await this.deps.afterAction();
-      if (a.serving !== null) return;
-      if (leaving) {
+      const outcome = customer.noShow ? 'NO_ATENDIDO' : 'COMPLETADO';
+      if (a.pendingOffline) {
         a.pendingOffline = false;
-        await this.deps.advisors.setStatus(a.id, 'OFFLINE', 'fin de turno', this.origin(a));
-      } else if (afterThis !== null) {
-        await this.pause(a, afterThis);
+        await this.deps.advisors.finishCurrent(a.id, outcome, this.origin(a), 'OFFLINE');
+      } else if (a.pendingBreakMinutes !== null) {
+        await this.deps.advisors.finishCurrent(a.id, outcome, this.origin(a), 'BUSY');
+        await this.pause(a, a.pendingBreakMinutes);
+      } else {
+        await this.deps.advisors.finishCurrent(a.id, outcome, this.origin(a));
       }
+      await this.deps.afterAction();
     });
   }
 }

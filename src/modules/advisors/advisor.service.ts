@@ -158,7 +158,13 @@ export class AdvisorService {
    * Ends the service of the advisor's current customer (COMPLETADO, or NO_ATENDIDO when they did
    * not show up), frees the advisor and gives them the next customer.
    */
-  async finishCurrent(advisorId: number, outcome: ServiceOutcome, origin: Origin): Promise<AdvisorView> {
+  async finishCurrent(
+    advisorId: number,
+    outcome: ServiceOutcome,
+    origin: Origin,
+    // SPEC §13: an advisor due for a break or the end of the shift finishes without taking the next customer.
+    then: AdvisorStatus = 'AVAILABLE',
+  ): Promise<AdvisorView> {
     const now = this.deps.clock.now();
     const finished = await this.db.transactional(async (tx) => {
       const advisor = await lockAdvisor(tx, advisorId);
@@ -184,9 +190,9 @@ export class AdvisorService {
         ? Math.round(((previousAverage * advisor.total_tickets_served_today + serviceMinutes) / served) * 100) / 100
         : previousAverage;
       await tx.execute(
-        `update advisor set status = 'AVAILABLE', assigned_tickets_count = ?, workload_minutes = ?,
+        `update advisor set status = ?, assigned_tickets_count = ?, workload_minutes = ?,
            total_tickets_served_today = ?, average_service_time_minutes = ?, updated_at = ? where id = ?`,
-        [count, count * QUEUES[ticket.queue_type].averageMinutes, served, average, now, advisorId],
+        [then, count, count * QUEUES[ticket.queue_type].averageMinutes, served, average, now, advisorId],
       );
       // The ticket has ended: what was not sent will never be, and the row says why.
       await tx.execute(
@@ -213,15 +219,17 @@ export class AdvisorService {
         eventType: 'ADVISOR_FREED',
         origin,
         oldState: { status: advisor.status, assignedTicketsCount: advisor.assigned_tickets_count },
-        newState: { status: 'AVAILABLE', assignedTicketsCount: count, totalTicketsServedToday: served },
+        newState: { status: then, assignedTicketsCount: count, totalTicketsServedToday: served },
         additionalData: details,
         at: now,
       });
       return { branchOffice: advisor.branch_office, ticketId: Number(ticket.id) };
     });
     this.deps.events.emit('ticket.finished', { ticketId: finished.ticketId, branchOffice: finished.branchOffice, advisorId });
-    this.deps.events.emit('advisor.available', { advisorId, branchOffice: finished.branchOffice });
-    await this.deps.assignment.assignAvailable(finished.branchOffice);
+    if (then === 'AVAILABLE') {
+      this.deps.events.emit('advisor.available', { advisorId, branchOffice: finished.branchOffice });
+      await this.deps.assignment.assignAvailable(finished.branchOffice);
+    }
     return this.get(advisorId);
   }
 

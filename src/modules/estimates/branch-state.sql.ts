@@ -50,18 +50,20 @@ export const outcomeStatsSql = (one: boolean) => `select t.branch_office, t.queu
 
 /**
  * Arrivals per branch, queue and branch-local hour: on earlier days (for the profile of the
- * day) and in the last hour (today's pace). Params: tz, today, recentSince, since[, branch].
+ * day) and today (today's pace). Params: tz, today, today, since[, branch].
  */
 export const arrivalStatsSql = (one: boolean) => `select t.branch_office, t.queue_type,
     extract(hour from (t.created_at at time zone 'UTC') at time zone ?)::int as hour,
     count(*) filter (where t.service_date < ?::date)::int as earlier,
-    count(*) filter (where t.created_at >= ?::timestamp)::int as recent
+    count(*) filter (where t.service_date = ?::date)::int as today
   from ticket t
   where t.created_at >= ? ${branchFilter('t', one)}
   group by 1, 2, 3`;
 
-/** Earlier service days seen per branch in the window. Params: today, since[, branch]. */
-export const earlierDaysSql = (one: boolean) => `select t.branch_office, count(distinct t.service_date)::int as days
+/** Earlier service days seen per branch in the window, and today's first arrival. Params: today, today, since[, branch]. */
+export const earlierDaysSql = (one: boolean) => `select t.branch_office,
+    count(distinct t.service_date) filter (where t.service_date < ?::date)::int as days,
+    min(t.created_at) filter (where t.service_date = ?::date) as first_today
   from ticket t
-  where t.service_date < ?::date and t.created_at >= ? ${branchFilter('t', one)}
+  where t.created_at >= ? ${branchFilter('t', one)}
   group by 1`;

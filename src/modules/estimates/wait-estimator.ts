@@ -169,7 +169,6 @@ export class WaitEstimator {
     const tz = this.deps.timeZone;
     const today = serviceDay(now, tz);
     const since = new Date(now.getTime() - STATS_DAYS * 86_400_000);
-    const recentSince = new Date(now.getTime() - 60 * 60_000);
     const [service, outcomes, arrivals, days] = await Promise.all([
       db.execute<{ branch_office: string; queue_type: QueueType; hour: number; n: number; minutes: number }[]>(
         serviceStatsSql(one),
@@ -186,11 +185,16 @@ export class WaitEstimator {
           no_show_minutes: number | null;
         }[]
       >(outcomeStatsSql(one), [since, ...extra]),
-      db.execute<{ branch_office: string; queue_type: QueueType; hour: number; earlier: number; recent: number }[]>(
+      db.execute<{ branch_office: string; queue_type: QueueType; hour: number; earlier: number; today: number }[]>(
         arrivalStatsSql(one),
-        [tz, today, recentSince, since, ...extra],
+        [tz, today, today, since, ...extra],
       ),
-      db.execute<{ branch_office: string; days: number }[]>(earlierDaysSql(one), [today, since, ...extra]),
+      db.execute<{ branch_office: string; days: number; first_today: string | null }[]>(earlierDaysSql(one), [
+        today,
+        today,
+        since,
+        ...extra,
+      ]),
     ]);
 
     const models = new Map<string, Models>();
@@ -234,22 +238,25 @@ export class WaitEstimator {
       m.noShowMinutes = row.no_show_minutes ?? DEFAULT_NO_SHOW_MINUTES;
     }
     const earlierDays = new Map(days.map((d) => [d.branch_office, d.days]));
-    const recentByQueue = new Map<string, number>();
+    const firstToday = new Map(days.map((d) => [d.branch_office, d.first_today]));
+    const todayByQueue = new Map<string, number>();
     for (const row of arrivals) {
       const key = `${row.branch_office}\u0000${row.queue_type}`;
-      recentByQueue.set(key, (recentByQueue.get(key) ?? 0) + row.recent);
+      todayByQueue.set(key, (todayByQueue.get(key) ?? 0) + row.today);
     }
     for (const row of arrivals) {
       if (!isQueueType(row.queue_type)) continue;
       const m = modelsOf(row.branch_office)[row.queue_type];
       const daysSeen = earlierDays.get(row.branch_office) ?? 0;
-      if (daysSeen > 0) (m.arrivalsByHour as number[])[row.hour] = row.earlier / daysSeen;
+      if (daysSeen > 0) m.arrivalsByHour[row.hour] = row.earlier / daysSeen;
     }
-    // Without earlier days, today's pace over the last hour is expected to go on.
-    for (const [key, recent] of recentByQueue) {
+    // Without earlier days, today's pace so far (over at least an hour) is expected to go on.
+    for (const [key, count] of todayByQueue) {
       const [branch, queue] = key.split('\u0000') as [string, QueueType];
-      if ((earlierDays.get(branch) ?? 0) > 0) continue;
-      modelsOf(branch)[queue].arrivalsByHour = Array.from({ length: 24 }, () => recent);
+      const first = firstToday.get(branch);
+      if ((earlierDays.get(branch) ?? 0) > 0 || !first) continue;
+      const hours = Math.max(1, (now.getTime() - new Date(`${first}Z`).getTime()) / 3_600_000);
+      modelsOf(branch)[queue].arrivalsByHour = Array.from({ length: 24 }, () => count / hours);
     }
     this.stats = { at: now.getTime(), branch: branchOffice, models };
     return models;
