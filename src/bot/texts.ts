@@ -128,4 +128,11 @@ export const texts = {
     lines.push(...(d.alerts.length ? d.alerts.map((a) => `⚠️ ${escapeHtml(a.mensaje)}`) : ['Sin alertas']));
     return lines.join('\n');
   },
+  // SPEC §13: "Avísame cuando falten N minutos"
+  comeBackOffer: (minutes: readonly number[]) =>
+    `¿Quieres salir mientras esperas? Te aviso cuando falten unos ${minutes.join(', ').replace(/, (\d+)$/, ' o $1')} minutos para tu turno.`,
+  comeBackButton: (minutes: number) => `Avísame cuando falten ${minutes} min`,
+  comeBackSet: (minutes: number, threshold: number) =>
+    `👍 Listo: te avisaremos cuando falten unos <b>${minutes} minutos</b> para tu turno (o antes, si quedan ${threshold} personas o menos delante).`,
+  comeBackTooLate: 'Tu turno ya no está en espera.',
 } as const;
