@@ -22,6 +22,7 @@ export interface Services {
   supervision: SupervisionService;
   customers: CustomerService;
   screen: ScreenService;
+  /** The wait-time estimator, whichever WAIT_ESTIMATOR says is shown. */
   estimator: WaitEstimator;
   comeBack: ComeBackService;
   staffPlan: StaffPlanService;
@@ -35,7 +36,9 @@ export function createServices(deps: {
   links: DeepLinks;
 }): Services {
   const { db, clock, events, config, links } = deps;
-  const estimator = new WaitEstimator({ clock, timeZone: config.branchTimeZone });
+  const waitEstimator = new WaitEstimator({ clock, timeZone: config.branchTimeZone });
+  // WAIT_ESTIMATOR=formula keeps the seed's formula everywhere (the simulator's baseline).
+  const estimator = config.waitEstimator === 'replay' ? waitEstimator : undefined;
   const assignment = new AssignmentService({ db, clock, events });
   const advisors = new AdvisorService({ db, clock, events, assignment });
   const queue = new QueueService({ db, clock, events, assignment, proximoThreshold: config.proximoThreshold, estimator });
@@ -56,5 +59,5 @@ export function createServices(deps: {
   const screen = new ScreenService({ db, clock, supervision, timeZone: config.branchTimeZone });
   const comeBack = new ComeBackService({ db, clock });
   const staffPlan = new StaffPlanService({ db, clock, timeZone: config.branchTimeZone });
-  return { tickets, advisors, assignment, queue, supervision, customers, screen, estimator, comeBack, staffPlan };
+  return { tickets, advisors, assignment, queue, supervision, customers, screen, estimator: waitEstimator, comeBack, staffPlan };
 }

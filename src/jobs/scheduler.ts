@@ -50,6 +50,7 @@ export function createScheduler({ config, databaseUrl, logger, events, workersDi
     databaseUrl,
     logLevel: config.logLevel,
     proximoThreshold: config.proximoThreshold,
+    waitEstimator: config.waitEstimator,
     branchTimeZone: config.branchTimeZone,
   };
 

@@ -13,6 +13,7 @@ export interface JobWorkerData {
   /** Set for jobs that stay alive and run on their own period; unset for one run and exit. */
   intervalMs?: number;
   proximoThreshold: number;
+  waitEstimator?: 'replay' | 'formula';
   branchTimeZone: string;
   /** Keep the job's lock between runs: one instance runs it for as long as it lives. */
   leader?: boolean;

@@ -6,7 +6,8 @@ import { runJobWorker } from '../worker-runtime.js';
 
 await runJobWorker('queue', ({ db, clock, events, settings }) => {
   const assignment = new AssignmentService({ db, clock, events });
-  const estimator = new WaitEstimator({ clock, timeZone: settings.branchTimeZone });
+  const estimator =
+    settings.waitEstimator === 'formula' ? undefined : new WaitEstimator({ clock, timeZone: settings.branchTimeZone });
   const queue = new QueueService({ db, clock, events, assignment, proximoThreshold: settings.proximoThreshold, estimator });
   return async () => {
     const result = await queue.tick();

@@ -12,6 +12,7 @@ import {
   serviceStatsSql,
   waitingSql,
 } from './branch-state.sql.js';
+import { estimateWaitMinutes } from '../../domain/estimate.js';
 import { estimateBranch, shownMinutes, type AdvisorState, type BranchState, type QueueModel } from './estimator.js';
 
 /** Observed figures weigh as much as this many customers against the queue's nominal average. */
@@ -83,10 +84,11 @@ export class WaitEstimator {
     for (const [branch, rows] of byBranch) {
       const state = this.branchState(now, branch, rows, advisors.get(branch) ?? [], models.get(branch));
       const expected = estimateBranch(state);
+      const shown = promisedMinutes(state, expected);
       for (const row of rows) {
         const minutes = expected.get(Number(row.id)) ?? Infinity;
         result.set(Number(row.id), {
-          minutes: shownMinutes(minutes),
+          minutes: shown.get(Number(row.id))!,
           expected: minutes,
           branchOffice: branch,
           comeBack: row.lead_minutes === null ? null : { leadMinutes: row.lead_minutes, notified: row.notified },
@@ -109,7 +111,7 @@ export class WaitEstimator {
       // The newcomer goes at the back of their queue: a ticket id no real ticket has.
       const rows = [...waiting, { id: '-1', branch_office: branchOffice, queue_type: queue, lead_minutes: null, notified: false }];
       const state = this.branchState(now, branchOffice, rows, advisors.get(branchOffice) ?? [], models.get(branchOffice));
-      out[queue] = shownMinutes(estimateBranch(state).get(-1) ?? Infinity);
+      out[queue] = promisedMinutes(state, estimateBranch(state)).get(-1)!;
     }
     return out;
   }
@@ -261,6 +263,22 @@ export class WaitEstimator {
     this.stats = { at: now.getTime(), branch: branchOffice, models };
     return models;
   }
+}
+
+/**
+ * The minutes shown for each ticket: the replay's, or — when no advisor who serves the queue is
+ * expected (everyone offline, no plan) — the seed's formula, dividing by one.
+ */
+function promisedMinutes(state: BranchState, expected: Map<number, number>): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const queue of QUEUE_TYPES) {
+    const online = state.advisors.filter((a) => a.now.kind !== 'OFFLINE' && a.queues.includes(queue)).length;
+    state.waiting[queue].forEach((id, i) => {
+      const minutes = expected.get(id) ?? Infinity;
+      out.set(id, Number.isFinite(minutes) ? shownMinutes(minutes) : estimateWaitMinutes(i + 1, queue, online));
+    });
+  }
+  return out;
 }
 
 function defaultModels(): Models {
