@@ -133,6 +133,7 @@ export const texts = {
     `¿Quieres salir mientras esperas? Te aviso cuando falten unos ${minutes.join(', ').replace(/, (\d+)$/, ' o $1')} minutos para tu turno.`,
   comeBackButton: (minutes: number) => `Avísame cuando falten ${minutes} min`,
   comeBackSet: (minutes: number, threshold: number) =>
-    `👍 Listo: te avisaremos cuando falten unos <b>${minutes} minutos</b> para tu turno (o antes, si quedan ${threshold} personas o menos delante).`,
+    `👍 Listo: te avisaremos cuando falten unos <b>${minutes} minutos</b> para tu turno ` +
+    `(o antes, al quedar ${threshold === 1 ? 'primero' : `entre los ${threshold} primeros`} en la fila).`,
   comeBackTooLate: 'Tu turno ya no está en espera.',
 } as const;
