@@ -126,12 +126,12 @@ export class WaitEstimator {
       const plan = a.shifts ? planWindows(a.shifts, a.breaks ?? [], nowMinute) : null;
       for (const [, to] of plan ?? []) lastPlanned = Math.max(lastPlanned, to);
       const queues = a.queue_types.filter(isQueueType);
-      const inStatus = Number(a.minutes_in_status ?? 0);
+      const inStatus = Math.max(0, Number(a.minutes_in_status ?? 0));
       const nowState: AdvisorState['now'] =
         a.status === 'OFFLINE'
           ? { kind: 'OFFLINE' }
           : a.serving_queue
-            ? { kind: 'SERVING', queueType: a.serving_queue, minutesInService: Number(a.minutes_in_service ?? 0) }
+            ? { kind: 'SERVING', queueType: a.serving_queue, minutesInService: Math.max(0, Number(a.minutes_in_service ?? 0)) }
             : a.status === 'BUSY'
               ? { kind: 'PAUSED', minutesPaused: inStatus }
               : { kind: 'AVAILABLE' };
