@@ -63,8 +63,8 @@ describe('"Avísame cuando falten N minutos"', () => {
     for (let i = 1; i <= 6; i++) expect((await app.postTicket({ nationalId: rut(900 + i), queueType: 'CAJA' })).status).toBe(201);
     await registerCustomer(fake, customer);
     const { body } = await app.postTicket({ nationalId: '12.345.678-5', queueType: 'CAJA' });
-    // One service in progress (5 min expected) and five ahead at 5 min each.
-    expect(body).toMatchObject({ numero: 'C07', positionInQueue: 6, estimatedWaitMinutes: 30 });
+    // One service in progress (5 min expected) and five ahead at 5 min each: 30, promised 90 % of it.
+    expect(body).toMatchObject({ numero: 'C07', positionInQueue: 6, estimatedWaitMinutes: 27 });
 
     let mark = fake.mark();
     fake.sendText(customer, BUTTONS.myTurn);
@@ -82,7 +82,7 @@ describe('"Avísame cuando falten N minutos"', () => {
       '👍 Listo: te avisaremos cuando falten unos <b>10 minutos</b> para tu turno (o antes, al quedar primero en la fila).',
     );
 
-    // 30, 25, 20 minutes away: too early to call the customer back.
+    // 30, 25, 20 minutes expected: too early to call the customer back (20 − 7 = 13 > 10).
     await tickAndDispatch();
     for (let served = 0; served < 2; served++) {
       clock.advance(5 * 60_000);
@@ -92,14 +92,14 @@ describe('"Avísame cuando falten N minutos"', () => {
     expect(fake.messagesTo(customer.id).some((m) => /Ticket Creado/.test(m.text ?? ''))).toBe(true);
     expect(nearNotices()).toEqual([]);
 
-    // Two ahead and a service just begun: 15 minutes expected, still not within reach of 10.
-    clock.advance(5 * 60_000);
-    await app.services.advisors.finishCurrent(carlosId, 'COMPLETADO', { actor: 'test' });
+    // Four minutes into the next service: 16.75 expected (at least 35 % of a service left, then three at 5): not yet.
+    clock.advance(4 * 60_000);
     await tickAndDispatch();
     expect(nearNotices()).toEqual([]);
 
-    // A minute into that service: 14 minutes expected, and the wait may now reach 10 — told now.
+    // Two ahead and a service just begun: 15 expected, 15 − 5.25 ≤ 10: the wait may reach 10 — told now.
     clock.advance(60_000);
+    await app.services.advisors.finishCurrent(carlosId, 'COMPLETADO', { actor: 'test' });
     await tickAndDispatch();
     const [notice, ...more] = nearNotices();
     expect(more).toEqual([]);

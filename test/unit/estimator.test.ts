@@ -9,6 +9,7 @@ import {
   type QueueModel,
 } from '../../src/modules/estimates/estimator.js';
 import { comeBackDue } from '../../src/modules/estimates/queue-hook.js';
+import { shownMinutes } from '../../src/modules/estimates/estimator.js';
 import { planWindows } from '../../src/modules/staff-plan/plan-time.js';
 
 /** A queue whose customers always take `minutes`, nobody cancels or fails to show, nobody else arrives. */
@@ -103,6 +104,13 @@ describe('the wait-time estimator', () => {
     expect([...estimates.values()]).toEqual([0, 5, 30, 35]);
   });
 
+  it('promises a little under the expected wait (waits are skewed), in whole minutes', () => {
+    expect(shownMinutes(0)).toBe(0);
+    expect(shownMinutes(30)).toBe(27);
+    expect(shownMinutes(15)).toBe(14); // 13.5 rounds up
+    expect(shownMinutes(Infinity)).toBe(999);
+  });
+
   it('turns a shift with a break into working windows from now', () => {
     expect(planWindows([{ from: '09:00', to: '14:00' }], [{ from: '11:30', minutes: 20 }], 10 * 60)).toEqual([
       [-60, 90],
@@ -111,9 +119,10 @@ describe('the wait-time estimator', () => {
   });
 
   it('sends the come-back notice while an optimistic reading of the wait reaches the lead', () => {
-    expect(comeBackDue(13, 10)).toBe(true); // 13 − max(3, 3.9) = 9.1
-    expect(comeBackDue(15, 10)).toBe(false); // 15 − 4.5 = 10.5
-    expect(comeBackDue(40, 30)).toBe(true); // 40 − 12 = 28
-    expect(comeBackDue(45, 30)).toBe(false);
+    expect(comeBackDue(13, 10)).toBe(true); // 13 − max(4, 4.55) = 8.45
+    expect(comeBackDue(16, 10)).toBe(false); // 16 − 5.6 = 10.4
+    expect(comeBackDue(40, 30)).toBe(true); // 40 − 14 = 26
+    expect(comeBackDue(47, 30)).toBe(false); // 47 − 16.45 = 30.55
+    expect(comeBackDue(14, 30)).toBe(true);
   });
 });

@@ -227,5 +227,12 @@ export function estimateBranch(state: BranchState): Map<number, number> {
 /** The minutes shown to a customer for an expected wait: whole minutes, bounded. */
 export function shownMinutes(expected: number): number {
   if (!Number.isFinite(expected)) return 999;
-  return Math.min(999, Math.max(0, Math.round(expected)));
+  return Math.min(999, Math.max(0, Math.round(expected * SHOWN_SHARE)));
 }
+
+/**
+ * Waits are skewed (a few long services, a burst of arrivals): the typical wait is shorter than the
+ * expected one, and a promise too long sends the customer back after their call. The promise is
+ * this share of the expected wait.
+ */
+export const SHOWN_SHARE = 0.9;

@@ -17,6 +17,10 @@ export function plannedEstimates(estimates: Map<number, TicketEstimate> | null):
   return { ids, minutes };
 }
 
+/** The notice's margin: 35 % of the expected wait, at least 4 minutes (tuned on the shipped scenarios). */
+export const COME_BACK_MARGIN_MINUTES = 4;
+export const COME_BACK_MARGIN_SHARE = 0.35;
+
 /**
  * The remaining wait "may reach" the customer's lead: the wait is uncertain (service times are
  * skewed, people ahead cancel), so the notice goes when an optimistic reading of the expected
@@ -26,8 +30,6 @@ export function comeBackDue(expectedMinutes: number, leadMinutes: number): boole
   const optimistic = expectedMinutes - Math.max(COME_BACK_MARGIN_MINUTES, COME_BACK_MARGIN_SHARE * expectedMinutes);
   return optimistic <= leadMinutes;
 }
-export const COME_BACK_MARGIN_MINUTES = 3;
-export const COME_BACK_MARGIN_SHARE = 0.3;
 
 /** Marks the due "avísame" notices and makes their TOTEM_PROXIMO_TURNO message due now; returns the tickets. */
 export async function notifyComeBacks(db: Queryable, estimates: Map<number, TicketEstimate> | null, now: Date): Promise<number[]> {
