@@ -1,10 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { buildDetails, buildReport, type CustomerRecord } from '../../src/simulator/report.js';
 
-let n = 0;
 /** A customer created at `at` (run minutes), promised `estimate`, called after `real` minutes (null: never). */
 function customer(at: number, estimate: number, baseline: number, real: number | null, extra: Partial<CustomerRecord> = {}): CustomerRecord {
-  n++;
   return {
     day: 0,
     branch: 'Sucursal Centro',
