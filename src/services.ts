@@ -4,6 +4,7 @@ import type { Db } from './db/sql.js';
 import type { EventBus } from './events.js';
 import { AdvisorService } from './modules/advisors/advisor.service.js';
 import { CustomerService } from './modules/customers/customer.service.js';
+import { FloorService } from './modules/floor/floor.service.js';
 import { AssignmentService } from './modules/queue/assignment.service.js';
 import { QueueService } from './modules/queue/queue.service.js';
 import { ScreenService } from './modules/screen/screen.service.js';
@@ -22,7 +23,9 @@ export interface Services {
   supervision: SupervisionService;
   customers: CustomerService;
   screen: ScreenService;
-  /** The wait-time estimator, whichever WAIT_ESTIMATOR says is shown. */
+  /** The service floor (SPEC §12): every advisor action and the end of the day. */
+  floor: FloorService;
+  /** The wait-time estimator (SPEC §13), whichever WAIT_ESTIMATOR says is shown. */
   estimator: WaitEstimator;
   comeBack: ComeBackService;
   staffPlan: StaffPlanService;
@@ -36,13 +39,24 @@ export function createServices(deps: {
   links: DeepLinks;
 }): Services {
   const { db, clock, events, config, links } = deps;
-  const waitEstimator = new WaitEstimator({ clock, timeZone: config.branchTimeZone });
+  const preferentialEvery = config.floor.preferentialEvery;
+  const waitEstimator = new WaitEstimator({ clock, timeZone: config.branchTimeZone, preferentialEvery });
   // WAIT_ESTIMATOR=formula keeps the seed's formula everywhere (the simulator's baseline).
   const estimator = config.waitEstimator === 'replay' ? waitEstimator : undefined;
-  const assignment = new AssignmentService({ db, clock, events });
-  const advisors = new AdvisorService({ db, clock, events, assignment });
-  const queue = new QueueService({ db, clock, events, assignment, proximoThreshold: config.proximoThreshold, estimator });
-  const supervision = new SupervisionService({ db, clock, advisors, timeZone: config.branchTimeZone, estimator });
+  const assignment = new AssignmentService({ db, clock, events, preferentialEvery });
+  const advisors = new AdvisorService({ db, clock });
+  const queue = new QueueService({ db, clock, events, assignment, proximoThreshold: config.proximoThreshold, preferentialEvery, estimator });
+  const floor = new FloorService({
+    db,
+    clock,
+    events,
+    assignment,
+    advisors,
+    settings: config.floor,
+    timeZone: config.branchTimeZone,
+    proximoThreshold: config.proximoThreshold,
+  });
+  const supervision = new SupervisionService({ db, clock, advisors, timeZone: config.branchTimeZone, floor: config.floor, estimator });
   const tickets = new TicketService({
     db,
     clock,
@@ -51,13 +65,15 @@ export function createServices(deps: {
       defaultBranch: config.branchOffice,
       timeZone: config.branchTimeZone,
       proximoThreshold: config.proximoThreshold,
+      preferentialEvery,
     },
     links,
+    floor,
     estimator,
   });
   const customers = new CustomerService({ db, clock, events });
   const screen = new ScreenService({ db, clock, supervision, timeZone: config.branchTimeZone });
   const comeBack = new ComeBackService({ db, clock });
   const staffPlan = new StaffPlanService({ db, clock, timeZone: config.branchTimeZone });
-  return { tickets, advisors, assignment, queue, supervision, customers, screen, estimator: waitEstimator, comeBack, staffPlan };
+  return { tickets, advisors, assignment, queue, supervision, customers, screen, floor, estimator: waitEstimator, comeBack, staffPlan };
 }

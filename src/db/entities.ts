@@ -7,6 +7,7 @@ import { JobRun } from '../modules/jobs/job-run.entity.js';
 import { Mensaje } from '../modules/notifications/mensaje.entity.js';
 import { TicketDailyCounter } from '../modules/tickets/daily-counter.entity.js';
 import { Ticket } from '../modules/tickets/ticket.entity.js';
+import { AdvisorStatusPeriod, QueueCallState, TicketVisit } from '../modules/floor/floor.entities.js';
 import { AdvisorPlan } from '../modules/staff-plan/advisor-plan.entity.js';
 import { TicketComeBack } from '../modules/estimates/come-back.entity.js';
 
@@ -23,6 +24,9 @@ export const entities = [
   TicketTelegramLink,
   TelegramStatusMessage,
   BotConversation,
+  AdvisorStatusPeriod,
+  QueueCallState,
+  TicketVisit,
   AdvisorPlan,
   TicketComeBack,
 ];

@@ -68,6 +68,7 @@ export function createApp(deps: HttpDeps): Hono {
     '/api/admin',
     adminRoutes({
       advisors: deps.services.advisors,
+      floor: deps.services.floor,
       supervision: deps.services.supervision,
       defaultBranch: deps.defaultBranch,
       trustProxy: deps.trustProxy,
@@ -95,7 +96,7 @@ export function createApp(deps: HttpDeps): Hono {
     supervisorWebRoutes({
       adminApiKey: deps.adminApiKey,
       supervision: deps.services.supervision,
-      advisors: deps.services.advisors,
+      floor: deps.services.floor,
       staffPlan: deps.services.staffPlan,
       assets,
       defaultBranch: deps.defaultBranch,

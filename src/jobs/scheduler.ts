@@ -8,7 +8,10 @@ import type { Logger } from '../logger.js';
 import { dispatchConcurrency } from '../modules/notifications/dispatcher.js';
 import type { JobWorkerData } from './worker-runtime.js';
 
-export type JobName = 'queue' | 'dispatcher' | 'daily-maintenance' | 'weekly-maintenance';
+export type JobName = 'queue' | 'dispatcher' | 'daily-maintenance' | 'weekly-maintenance' | 'floor';
+
+/** How often the floor job looks at the clock (end of day, automatic no-shows). */
+const FLOOR_INTERVAL_MS = 30_000;
 
 /** How often the dispatcher looks for due messages when no event woke it. */
 const DISPATCH_SWEEP_MS = 1000;
@@ -52,6 +55,7 @@ export function createScheduler({ config, databaseUrl, logger, events, workersDi
     proximoThreshold: config.proximoThreshold,
     waitEstimator: config.waitEstimator,
     branchTimeZone: config.branchTimeZone,
+    floor: config.floor,
   };
 
   const job = (name: JobName, extra: Partial<Bree.JobOptions>, data: Partial<JobWorkerData> = {}): Bree.JobOptions => {
@@ -64,7 +68,7 @@ export function createScheduler({ config, databaseUrl, logger, events, workersDi
     };
   };
 
-  const longLived = new Set<string>(['queue', 'dispatcher']);
+  const longLived = new Set<string>(['queue', 'dispatcher', 'floor']);
   const { token, apiRoot, maxMessagesPerSecond } = config.telegram;
   // Without a bot token nothing can be sent: messages stay PENDIENTE (SPEC §2).
   const dispatcher = token
@@ -95,6 +99,7 @@ export function createScheduler({ config, databaseUrl, logger, events, workersDi
     },
     jobs: [
       job('queue', { timeout: 0 }, { intervalMs: config.queueRecalcIntervalMs }),
+      job('floor', { timeout: 0 }, { intervalMs: FLOOR_INTERVAL_MS }),
       ...dispatcher,
       // At start (to catch up after downtime; it is idempotent) and every midnight, branch time.
       job('daily-maintenance', { timeout: 0, cron: '0 0 * * *', timezone: config.branchTimeZone }),

@@ -132,10 +132,11 @@ export async function runScenario(
 
   const minutesNow = () => (clock.now().getTime() - start) / 60_000;
   const behaviour = new AdvisorBehaviour({
-    advisors: services.advisors,
+    floor: services.floor,
     schedule,
     now: () => clock.now().getTime(),
     random: random.service,
+    recallEverySeconds: Math.max(45, config.floor.recallMinIntervalSeconds),
     afterAction: async () => drainAssigned(),
   });
 
@@ -194,11 +195,11 @@ export async function runScenario(
     // Drawn now for every customer, so the service stream does not depend on the order of calls.
     const { mean, sd } = branch.serviceMinutes[queueType];
     const serviceMinutes = random.service.lognormal(mean, sd);
-    r.chance(branch.preferentialShare); // drawn for the floor's preferential attention (SPEC §12), not yet sent
+    const preferential = r.chance(branch.preferentialShare);
 
     const [online] = await db.execute<{ online: number }[]>(`select ${ADVISORS_ONLINE_COUNT} as online`, [branch.name, queueType]);
     const view = await services.tickets.takeTicket(
-      { nationalId, telefono, branchOffice: branch.name, queueType },
+      { nationalId, telefono, branchOffice: branch.name, queueType, atencionPreferente: preferential ? 'TERCERA_EDAD' : null },
       { actor: 'KIOSK' },
     );
     const ticketId = await services.tickets.idOf(view.identificador);

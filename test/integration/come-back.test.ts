@@ -86,7 +86,7 @@ describe('"Avísame cuando falten N minutos"', () => {
     await tickAndDispatch();
     for (let served = 0; served < 2; served++) {
       clock.advance(5 * 60_000);
-      await app.services.advisors.finishCurrent(carlosId, 'COMPLETADO', { actor: 'test' });
+      await app.services.floor.finishCurrent(carlosId, 'COMPLETADO', { actor: 'test' });
       await tickAndDispatch();
     }
     expect(fake.messagesTo(customer.id).some((m) => /Ticket Creado/.test(m.text ?? ''))).toBe(true);
@@ -99,7 +99,7 @@ describe('"Avísame cuando falten N minutos"', () => {
 
     // Two ahead and a service just begun: 15 expected, 15 − 5.25 ≤ 10: the wait may reach 10 — told now.
     clock.advance(60_000);
-    await app.services.advisors.finishCurrent(carlosId, 'COMPLETADO', { actor: 'test' });
+    await app.services.floor.finishCurrent(carlosId, 'COMPLETADO', { actor: 'test' });
     await tickAndDispatch();
     const [notice, ...more] = nearNotices();
     expect(more).toEqual([]);
@@ -116,7 +116,7 @@ describe('"Avísame cuando falten N minutos"', () => {
     // Reaching the front later sends no second notice.
     for (let served = 0; served < 2; served++) {
       clock.advance(5 * 60_000);
-      await app.services.advisors.finishCurrent(carlosId, 'COMPLETADO', { actor: 'test' });
+      await app.services.floor.finishCurrent(carlosId, 'COMPLETADO', { actor: 'test' });
       await tickAndDispatch();
     }
     expect(nearNotices()).toHaveLength(1);

@@ -5,10 +5,21 @@ import { WaitEstimator } from '../../modules/estimates/wait-estimator.js';
 import { runJobWorker } from '../worker-runtime.js';
 
 await runJobWorker('queue', ({ db, clock, events, settings }) => {
-  const assignment = new AssignmentService({ db, clock, events });
+  const preferentialEvery = settings.floor.preferentialEvery;
+  const assignment = new AssignmentService({ db, clock, events, preferentialEvery });
   const estimator =
-    settings.waitEstimator === 'formula' ? undefined : new WaitEstimator({ clock, timeZone: settings.branchTimeZone });
-  const queue = new QueueService({ db, clock, events, assignment, proximoThreshold: settings.proximoThreshold, estimator });
+    settings.waitEstimator === 'formula'
+      ? undefined
+      : new WaitEstimator({ clock, timeZone: settings.branchTimeZone, preferentialEvery });
+  const queue = new QueueService({
+    db,
+    clock,
+    events,
+    assignment,
+    proximoThreshold: settings.proximoThreshold,
+    preferentialEvery,
+    estimator,
+  });
   return async () => {
     const result = await queue.tick();
     return {

@@ -1,3 +1,4 @@
+import { callOrderColumns, callOrderCtes } from '../floor/call-order.sql.js';
 import { WAITING } from '../tickets/queue.sql.js';
 
 /*
@@ -7,12 +8,17 @@ import { WAITING } from '../tickets/queue.sql.js';
 
 const branchFilter = (alias: string, one: boolean): string => (one ? `and ${alias}.branch_office = ?` : '');
 
-/** Waiting tickets in call order per branch and queue, with any "avísame" request. */
-export const waitingSql = (one: boolean) => `select t.id, t.branch_office, t.queue_type,
-    cb.lead_minutes, (cb.notified_at is not null) as notified
-  from ticket t left join ticket_come_back cb on cb.ticket_id = t.id
-  where t.status in ${WAITING} ${branchFilter('t', one)}
-  order by t.branch_office, t.queue_type, t.created_at, t.id`;
+/**
+ * Waiting tickets in call order per branch and queue (SPEC §12's preferential interleaving; a line
+ * kept for one named advisor after the common one), with any "avísame" request.
+ */
+export const waitingSql = (one: boolean, preferentialEvery: number) => `with call_source as (
+    select ${callOrderColumns('t')} from ticket t where t.status in ${WAITING} ${branchFilter('t', one)}
+  ),
+  ${callOrderCtes(preferentialEvery)}
+  select o.id, o.branch_office, o.queue_type, cb.lead_minutes, (cb.notified_at is not null) as notified
+  from call_ordered o left join ticket_come_back cb on cb.ticket_id = o.id
+  order by o.branch_office, o.queue_type, o.lane, o.pos`;
 
 /** Advisors, the customer each is serving and for how long, and today's plan. Params: now, now, planDate[, branch]. */
 export const advisorsSql = (one: boolean) => `select a.id, a.branch_office, a.status, a.queue_types,

@@ -62,7 +62,7 @@ type Models = Record<QueueType, QueueModel>;
 export class WaitEstimator {
   private stats: { at: number; branch: string | null; models: Map<string, Models> } | null = null;
 
-  constructor(private readonly deps: { clock: Clock; timeZone: string }) {}
+  constructor(private readonly deps: { clock: Clock; timeZone: string; preferentialEvery: number }) {}
 
   /** Every waiting ticket of every branch (or of one), with its estimate. */
   async estimateWaiting(db: Queryable, branchOffice: string | null = null): Promise<Map<number, TicketEstimate>> {
@@ -70,7 +70,7 @@ export class WaitEstimator {
     const one = branchOffice !== null;
     const extra = one ? [branchOffice] : [];
     const [waiting, advisors, models] = await Promise.all([
-      db.execute<WaitingRow[]>(waitingSql(one), extra),
+      db.execute<WaitingRow[]>(waitingSql(one, this.deps.preferentialEvery), extra),
       this.advisors(db, now, branchOffice),
       this.models(db, now, branchOffice),
     ]);
@@ -102,7 +102,7 @@ export class WaitEstimator {
   async newArrivalEstimates(db: Queryable, branchOffice: string, only?: QueueType): Promise<Record<QueueType, number>> {
     const now = this.deps.clock.now();
     const [waiting, advisors, models] = await Promise.all([
-      db.execute<WaitingRow[]>(waitingSql(true), [branchOffice]),
+      db.execute<WaitingRow[]>(waitingSql(true, this.deps.preferentialEvery), [branchOffice]),
       this.advisors(db, now, branchOffice),
       this.models(db, now, branchOffice),
     ]);

@@ -4,7 +4,7 @@ import type { Logger } from '../../logger.js';
 import { recordAudit, type Origin } from '../audit/audit.service.js';
 import { ARMED, RESOLVED_CHAT_ID } from './chat.sql.js';
 import type { Plantilla } from './mensaje.entity.js';
-import { renderMessage } from './templates.js';
+import { messageButtons, renderMessage } from './templates.js';
 
 /** What happened to one attempt to deliver a message. */
 export type SendOutcome =
@@ -14,8 +14,11 @@ export type SendOutcome =
 
 /** The one thing the dispatcher needs from Telegram. */
 export interface MessageSender {
-  send(chatId: number, html: string): Promise<SendOutcome>;
+  send(chatId: number, html: string, buttons?: InlineButtons | null): Promise<SendOutcome>;
 }
+
+/** Rows of inline buttons sent with a message (the rating survey's 1–5). */
+export type InlineButtons = Array<Array<{ text: string; callback_data: string }>>;
 
 /** Waits between a failed attempt and the next: 30 s, 60 s, 120 s; the fourth failure is final. */
 export const RETRY_DELAYS_SECONDS = [30, 60, 120] as const;
@@ -33,6 +36,7 @@ interface Claimed {
   assigned_module_number: number | null;
   advisor_name: string | null;
   chat_id: string;
+  datos: Record<string, string | number> | null;
 }
 
 /**
@@ -43,7 +47,7 @@ interface Claimed {
  */
 const claimSql = (onlyYourTurn: boolean) => `select m.id, m.ticket_id, m.plantilla, m.intentos, t.numero,
     t.position_in_queue, t.estimated_wait_minutes, t.assigned_module_number, a.name as advisor_name,
-    ${RESOLVED_CHAT_ID} as chat_id
+    ${RESOLVED_CHAT_ID} as chat_id, m.datos
   from mensaje m
   join ticket t on t.id = m.ticket_id
   left join advisor a on a.id = t.assigned_advisor_id
@@ -182,8 +186,10 @@ export class MessageDispatcher {
         tiempo: message.estimated_wait_minutes,
         modulo: message.assigned_module_number,
         nombreAsesor: message.advisor_name,
+        datos: message.datos,
       });
-      const outcome = await sender.send(Number(message.chat_id), html).finally(release);
+      const buttons = messageButtons(message.plantilla, Number(message.ticket_id));
+      const outcome = await sender.send(Number(message.chat_id), html, buttons).finally(release);
       await this.record(tx, message, outcome, result);
       return true;
     });
