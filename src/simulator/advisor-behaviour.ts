@@ -28,7 +28,7 @@ export interface SimAdvisor {
 export type Schedule = (atMs: number, work: () => Promise<void>) => void;
 
 /** Minutes between a call and the customer at the desk. */
-export const WALK_MINUTES = { min: 0.2, max: 1 } as const;
+export const WALK_MINUTES = { min: 0.1, max: 0.5 } as const;
 /** The reason given for a planned break, and for "leaving after this customer". */
 export const BREAK_REASON = 'Colación';
 export const LEAVING_REASON = 'Otro';
