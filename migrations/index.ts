@@ -7,6 +7,8 @@ import { Migration20261129163826_telegram } from './Migration20261129163826_tele
 import { Migration20261129171626_dispatch_indexes } from './Migration20261129171626_dispatch_indexes.js';
 import { Migration20261130100000_service_floor } from './Migration20261130100000_service_floor.js';
 import { Migration20261130110000_come_back_and_staff_plan } from './Migration20261130110000_come_back_and_staff_plan.js';
+import { Migration20261130130000_screen_notify } from './Migration20261130130000_screen_notify.js';
+import { Migration20261130130100_audit_log_partitioned } from './Migration20261130130100_audit_log_partitioned.js';
 
 export const migrationsList = [
   { name: 'Migration20261129160749_initial_schema', class: Migration20261129160749_initial_schema },
@@ -16,4 +18,6 @@ export const migrationsList = [
   { name: 'Migration20261129171626_dispatch_indexes', class: Migration20261129171626_dispatch_indexes },
   { name: 'Migration20261130100000_service_floor', class: Migration20261130100000_service_floor },
   { name: 'Migration20261130110000_come_back_and_staff_plan', class: Migration20261130110000_come_back_and_staff_plan },
+  { name: 'Migration20261130130000_screen_notify', class: Migration20261130130000_screen_notify },
+  { name: 'Migration20261130130100_audit_log_partitioned', class: Migration20261130130100_audit_log_partitioned },
 ];

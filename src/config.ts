@@ -139,6 +139,16 @@ const schema = z
         })
         .default('info'),
     ),
+    // National scale (SPEC §16)
+    DATABASE_DIRECT_URL: z.preprocess(
+      emptyAsUndefined,
+      z
+        .string()
+        .regex(/^postgres(ql)?:\/\//, 'DATABASE_DIRECT_URL debe ser una URL postgresql://')
+        .optional(),
+    ),
+    SCREEN_SWEEP_SECONDS: integer('SCREEN_SWEEP_SECONDS', 30, 1, 3600),
+    TELEGRAM_PAID_BROADCAST: flag('TELEGRAM_PAID_BROADCAST', false),
   });
 
 /** Rules between variables, read from the raw environment so they are reported with every other problem. */
@@ -186,6 +196,13 @@ export interface Config {
   queueRecalcIntervalMs: number;
   logLevel: Env['LOG_LEVEL'];
   floor: FloorSettings;
+  // National scale (SPEC §16)
+  /** A direct connection (not through PgBouncer) for what needs a session: LISTEN. Defaults to DATABASE_URL. */
+  databaseDirectUrl: string | undefined;
+  /** Screens' safety sweep: a branch whose screens heard of no change for this long is refreshed anyway. */
+  screenSweepSeconds: number;
+  /** `allow_paid_broadcast` on every send, and the rate cap lifted to Telegram's paid limit (1000/s). */
+  telegramPaidBroadcast: boolean;
 }
 
 /** The service floor's rules (SPEC §12). */
@@ -264,5 +281,8 @@ export function loadConfig(
       preferentialEvery: e.PREFERENTIAL_EVERY,
       closingTime: e.BRANCH_CLOSING_TIME,
     },
+    databaseDirectUrl: e.DATABASE_DIRECT_URL,
+    screenSweepSeconds: e.SCREEN_SWEEP_SECONDS,
+    telegramPaidBroadcast: e.TELEGRAM_PAID_BROADCAST,
   };
 }

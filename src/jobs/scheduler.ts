@@ -7,6 +7,7 @@ import { isEventEnvelope, type EventBus } from '../events.js';
 import type { Logger } from '../logger.js';
 import { dispatchConcurrency } from '../modules/notifications/dispatcher.js';
 import type { JobWorkerData } from './worker-runtime.js';
+import { PAID_BROADCAST_MAX_PER_SECOND } from '../modules/notifications/urgency.js';
 
 export type JobName = 'queue' | 'dispatcher' | 'daily-maintenance' | 'weekly-maintenance' | 'floor';
 
@@ -69,7 +70,10 @@ export function createScheduler({ config, databaseUrl, logger, events, workersDi
   };
 
   const longLived = new Set<string>(['queue', 'dispatcher', 'floor']);
-  const { token, apiRoot, maxMessagesPerSecond } = config.telegram;
+  const { token, apiRoot } = config.telegram;
+  // TELEGRAM_PAID_BROADCAST: the bank pays per message beyond the free cap, up to Telegram's paid limit.
+  const paidBroadcast = config.telegramPaidBroadcast;
+  const maxMessagesPerSecond = paidBroadcast ? PAID_BROADCAST_MAX_PER_SECOND : config.telegram.maxMessagesPerSecond;
   // Without a bot token nothing can be sent: messages stay PENDIENTE (SPEC §2).
   const dispatcher = token
     ? [
@@ -80,7 +84,7 @@ export function createScheduler({ config, databaseUrl, logger, events, workersDi
             intervalMs: DISPATCH_SWEEP_MS,
             leader: true,
             poolMax: dispatchConcurrency(maxMessagesPerSecond) + 2,
-            telegram: { token, apiRoot, maxMessagesPerSecond },
+            telegram: { token, apiRoot, maxMessagesPerSecond, paidBroadcast },
           },
         ),
       ]

@@ -22,7 +22,7 @@ export interface JobWorkerData {
   leader?: boolean;
   /** Connections the worker may open (default 4). */
   poolMax?: number;
-  telegram?: { token: string; apiRoot: string; maxMessagesPerSecond: number };
+  telegram?: { token: string; apiRoot: string; maxMessagesPerSecond: number; paidBroadcast?: boolean };
 }
 
 export interface WorkerContext {
@@ -60,6 +60,8 @@ export async function runJobWorker(name: string, build: (ctx: WorkerContext) => 
 
   const db = createDb({ url: settings.databaseUrl, max: settings.poolMax ?? 4, logger, applicationName: `ticketero-${name}` });
   const lockClient = new pg.Client({ connectionString: settings.databaseUrl });
+  // A dropped lock session (server restart, terminated backend) fails the next lock call, not the thread.
+  lockClient.on('error', (error) => logger.warn({ err: error }, 'conexión de locks de trabajos perdida'));
   await lockClient.connect();
   const events = new EventBus();
   events.onAny((envelope) => parentPort?.postMessage(envelope));

@@ -7,12 +7,12 @@ import { runJobWorker } from '../worker-runtime.js';
 
 await runJobWorker('dispatcher', ({ db, clock, logger, settings }) => {
   if (!settings.telegram) throw new Error('el despachador necesita la configuración de Telegram');
-  const { token, apiRoot, maxMessagesPerSecond } = settings.telegram;
+  const { token, apiRoot, maxMessagesPerSecond, paidBroadcast = false } = settings.telegram;
   const dispatcher = new MessageDispatcher({
     db,
     clock,
     logger,
-    sender: createTelegramSender(token, apiRoot),
+    sender: createTelegramSender(token, apiRoot, { paidBroadcast }),
     limiter: new RateLimiter(maxMessagesPerSecond),
     concurrency: dispatchConcurrency(maxMessagesPerSecond),
   });
