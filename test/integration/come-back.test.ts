@@ -63,8 +63,8 @@ describe('"Avísame cuando falten N minutos"', () => {
     for (let i = 1; i <= 6; i++) expect((await app.postTicket({ nationalId: rut(900 + i), queueType: 'CAJA' })).status).toBe(201);
     await registerCustomer(fake, customer);
     const { body } = await app.postTicket({ nationalId: '12.345.678-5', queueType: 'CAJA' });
-    // One service in progress (5 min expected) and five ahead at 5 min each: 30, promised 90 % of it.
-    expect(body).toMatchObject({ numero: 'C07', positionInQueue: 6, estimatedWaitMinutes: 27 });
+    // One service in progress (5 min expected) and five ahead at 5 min each.
+    expect(body).toMatchObject({ numero: 'C07', positionInQueue: 6, estimatedWaitMinutes: 30 });
 
     let mark = fake.mark();
     fake.sendText(customer, BUTTONS.myTurn);
@@ -105,7 +105,7 @@ describe('"Avísame cuando falten N minutos"', () => {
     expect(more).toEqual([]);
     expect(notice!.text).toBe(
       '⏰ <b>¡Pronto será tu turno!</b>\n\nTurno: <b>C07</b>\nHay 2 personas antes que tú.\n' +
-        'Tiempo estimado: <b>14 minutos</b>\n\nPor favor, acércate a la sucursal.',
+        'Tiempo estimado: <b>15 minutos</b>\n\nPor favor, acércate a la sucursal.',
     );
     const [row] = await app.db.query<{ notified: boolean }>(
       `select cb.notified_at = $1::timestamp as notified from ticket_come_back cb join ticket t on t.id = cb.ticket_id where t.numero = 'C07'`,

@@ -104,10 +104,10 @@ describe('the wait-time estimator', () => {
     expect([...estimates.values()]).toEqual([0, 5, 30, 35]);
   });
 
-  it('promises a little under the expected wait (waits are skewed), in whole minutes', () => {
+  it('promises the expected wait in whole minutes', () => {
     expect(shownMinutes(0)).toBe(0);
-    expect(shownMinutes(30)).toBe(27);
-    expect(shownMinutes(15)).toBe(14); // 13.5 rounds up
+    expect(shownMinutes(30)).toBe(30);
+    expect(shownMinutes(13.5)).toBe(14); // rounds half up
     expect(shownMinutes(Infinity)).toBe(999);
   });
 
