@@ -6,6 +6,7 @@ import { Migration20261129161502_queue_and_jobs } from './Migration2026112916150
 import { Migration20261129163826_telegram } from './Migration20261129163826_telegram.js';
 import { Migration20261129171626_dispatch_indexes } from './Migration20261129171626_dispatch_indexes.js';
 import { Migration20261130100000_service_floor } from './Migration20261130100000_service_floor.js';
+import { Migration20261130110000_come_back_and_staff_plan } from './Migration20261130110000_come_back_and_staff_plan.js';
 import { Migration20261130120000_personal_data_encrypted } from './Migration20261130120000_personal_data_encrypted.js';
 import { Migration20261130120001_drop_plaintext_personal_data } from './Migration20261130120001_drop_plaintext_personal_data.js';
 import { Migration20261130130000_screen_notify } from './Migration20261130130000_screen_notify.js';
@@ -18,6 +19,7 @@ export const migrationsList = [
   { name: 'Migration20261129163826_telegram', class: Migration20261129163826_telegram },
   { name: 'Migration20261129171626_dispatch_indexes', class: Migration20261129171626_dispatch_indexes },
   { name: 'Migration20261130100000_service_floor', class: Migration20261130100000_service_floor },
+  { name: 'Migration20261130110000_come_back_and_staff_plan', class: Migration20261130110000_come_back_and_staff_plan },
   { name: 'Migration20261130120000_personal_data_encrypted', class: Migration20261130120000_personal_data_encrypted },
   { name: 'Migration20261130120001_drop_plaintext_personal_data', class: Migration20261130120001_drop_plaintext_personal_data },
   { name: 'Migration20261130130000_screen_notify', class: Migration20261130130000_screen_notify },

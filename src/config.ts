@@ -102,6 +102,11 @@ const schema = z
         .default('America/Santiago'),
     ),
     PROXIMO_THRESHOLD: integer('PROXIMO_THRESHOLD', 3, 1, 100),
+    // SPEC §13: the wait-time estimator; `formula` keeps the seed's position × average ÷ advisors.
+    WAIT_ESTIMATOR: z.preprocess(
+      emptyAsUndefined,
+      z.enum(['replay', 'formula'], { error: 'WAIT_ESTIMATOR debe ser replay o formula' }).default('replay'),
+    ),
     QUEUE_RECALC_INTERVAL_MS: integer('QUEUE_RECALC_INTERVAL_MS', 5000, 100, 3_600_000),
     TELEGRAM_MAX_MSGS_PER_SEC: integer('TELEGRAM_MAX_MSGS_PER_SEC', 25, 1, 1000),
     // The service floor (SPEC §12)
@@ -215,6 +220,7 @@ export interface Config {
   branchOffice: string;
   branchTimeZone: string;
   proximoThreshold: number;
+  waitEstimator: 'replay' | 'formula';
   queueRecalcIntervalMs: number;
   logLevel: Env['LOG_LEVEL'];
   /** SPEC §14 keys as given; a missing one is generated into the data folder (never in production with DATABASE_URL). */
@@ -297,6 +303,7 @@ export function loadConfig(
     branchOffice: e.BRANCH_OFFICE,
     branchTimeZone: e.TZ_BRANCH,
     proximoThreshold: e.PROXIMO_THRESHOLD,
+    waitEstimator: e.WAIT_ESTIMATOR,
     queueRecalcIntervalMs: e.QUEUE_RECALC_INTERVAL_MS,
     logLevel: e.LOG_LEVEL,
     personalData: {

@@ -13,6 +13,9 @@ import { TicketService, type DeepLinks } from './modules/tickets/ticket.service.
 import type { PersonalDataCipher } from './modules/privacy/cipher.js';
 import { PersonalDataService } from './modules/privacy/personal-data.service.js';
 import type { Logger } from './logger.js';
+import { WaitEstimator } from './modules/estimates/wait-estimator.js';
+import { ComeBackService } from './modules/estimates/come-back.service.js';
+import { StaffPlanService } from './modules/staff-plan/staff-plan.service.js';
 
 /** The domain core every door uses: the kiosk API, the bot and the jobs call these and nothing else. */
 export interface Services {
@@ -27,6 +30,10 @@ export interface Services {
   floor: FloorService;
   /** The holder's rights (SPEC §14): access, export and erasure of a person's RUT and phone. */
   personas: PersonalDataService;
+  /** The wait-time estimator (SPEC §13), whichever WAIT_ESTIMATOR says is shown. */
+  estimator: WaitEstimator;
+  comeBack: ComeBackService;
+  staffPlan: StaffPlanService;
 }
 
 export function createServices(deps: {
@@ -41,9 +48,12 @@ export function createServices(deps: {
 }): Services {
   const { db, clock, events, config, links, personalData } = deps;
   const preferentialEvery = config.floor.preferentialEvery;
+  const waitEstimator = new WaitEstimator({ clock, timeZone: config.branchTimeZone, preferentialEvery });
+  // WAIT_ESTIMATOR=formula keeps the seed's formula everywhere (the simulator's baseline).
+  const estimator = config.waitEstimator === 'replay' ? waitEstimator : undefined;
   const assignment = new AssignmentService({ db, clock, events, preferentialEvery });
   const advisors = new AdvisorService({ db, clock, personalData });
-  const queue = new QueueService({ db, clock, events, assignment, proximoThreshold: config.proximoThreshold, preferentialEvery });
+  const queue = new QueueService({ db, clock, events, assignment, proximoThreshold: config.proximoThreshold, preferentialEvery, estimator });
   const floor = new FloorService({
     db,
     clock,
@@ -54,7 +64,7 @@ export function createServices(deps: {
     timeZone: config.branchTimeZone,
     proximoThreshold: config.proximoThreshold,
   });
-  const supervision = new SupervisionService({ db, clock, advisors, timeZone: config.branchTimeZone, floor: config.floor, personalData });
+  const supervision = new SupervisionService({ db, clock, advisors, timeZone: config.branchTimeZone, floor: config.floor, estimator, personalData });
   const tickets = new TicketService({
     db,
     clock,
@@ -68,9 +78,12 @@ export function createServices(deps: {
     links,
     floor,
     personalData,
+    estimator,
   });
   const customers = new CustomerService({ db, clock, events, personalData });
   const personas = new PersonalDataService({ db, clock, events, personalData, tickets, ...(deps.logger ? { logger: deps.logger } : {}) });
   const screen = new ScreenService({ db, clock, supervision, timeZone: config.branchTimeZone });
-  return { tickets, advisors, assignment, queue, supervision, customers, screen, floor, personas };
+  const comeBack = new ComeBackService({ db, clock });
+  const staffPlan = new StaffPlanService({ db, clock, timeZone: config.branchTimeZone });
+  return { tickets, advisors, assignment, queue, supervision, customers, screen, floor, estimator: waitEstimator, comeBack, staffPlan, personas };
 }

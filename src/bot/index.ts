@@ -8,6 +8,7 @@ import { conversationStorage } from './conversation-storage.js';
 import { registerRutConversation } from './conversations/register-rut.js';
 import type { BotDeps } from './deps.js';
 import { advisorFeature } from './features/advisor.js';
+import { comeBackFeature } from './features/come-back.js';
 import { customerFeature } from './features/customer.js';
 import { fallbackFeature } from './features/fallback.js';
 import { privacyFeature } from './features/privacy.js';
@@ -68,6 +69,7 @@ export function createTelegramBot(deps: BotDeps): TelegramBot {
   bot.use(advisorFeature(deps));
   bot.use(privacyFeature(deps));
   bot.use(customerFeature(deps));
+  bot.use(comeBackFeature(deps));
   bot.use(fallbackFeature());
   bot.catch((error) => log.error({ err: error.error, updateId: error.ctx.update.update_id }, 'error al atender un update'));
 

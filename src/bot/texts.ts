@@ -214,4 +214,12 @@ export const texts = {
   eraseKept: 'Perfecto, tus datos siguen guardados.',
   eraseWhileServed: 'Estás siendo atendido en este momento: podrás borrar tus datos cuando termine la atención.',
   personalDataUnreadable: 'No pudimos leer tus datos guardados. Ya avisamos al banco; inténtalo más tarde.',
+  // SPEC §13: "Avísame cuando falten N minutos"
+  comeBackOffer: (minutes: readonly number[]) =>
+    `¿Quieres salir mientras esperas? Te aviso cuando falten unos ${minutes.join(', ').replace(/, (\d+)$/, ' o $1')} minutos para tu turno.`,
+  comeBackButton: (minutes: number) => `Avísame cuando falten ${minutes} min`,
+  comeBackSet: (minutes: number, threshold: number) =>
+    `👍 Listo: te avisaremos cuando falten unos <b>${minutes} minutos</b> para tu turno ` +
+    `(o antes, al quedar ${threshold === 1 ? 'primero' : `entre los ${threshold} primeros`} en la fila).`,
+  comeBackTooLate: 'Tu turno ya no está en espera.',
 } as const;

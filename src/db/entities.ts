@@ -9,6 +9,8 @@ import { TicketDailyCounter } from '../modules/tickets/daily-counter.entity.js';
 import { Ticket } from '../modules/tickets/ticket.entity.js';
 import { PersonalDataKey } from '../modules/privacy/personal-data-key.entity.js';
 import { AdvisorStatusPeriod, QueueCallState, TicketVisit } from '../modules/floor/floor.entities.js';
+import { AdvisorPlan } from '../modules/staff-plan/advisor-plan.entity.js';
+import { TicketComeBack } from '../modules/estimates/come-back.entity.js';
 
 export const entities = [
   Advisor,
@@ -27,4 +29,6 @@ export const entities = [
   AdvisorStatusPeriod,
   QueueCallState,
   TicketVisit,
+  AdvisorPlan,
+  TicketComeBack,
 ];

@@ -9,6 +9,7 @@ import { healthRoutes } from './routes/health.js';
 import { Assets } from './assets.js';
 import type { ScreenHub } from './screen-hub.js';
 import { adminRoutes } from './routes/admin.js';
+import { staffPlanRoutes } from './routes/staff-plan.js';
 import { screenRoutes } from './routes/screens.js';
 import { supervisorWebRoutes } from './routes/supervisor-web.js';
 import { kioskRoutes } from './routes/kiosk.js';
@@ -85,6 +86,14 @@ export function createApp(deps: HttpDeps): Hono {
       auth: requireBearer({ key: deps.adminApiKey, openWhenUnset: false, realm: 'admin' }),
     }),
   );
+  app.route(
+    '/api/admin',
+    staffPlanRoutes({
+      staffPlan: deps.services.staffPlan,
+      trustProxy: deps.trustProxy,
+      auth: requireBearer({ key: deps.adminApiKey, openWhenUnset: false, realm: 'admin' }),
+    }),
+  );
 
   // The pages: the waiting-room screen and the supervisor's dashboard, with their assets.
   const assets = new Assets();
@@ -99,6 +108,7 @@ export function createApp(deps: HttpDeps): Hono {
       adminApiKey: deps.adminApiKey,
       supervision: deps.services.supervision,
       floor: deps.services.floor,
+      staffPlan: deps.services.staffPlan,
       assets,
       defaultBranch: deps.defaultBranch,
       trustProxy: deps.trustProxy,

@@ -134,6 +134,7 @@ export const openApiDocument = {
       },
     },
     ...adminPaths(),
+    ...staffPlanPaths(),
     ...personasPaths(),
     '/telegram/webhook': {
       post: {
@@ -278,6 +279,58 @@ function floorPaths(
         properties: { numero: { type: 'string', examples: ['C05'] }, reason: { type: 'string', maxLength: 200 } },
       }),
     ),
+  };
+}
+
+/** SPEC §13: advisors' planned hours (shifts and planned breaks per day). */
+function staffPlanPaths() {
+  const hhmm = { type: 'string', pattern: '^([01]\\d|2[0-3]):[0-5]\\d$|^24:00$' };
+  const plan = {
+    type: 'object',
+    additionalProperties: false,
+    required: ['shifts', 'breaks'],
+    properties: {
+      shifts: {
+        type: 'array',
+        maxItems: 6,
+        items: { type: 'object', additionalProperties: false, required: ['from', 'to'], properties: { from: hhmm, to: hhmm } },
+      },
+      breaks: {
+        type: 'array',
+        maxItems: 10,
+        items: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['from', 'minutes'],
+          properties: { from: hhmm, minutes: { type: 'integer', minimum: 1, maximum: 240 } },
+        },
+      },
+    },
+  };
+  const parameters = [
+    { name: 'id', in: 'path', required: true, schema: { type: 'integer' } },
+    { name: 'date', in: 'query', required: false, schema: { type: 'string', format: 'date' }, description: 'día de la sucursal; hoy por defecto' },
+  ];
+  const answer = {
+    description: 'Plan del día: {advisorId, date, shifts, breaks, planned}',
+    content: { 'application/json': { schema: plan } },
+  };
+  return {
+    '/api/admin/advisors/{id}/plan': {
+      get: {
+        summary: 'Horario planificado de un asesor en un día (turnos y pausas planificadas, hora de la sucursal)',
+        security: [{ admin: [] }],
+        parameters,
+        responses: { '200': answer, '400': error('VALIDACION_FALLIDA'), '401': error('Falta la clave'), '404': error('ASESOR_NO_ENCONTRADO') },
+      },
+      put: {
+        summary: 'Reemplaza el horario planificado del día (listas vacías lo borran); lo usa el estimador de espera',
+        security: [{ admin: [] }],
+        parameters,
+        requestBody: { required: true, content: { 'application/json': { schema: plan } } },
+        responses: { '200': answer, '400': error('VALIDACION_FALLIDA'), '401': error('Falta la clave'), '404': error('ASESOR_NO_ENCONTRADO') },
+      },
+    },
   };
 }
 

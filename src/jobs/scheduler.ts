@@ -58,6 +58,7 @@ export function createScheduler({ config, databaseUrl, logger, events, personalD
     databaseUrl,
     logLevel: config.logLevel,
     proximoThreshold: config.proximoThreshold,
+    waitEstimator: config.waitEstimator,
     branchTimeZone: config.branchTimeZone,
     personalDataKeys: keysForWorker(personalDataKeys),
     floor: config.floor,

@@ -16,6 +16,7 @@ export interface JobWorkerData {
   /** Set for jobs that stay alive and run on their own period; unset for one run and exit. */
   intervalMs?: number;
   proximoThreshold: number;
+  waitEstimator?: 'replay' | 'formula';
   branchTimeZone: string;
   /** The service floor's rules (SPEC §12). */
   floor: FloorSettings;

@@ -10,7 +10,8 @@ let branchNo = 0;
 let rutNo = 0;
 
 beforeAll(async () => {
-  app = await startTestApp({}, { clock });
+  // Estimates here follow the seed's formula (the SPEC §13 estimator has its own tests).
+  app = await startTestApp({ WAIT_ESTIMATOR: 'formula' }, { clock });
   await app.db.query(`update advisor set status = 'OFFLINE'`); // the seed branch stays out of the way
 });
 afterAll(async () => {

@@ -24,7 +24,8 @@ let carlosId: number;
 
 beforeAll(async () => {
   fake = await FakeTelegram.start();
-  app = await startTestApp({}, { clock });
+  // The seed's figures (SPEC §4 formula) are pinned here; the SPEC §13 estimator has its own tests.
+  app = await startTestApp({ WAIT_ESTIMATOR: 'formula' }, { clock });
   const [carlos] = await app.db.query<{ id: string }>(`select id from advisor where email = 'carlos.rodriguez@banco.com'`);
   carlosId = Number(carlos!.id);
 }, 60_000);

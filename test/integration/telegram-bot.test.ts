@@ -17,7 +17,8 @@ const SUPERVISOR_ID = 4_440_001;
 let t: TelegramTestApp;
 
 beforeAll(async () => {
-  t = await startTelegramTestApp({ ADMIN_TELEGRAM_IDS: `${SUPERVISOR_ID}, 4440002` });
+  // Queue figures on the buttons follow the seed's formula here (the SPEC §13 estimator has its own tests).
+  t = await startTelegramTestApp({ ADMIN_TELEGRAM_IDS: `${SUPERVISOR_ID}, 4440002`, WAIT_ESTIMATOR: 'formula' });
   // Everybody is busy: tickets wait in line (and can be cancelled) unless a test frees someone.
   await t.app.db.query(`update advisor set status = 'BUSY'`);
 }, 60_000);

@@ -8,7 +8,8 @@ const customer = { id: 5_550_001, first_name: 'Josefa' };
 const carlos = { id: 7_770_001, first_name: 'Carlos' };
 
 beforeAll(async () => {
-  t = await startTelegramTestApp();
+  // The journey's figures follow the seed's formula (the SPEC §13 estimator has its own tests).
+  t = await startTelegramTestApp({ WAIT_ESTIMATOR: 'formula' });
   // One CAJA advisor, online but paused until the customer has a number.
   await t.app.db.query(`update advisor set status = 'OFFLINE'`);
   await t.app.db.query(`update advisor set status = 'BUSY' where email = 'carlos.rodriguez@banco.com'`);
@@ -44,7 +45,7 @@ describe('the customer journey through Telegram', () => {
     expect(created.parse_mode).toBe('HTML');
     const near = await fake.waitForMessage(customer.id, /Pronto será tu turno/, { since: mark });
     expect(near.text).toBe(
-      '⏰ <b>¡Pronto será tu turno!</b>\n\nTurno: <b>C01</b>\nFaltan aproximadamente 3 turnos.\n\nPor favor, acércate a la sucursal.',
+      '⏰ <b>¡Pronto será tu turno!</b>\n\nTurno: <b>C01</b>\nEres el siguiente.\nTiempo estimado: <b>5 minutos</b>\n\nPor favor, acércate a la sucursal.',
     );
 
     // The advisor opens the panel and becomes available: the customer is called at once.

@@ -17,6 +17,8 @@ beforeAll(async () => {
   const port = await freePort();
   app = await startTestApp(
     {
+      // The journey's figures follow the seed's formula (the SPEC §13 estimator has its own tests).
+      WAIT_ESTIMATOR: 'formula',
       TELEGRAM_BOT_TOKEN: fake.token,
       TELEGRAM_API_ROOT: fake.apiRoot,
       BOT_MODE: 'webhook',

@@ -8,6 +8,7 @@ import { telegramOrigin, type BotDeps } from '../deps.js';
 import { replyForError } from '../errors.js';
 import { branchKeyboard, cancelKeyboard, contactKeyboard, mainKeyboard, preferentialKeyboard, queueKeyboard } from '../keyboards.js';
 import { BUTTONS, texts } from '../texts.js';
+import { offerComeBack } from './come-back.js';
 
 const html = { parse_mode: 'HTML' as const };
 
@@ -228,4 +229,5 @@ async function sendStatus(ctx: BotContext, deps: BotDeps, codigo: string): Promi
   const message = await ctx.reply(text, html);
   const ticketId = await deps.services.tickets.idOf(codigo);
   await deps.services.customers.saveStatusMessage(ctx.chat!.id, message.message_id, ticketId, text);
+  await offerComeBack(ctx, ticket, ticketId);
 }

@@ -6,6 +6,7 @@ import { ADVISOR_STATUSES, type AdvisorStatus } from '../../modules/advisors/adv
 import type { FloorService } from '../../modules/floor/floor.service.js';
 import { parseCallOutOfOrder, parseTransfer } from '../../modules/floor/floor.validation.js';
 import type { SupervisionService } from '../../modules/supervision/supervision.service.js';
+import type { StaffPlanService } from '../../modules/staff-plan/staff-plan.service.js';
 import { parseBranchOffice } from '../../modules/tickets/ticket.validation.js';
 import type { Assets } from '../assets.js';
 import { safeEqual } from '../middleware/bearer.js';
@@ -23,6 +24,8 @@ export interface SupervisorWebDeps {
   defaultBranch: string;
   trustProxy: boolean;
   now: () => Date;
+  /** SPEC §13: advisors' planned hours, edited from the page. */
+  staffPlan?: StaffPlanService;
 }
 
 /** A session is `<expiry>.<HMAC of it under a key derived from ADMIN_API_KEY>`: rotating the key ends every session. */
@@ -149,6 +152,25 @@ export function supervisorWebRoutes(deps: SupervisorWebDeps): Hono {
         return c.json({ error: 'NO_ENCONTRADO', mensaje: 'Acción desconocida' }, 404);
     }
   });
+
+  // SPEC §13: the day's planned hours of an advisor (same rules as GET/PUT /api/admin/advisors/:id/plan).
+  const staffPlan = deps.staffPlan;
+  if (staffPlan) {
+    const planId = (value: string) => {
+      const id = Number(value);
+      if (!/^\d{1,15}$/.test(value) || id < 1) throw new ValidationError({ id: 'El id del asesor debe ser un entero positivo' });
+      return id;
+    };
+    app.get('/api/advisors/:id/plan', async (c) => c.json(await staffPlan.get(planId(c.req.param('id')), c.req.query('date'))));
+    app.put('/api/advisors/:id/plan', async (c) => {
+      if (c.req.header('x-requested-with') !== 'ticketero') {
+        return c.json({ error: 'PROHIBIDO', mensaje: 'Solicitud no permitida' }, 403);
+      }
+      const id = planId(c.req.param('id'));
+      const body = await readJsonBody(c);
+      return c.json(await staffPlan.put(id, c.req.query('date'), body, originOf(c, 'ADMIN', deps.trustProxy)));
+    });
+  }
 
   return app;
 }

@@ -24,6 +24,8 @@ export const AUDIT_EVENTS = [
   'TICKET_TRANSFERIDO',
   'TICKET_LLAMADO_FUERA_DE_ORDEN',
   'TICKET_EVALUADO',
+  // SPEC §13: an advisor's planned hours changed.
+  'ADVISOR_PLAN_CHANGED',
 ] as const;
 export type AuditEvent = (typeof AUDIT_EVENTS)[number];
 export type EntityType = 'TICKET' | 'ADVISOR' | 'MENSAJE' | 'SISTEMA' | 'PERSONA';

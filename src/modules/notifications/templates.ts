@@ -15,7 +15,15 @@ export function escapeHtml(value: string): string {
   return value.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
 }
 
-/** The three notifications, word for word as SPEC §5 gives them (HTML parse mode). */
+/** SPEC §13's truthful `{delante}`: who is really ahead of a ticket at position `posicion` (0 = being called). */
+export function peopleAhead(posicion: number): string {
+  const ahead = Math.max(0, posicion - 1);
+  if (ahead === 0) return 'Eres el siguiente.';
+  if (ahead === 1) return 'Hay 1 persona antes que tú.';
+  return `Hay ${ahead} personas antes que tú.`;
+}
+
+/** The three notifications, word for word as SPEC §5 gives them (HTML parse mode); PROXIMO as §13 replaces it. */
 export function renderMessage(plantilla: Plantilla, data: TemplateData): string {
   const numero = escapeHtml(data.numero);
   switch (plantilla) {
@@ -31,7 +39,8 @@ export function renderMessage(plantilla: Plantilla, data: TemplateData): string 
       return (
         `⏰ <b>¡Pronto será tu turno!</b>\n\n` +
         `Turno: <b>${numero}</b>\n` +
-        `Faltan aproximadamente 3 turnos.\n\n` +
+        `${peopleAhead(data.posicion)}\n` +
+        `Tiempo estimado: <b>${data.tiempo} minutos</b>\n\n` +
         `Por favor, acércate a la sucursal.`
       );
     case 'TOTEM_ES_TU_TURNO':

@@ -4,6 +4,8 @@ import type { EventBus } from '../../events.js';
 import { callOrderColumns, callOrderCtes } from '../floor/call-order.sql.js';
 import { queueMinutesSql, WAITING } from '../tickets/queue.sql.js';
 import type { AssignmentService, Assignment } from './assignment.service.js';
+import type { WaitEstimator } from '../estimates/wait-estimator.js';
+import { notifyComeBacks, plannedEstimates } from '../estimates/queue-hook.js';
 
 /** Rows rewritten per tick at most (about a second of work on a small machine). */
 export const MAX_ROWS_PER_TICK = 20_000;
@@ -15,6 +17,8 @@ export interface RecalculationResult {
   becameProximo: number[];
   /** Unsent messages whose planned time moved with the estimate. */
   rescheduled: number;
+  /** Tickets whose "avísame cuando falten N minutos" notice just became due (SPEC §13). */
+  comeBackNotified: number[];
 }
 
 export interface QueueTickResult extends RecalculationResult {
@@ -36,6 +40,8 @@ export class QueueService {
       assignment: AssignmentService;
       proximoThreshold: number;
       preferentialEvery: number;
+      /** The wait-time estimator (SPEC §13); without it, the seed's formula. */
+      estimator?: WaitEstimator;
     },
   ) {}
 
@@ -47,6 +53,8 @@ export class QueueService {
 
   async recalculate(): Promise<RecalculationResult> {
     const now = this.deps.clock.now();
+    const estimates = this.deps.estimator ? await this.deps.estimator.estimateWaiting(this.deps.db) : null;
+    const planned = plannedEstimates(estimates);
     const [result] = await this.deps.db.execute<
       { updated: number; became_proximo: string[] | null; rescheduled: number }[]
     >(
@@ -56,6 +64,7 @@ export class QueueService {
          where a.status <> 'OFFLINE'
          group by a.branch_office, q.queue_type
        ),
+       estimated as (select * from unnest(?::bigint[], ?::int[]) as e(id, minutes)),
        call_source as (
          select ${callOrderColumns('t')}, t.status as old_status, t.position_in_queue as old_pos,
                 t.estimated_wait_minutes as old_estimate
@@ -67,10 +76,13 @@ export class QueueService {
        computed as (
          select r.id, r.old_status, r.old_pos, r.old_estimate, r.pos,
                 -- A line kept for one named advisor moves at that advisor's pace.
-                ceil(r.pos * ${queueMinutesSql('r')}::numeric / case when r.lane = 0 then greatest(coalesce(o.n, 0), 1) else 1 end)::int as estimate,
+                coalesce(e.minutes,
+                  ceil(r.pos * ${queueMinutesSql('r')}::numeric / case when r.lane = 0 then greatest(coalesce(o.n, 0), 1) else 1 end)::int)
+                  as estimate,
                 case when r.pos <= ? then 'PROXIMO' else r.old_status end as new_status
          from ranked r
          left join online o on o.branch_office = r.branch_office and o.queue_type = r.queue_type
+         left join estimated e on e.id = r.id
        ),
        changed as (
          -- A burst (a whole branch going offline) is spread over several ticks, fronts of the lines
@@ -99,18 +111,22 @@ export class QueueService {
          update mensaje m set fecha_programada = ?::timestamp + make_interval(mins => u.estimate)
          from updated u
          where m.ticket_id = u.id and u.estimate <> u.old_estimate and m.estado_envio = 'PENDIENTE'
-           and ((m.plantilla = 'TOTEM_PROXIMO_TURNO' and u.status = 'EN_ESPERA') or m.plantilla = 'TOTEM_ES_TU_TURNO')
+           and ((m.plantilla = 'TOTEM_PROXIMO_TURNO' and u.status = 'EN_ESPERA'
+                 and not exists (select 1 from ticket_come_back cb where cb.ticket_id = u.id and cb.notified_at is not null))
+                or m.plantilla = 'TOTEM_ES_TU_TURNO')
          returning 1
        )
        select (select count(*) from updated)::int as updated,
               (select array_agg(id) from updated where old_status = 'EN_ESPERA' and status = 'PROXIMO') as became_proximo,
               (select count(*) from rescheduled)::int as rescheduled,
               (select count(*) from armed)::int as armed`,
-      [this.deps.proximoThreshold, now, now, now],
+      [planned.ids, planned.minutes, this.deps.proximoThreshold, now, now, now],
     );
 
     const becameProximo = (result?.became_proximo ?? []).map(Number);
     for (const ticketId of becameProximo) this.deps.events.emit('messages.due', { ticketId });
-    return { updated: result?.updated ?? 0, becameProximo, rescheduled: result?.rescheduled ?? 0 };
+    const comeBackNotified = await notifyComeBacks(this.deps.db, estimates, now);
+    for (const ticketId of comeBackNotified) this.deps.events.emit('messages.due', { ticketId });
+    return { updated: result?.updated ?? 0, becameProximo, rescheduled: result?.rescheduled ?? 0, comeBackNotified };
   }
 }

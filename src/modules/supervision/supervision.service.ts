@@ -11,6 +11,7 @@ import type { AdvisorService, AdvisorView } from '../advisors/advisor.service.js
 import { callOrderColumns, callOrderCtes } from '../floor/call-order.sql.js';
 import type { PersonalDataCipher } from '../privacy/cipher.js';
 import { WAITING } from '../tickets/queue.sql.js';
+import type { WaitEstimator } from '../estimates/wait-estimator.js';
 
 /** More than this many waiting in one queue raises COLA_CRITICA (SPEC §7). */
 export const CRITICAL_QUEUE_LENGTH = 15;
@@ -116,7 +117,16 @@ export interface AdvisorStats extends AdvisorView {
 /** Read models for supervisors: the dashboard, queue and advisor figures, the audit trail. */
 export class SupervisionService {
   constructor(
-    private readonly deps: { db: Db; clock: Clock; advisors: AdvisorService; timeZone: string; floor: FloorSettings; personalData: PersonalDataCipher },
+    private readonly deps: {
+      db: Db;
+      clock: Clock;
+      advisors: AdvisorService;
+      timeZone: string;
+      floor: FloorSettings;
+      /** The wait-time estimator (SPEC §13); without it, the seed's formula. */
+      estimator?: WaitEstimator;
+      personalData: PersonalDataCipher;
+    },
   ) {}
 
   private get db(): Db {
@@ -178,6 +188,7 @@ export class SupervisionService {
       ],
     );
     const order = new Map(QUEUE_TYPES.map((type, i) => [type, i]));
+    const promised = this.deps.estimator ? await this.deps.estimator.newArrivalEstimates(this.db, branchOffice, only) : null;
     return rows
       .sort((a, b) => order.get(a.queue_type)! - order.get(b.queue_type)!)
       .map((row) => ({
@@ -185,7 +196,7 @@ export class SupervisionService {
         waiting: row.waiting,
         attending: row.attending,
         advisorsOnline: row.online,
-        estimatedWaitMinutes: estimateWaitMinutes(row.waiting + 1, row.queue_type, row.online),
+        estimatedWaitMinutes: promised?.[row.queue_type] ?? estimateWaitMinutes(row.waiting + 1, row.queue_type, row.online),
         longestWaitMinutes: row.oldest_waiting
           ? Math.max(0, Math.floor((now.getTime() - new Date(`${row.oldest_waiting}Z`).getTime()) / 60_000))
           : 0,
@@ -384,13 +395,15 @@ export class SupervisionService {
         lane: string;
         codigo_referencia: string;
         atencion_preferente: string | null;
+        estimated_wait_minutes: number;
       }[]
     >(
       `with call_source as (
          select ${callOrderColumns('w')} from ticket w where w.branch_office = ? and w.queue_type = ? and w.status in ${WAITING}
        ),
        ${callOrderCtes(this.deps.floor.preferentialEvery)}
-       select t.numero, t.status, t.national_id_enc, t.created_at, t.codigo_referencia, t.atencion_preferente, o.pos, o.lane
+       select t.numero, t.status, t.national_id_enc, t.created_at, t.codigo_referencia, t.atencion_preferente, t.estimated_wait_minutes,
+               o.pos, o.lane
        from call_ordered o join ticket t on t.id = o.id
        order by o.lane, o.pos limit 500`,
       [branchOffice, queueType],
@@ -405,7 +418,9 @@ export class SupervisionService {
         identificador: r.codigo_referencia,
         status: r.status,
         positionInQueue: r.pos,
-        estimatedWaitMinutes: estimateWaitMinutes(r.pos, queueType, figures?.advisorsOnline ?? 0),
+        estimatedWaitMinutes: this.deps.estimator
+          ? r.estimated_wait_minutes
+          : estimateWaitMinutes(r.pos, queueType, figures?.advisorsOnline ?? 0),
         waitingMinutes: Math.max(0, Math.floor((now.getTime() - new Date(`${r.created_at}Z`).getTime()) / 60_000)),
         nationalId: this.deps.personalData.maskedRut(r.national_id_enc),
         atencionPreferente: r.atencion_preferente,

@@ -16,6 +16,7 @@ import { INSERT_TICKET_SQL, insertTicketParams, NEXT_NUMBER_SQL, TICKET_CONTEXT_
 import type { TakeTicketCommand } from './ticket.validation.js';
 import type { PersonalDataCipher } from '../privacy/cipher.js';
 import { sealTicketPersonalData } from '../privacy/sealed.js';
+import type { WaitEstimator } from '../estimates/wait-estimator.js';
 
 export interface TicketSettings {
   defaultBranch: string;
@@ -36,6 +37,8 @@ export interface TicketServiceDeps {
   settings: TicketSettings;
   links: DeepLinks;
   personalData: PersonalDataCipher;
+  /** The wait-time estimator (SPEC §13); without it, the seed's formula. */
+  estimator?: WaitEstimator;
   /** A called customer who cancels walks out: the floor frees their advisor. */
   floor: Pick<FloorService, 'walkOut'>;
 }
@@ -79,6 +82,7 @@ interface TicketRow {
   atencion_preferente: AtencionPreferente | null;
   reserved_advisor_id: string | null;
   online: number;
+  estimated_wait_minutes: number;
 }
 
 const ACTIVE_TICKET_INDEX = 'uq_ticket_active_national_id_bidx';
@@ -105,6 +109,10 @@ export class TicketService {
     const codigo = randomUUID();
     // SPEC §14: stored encrypted, found (and kept unique while active) by its blind index.
     const personal = sealTicketPersonalData(this.deps.personalData, command.nationalId, command.telefono);
+    // The promise, read before the numbering lock so the lock stays short; the queue job refines it.
+    const promised = this.deps.estimator
+      ? (await this.deps.estimator.newArrivalEstimates(this.db, branchOffice, command.queueType))[command.queueType]
+      : null;
 
     let created: {
       id: number;
@@ -142,7 +150,7 @@ export class TicketService {
         }
 
         const position = context!.waiting + 1;
-        const estimate = estimateWaitMinutes(position, command.queueType, context!.online);
+        const estimate = promised ?? estimateWaitMinutes(position, command.queueType, context!.online);
         const status: TicketStatus = isProximo(position, settings.proximoThreshold) ? 'PROXIMO' : 'EN_ESPERA';
         // Taken after the counter lock, so arrival order within a queue follows the numbers.
         const createdAt = clock.now();
@@ -340,7 +348,7 @@ export class TicketService {
   private async findOne(where: string, params: unknown[]): Promise<TicketRow | undefined> {
     const [row] = await this.db.execute<TicketRow[]>(
       `select t.id, t.codigo_referencia, t.numero, t.queue_type, t.status, t.branch_office,
-              t.assigned_module_number, a.name as advisor_name, t.created_at, t.assigned_at, t.completed_at,
+              t.assigned_module_number, a.name as advisor_name, t.created_at, t.estimated_wait_minutes, t.assigned_at, t.completed_at,
               t.service_started_at, t.recall_count, t.atencion_preferente, t.reserved_advisor_id,
               (select count(*)::int from advisor o where o.branch_office = t.branch_office
                  and o.status <> 'OFFLINE' and o.queue_types::jsonb @> to_jsonb(t.queue_type::text)) as online
@@ -367,7 +375,13 @@ export class TicketService {
       identificador: row.codigo_referencia,
       numero: row.numero,
       positionInQueue: position,
-      estimatedWaitMinutes: estimateWaitMinutes(position, row.queue_type, row.reserved_advisor_id ? 1 : row.online),
+      // With the estimator, the figure is the queue job's (kept up to date every few seconds).
+      estimatedWaitMinutes:
+        position === 0
+          ? 0
+          : this.deps.estimator
+            ? row.estimated_wait_minutes
+            : estimateWaitMinutes(position, row.queue_type, row.reserved_advisor_id ? 1 : row.online),
       queueType: row.queue_type,
       status: row.status,
       branchOffice: row.branch_office,

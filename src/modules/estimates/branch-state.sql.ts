@@ -1,0 +1,75 @@
+import { callOrderColumns, callOrderCtes } from '../floor/call-order.sql.js';
+import { WAITING } from '../tickets/queue.sql.js';
+
+/*
+ * The few set-based reads the estimator needs. Each takes an optional branch filter: the queue
+ * job reads every branch at once, a kiosk request one branch. `?` placeholders as in Db.execute.
+ */
+
+const branchFilter = (alias: string, one: boolean): string => (one ? `and ${alias}.branch_office = ?` : '');
+
+/**
+ * Waiting tickets in call order per branch and queue (SPEC §12's preferential interleaving; a line
+ * kept for one named advisor after the common one), with any "avísame" request.
+ */
+export const waitingSql = (one: boolean, preferentialEvery: number) => `with call_source as (
+    select ${callOrderColumns('t')} from ticket t where t.status in ${WAITING} ${branchFilter('t', one)}
+  ),
+  ${callOrderCtes(preferentialEvery)}
+  select o.id, o.branch_office, o.queue_type, cb.lead_minutes, (cb.notified_at is not null) as notified
+  from call_ordered o left join ticket_come_back cb on cb.ticket_id = o.id
+  order by o.branch_office, o.queue_type, o.lane, o.pos`;
+
+/** Advisors, the customer each is serving and for how long, and today's plan. Params: now, now, planDate[, branch]. */
+export const advisorsSql = (one: boolean) => `select a.id, a.branch_office, a.status, a.queue_types,
+    t.queue_type as serving_queue,
+    extract(epoch from (?::timestamp - t.assigned_at)) / 60 as minutes_in_service,
+    extract(epoch from (?::timestamp - a.updated_at)) / 60 as minutes_in_status,
+    p.shifts, p.breaks
+  from advisor a
+  left join ticket t on t.assigned_advisor_id = a.id and t.status = 'ATENDIENDO'
+  left join advisor_plan p on p.advisor_id = a.id and p.plan_date = ?::date
+  where true ${branchFilter('a', one)}`;
+
+/**
+ * Observed service minutes per branch, queue and branch-local hour of the call, over the
+ * recent weeks (completed customers only). Params: tz, since[, branch].
+ */
+export const serviceStatsSql = (one: boolean) => `select t.branch_office, t.queue_type,
+    extract(hour from (t.assigned_at at time zone 'UTC') at time zone ?)::int as hour,
+    count(*)::int as n,
+    sum(extract(epoch from t.completed_at - t.assigned_at) / 60)::float8 as minutes
+  from ticket t
+  where t.status = 'COMPLETADO' and t.completed_at >= ? ${branchFilter('t', one)}
+  group by 1, 2, 3`;
+
+/** Outcomes per branch and queue over the recent weeks: cancels and no-shows. Params: since[, branch]. */
+export const outcomeStatsSql = (one: boolean) => `select t.branch_office, t.queue_type,
+    count(*) filter (where t.status in ('COMPLETADO', 'NO_ATENDIDO', 'CANCELADO'))::int as finished,
+    count(*) filter (where t.status = 'CANCELADO' and t.assigned_at is null)::int as cancelled,
+    count(*) filter (where t.status in ('COMPLETADO', 'NO_ATENDIDO') and t.assigned_at is not null)::int as called,
+    count(*) filter (where t.status = 'NO_ATENDIDO')::int as no_shows,
+    avg(extract(epoch from t.completed_at - t.assigned_at) / 60) filter (where t.status = 'NO_ATENDIDO')::float8 as no_show_minutes
+  from ticket t
+  where t.created_at >= ? ${branchFilter('t', one)}
+  group by 1, 2`;
+
+/**
+ * Arrivals per branch, queue and branch-local hour: on earlier days (for the profile of the
+ * day) and today (today's pace). Params: tz, today, today, since[, branch].
+ */
+export const arrivalStatsSql = (one: boolean) => `select t.branch_office, t.queue_type,
+    extract(hour from (t.created_at at time zone 'UTC') at time zone ?)::int as hour,
+    count(*) filter (where t.service_date < ?::date)::int as earlier,
+    count(*) filter (where t.service_date = ?::date)::int as today
+  from ticket t
+  where t.created_at >= ? ${branchFilter('t', one)}
+  group by 1, 2, 3`;
+
+/** Earlier service days seen per branch in the window, and today's first arrival. Params: today, today, since[, branch]. */
+export const earlierDaysSql = (one: boolean) => `select t.branch_office,
+    count(distinct t.service_date) filter (where t.service_date < ?::date)::int as days,
+    min(t.created_at) filter (where t.service_date = ?::date) as first_today
+  from ticket t
+  where t.created_at >= ? ${branchFilter('t', one)}
+  group by 1`;

@@ -1,0 +1,297 @@
+import type { Clock } from '../../clock.js';
+import type { Queryable } from '../../db/sql.js';
+import { serviceDay } from '../../domain/numbering.js';
+import { QUEUE_TYPES, QUEUES, isQueueType, type QueueType } from '../../domain/queue-types.js';
+import type { PlannedBreak, PlannedShift } from '../staff-plan/advisor-plan.entity.js';
+import { minuteOfDay, planWindows } from '../staff-plan/plan-time.js';
+import {
+  advisorsSql,
+  arrivalStatsSql,
+  earlierDaysSql,
+  outcomeStatsSql,
+  serviceStatsSql,
+  waitingSql,
+} from './branch-state.sql.js';
+import { estimateWaitMinutes } from '../../domain/estimate.js';
+import { estimateBranch, shownMinutes, type AdvisorState, type BranchState, type QueueModel } from './estimator.js';
+
+/** Observed figures weigh as much as this many customers against the queue's nominal average. */
+const PRIOR_WEIGHT = 4;
+/** Statistics come from this many recent days (today included). */
+const STATS_DAYS = 28;
+/** Statistics are re-read at most this often (virtual time under the simulator). */
+const STATS_TTL_MS = 60_000;
+/** A no-show holds the advisor this long when the branch has not seen one yet (calls and waiting). */
+const DEFAULT_NO_SHOW_MINUTES = 2;
+
+/** One waiting ticket's estimate: expected minutes to its call, and the "avísame" request if any. */
+export interface TicketEstimate {
+  minutes: number;
+  expected: number;
+  branchOffice: string;
+  comeBack: { leadMinutes: number; notified: boolean } | null;
+}
+
+interface WaitingRow {
+  id: string;
+  branch_office: string;
+  queue_type: QueueType;
+  lead_minutes: number | null;
+  notified: boolean;
+}
+
+interface AdvisorRow {
+  id: string;
+  branch_office: string;
+  status: 'AVAILABLE' | 'BUSY' | 'OFFLINE';
+  queue_types: string[];
+  serving_queue: QueueType | null;
+  minutes_in_service: string | number | null;
+  minutes_in_status: string | number | null;
+  shifts: PlannedShift[] | null;
+  breaks: PlannedBreak[] | null;
+}
+
+type Models = Record<QueueType, QueueModel>;
+
+/**
+ * Reads a branch's state with a few set-based queries and asks the pure estimator
+ * (estimator.ts) when each waiting customer will be called. Used by the queue job (every branch
+ * at once), by ticket creation and by every view that shows a queue's wait.
+ */
+export class WaitEstimator {
+  private stats: { at: number; branch: string | null; models: Map<string, Models> } | null = null;
+
+  constructor(private readonly deps: { clock: Clock; timeZone: string; preferentialEvery: number }) {}
+
+  /** Every waiting ticket of every branch (or of one), with its estimate. */
+  async estimateWaiting(db: Queryable, branchOffice: string | null = null): Promise<Map<number, TicketEstimate>> {
+    const now = this.deps.clock.now();
+    const one = branchOffice !== null;
+    const extra = one ? [branchOffice] : [];
+    const [waiting, advisors, models] = await Promise.all([
+      db.execute<WaitingRow[]>(waitingSql(one, this.deps.preferentialEvery), extra),
+      this.advisors(db, now, branchOffice),
+      this.models(db, now, branchOffice),
+    ]);
+    const byBranch = new Map<string, WaitingRow[]>();
+    for (const row of waiting) {
+      const list = byBranch.get(row.branch_office) ?? [];
+      list.push(row);
+      byBranch.set(row.branch_office, list);
+    }
+    const result = new Map<number, TicketEstimate>();
+    for (const [branch, rows] of byBranch) {
+      const state = this.branchState(now, branch, rows, advisors.get(branch) ?? [], models.get(branch));
+      const expected = estimateBranch(state);
+      const shown = promisedMinutes(state, expected);
+      for (const row of rows) {
+        const minutes = expected.get(Number(row.id)) ?? Infinity;
+        result.set(Number(row.id), {
+          minutes: shown.get(Number(row.id))!,
+          expected: minutes,
+          branchOffice: branch,
+          comeBack: row.lead_minutes === null ? null : { leadMinutes: row.lead_minutes, notified: row.notified },
+        });
+      }
+    }
+    return result;
+  }
+
+  /** The wait a customer taking a number now in each queue of a branch would be promised. */
+  async newArrivalEstimates(db: Queryable, branchOffice: string, only?: QueueType): Promise<Record<QueueType, number>> {
+    const now = this.deps.clock.now();
+    const [waiting, advisors, models] = await Promise.all([
+      db.execute<WaitingRow[]>(waitingSql(true, this.deps.preferentialEvery), [branchOffice]),
+      this.advisors(db, now, branchOffice),
+      this.models(db, now, branchOffice),
+    ]);
+    const out = {} as Record<QueueType, number>;
+    for (const queue of only ? [only] : QUEUE_TYPES) {
+      // The newcomer goes at the back of their queue: a ticket id no real ticket has.
+      const rows = [...waiting, { id: '-1', branch_office: branchOffice, queue_type: queue, lead_minutes: null, notified: false }];
+      const state = this.branchState(now, branchOffice, rows, advisors.get(branchOffice) ?? [], models.get(branchOffice));
+      out[queue] = promisedMinutes(state, estimateBranch(state)).get(-1)!;
+    }
+    return out;
+  }
+
+  /** The state the pure estimator replays, for one branch. */
+  private branchState(now: Date, branch: string, rows: WaitingRow[], advisors: AdvisorRow[], models: Models | undefined): BranchState {
+    const nowMinute = minuteOfDay(now, this.deps.timeZone);
+    const waiting = Object.fromEntries(QUEUE_TYPES.map((q) => [q, [] as number[]])) as Record<QueueType, number[]>;
+    for (const row of rows) waiting[row.queue_type].push(Number(row.id));
+    let lastPlanned = 0;
+    const states: AdvisorState[] = advisors.map((a) => {
+      const plan = a.shifts ? planWindows(a.shifts, a.breaks ?? [], nowMinute) : null;
+      for (const [, to] of plan ?? []) lastPlanned = Math.max(lastPlanned, to);
+      const queues = a.queue_types.filter(isQueueType);
+      const inStatus = Math.max(0, Number(a.minutes_in_status ?? 0));
+      const nowState: AdvisorState['now'] =
+        a.status === 'OFFLINE'
+          ? { kind: 'OFFLINE' }
+          : a.serving_queue
+            ? { kind: 'SERVING', queueType: a.serving_queue, minutesInService: Math.max(0, Number(a.minutes_in_service ?? 0)) }
+            : a.status === 'BUSY'
+              ? { kind: 'PAUSED', minutesPaused: inStatus }
+              : { kind: 'AVAILABLE' };
+      return { id: Number(a.id), queues, now: nowState, plan };
+    });
+    return {
+      minuteOfDay: nowMinute,
+      waiting,
+      advisors: states,
+      queues: models ?? defaultModels(),
+      // Arrivals are expected while someone is planned to work (all day when nobody has a plan).
+      minutesToClose: lastPlanned > 0 ? lastPlanned : 12 * 60,
+    };
+  }
+
+  private async advisors(db: Queryable, now: Date, branchOffice: string | null): Promise<Map<string, AdvisorRow[]>> {
+    const day = serviceDay(now, this.deps.timeZone);
+    const rows = await db.execute<AdvisorRow[]>(advisorsSql(branchOffice !== null), [
+      now,
+      now,
+      day,
+      ...(branchOffice !== null ? [branchOffice] : []),
+    ]);
+    const out = new Map<string, AdvisorRow[]>();
+    for (const row of rows) out.set(row.branch_office, [...(out.get(row.branch_office) ?? []), row]);
+    return out;
+  }
+
+  /** Per branch and queue: service minutes by hour, cancel and no-show rates, expected arrivals. */
+  private async models(db: Queryable, now: Date, branchOffice: string | null): Promise<Map<string, Models>> {
+    const cached = this.stats;
+    if (cached && now.getTime() - cached.at < STATS_TTL_MS && now.getTime() >= cached.at && (cached.branch === null || cached.branch === branchOffice)) {
+      return cached.models;
+    }
+    const one = branchOffice !== null;
+    const extra = one ? [branchOffice] : [];
+    const tz = this.deps.timeZone;
+    const today = serviceDay(now, tz);
+    const since = new Date(now.getTime() - STATS_DAYS * 86_400_000);
+    const [service, outcomes, arrivals, days] = await Promise.all([
+      db.execute<{ branch_office: string; queue_type: QueueType; hour: number; n: number; minutes: number }[]>(
+        serviceStatsSql(one),
+        [tz, since, ...extra],
+      ),
+      db.execute<
+        {
+          branch_office: string;
+          queue_type: QueueType;
+          finished: number;
+          cancelled: number;
+          called: number;
+          no_shows: number;
+          no_show_minutes: number | null;
+        }[]
+      >(outcomeStatsSql(one), [since, ...extra]),
+      db.execute<{ branch_office: string; queue_type: QueueType; hour: number; earlier: number; today: number }[]>(
+        arrivalStatsSql(one),
+        [tz, today, today, since, ...extra],
+      ),
+      db.execute<{ branch_office: string; days: number; first_today: string | null }[]>(earlierDaysSql(one), [
+        today,
+        today,
+        since,
+        ...extra,
+      ]),
+    ]);
+
+    const models = new Map<string, Models>();
+    const modelsOf = (branch: string): Models => {
+      let m = models.get(branch);
+      if (!m) {
+        m = defaultModels();
+        models.set(branch, m);
+      }
+      return m;
+    };
+    // Service: per hour, shrunk towards the queue's all-day observed mean, itself shrunk towards the nominal.
+    const totals = new Map<string, { n: number; minutes: number }>();
+    for (const row of service) {
+      const key = `${row.branch_office}\u0000${row.queue_type}`;
+      const t = totals.get(key) ?? { n: 0, minutes: 0 };
+      t.n += row.n;
+      t.minutes += row.minutes;
+      totals.set(key, t);
+    }
+    const allDay = (branch: string, queue: QueueType): number => {
+      const t = totals.get(`${branch}\u0000${queue}`);
+      const nominal = QUEUES[queue].averageMinutes;
+      return t ? (t.minutes + PRIOR_WEIGHT * nominal) / (t.n + PRIOR_WEIGHT) : nominal;
+    };
+    for (const [key] of totals) {
+      const [branch, queue] = key.split('\u0000') as [string, QueueType];
+      modelsOf(branch)[queue].serviceMinutesByHour = Array.from({ length: 24 }, () => allDay(branch, queue));
+    }
+    for (const row of service) {
+      if (!isQueueType(row.queue_type)) continue;
+      const base = allDay(row.branch_office, row.queue_type);
+      (modelsOf(row.branch_office)[row.queue_type].serviceMinutesByHour as number[])[row.hour] =
+        (row.minutes + PRIOR_WEIGHT * base) / (row.n + PRIOR_WEIGHT);
+    }
+    for (const row of outcomes) {
+      if (!isQueueType(row.queue_type)) continue;
+      const m = modelsOf(row.branch_office)[row.queue_type];
+      m.cancelRate = row.finished > 0 ? Math.min(0.5, row.cancelled / (row.finished + PRIOR_WEIGHT)) : 0;
+      m.noShowRate = row.called > 0 ? Math.min(0.5, row.no_shows / (row.called + PRIOR_WEIGHT)) : 0;
+      m.noShowMinutes = row.no_show_minutes ?? DEFAULT_NO_SHOW_MINUTES;
+    }
+    const earlierDays = new Map(days.map((d) => [d.branch_office, d.days]));
+    const firstToday = new Map(days.map((d) => [d.branch_office, d.first_today]));
+    const todayByQueue = new Map<string, number>();
+    for (const row of arrivals) {
+      const key = `${row.branch_office}\u0000${row.queue_type}`;
+      todayByQueue.set(key, (todayByQueue.get(key) ?? 0) + row.today);
+    }
+    for (const row of arrivals) {
+      if (!isQueueType(row.queue_type)) continue;
+      const m = modelsOf(row.branch_office)[row.queue_type];
+      const daysSeen = earlierDays.get(row.branch_office) ?? 0;
+      if (daysSeen > 0) m.arrivalsByHour[row.hour] = row.earlier / daysSeen;
+    }
+    // Without earlier days, today's pace so far (over at least an hour) is expected to go on.
+    for (const [key, count] of todayByQueue) {
+      const [branch, queue] = key.split('\u0000') as [string, QueueType];
+      const first = firstToday.get(branch);
+      if ((earlierDays.get(branch) ?? 0) > 0 || !first) continue;
+      const hours = Math.max(1, (now.getTime() - new Date(`${first}Z`).getTime()) / 3_600_000);
+      modelsOf(branch)[queue].arrivalsByHour = Array.from({ length: 24 }, () => count / hours);
+    }
+    this.stats = { at: now.getTime(), branch: branchOffice, models };
+    return models;
+  }
+}
+
+/**
+ * The minutes shown for each ticket: the replay's, or — when no advisor who serves the queue is
+ * expected (everyone offline, no plan) — the seed's formula, dividing by one.
+ */
+function promisedMinutes(state: BranchState, expected: Map<number, number>): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const queue of QUEUE_TYPES) {
+    const online = state.advisors.filter((a) => a.now.kind !== 'OFFLINE' && a.queues.includes(queue)).length;
+    state.waiting[queue].forEach((id, i) => {
+      const minutes = expected.get(id) ?? Infinity;
+      out.set(id, Number.isFinite(minutes) ? shownMinutes(minutes) : estimateWaitMinutes(i + 1, queue, online));
+    });
+  }
+  return out;
+}
+
+function defaultModels(): Models {
+  return Object.fromEntries(
+    QUEUE_TYPES.map((q) => [
+      q,
+      {
+        serviceMinutesByHour: Array.from({ length: 24 }, () => QUEUES[q].averageMinutes),
+        cancelRate: 0,
+        noShowRate: 0,
+        noShowMinutes: DEFAULT_NO_SHOW_MINUTES,
+        arrivalsByHour: Array.from({ length: 24 }, () => 0),
+      } satisfies QueueModel,
+    ]),
+  ) as Models;
+}
