@@ -90,7 +90,11 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
         logger.error({ err: error, branchOffice }, 'la asignación inmediata falló'),
       ),
     );
-    stack.push(async () => offEvents());
+    stack.push(async () => {
+      offEvents();
+      // A pass still running must not meet a closed pool.
+      await assignment.settled();
+    });
 
     // Waiting-room screens: refreshed at once when this instance calls someone, every second otherwise.
     const screenHub = new ScreenHub({ screens: services.screen, logger });

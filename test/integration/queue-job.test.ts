@@ -98,6 +98,9 @@ describe('the queue job', () => {
     await seedBranch(app.db, 'Sucursal Oeste', [{ name: 'Oeste', module: 1, queues: ['GERENCIA'], status: 'BUSY' }]);
     await take('Sucursal Este', 'GERENCIA');
     await take('Sucursal Oeste', 'GERENCIA');
+    // Each new ticket started an immediate assignment pass (nobody free then): let them end first,
+    // or one may still be running when the advisors are freed and assign before the sweep does.
+    await app.services.assignment.settled();
     // Freed behind the services' back (another instance, a manual fix): only the sweep notices.
     await app.db.query(`update advisor set status = 'AVAILABLE' where branch_office in ('Sucursal Este', 'Sucursal Oeste')`);
     const tick = await app.services.queue.tick();

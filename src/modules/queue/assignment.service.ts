@@ -37,6 +37,8 @@ export class AssignmentService {
   /** Branches with a pass running in this process, and those asked again meanwhile. */
   private readonly running = new Set<string>();
   private readonly askedAgain = new Set<string>();
+  /** The passes in flight, so a caller (shutdown, a test) can wait for them to end. */
+  private readonly inFlight = new Set<Promise<void>>();
 
   constructor(private readonly deps: { db: Db; clock: Clock; events: EventBus }) {}
 
@@ -51,7 +53,7 @@ export class AssignmentService {
       return;
     }
     this.running.add(branchOffice);
-    void (async () => {
+    const pass = (async () => {
       try {
         do {
           this.askedAgain.delete(branchOffice);
@@ -63,6 +65,13 @@ export class AssignmentService {
         this.running.delete(branchOffice);
       }
     })();
+    this.inFlight.add(pass);
+    void pass.finally(() => this.inFlight.delete(pass));
+  }
+
+  /** Resolves once every immediate assignment pass started so far has ended. */
+  async settled(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.all(this.inFlight);
   }
 
   /** Assigns until no free advisor can serve anyone waiting in the branch. */
