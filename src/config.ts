@@ -110,7 +110,24 @@ const schema = z
         })
         .default('info'),
     ),
+    // Operations (SPEC §15)
+    METRICS_API_KEY: optionalText,
+    METRICS_ENABLED: flag('METRICS_ENABLED', true),
+    TELEGRAM_RETRY_DELAYS_S: z.preprocess(
+      emptyAsUndefined,
+      z
+        .string()
+        .regex(/^\s*\d+(\s*,\s*\d+)*\s*$/, 'TELEGRAM_RETRY_DELAYS_S debe ser una lista de segundos separados por coma (ej: 30,60,120)')
+        .default('30,60,120')
+        .transform((v) => v.split(',').map((s) => Number(s.trim())))
+        .refine((delays) => delays.length <= 20 && delays.every((d) => d >= 1 && d <= 86_400), {
+          error: 'TELEGRAM_RETRY_DELAYS_S: entre 1 y 20 esperas, cada una de 1 a 86400 segundos',
+        }),
+    ),
   });
+
+/** Every variable the app reads (the .env.example lists them all). */
+export const CONFIG_VARIABLES = Object.keys(schema.shape);
 
 /** Rules between variables, read from the raw environment so they are reported with every other problem. */
 function crossFieldProblems(env: Record<string, string | undefined>): string[] {
@@ -155,6 +172,14 @@ export interface Config {
   proximoThreshold: number;
   queueRecalcIntervalMs: number;
   logLevel: Env['LOG_LEVEL'];
+  /** Operations (SPEC §15). */
+  metrics: {
+    /** Off only to measure what the metrics cost (the bench); /metrics then answers 404. */
+    enabled: boolean;
+    apiKey: string | undefined;
+  };
+  /** Waits between a failed send and the next attempt; one more failure after the last is final. */
+  telegramRetryDelaysSeconds: number[];
 }
 
 export class ConfigError extends Error {
@@ -208,5 +233,7 @@ export function loadConfig(
     proximoThreshold: e.PROXIMO_THRESHOLD,
     queueRecalcIntervalMs: e.QUEUE_RECALC_INTERVAL_MS,
     logLevel: e.LOG_LEVEL,
+    metrics: { enabled: e.METRICS_ENABLED, apiKey: e.METRICS_API_KEY },
+    telegramRetryDelaysSeconds: e.TELEGRAM_RETRY_DELAYS_S,
   };
 }

@@ -173,7 +173,11 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
         at: clock.now(),
       }),
     );
-    logger.info({ url, port, database: database.description }, `Ticketero escuchando en ${url}`);
+    const telegramState = config.telegram.token ? `activo (${config.telegram.mode})` : 'desactivado';
+    logger.info(
+      { url, port, database: database.description, telegram: telegramState },
+      `Ticketero escuchando en ${url} · base de datos: ${database.description} · Telegram: ${telegramState}`,
+    );
 
     const { description, embeddedDataDir } = database;
     return { config, logger, sql: db, database: { description, embeddedDataDir }, events, services, url, stop };
@@ -222,6 +226,11 @@ async function main(): Promise<void> {
     logger.fatal({ err: error }, 'Ticketero no pudo iniciar');
     process.exitCode = 1;
     return;
+  }
+  // In a terminal, one line a person can read among the JSON logs.
+  if (process.stdout.isTTY) {
+    const telegram = config.telegram.token ? `activo (${config.telegram.mode})` : 'desactivado';
+    console.log(`\nTicketero escuchando en ${app.url} · base de datos: ${app.database.description} · Telegram: ${telegram}\n`);
   }
   let stopping = false;
   const shutdown = (signal: string): void => {
