@@ -15,6 +15,7 @@ import { createScheduler, type Scheduler } from './jobs/scheduler.js';
 import { ticketPayload } from './modules/customers/customer.service.js';
 import { recordAudit } from './modules/audit/audit.service.js';
 import { createServices, type Services } from './services.js';
+import { AppMetrics } from './metrics/metrics.js';
 
 export interface RunningApp {
   config: Config;
@@ -104,6 +105,14 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
       screenHub.stop();
     });
 
+    // Prometheus metrics: counters follow the domain events; gauges are read at scrape time.
+    const metrics = config.metrics.enabled ? new AppMetrics({ events, db, poolStats: () => db.poolStats() }) : null;
+    if (metrics) stack.push(async () => metrics.stop());
+    const loopback = /^(127\.|::1$|localhost$)/.test(config.host);
+    if (metrics && !config.metrics.apiKey && !loopback) {
+      logger.warn({ host: config.host }, 'METRICS_API_KEY no está definida y la app no escucha en loopback: /metrics responde 403');
+    }
+
     const checkDatabase = async (): Promise<boolean> => {
       await db.execute('select 1');
       return true;
@@ -121,6 +130,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
       telegramWebhook: telegram?.webhook ?? null,
       screenHub,
       now: () => clock.now(),
+      metrics: metrics ? { metrics, apiKey: config.metrics.apiKey, loopbackOnly: loopback } : null,
     });
     const server = await listen(http.fetch, config);
     stack.push(() => closeServer(server));
@@ -135,6 +145,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
         logger,
         events,
         ...(options.workersDir ? { workersDir: options.workersDir } : {}),
+        ...(metrics ? { onMetric: (metric: Parameters<AppMetrics['fromWorker']>[0]) => metrics.fromWorker(metric) } : {}),
       });
       await jobs.start();
       stack.push(() => jobs.stop());
@@ -230,7 +241,7 @@ async function main(): Promise<void> {
   // In a terminal, one line a person can read among the JSON logs.
   if (process.stdout.isTTY) {
     const telegram = config.telegram.token ? `activo (${config.telegram.mode})` : 'desactivado';
-    console.log(`\nTicketero escuchando en ${app.url} · base de datos: ${app.database.description} · Telegram: ${telegram}\n`);
+    process.stdout.write(`\nTicketero escuchando en ${app.url} · base de datos: ${app.database.description} · Telegram: ${telegram}\n\n`);
   }
   let stopping = false;
   const shutdown = (signal: string): void => {

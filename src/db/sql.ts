@@ -14,6 +14,8 @@ export interface Db extends Queryable {
   /** Runs `work` in one transaction: committed if it resolves, rolled back if it throws. */
   transactional<T>(work: (tx: Queryable) => Promise<T>): Promise<T>;
   close(): Promise<void>;
+  /** The pool's clients right now (for the metrics). */
+  poolStats(): { total: number; idle: number; waiting: number };
 }
 
 // Timestamps come back as text (the columns hold UTC without a zone), bigints and numerics as
@@ -82,5 +84,6 @@ export function createDb({ url, max = 20, logger, applicationName = 'ticketero' 
       }
     },
     close: () => pool.end(),
+    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
   };
 }

@@ -4,6 +4,7 @@ import { systemClock, type Clock } from '../clock.js';
 import { createDb, type Db } from '../db/sql.js';
 import { EventBus } from '../events.js';
 import { createLogger, type Logger } from '../logger.js';
+import type { WorkerMetric } from '../metrics/metrics.js';
 import { JobLocks, leaderLocks, runScheduledJob } from '../modules/jobs/job-runner.js';
 
 /** What the scheduler hands every worker (plain data: it crosses a thread boundary). */
@@ -18,7 +19,7 @@ export interface JobWorkerData {
   leader?: boolean;
   /** Connections the worker may open (default 4). */
   poolMax?: number;
-  telegram?: { token: string; apiRoot: string; maxMessagesPerSecond: number };
+  telegram?: { token: string; apiRoot: string; maxMessagesPerSecond: number; retryDelaysSeconds?: number[] };
 }
 
 export interface WorkerContext {
@@ -27,6 +28,8 @@ export interface WorkerContext {
   clock: Clock;
   events: EventBus;
   settings: JobWorkerData;
+  /** Hands a metric to the main thread's registry. */
+  report: (metric: WorkerMetric) => void;
 }
 
 export type JobBody = () => Promise<Record<string, unknown> | void>;
@@ -59,7 +62,8 @@ export async function runJobWorker(name: string, build: (ctx: WorkerContext) => 
   await lockClient.connect();
   const events = new EventBus();
   events.onAny((envelope) => parentPort?.postMessage(envelope));
-  const body = build({ db, logger, clock: systemClock, events, settings });
+  const report = (metric: WorkerMetric): void => parentPort?.postMessage(metric);
+  const body = build({ db, logger, clock: systemClock, events, settings, report });
   const locks = new JobLocks(lockClient);
   const runner = { db, clock: systemClock, logger, locks: settings.leader ? leaderLocks(locks) : locks };
 
@@ -68,7 +72,10 @@ export async function runJobWorker(name: string, build: (ctx: WorkerContext) => 
       const started = performance.now();
       wokenDuringRun = false;
       wake = undefined;
-      await runScheduledJob(runner, name, body);
+      const outcome = await runScheduledJob(runner, name, body);
+      if (outcome !== 'skipped') {
+        report({ type: 'metric', kind: 'job', job: name, outcome, seconds: (performance.now() - started) / 1000 });
+      }
       if (!settings.intervalMs || cancelled) break;
       if (wokenDuringRun) continue;
       const pause = Math.max(0, settings.intervalMs - (performance.now() - started));

@@ -217,9 +217,15 @@ export class AdvisorService {
         additionalData: details,
         at: now,
       });
-      return { branchOffice: advisor.branch_office, ticketId: Number(ticket.id) };
+      return { branchOffice: advisor.branch_office, ticketId: Number(ticket.id), queueType: ticket.queue_type };
     });
-    this.deps.events.emit('ticket.finished', { ticketId: finished.ticketId, branchOffice: finished.branchOffice, advisorId });
+    this.deps.events.emit('ticket.finished', {
+      ticketId: finished.ticketId,
+      branchOffice: finished.branchOffice,
+      advisorId,
+      queueType: finished.queueType,
+      outcome,
+    });
     this.deps.events.emit('advisor.available', { advisorId, branchOffice: finished.branchOffice });
     await this.deps.assignment.assignAvailable(finished.branchOffice);
     return this.get(advisorId);

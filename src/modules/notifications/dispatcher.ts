@@ -2,6 +2,7 @@ import type { Clock } from '../../clock.js';
 import type { Db, Queryable } from '../../db/sql.js';
 import type { Logger } from '../../logger.js';
 import { recordAudit, type Origin } from '../audit/audit.service.js';
+import type { TelegramCircuit } from './circuit-breaker.js';
 import { ARMED, RESOLVED_CHAT_ID } from './chat.sql.js';
 import type { Plantilla } from './mensaje.entity.js';
 import { renderMessage } from './templates.js';
@@ -9,12 +10,14 @@ import { renderMessage } from './templates.js';
 /** What happened to one attempt to deliver a message. */
 export type SendOutcome =
   | { ok: true; messageId: number }
-  | { ok: false; kind: 'permanent' | 'transient'; description: string }
+  | { ok: false; kind: 'permanent' | 'transient'; description: string; /** network error or 5xx */ outage?: boolean }
   | { ok: false; kind: 'rate_limited'; description: string; retryAfterSeconds: number };
 
 /** The one thing the dispatcher needs from Telegram. */
 export interface MessageSender {
   send(chatId: number, html: string): Promise<SendOutcome>;
+  /** Does Telegram answer at all (`getMe`)? For the circuit breaker. */
+  probe?(): Promise<boolean>;
 }
 
 /** Waits between a failed attempt and the next: 30 s, 60 s, 120 s; the fourth failure is final. */
@@ -33,6 +36,15 @@ interface Claimed {
   assigned_module_number: number | null;
   advisor_name: string | null;
   chat_id: string;
+  fecha_programada: string;
+}
+
+/** What became of one claimed message: for the metrics (sent ones with their lag since due). */
+export interface DispatchEvent {
+  outcome: 'sent' | 'retried' | 'failed' | 'held';
+  plantilla: Plantilla;
+  /** Sent: seconds from due (fecha_programada) to sent. */
+  lagSeconds?: number;
 }
 
 /**
@@ -43,7 +55,7 @@ interface Claimed {
  */
 const claimSql = (onlyYourTurn: boolean) => `select m.id, m.ticket_id, m.plantilla, m.intentos, t.numero,
     t.position_in_queue, t.estimated_wait_minutes, t.assigned_module_number, a.name as advisor_name,
-    ${RESOLVED_CHAT_ID} as chat_id
+    ${RESOLVED_CHAT_ID} as chat_id, m.fecha_programada
   from mensaje m
   join ticket t on t.id = m.ticket_id
   left join advisor a on a.id = t.assigned_advisor_id
@@ -137,6 +149,8 @@ export interface DispatchResult extends Record<string, unknown> {
   failed: number;
   /** Due messages put a minute ahead because they cannot go out yet. */
   parked: number;
+  /** Kept for later, attempts unspent, because Telegram is down (circuit open). */
+  held?: number;
 }
 
 /**
@@ -153,6 +167,12 @@ export class MessageDispatcher {
       sender: MessageSender;
       limiter: RateLimiter;
       concurrency: number;
+      /** Waits between failed attempts (TELEGRAM_RETRY_DELAYS_S); default 30, 60, 120 s. */
+      retryDelaysSeconds?: readonly number[];
+      /** Telegram outage breaker (SPEC §15): while open nothing is claimed. */
+      circuit?: TelegramCircuit;
+      /** Told what became of each message (metrics). */
+      observe?: (event: DispatchEvent) => void;
     },
   ) {}
 
@@ -171,6 +191,7 @@ export class MessageDispatcher {
 
   private async dispatchOne(result: DispatchResult): Promise<boolean> {
     const { db, clock, sender, limiter } = this.deps;
+    if (this.deps.circuit && !(await this.deps.circuit.allowSend())) return false;
     return db.transactional(async (tx) => {
       const [yourTurn] = await tx.execute<Claimed[]>(CLAIM_YOUR_TURN_SQL, [clock.now()]);
       const message = yourTurn ?? (await tx.execute<Claimed[]>(CLAIM_SQL, [clock.now()]))[0];
@@ -209,6 +230,8 @@ export class MessageDispatcher {
       );
       await audit('MENSAJE_ENVIADO', { estadoEnvio: 'ENVIADO', intentos: message.intentos });
       result.sent++;
+      const due = new Date(`${message.fecha_programada.replace(' ', 'T')}Z`).getTime();
+      this.deps.observe?.({ outcome: 'sent', plantilla: message.plantilla, lagSeconds: Math.max(0, now.getTime() - due) / 1000 });
       return;
     }
     if (outcome.kind === 'rate_limited') {
@@ -223,8 +246,18 @@ export class MessageDispatcher {
       result.retried++;
       return;
     }
+    if (outcome.kind === 'transient' && outcome.outage && (await this.deps.circuit?.isOutage())) {
+      // Telegram itself is down: the message keeps its attempts and its place in line.
+      await tx.execute(`update mensaje set error_message = ? where id = ?`, [
+        `Telegram no disponible: ${outcome.description}`.slice(0, 1000),
+        message.id,
+      ]);
+      result.held = (result.held ?? 0) + 1;
+      this.deps.observe?.({ outcome: 'held', plantilla: message.plantilla });
+      return;
+    }
     const intentos = message.intentos + 1;
-    const delay = RETRY_DELAYS_SECONDS[intentos - 1];
+    const delay = (this.deps.retryDelaysSeconds ?? RETRY_DELAYS_SECONDS)[intentos - 1];
     if (outcome.kind === 'permanent' || delay === undefined) {
       await tx.execute(`update mensaje set estado_envio = 'FALLIDO', intentos = ?, error_message = ? where id = ?`, [
         intentos,
@@ -234,6 +267,7 @@ export class MessageDispatcher {
       await audit('MENSAJE_FALLIDO', { estadoEnvio: 'FALLIDO', intentos, error: outcome.description });
       this.deps.logger.warn({ mensajeId: message.id, intentos, error: outcome.description }, 'mensaje FALLIDO');
       result.failed++;
+      this.deps.observe?.({ outcome: 'failed', plantilla: message.plantilla });
       return;
     }
     await tx.execute(`update mensaje set intentos = ?, fecha_programada = ?, error_message = ? where id = ?`, [
@@ -244,5 +278,6 @@ export class MessageDispatcher {
     ]);
     await audit('MENSAJE_REINTENTADO', { intentos, nextAttemptInSeconds: delay, error: outcome.description });
     result.retried++;
+    this.deps.observe?.({ outcome: 'retried', plantilla: message.plantilla });
   }
 }

@@ -136,10 +136,10 @@ export class AssignmentService {
       if (!advisor) return null;
 
       const count = advisor.assigned_tickets_count + 1;
-      await tx.execute(
+      const [called] = await tx.execute<{ created_at: string }[]>(
         `update ticket set status = 'ATENDIENDO', assigned_advisor_id = ?, assigned_module_number = ?,
            assigned_at = ?, position_in_queue = 0, estimated_wait_minutes = 0, updated_at = ?
-         where id = ?`,
+         where id = ? returning created_at`,
         [advisor.id, advisor.module_number, now, now, ticket.id],
       );
       await tx.execute(
@@ -182,6 +182,7 @@ export class AssignmentService {
         advisorId: Number(advisor.id),
         advisorName: advisor.name,
         moduleNumber: advisor.module_number,
+        waitedSeconds: called ? Math.max(0, (now.getTime() - Date.parse(`${called.created_at.replace(' ', 'T')}Z`)) / 1000) : undefined,
       } satisfies Assignment;
     });
     if (assignment) this.deps.events.emit('ticket.assigned', assignment);

@@ -199,8 +199,8 @@ export class TicketService {
   async cancel(codigoReferencia: string, origin: Origin): Promise<TicketView> {
     const now = this.deps.clock.now();
     const cancelled = await this.db.transactional(async (em) => {
-      const [ticket] = await em.execute<{ id: string; status: TicketStatus; numero: string; branch_office: string }[]>(
-        `select id, status, numero, branch_office from ticket where codigo_referencia = ? for update`,
+      const [ticket] = await em.execute<{ id: string; status: TicketStatus; numero: string; branch_office: string; queue_type: QueueType }[]>(
+        `select id, status, numero, branch_office, queue_type from ticket where codigo_referencia = ? for update`,
         [codigoReferencia],
       );
       if (!ticket) throw notFound();
@@ -238,6 +238,7 @@ export class TicketService {
     this.deps.events.emit('ticket.cancelled', {
       ticketId: Number(cancelled.id),
       branchOffice: cancelled.branch_office,
+      queueType: cancelled.queue_type,
     });
     return this.getByCodigo(codigoReferencia);
   }
