@@ -44,7 +44,7 @@ export function fallbackDataDir(requested: string): string {
   return path.join(tmpdir(), `ticketero-data-${Buffer.from(dir).toString('base64url').slice(-24)}`);
 }
 
-async function resolveDir(requested: string, logger: Logger): Promise<string> {
+export async function resolveDir(requested: string, logger: Logger): Promise<string> {
   const dir = path.resolve(requested);
   if (userInfo().uid !== 0 || (await reachableByOthers(dir))) return dir;
   const fallback = fallbackDataDir(dir);
