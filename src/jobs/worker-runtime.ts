@@ -5,7 +5,7 @@ import { createDb, type Db } from '../db/sql.js';
 import { EventBus } from '../events.js';
 import { createLogger, type Logger } from '../logger.js';
 import type { WorkerMetric } from '../metrics/metrics.js';
-import { JobLocks, leaderLocks, runScheduledJob } from '../modules/jobs/job-runner.js';
+import { JobLocks, leaderLocks, runScheduledJob, type Locks } from '../modules/jobs/job-runner.js';
 
 /** What the scheduler hands every worker (plain data: it crosses a thread boundary). */
 export interface JobWorkerData {
@@ -58,23 +58,51 @@ export async function runJobWorker(name: string, build: (ctx: WorkerContext) => 
   });
 
   const db = createDb({ url: settings.databaseUrl, max: settings.poolMax ?? 4, logger, applicationName: `ticketero-${name}` });
-  const lockClient = new pg.Client({ connectionString: settings.databaseUrl });
-  await lockClient.connect();
   const events = new EventBus();
   events.onAny((envelope) => parentPort?.postMessage(envelope));
   const report = (metric: WorkerMetric): void => parentPort?.postMessage(metric);
   const body = build({ db, logger, clock: systemClock, events, settings, report });
-  const locks = new JobLocks(lockClient);
-  const runner = { db, clock: systemClock, logger, locks: settings.leader ? leaderLocks(locks) : locks };
+
+  // The advisory locks live on one dedicated connection. If PostgreSQL restarts, that connection
+  // (and every lock on it) is gone: drop it and connect again on the next run, so the worker (and
+  // what it remembers, like the dispatcher's sent-but-unrecorded messages) lives on.
+  let lockClient: pg.Client | null = null;
+  let locks: Locks | null = null;
+  const dropLocks = (client: pg.Client | null): void => {
+    if (!client || client !== lockClient) return;
+    lockClient = null;
+    locks = null;
+    void client.end().catch(() => {});
+  };
+  const connectLocks = async (): Promise<Locks> => {
+    const client = new pg.Client({ connectionString: settings.databaseUrl });
+    client.on('error', (error) => {
+      logger.warn({ err: error }, 'se perdió la conexión de los locks del trabajo; se reconecta en la próxima ejecución');
+      dropLocks(client);
+    });
+    await client.connect();
+    lockClient = client;
+    const base = new JobLocks(client);
+    locks = settings.leader ? leaderLocks(base) : base;
+    return locks;
+  };
 
   try {
     do {
       const started = performance.now();
       wokenDuringRun = false;
       wake = undefined;
-      const outcome = await runScheduledJob(runner, name, body);
-      if (outcome !== 'skipped') {
-        report({ type: 'metric', kind: 'job', job: name, outcome, seconds: (performance.now() - started) / 1000 });
+      try {
+        const current = locks ?? (await connectLocks());
+        const outcome = await runScheduledJob({ db, clock: systemClock, logger, locks: current }, name, body);
+        if (outcome !== 'skipped') {
+          report({ type: 'metric', kind: 'job', job: name, outcome, seconds: (performance.now() - started) / 1000 });
+        }
+      } catch (error) {
+        // Only the lock connection fails this way (runScheduledJob handles the job's own errors).
+        logger.warn({ err: error }, 'PostgreSQL no disponible para el trabajo; se reintenta en el próximo periodo');
+        dropLocks(lockClient);
+        if (!settings.intervalMs) throw error;
       }
       if (!settings.intervalMs || cancelled) break;
       if (wokenDuringRun) continue;
@@ -85,7 +113,8 @@ export async function runJobWorker(name: string, build: (ctx: WorkerContext) => 
       });
     } while (!cancelled);
   } finally {
-    await lockClient.end().catch(() => {});
+    const client = lockClient as pg.Client | null;
+    await client?.end().catch(() => {});
     await db.close().catch(() => {});
   }
   // 'done' either way: Bree then ends the thread quietly ('cancelled' makes it log a forced exit as an error).

@@ -159,6 +159,12 @@ export interface DispatchResult extends Record<string, unknown> {
  * message sent after it; several loops (and instances) work side by side on SKIP LOCKED.
  */
 export class MessageDispatcher {
+  /**
+   * Sent, but the database went away before ENVIADO was committed: remembered so that when the
+   * row is claimed again it is recorded, not sent a second time.
+   */
+  private readonly unrecorded = new Map<string, SendOutcome & { ok: true }>();
+
   constructor(
     private readonly deps: {
       db: Db;
@@ -196,6 +202,12 @@ export class MessageDispatcher {
       const [yourTurn] = await tx.execute<Claimed[]>(CLAIM_YOUR_TURN_SQL, [clock.now()]);
       const message = yourTurn ?? (await tx.execute<Claimed[]>(CLAIM_SQL, [clock.now()]))[0];
       if (!message) return false;
+      const already = this.unrecorded.get(message.id);
+      if (already) {
+        await this.record(tx, message, already, result);
+        this.unrecorded.delete(message.id);
+        return true;
+      }
       const release = await limiter.acquire();
       const html = renderMessage(message.plantilla, {
         numero: message.numero,
@@ -205,7 +217,12 @@ export class MessageDispatcher {
         nombreAsesor: message.advisor_name,
       });
       const outcome = await sender.send(Number(message.chat_id), html).finally(release);
-      await this.record(tx, message, outcome, result);
+      try {
+        await this.record(tx, message, outcome, result);
+      } catch (error) {
+        if (outcome.ok) this.unrecorded.set(message.id, outcome);
+        throw error;
+      }
       return true;
     });
   }
