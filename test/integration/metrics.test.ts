@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -89,6 +90,16 @@ describe('GET /metrics', () => {
     expect(text).toMatch(/^ticketero_job_last_duration_seconds\{job="queue"\} /m);
     expect(valueOf(text, 'ticketero_db_pool_connections{state="total"}')).toBeGreaterThan(0);
     expect(text).toMatch(/^ticketero_nodejs_eventloop_lag_seconds /m);
+  });
+});
+
+describe('the Grafana dashboard (ops/grafana-dashboard.json)', () => {
+  it('only charts series the app exposes', async () => {
+    const dashboard = readFileSync(path.join(root, 'ops/grafana-dashboard.json'), 'utf8');
+    const used = new Set([...dashboard.matchAll(/ticketero_[a-z0-9_]+/g)].map((m) => m[0].replace(/_(bucket|count|sum)$/, '')));
+    const text = await (await scrape()).text();
+    const exposed = new Set([...text.matchAll(/^# TYPE (\S+)/gm)].map((m) => m[1]!));
+    expect([...used].filter((name) => !exposed.has(name))).toEqual([]);
   });
 });
 

@@ -134,13 +134,19 @@ describe('a PostgreSQL restart under steady kiosk load', () => {
     await eventually(async () => {
       const { rows: sentRows } = await db.query<{ n: number }>(`select count(*)::int as n from mensaje where estado_envio = 'ENVIADO'`);
       if (ours().length !== sentRows[0]!.n) {
-        const { rows: detail } = await db.query(
-          `select m.id, m.plantilla, m.estado_envio, m.intentos, m.error_message, m.fecha_programada, t.status, c.chat_id
-           from mensaje m join ticket t on t.id = m.ticket_id join telegram_customer c on c.national_id = t.national_id
-           where c.chat_id = any($1) and m.estado_envio <> 'ENVIADO'`,
-          [ours().map((m) => m.chat_id)],
+        const { rows: all } = await db.query<{ chat_id: string; estado_envio: string }>(
+          `select c.chat_id, m.id, m.plantilla, m.estado_envio, m.intentos, m.error_message, m.fecha_programada, m.fecha_envio, t.status
+           from mensaje m join ticket t on t.id = m.ticket_id join telegram_customer c on c.national_id = t.national_id order by m.id`,
         );
-        expect(ours().length, JSON.stringify({ detail, now: new Date() })).toBe(sentRows[0]!.n);
+        const odd = [...new Set(ours().map((m) => m.chat_id))].filter(
+          (chat) => ours().filter((m) => m.chat_id === chat).length !== all.filter((r) => Number(r.chat_id) === chat && r.estado_envio === 'ENVIADO').length,
+        );
+        const detail = odd.map((chat) => ({
+          chat,
+          sent: ours().filter((m) => m.chat_id === chat).map((m) => m.text.split('\n')[0]),
+          rows: all.filter((r) => Number(r.chat_id) === chat),
+        }));
+        expect(ours().length, JSON.stringify(detail)).toBe(sentRows[0]!.n);
       }
     }, 10_000);
     const seen = new Set<string>();
