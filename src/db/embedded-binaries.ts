@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, cp, lstat, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { arch, platform, userInfo } from 'node:os';
+import { arch, platform, tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { Logger } from '../logger.js';
@@ -23,6 +23,8 @@ export interface PostgresAccount {
 
 /** Where shared copies of the server binaries live: root-owned, world-readable, one folder per version. */
 export const SHARED_BINARIES_ROOT = '/var/lib/ticketero';
+/** Where they go when /var/lib cannot be written (a read-only image): the system temp directory. */
+const FALLBACK_BINARIES_ROOT = path.join(tmpdir(), 'ticketero-postgres-binaries');
 const MANIFEST = '.ticketero-manifest';
 
 /** Every existing ancestor of `target` (and the target) lets others in: the postgres user can walk down to it. */
@@ -92,14 +94,27 @@ async function verifiedCopy(dir: string, expected: string): Promise<boolean> {
  * half-made copy is never used and two processes starting at once cannot trip each other.
  */
 async function sharedCopy(source: string, version: string, logger: Logger): Promise<string> {
-  const target = path.join(SHARED_BINARIES_ROOT, `postgres-${version}-${platform()}-${arch()}`);
   const expected = await manifestOf(source);
+  let lastError: unknown;
+  for (const root of [SHARED_BINARIES_ROOT, FALLBACK_BINARIES_ROOT]) {
+    try {
+      return await copyInto(root, source, version, expected, logger);
+    } catch (error) {
+      lastError = error;
+      logger.warn({ err: error, root }, 'no se pudo usar esta carpeta para los binarios de PostgreSQL');
+    }
+  }
+  throw lastError;
+}
+
+async function copyInto(root: string, source: string, version: string, expected: string, logger: Logger): Promise<string> {
+  const target = path.join(root, `postgres-${version}-${platform()}-${arch()}`);
   if (await verifiedCopy(target, expected)) return target;
 
-  await mkdir(SHARED_BINARIES_ROOT, { recursive: true, mode: 0o755 });
-  await chmod(SHARED_BINARIES_ROOT, 0o755);
-  if (!(await trustworthy(SHARED_BINARIES_ROOT))) {
-    throw new Error(`${SHARED_BINARIES_ROOT} no es de root o la pueden escribir otros: no se copian ahí los binarios de PostgreSQL`);
+  await mkdir(root, { recursive: true, mode: 0o755 });
+  await chmod(root, 0o755);
+  if (!(await trustworthy(root))) {
+    throw new Error(`${root} no es de root o la pueden escribir otros: no se copian ahí los binarios de PostgreSQL`);
   }
   logger.info({ from: source, to: target }, 'copiando los binarios de PostgreSQL a una carpeta que el usuario postgres puede leer');
   const staging = `${target}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
