@@ -196,8 +196,22 @@ export class MessageDispatcher {
   }
 
   private async dispatchOne(result: DispatchResult): Promise<boolean> {
-    const { db, clock, sender, limiter } = this.deps;
     if (this.deps.circuit && !(await this.deps.circuit.allowSend())) return false;
+    let delivered: { id: string; outcome: SendOutcome & { ok: true } } | undefined;
+    try {
+      return await this.claimAndSend(result, (id, outcome) => (delivered = { id, outcome }));
+    } catch (error) {
+      // Sent, but ENVIADO never committed (the database went away): remember it, never send it twice.
+      if (delivered) this.unrecorded.set(delivered.id, delivered.outcome);
+      throw error;
+    }
+  }
+
+  private claimAndSend(
+    result: DispatchResult,
+    onDelivered: (id: string, outcome: SendOutcome & { ok: true }) => void,
+  ): Promise<boolean> {
+    const { db, clock, sender, limiter } = this.deps;
     return db.transactional(async (tx) => {
       const [yourTurn] = await tx.execute<Claimed[]>(CLAIM_YOUR_TURN_SQL, [clock.now()]);
       const message = yourTurn ?? (await tx.execute<Claimed[]>(CLAIM_SQL, [clock.now()]))[0];
@@ -217,12 +231,8 @@ export class MessageDispatcher {
         nombreAsesor: message.advisor_name,
       });
       const outcome = await sender.send(Number(message.chat_id), html).finally(release);
-      try {
-        await this.record(tx, message, outcome, result);
-      } catch (error) {
-        if (outcome.ok) this.unrecorded.set(message.id, outcome);
-        throw error;
-      }
+      if (outcome.ok) onDelivered(message.id, outcome);
+      await this.record(tx, message, outcome, result);
       return true;
     });
   }
