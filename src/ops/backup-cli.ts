@@ -11,7 +11,7 @@ import { ConfigError, loadConfig, type Config } from '../config.js';
 import { APP_DATABASE, describeUrl, openDatabase } from '../db/database.js';
 import { resolveDir } from '../db/embedded.js';
 import { createLogger, type Logger } from '../logger.js';
-import { BackupError, createBackup, restoreBackup } from './backup.js';
+import { BackupError, createBackup, holdsData, restoreBackup } from './backup.js';
 
 const run = promisify(execFile);
 
@@ -47,7 +47,7 @@ async function matchingPgDump(url: string): Promise<boolean> {
     const { stdout } = await run('pg_dump', ['--version']);
     const client = new pg.Client({ connectionString: url });
     await client.connect();
-    const { rows } = await client.query<{ v: string }>('show server_version_num').finally(() => client.end());
+    const { rows } = await client.query<{ v: string }>("select current_setting('server_version_num') as v").finally(() => client.end());
     return Number(/(\d+)\./.exec(stdout)?.[1]) === Math.floor(Number(rows[0]!.v) / 10000);
   } catch {
     return false;
@@ -100,12 +100,16 @@ async function main(): Promise<void> {
     const source = path.resolve(file);
     await withDatabaseUrl(config, logger, async (url) => {
       if (await isPgDumpFile(source)) {
+        // A file pg_restore cannot even list is refused before anything is touched.
+        await run('pg_restore', ['--list', source]).catch((error: unknown) => {
+          throw new BackupError(`El respaldo ${source} está dañado: ${(error as { stderr?: string }).stderr?.trim() ?? String(error)}`);
+        });
         const client = new pg.Client({ connectionString: url });
         await client.connect();
         try {
-          const { rowCount } = await client.query(`select 1 from pg_tables where schemaname = 'public' and tablename = 'ticket'`);
-          const busy = rowCount ? ((await client.query('select 1 from ticket limit 1')).rowCount ?? 0) > 0 : false;
-          if (busy && !force) throw new BackupError('La base de datos de destino no está vacía: use --force para reemplazarla');
+          if (!force && (await holdsData(client))) {
+            throw new BackupError('La base de datos de destino no está vacía (tiene tickets o clientes): use --force para reemplazarla');
+          }
           await client.query('drop schema if exists public cascade; create schema public');
         } finally {
           await client.end();

@@ -171,7 +171,7 @@ export async function verifyBackup(file: string): Promise<Header & { rows: Recor
 }
 
 /** Ticketero's tables holding what a restore would overwrite (an app start alone leaves them empty). */
-async function holdsData(client: pg.ClientBase): Promise<boolean> {
+export async function holdsData(client: pg.ClientBase): Promise<boolean> {
   const { rows } = await client.query<{ t: string }>(
     `select c.relname as t from pg_class c join pg_namespace n on n.oid = c.relnamespace
      where n.nspname = 'public' and c.relname in ('ticket', 'mensaje', 'telegram_customer')`,
