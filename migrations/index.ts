@@ -5,6 +5,7 @@ import { Migration20261129160800_seed_advisors } from './Migration20261129160800
 import { Migration20261129161502_queue_and_jobs } from './Migration20261129161502_queue_and_jobs.js';
 import { Migration20261129163826_telegram } from './Migration20261129163826_telegram.js';
 import { Migration20261129171626_dispatch_indexes } from './Migration20261129171626_dispatch_indexes.js';
+import { Migration20261130100000_service_floor } from './Migration20261130100000_service_floor.js';
 
 export const migrationsList = [
   { name: 'Migration20261129160749_initial_schema', class: Migration20261129160749_initial_schema },
@@ -12,4 +13,5 @@ export const migrationsList = [
   { name: 'Migration20261129161502_queue_and_jobs', class: Migration20261129161502_queue_and_jobs },
   { name: 'Migration20261129163826_telegram', class: Migration20261129163826_telegram },
   { name: 'Migration20261129171626_dispatch_indexes', class: Migration20261129171626_dispatch_indexes },
+  { name: 'Migration20261130100000_service_floor', class: Migration20261130100000_service_floor },
 ];

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { hasControlCharacters } from './errors.js';
 
 const emptyAsUndefined = (value: unknown): unknown => (value === '' ? undefined : value);
 
@@ -102,6 +103,29 @@ const schema = z
     PROXIMO_THRESHOLD: integer('PROXIMO_THRESHOLD', 3, 1, 100),
     QUEUE_RECALC_INTERVAL_MS: integer('QUEUE_RECALC_INTERVAL_MS', 5000, 100, 3_600_000),
     TELEGRAM_MAX_MSGS_PER_SEC: integer('TELEGRAM_MAX_MSGS_PER_SEC', 25, 1, 1000),
+    // The service floor (SPEC §12)
+    RECALL_MAX: integer('RECALL_MAX', 3, 1, 20),
+    RECALL_MIN_INTERVAL_S: integer('RECALL_MIN_INTERVAL_S', 30, 0, 3600),
+    NO_SHOW_MIN_CALLS: integer('NO_SHOW_MIN_CALLS', 2, 1, 20),
+    NO_SHOW_AUTO_MINUTES: integer('NO_SHOW_AUTO_MINUTES', 0, 0, 600),
+    PAUSE_REASONS: z.preprocess(
+      emptyAsUndefined,
+      z
+        .string()
+        .default('Colación,Reunión,Trámite interno,Capacitación,Otro')
+        .transform((v) => [...new Set(v.split(',').map((r) => r.trim()).filter((r) => r !== ''))])
+        .refine((list) => list.length > 0 && list.length <= 20, 'PAUSE_REASONS debe listar de 1 a 20 motivos separados por coma')
+        .refine((list) => list.every((r) => r.length <= 40 && !hasControlCharacters(r)), 'PAUSE_REASONS: cada motivo admite hasta 40 caracteres'),
+    ),
+    PAUSE_ALERT_MINUTES: integer('PAUSE_ALERT_MINUTES', 30, 1, 1440),
+    PREFERENTIAL_EVERY: integer('PREFERENTIAL_EVERY', 2, 1, 100),
+    BRANCH_CLOSING_TIME: z.preprocess(
+      emptyAsUndefined,
+      z
+        .string()
+        .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'BRANCH_CLOSING_TIME debe ser una hora HH:MM (ej: 19:00)')
+        .default('19:00'),
+    ),
     LOG_LEVEL: z.preprocess(
       emptyAsUndefined,
       z
@@ -180,6 +204,21 @@ export interface Config {
   };
   /** Waits between a failed send and the next attempt; one more failure after the last is final. */
   telegramRetryDelaysSeconds: number[];
+  floor: FloorSettings;
+}
+
+/** The service floor's rules (SPEC §12). */
+export interface FloorSettings {
+  recallMax: number;
+  recallMinIntervalSeconds: number;
+  noShowMinCalls: number;
+  /** 0 = off. */
+  noShowAutoMinutes: number;
+  pauseReasons: string[];
+  pauseAlertMinutes: number;
+  preferentialEvery: number;
+  /** HH:MM, branch time. */
+  closingTime: string;
 }
 
 export class ConfigError extends Error {
@@ -235,5 +274,15 @@ export function loadConfig(
     logLevel: e.LOG_LEVEL,
     metrics: { enabled: e.METRICS_ENABLED, apiKey: e.METRICS_API_KEY },
     telegramRetryDelaysSeconds: e.TELEGRAM_RETRY_DELAYS_S,
+    floor: {
+      recallMax: e.RECALL_MAX,
+      recallMinIntervalSeconds: e.RECALL_MIN_INTERVAL_S,
+      noShowMinCalls: e.NO_SHOW_MIN_CALLS,
+      noShowAutoMinutes: e.NO_SHOW_AUTO_MINUTES,
+      pauseReasons: e.PAUSE_REASONS,
+      pauseAlertMinutes: e.PAUSE_ALERT_MINUTES,
+      preferentialEvery: e.PREFERENTIAL_EVERY,
+      closingTime: e.BRANCH_CLOSING_TIME,
+    },
   };
 }

@@ -32,6 +32,9 @@ export interface DomainEvents {
   'messages.due': { ticketId: number };
   /** A chat was linked to a customer (RUT, phone or deep link): its waiting messages may go now. */
   'chat.linked': { chatId: number };
+  /** The service floor (SPEC §12): the screen flashes a number again; an advisor's customer walked out. */
+  'ticket.recalled': { ticketId: number; branchOffice: string; numero: string; callNumber: number };
+  'advisor.customer-left': { advisorId: number; branchOffice: string; numero: string };
 }
 
 export type EventName = keyof DomainEvents;
@@ -43,6 +46,8 @@ export const EVENT_NAMES: readonly EventName[] = [
   'advisor.available',
   'messages.due',
   'chat.linked',
+  'ticket.recalled',
+  'advisor.customer-left',
 ];
 
 /** An event as it crosses a thread boundary (a Bree worker tells the main thread). */

@@ -99,9 +99,14 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
 
     // Waiting-room screens: refreshed at once when this instance calls someone, every second otherwise.
     const screenHub = new ScreenHub({ screens: services.screen, logger });
-    const offScreens = events.on('ticket.assigned', ({ branchOffice }) => screenHub.poke(branchOffice));
+    const offScreens = [
+      events.on('ticket.assigned', ({ branchOffice }) => screenHub.poke(branchOffice)),
+      // A recall flashes the number again ("2.º llamado"); a finished or walked-out call leaves the screen current.
+      events.on('ticket.recalled', ({ branchOffice }) => screenHub.poke(branchOffice)),
+      events.on('ticket.finished', ({ branchOffice }) => screenHub.poke(branchOffice)),
+    ];
     stack.push(async () => {
-      offScreens();
+      offScreens.forEach((off) => off());
       screenHub.stop();
     });
 
@@ -112,6 +117,10 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     if (metrics && !config.metrics.apiKey && !loopback) {
       logger.warn({ host: config.host }, 'METRICS_API_KEY no está definida y la app no escucha en loopback: /metrics responde 403');
     }
+    // The day ends (SPEC §12): at every start, tickets of an earlier day still active are closed
+    // (and, past closing time, today's still waiting); the floor job repeats it every half minute.
+    const endOfDay = await services.floor.endOfDay();
+    if (endOfDay.waitingClosed || endOfDay.servingClosed) logger.info(endOfDay, 'turnos de días anteriores cerrados al iniciar');
 
     const checkDatabase = async (): Promise<boolean> => {
       await db.execute('select 1');
@@ -164,6 +173,13 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
           wake();
           bot
             .notifyAssignment(assignment)
+            .catch((error: unknown) => logger.warn({ err: error }, 'no se pudo avisar al asesor por Telegram'));
+        }),
+        events.on('ticket.recalled', wake),
+        events.on('advisor.customer-left', ({ advisorId, numero }) => {
+          wake();
+          bot
+            .notifyCustomerLeft(advisorId, numero)
             .catch((error: unknown) => logger.warn({ err: error }, 'no se pudo avisar al asesor por Telegram'));
         }),
       ];

@@ -4,6 +4,7 @@ import type { Db } from './db/sql.js';
 import type { EventBus } from './events.js';
 import { AdvisorService } from './modules/advisors/advisor.service.js';
 import { CustomerService } from './modules/customers/customer.service.js';
+import { FloorService } from './modules/floor/floor.service.js';
 import { AssignmentService } from './modules/queue/assignment.service.js';
 import { QueueService } from './modules/queue/queue.service.js';
 import { ScreenService } from './modules/screen/screen.service.js';
@@ -19,6 +20,8 @@ export interface Services {
   supervision: SupervisionService;
   customers: CustomerService;
   screen: ScreenService;
+  /** The service floor (SPEC §12): every advisor action and the end of the day. */
+  floor: FloorService;
 }
 
 export function createServices(deps: {
@@ -29,10 +32,21 @@ export function createServices(deps: {
   links: DeepLinks;
 }): Services {
   const { db, clock, events, config, links } = deps;
-  const assignment = new AssignmentService({ db, clock, events });
-  const advisors = new AdvisorService({ db, clock, events, assignment });
-  const queue = new QueueService({ db, clock, events, assignment, proximoThreshold: config.proximoThreshold });
-  const supervision = new SupervisionService({ db, clock, advisors, timeZone: config.branchTimeZone });
+  const preferentialEvery = config.floor.preferentialEvery;
+  const assignment = new AssignmentService({ db, clock, events, preferentialEvery });
+  const advisors = new AdvisorService({ db, clock });
+  const queue = new QueueService({ db, clock, events, assignment, proximoThreshold: config.proximoThreshold, preferentialEvery });
+  const floor = new FloorService({
+    db,
+    clock,
+    events,
+    assignment,
+    advisors,
+    settings: config.floor,
+    timeZone: config.branchTimeZone,
+    proximoThreshold: config.proximoThreshold,
+  });
+  const supervision = new SupervisionService({ db, clock, advisors, timeZone: config.branchTimeZone, floor: config.floor });
   const tickets = new TicketService({
     db,
     clock,
@@ -41,10 +55,12 @@ export function createServices(deps: {
       defaultBranch: config.branchOffice,
       timeZone: config.branchTimeZone,
       proximoThreshold: config.proximoThreshold,
+      preferentialEvery,
     },
     links,
+    floor,
   });
   const customers = new CustomerService({ db, clock, events });
   const screen = new ScreenService({ db, clock, supervision, timeZone: config.branchTimeZone });
-  return { tickets, advisors, assignment, queue, supervision, customers, screen };
+  return { tickets, advisors, assignment, queue, supervision, customers, screen, floor };
 }

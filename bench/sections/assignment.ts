@@ -115,7 +115,7 @@ async function runLayout(context: BenchContext, branchCount: number, label: stri
       task: async (_n, loop) => {
         const advisor = advisors[loop]!;
         try {
-          await services.advisors.finishCurrent(advisor.id, 'COMPLETADO', { actor: 'SYSTEM' });
+          await services.floor.finishCurrent(advisor.id, 'COMPLETADO', { actor: 'SYSTEM' });
         } catch (error) {
           const code = error instanceof DomainError ? error.code : 'other';
           if (code === 'TRANSICION_INVALIDA') {

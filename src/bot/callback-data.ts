@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { isQueueType, type QueueType } from '../domain/queue-types.js';
+import type { AtencionPreferente } from '../domain/floor.js';
 import { ADVISOR_STATUSES, type AdvisorStatus } from '../modules/advisors/advisor.entity.js';
 
 /*
@@ -8,23 +9,59 @@ import { ADVISOR_STATUSES, type AdvisorStatus } from '../modules/advisors/adviso
  */
 export type Callback =
   | { kind: 'branch'; branchKey: string }
-  | { kind: 'queue'; branchKey: string; queue: QueueType }
+  | { kind: 'queue'; branchKey: string; queue: QueueType; preferente: AtencionPreferente | null }
+  | { kind: 'preferential-menu'; branchKey: string }
+  | { kind: 'preferential'; branchKey: string; preferente: AtencionPreferente }
+  | { kind: 'rating'; ticketId: number; score: number }
   | { kind: 'cancel'; confirm: boolean; ticketId: number }
   | { kind: 'advisor-status'; status: AdvisorStatus }
-  | { kind: 'advisor-finish'; outcome: 'COMPLETADO' | 'NO_ATENDIDO' }
-  | { kind: 'advisor-refresh' };
+  | { kind: 'advisor-finish'; outcome: 'COMPLETADO' | 'NO_ATENDIDO'; ticketId?: number }
+  | { kind: 'advisor-refresh' }
+  // The service floor (SPEC §12); ticket ids make a stale panel's buttons harmless.
+  | { kind: 'advisor-pause-menu' }
+  | { kind: 'advisor-pause'; reasonIndex: number }
+  | { kind: 'advisor-arrived'; ticketId: number }
+  | { kind: 'advisor-recall'; ticketId: number }
+  | { kind: 'advisor-transfer-menu'; ticketId: number }
+  | { kind: 'advisor-transfer-queue'; ticketId: number; queue: QueueType }
+  | { kind: 'advisor-transfer-advisor'; ticketId: number; advisorId: number }
+  | { kind: 'advisor-call-menu' }
+  | { kind: 'advisor-call'; numero: string };
 
 /** Branch names can be long: buttons carry a short, stable key. */
 export const branchKey = (branch: string): string => createHash('sha256').update(branch).digest('hex').slice(0, 10);
 
 export const callbackData = {
   branch: (branch: string) => `tk:b:${branchKey(branch)}`,
-  queue: (branch: string, queue: QueueType) => `tk:q:${branchKey(branch)}:${queue}`,
+  queue: (branch: string, queue: QueueType, preferente: AtencionPreferente | null = null) =>
+    `tk:q:${branchKey(branch)}:${queue}${preferente ? `:${PREFERENTE_CODE[preferente]}` : ''}`,
+  preferentialMenu: (branch: string) => `tk:pm:${branchKey(branch)}`,
+  preferential: (branch: string, preferente: AtencionPreferente) => `tk:pf:${branchKey(branch)}:${PREFERENTE_CODE[preferente]}`,
+  rating: (ticketId: number, score: number) => `rt:${ticketId}:${score}`,
   cancel: (confirm: boolean, ticketId: number) => `cx:${confirm ? 'y' : 'n'}:${ticketId}`,
   advisorStatus: (status: AdvisorStatus) => `adv:s:${status}`,
-  advisorFinish: (outcome: 'COMPLETADO' | 'NO_ATENDIDO') => `adv:f:${outcome === 'COMPLETADO' ? 'c' : 'n'}`,
+  advisorFinish: (outcome: 'COMPLETADO' | 'NO_ATENDIDO', ticketId?: number) =>
+    `adv:f:${outcome === 'COMPLETADO' ? 'c' : 'n'}${ticketId ? `:${ticketId}` : ''}`,
   advisorRefresh: () => 'adv:r',
+  advisorPauseMenu: () => 'adv:pm',
+  advisorPause: (reasonIndex: number) => `adv:p:${reasonIndex}`,
+  advisorArrived: (ticketId: number) => `adv:a:${ticketId}`,
+  advisorRecall: (ticketId: number) => `adv:rc:${ticketId}`,
+  advisorTransferMenu: (ticketId: number) => `adv:t:${ticketId}`,
+  advisorTransferQueue: (ticketId: number, queue: QueueType) => `adv:tq:${ticketId}:${queue}`,
+  advisorTransferAdvisor: (ticketId: number, advisorId: number) => `adv:ta:${ticketId}:${advisorId}`,
+  advisorCallMenu: () => 'adv:om',
+  advisorCall: (numero: string) => `adv:o:${numero}`,
 };
+
+const PREFERENTE_CODE: Record<AtencionPreferente, string> = {
+  TERCERA_EDAD: 'T',
+  EMBARAZO: 'E',
+  DISCAPACIDAD: 'D',
+  NINO_EN_BRAZOS: 'N',
+};
+const PREFERENTE_BY_CODE = new Map(Object.entries(PREFERENTE_CODE).map(([k, v]) => [v, k as AtencionPreferente]));
+const ID = /^\d{1,15}$/;
 
 export function parseCallback(data: string | undefined): Callback | null {
   if (!data || data.length > 64) return null;
@@ -33,8 +70,20 @@ export function parseCallback(data: string | undefined): Callback | null {
   if (scope === 'tk' && action === 'b' && parts.length === 3 && /^[0-9a-f]{10}$/.test(a ?? '')) {
     return { kind: 'branch', branchKey: a! };
   }
-  if (scope === 'tk' && action === 'q' && parts.length === 4 && /^[0-9a-f]{10}$/.test(a ?? '') && isQueueType(b)) {
-    return { kind: 'queue', branchKey: a!, queue: b };
+  const [, , , , c] = parts;
+  if (scope === 'tk' && action === 'q' && (parts.length === 4 || parts.length === 5) && /^[0-9a-f]{10}$/.test(a ?? '') && isQueueType(b)) {
+    const preferente = c === undefined ? null : PREFERENTE_BY_CODE.get(c);
+    if (preferente === undefined) return null;
+    return { kind: 'queue', branchKey: a!, queue: b, preferente };
+  }
+  if (scope === 'tk' && action === 'pm' && parts.length === 3 && /^[0-9a-f]{10}$/.test(a ?? '')) {
+    return { kind: 'preferential-menu', branchKey: a! };
+  }
+  if (scope === 'tk' && action === 'pf' && parts.length === 4 && /^[0-9a-f]{10}$/.test(a ?? '') && PREFERENTE_BY_CODE.has(b ?? '')) {
+    return { kind: 'preferential', branchKey: a!, preferente: PREFERENTE_BY_CODE.get(b!)! };
+  }
+  if (scope === 'rt' && parts.length === 3 && ID.test(action ?? '') && /^[1-5]$/.test(a ?? '')) {
+    return { kind: 'rating', ticketId: Number(action), score: Number(a) };
   }
   if (scope === 'cx' && (action === 'y' || action === 'n') && parts.length === 3 && /^\d{1,15}$/.test(a ?? '')) {
     return { kind: 'cancel', confirm: action === 'y', ticketId: Number(a) };
@@ -42,9 +91,28 @@ export function parseCallback(data: string | undefined): Callback | null {
   if (scope === 'adv' && action === 's' && parts.length === 3 && (ADVISOR_STATUSES as readonly string[]).includes(a ?? '')) {
     return { kind: 'advisor-status', status: a as AdvisorStatus };
   }
-  if (scope === 'adv' && action === 'f' && parts.length === 3 && (a === 'c' || a === 'n')) {
-    return { kind: 'advisor-finish', outcome: a === 'c' ? 'COMPLETADO' : 'NO_ATENDIDO' };
+  if (scope === 'adv' && action === 'f' && (parts.length === 3 || (parts.length === 4 && ID.test(b ?? ''))) && (a === 'c' || a === 'n')) {
+    return { kind: 'advisor-finish', outcome: a === 'c' ? 'COMPLETADO' : 'NO_ATENDIDO', ...(b ? { ticketId: Number(b) } : {}) };
   }
   if (scope === 'adv' && action === 'r' && parts.length === 2) return { kind: 'advisor-refresh' };
+  if (scope === 'adv' && action === 'pm' && parts.length === 2) return { kind: 'advisor-pause-menu' };
+  if (scope === 'adv' && action === 'om' && parts.length === 2) return { kind: 'advisor-call-menu' };
+  if (scope === 'adv' && action === 'p' && parts.length === 3 && /^\d{1,2}$/.test(a ?? '')) {
+    return { kind: 'advisor-pause', reasonIndex: Number(a) };
+  }
+  if (scope === 'adv' && parts.length === 3 && ID.test(a ?? '')) {
+    if (action === 'a') return { kind: 'advisor-arrived', ticketId: Number(a) };
+    if (action === 'rc') return { kind: 'advisor-recall', ticketId: Number(a) };
+    if (action === 't') return { kind: 'advisor-transfer-menu', ticketId: Number(a) };
+  }
+  if (scope === 'adv' && action === 'tq' && parts.length === 4 && ID.test(a ?? '') && isQueueType(b)) {
+    return { kind: 'advisor-transfer-queue', ticketId: Number(a), queue: b };
+  }
+  if (scope === 'adv' && action === 'ta' && parts.length === 4 && ID.test(a ?? '') && ID.test(b ?? '')) {
+    return { kind: 'advisor-transfer-advisor', ticketId: Number(a), advisorId: Number(b) };
+  }
+  if (scope === 'adv' && action === 'o' && parts.length === 3 && /^[CPEG]\d{2,8}$/.test(a ?? '')) {
+    return { kind: 'advisor-call', numero: a! };
+  }
   return null;
 }

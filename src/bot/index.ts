@@ -42,6 +42,8 @@ export interface TelegramBot {
   stop(): Promise<void>;
   /** Tells the advisor, at once, who their new customer is. */
   notifyAssignment(assignment: Assignment): Promise<void>;
+  /** Tells the advisor their called customer cancelled before reaching the desk (a walkout). */
+  notifyCustomerLeft(advisorId: number, numero: string): Promise<void>;
 }
 
 /**
@@ -121,8 +123,15 @@ export function createTelegramBot(deps: BotDeps): TelegramBot {
       const current = (await services.advisors.get(assignment.advisorId)).currentTicket;
       // Already finished (a very quick service): nothing to announce any more.
       if (current?.id !== assignment.ticketId) return;
+      const advisor = await services.advisors.get(assignment.advisorId);
       const text = texts.newCustomer(current.numero, current.queueType, current.maskedNationalId, current.minutesWaited);
-      await bot.api.sendMessage(telegramUserId, text, { parse_mode: 'HTML', reply_markup: panelKeyboard() });
+      await bot.api.sendMessage(telegramUserId, text, { parse_mode: 'HTML', reply_markup: panelKeyboard(advisor) });
+    },
+    async notifyCustomerLeft(advisorId, numero) {
+      const telegramUserId = await services.advisors.telegramUserIdOf(advisorId);
+      if (!telegramUserId) return;
+      const advisor = await services.advisors.get(advisorId);
+      await bot.api.sendMessage(telegramUserId, texts.customerLeft(numero), { parse_mode: 'HTML', reply_markup: panelKeyboard(advisor) });
     },
   };
 }

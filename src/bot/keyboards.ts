@@ -1,7 +1,9 @@
 import { InlineKeyboard, Keyboard } from 'grammy';
 import { QUEUE_TYPES, type QueueType } from '../domain/queue-types.js';
 import { callbackData } from './callback-data.js';
-import { BUTTONS, texts } from './texts.js';
+import { ATENCION_PREFERENTE, ATENCION_PREFERENTE_LABEL, type AtencionPreferente } from '../domain/floor.js';
+import type { AdvisorView } from '../modules/advisors/advisor.service.js';
+import { BUTTONS, PANEL, texts } from './texts.js';
 
 export const mainKeyboard = (): Keyboard =>
   new Keyboard()
@@ -27,25 +29,90 @@ export const branchKeyboard = (branches: string[]): InlineKeyboard => {
 export const queueKeyboard = (
   branch: string,
   figures: Array<{ queueType: QueueType; waiting: number; estimatedWaitMinutes: number }>,
+  preferente: AtencionPreferente | null = null,
 ): InlineKeyboard => {
   const keyboard = new InlineKeyboard();
   for (const queue of QUEUE_TYPES) {
     const f = figures.find((x) => x.queueType === queue);
-    keyboard.text(texts.queueButton(queue, f?.waiting ?? 0, f?.estimatedWaitMinutes ?? 0), callbackData.queue(branch, queue)).row();
+    keyboard
+      .text(texts.queueButton(queue, f?.waiting ?? 0, f?.estimatedWaitMinutes ?? 0), callbackData.queue(branch, queue, preferente))
+      .row();
   }
+  if (!preferente) keyboard.text(texts.preferentialButton, callbackData.preferentialMenu(branch));
+  return keyboard;
+};
+
+/** Which preferential attention (SPEC §12): then the queues again. */
+export const preferentialKeyboard = (branch: string): InlineKeyboard => {
+  const keyboard = new InlineKeyboard();
+  for (const kind of ATENCION_PREFERENTE) keyboard.text(ATENCION_PREFERENTE_LABEL[kind], callbackData.preferential(branch, kind)).row();
   return keyboard;
 };
 
 export const cancelKeyboard = (ticketId: number): InlineKeyboard =>
   new InlineKeyboard().text(texts.cancelYes, callbackData.cancel(true, ticketId)).text(texts.cancelNo, callbackData.cancel(false, ticketId));
 
-export const panelKeyboard = (): InlineKeyboard =>
-  new InlineKeyboard()
-    .text('🟢 Disponible', callbackData.advisorStatus('AVAILABLE'))
-    .text('🟡 Pausa', callbackData.advisorStatus('BUSY'))
-    .text('⚫ Desconectado', callbackData.advisorStatus('OFFLINE'))
-    .row()
-    .text('✅ Completar', callbackData.advisorFinish('COMPLETADO'))
-    .text('🚫 No se presentó', callbackData.advisorFinish('NO_ATENDIDO'))
-    .row()
-    .text('🔄 Actualizar', callbackData.advisorRefresh());
+/**
+ * The advisor's /panel (SPEC §6, §12): what can be done now. Calling a customer: Llegó, Volver a
+ * llamar, No se presentó, Transferir; serving: Completar, Transferir; free or on a pause: status,
+ * Pausa (with a reason) and Llamar otro número. Ticket buttons carry the ticket's id.
+ */
+export const panelKeyboard = (advisor?: AdvisorView): InlineKeyboard => {
+  const keyboard = new InlineKeyboard();
+  const ticket = advisor?.currentTicket;
+  if (ticket && ticket.stage === 'LLAMANDO') {
+    keyboard
+      .text(PANEL.arrived, callbackData.advisorArrived(ticket.id))
+      .text(PANEL.recall, callbackData.advisorRecall(ticket.id))
+      .row()
+      .text(PANEL.noShow, callbackData.advisorFinish('NO_ATENDIDO', ticket.id))
+      .text(PANEL.transfer, callbackData.advisorTransferMenu(ticket.id))
+      .row()
+      .text(PANEL.complete, callbackData.advisorFinish('COMPLETADO', ticket.id))
+      .row();
+  } else if (ticket) {
+    keyboard
+      .text(PANEL.complete, callbackData.advisorFinish('COMPLETADO', ticket.id))
+      .text(PANEL.transfer, callbackData.advisorTransferMenu(ticket.id))
+      .row();
+  } else {
+    keyboard
+      .text(PANEL.available, callbackData.advisorStatus('AVAILABLE'))
+      .text(PANEL.pause, callbackData.advisorPauseMenu())
+      .text(PANEL.offline, callbackData.advisorStatus('OFFLINE'))
+      .row()
+      .text(PANEL.callOther, callbackData.advisorCallMenu())
+      .row();
+  }
+  if (ticket) keyboard.text(PANEL.pause, callbackData.advisorPauseMenu());
+  return keyboard.text(PANEL.refresh, callbackData.advisorRefresh());
+};
+
+/** One button per PAUSE_REASONS entry (by index: a reason list changed meanwhile makes old buttons stale). */
+export const pauseKeyboard = (reasons: readonly string[]): InlineKeyboard => {
+  const keyboard = new InlineKeyboard();
+  reasons.forEach((reason, i) => keyboard.text(reason, callbackData.advisorPause(i)).row());
+  return keyboard.text(PANEL.back, callbackData.advisorRefresh());
+};
+
+/** Where to send the customer: the branch's other queues, or a colleague by name. */
+export const transferKeyboard = (
+  ticketId: number,
+  queues: readonly QueueType[],
+  colleagues: ReadonlyArray<{ id: number; name: string }>,
+): InlineKeyboard => {
+  const keyboard = new InlineKeyboard();
+  for (const queue of queues) keyboard.text(texts.transferToQueue(queue), callbackData.advisorTransferQueue(ticketId, queue)).row();
+  for (const c of colleagues) keyboard.text(texts.transferToAdvisor(c.name), callbackData.advisorTransferAdvisor(ticketId, c.id)).row();
+  return keyboard.text(PANEL.back, callbackData.advisorRefresh());
+};
+
+/** The waiting numbers the advisor may call out of order. */
+export const callKeyboard = (numeros: readonly string[]): InlineKeyboard => {
+  const keyboard = new InlineKeyboard();
+  numeros.forEach((numero, i) => {
+    keyboard.text(numero, callbackData.advisorCall(numero));
+    if (i % 4 === 3) keyboard.row();
+  });
+  return keyboard.row().text(PANEL.back, callbackData.advisorRefresh());
+};

@@ -23,11 +23,12 @@ export function classifySendError(error: unknown): SendOutcome & { ok: false } {
 export function createTelegramSender(token: string, apiRoot: string): MessageSender {
   const api = new Api(token, { apiRoot, timeoutSeconds: 10 });
   return {
-    async send(chatId, html) {
+    async send(chatId, html, buttons) {
       try {
         const message = await api.sendMessage(chatId, html, {
           parse_mode: 'HTML',
           link_preview_options: { is_disabled: true },
+          ...(buttons ? { reply_markup: { inline_keyboard: buttons } } : {}),
         });
         return { ok: true, messageId: message.message_id };
       } catch (error) {

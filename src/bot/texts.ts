@@ -2,6 +2,7 @@ import { QUEUES, type QueueType } from '../domain/queue-types.js';
 import type { TicketStatus } from '../domain/ticket-status.js';
 import { escapeHtml } from '../modules/notifications/templates.js';
 import type { AdvisorView } from '../modules/advisors/advisor.service.js';
+import { ATENCION_PREFERENTE_LABEL, type AtencionPreferente, type FloorState } from '../domain/floor.js';
 import type { TicketView } from '../modules/tickets/ticket.service.js';
 
 /** Every Spanish string the bot says, in one place (Chilean usage, HTML parse mode). */
@@ -23,7 +24,33 @@ const STATUS_LABEL: Record<TicketStatus, string> = {
   NO_ATENDIDO: 'No se presentó',
 };
 
-const ADVISOR_STATUS_LABEL = { AVAILABLE: '🟢 Disponible', BUSY: '🟡 Ocupado / en pausa', OFFLINE: '⚫ Desconectado' };
+
+/** The advisor's /panel buttons (SPEC §12). */
+export const PANEL = {
+  available: '🟢 Disponible',
+  pause: '🟡 Pausa',
+  offline: '⚫ Desconectado',
+  arrived: '🙋 Llegó',
+  recall: '🔔 Volver a llamar',
+  noShow: '🚫 No se presentó',
+  transfer: '↪️ Transferir',
+  complete: '✅ Completar',
+  callOther: '📣 Llamar otro número',
+  refresh: '🔄 Actualizar',
+  back: '⬅️ Volver al panel',
+} as const;
+
+const FLOOR_ICON: Record<FloorState, string> = {
+  AVAILABLE: '🟢',
+  CALLING: '📣',
+  SERVING: '🧾',
+  PAUSED: '🟡',
+  OFFLINE: '⚫',
+};
+
+/** "Llamando" / "Atendiendo" / "En pausa (Colación, 12 min)" / "Disponible" / "Desconectado". */
+export const floorStateText = (a: AdvisorView): string =>
+  `${FLOOR_ICON[a.floorState]} ${a.floorLabel}${a.floorState === 'PAUSED' ? ` (${escapeHtml(a.pauseReason ?? 'sin motivo')}, ${a.minutesInState} min)` : ''}`;
 
 export const texts = {
   welcome: (name: string | null) =>
@@ -61,7 +88,9 @@ export const texts = {
   ticketLinked: (numero: string) => `🔗 Vinculamos el ticket <b>${escapeHtml(numero)}</b> a este chat. Te avisaremos aquí.`,
   ticketLinkUnknown: 'No encontré ese ticket. Revisa el código QR o saca un número nuevo.',
   status: (t: TicketView) => {
-    const lines = [`📍 <b>Tu turno ${escapeHtml(t.numero)}</b>`, '', `Estado: <b>${STATUS_LABEL[t.status]}</b>`];
+    // Called and called-then-served are both ATENDIENDO: the view tells them apart (SPEC §12).
+    const label = t.status === 'ATENDIENDO' ? (t.serviceStartedAt ? 'Atendiendo' : 'Llamando') : STATUS_LABEL[t.status];
+    const lines = [`📍 <b>Tu turno ${escapeHtml(t.numero)}</b>`, '', `Estado: <b>${label}</b>`];
     lines.push(`Fila: ${QUEUES[t.queueType].label} · ${escapeHtml(t.branchOffice)}`);
     if (t.status === 'EN_ESPERA' || t.status === 'PROXIMO') {
       lines.push(`Posición en cola: <b>#${t.positionInQueue}</b>`, `Tiempo estimado: <b>${t.estimatedWaitMinutes} minutos</b>`);
@@ -69,6 +98,7 @@ export const texts = {
     if (t.status === 'ATENDIENDO') {
       lines.push(`Módulo: <b>${t.moduleNumber ?? '-'}</b>`, `Asesor: <b>${escapeHtml(t.advisorName ?? '-')}</b>`);
     }
+    if (t.atencionPreferente) lines.push(`Atención preferente: ${ATENCION_PREFERENTE_LABEL[t.atencionPreferente]}`);
     return lines.join('\n');
   },
   confirmCancel: (numero: string) => `¿Seguro que quieres cancelar tu turno <b>${escapeHtml(numero)}</b>?`,
@@ -89,17 +119,21 @@ export const texts = {
   panel: (a: AdvisorView) => {
     const lines = [
       `🧑‍💼 <b>${escapeHtml(a.name)}</b> · Módulo <b>${a.moduleNumber}</b>`,
-      `Estado: ${ADVISOR_STATUS_LABEL[a.status]}`,
+      `Estado: ${floorStateText(a)}`,
       `Atendidos hoy: ${a.totalTicketsServedToday}`,
     ];
     const t = a.currentTicket;
     lines.push('');
     if (t) {
+      const preferente = t.atencionPreferente ? ` · ⭐ ${ATENCION_PREFERENTE_LABEL[t.atencionPreferente]}` : '';
       lines.push(
-        `Atendiendo: <b>${escapeHtml(t.numero)}</b> (${QUEUES[t.queueType].label})`,
+        t.stage === 'LLAMANDO'
+          ? `Llamando: <b>${escapeHtml(t.numero)}</b> (${QUEUES[t.queueType].label})${preferente} · llamado ${t.recallCount}`
+          : `Atendiendo: <b>${escapeHtml(t.numero)}</b> (${QUEUES[t.queueType].label})${preferente}`,
         `RUT: ${t.maskedNationalId}`,
         `Esperó: ${t.minutesWaited} min · En atención: ${t.minutesInService} min`,
       );
+      if (a.pauseReason) lines.push(`Pausa pedida al terminar: ${escapeHtml(a.pauseReason)}`);
     } else {
       lines.push('Sin cliente en este momento.');
     }
@@ -108,6 +142,23 @@ export const texts = {
   newCustomer: (numero: string, queue: QueueType, maskedRut: string, waited: number) =>
     `🔔 <b>Nuevo cliente: ${escapeHtml(numero)}</b> (${QUEUES[queue].label})\nRUT: ${maskedRut}\nEsperó: ${waited} min`,
   advisorDone: 'Listo ✅',
+  // The service floor (SPEC §12)
+  preferentialButton: '⭐ Necesito atención preferente',
+  choosePreferential: '¿Qué atención preferente necesitas? Te llamaremos antes, sin pasar a llevar a nadie más de la cuenta.',
+  chooseQueuePreferential: (branch: string, kind: AtencionPreferente) =>
+    `<b>${escapeHtml(branch)}</b> · ⭐ ${ATENCION_PREFERENTE_LABEL[kind]}\n¿Qué necesitas?`,
+  askPauseReason: '¿Por qué haces una pausa?',
+  askTransfer: (numero: string) => `¿A dónde derivas a <b>${escapeHtml(numero)}</b>? Conserva su lugar por hora de llegada.`,
+  transferToQueue: (queue: QueueType) => `↪️ Fila ${QUEUES[queue].label}`,
+  transferToAdvisor: (name: string) => `👤 ${name}`,
+  noTransferTarget: 'No hay otra fila ni otro asesor en tu sucursal a quien derivar.',
+  askCallOther: 'Elige el número que quieres llamar fuera de orden:',
+  noOneWaiting: 'No hay nadie esperando en tus filas.',
+  calledOutOfOrderReason: 'Llamado desde el panel de Telegram',
+  customerLeft: (numero: string) =>
+    `🚶 <b>${escapeHtml(numero)}</b> canceló su turno antes de llegar al módulo. Quedaste libre para el siguiente cliente.`,
+  ratingThanks: (numero: string, score: number) => `🙏 ¡Gracias! Registramos tu nota <b>${score}</b> para el turno <b>${escapeHtml(numero)}</b>.`,
+  ratingAlready: 'Ya habíamos registrado tu evaluación de ese turno. ¡Gracias!',
   // Supervisors
   notSupervisor: 'Este comando es solo para supervisores.',
   supervisor: (d: {
@@ -122,7 +173,7 @@ export const texts = {
     }
     lines.push('', '<b>Asesores</b>');
     for (const a of d.advisors) {
-      lines.push(`M${a.moduleNumber} ${escapeHtml(a.name)}: ${ADVISOR_STATUS_LABEL[a.status]}${a.currentTicket ? ` · ${escapeHtml(a.currentTicket.numero)}` : ''}`);
+      lines.push(`M${a.moduleNumber} ${escapeHtml(a.name)}: ${floorStateText(a)}${a.currentTicket ? ` · ${escapeHtml(a.currentTicket.numero)}` : ''}`);
     }
     lines.push('', '<b>Alertas</b>');
     lines.push(...(d.alerts.length ? d.alerts.map((a) => `⚠️ ${escapeHtml(a.mensaje)}`) : ['Sin alertas']));

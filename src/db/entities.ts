@@ -7,6 +7,7 @@ import { JobRun } from '../modules/jobs/job-run.entity.js';
 import { Mensaje } from '../modules/notifications/mensaje.entity.js';
 import { TicketDailyCounter } from '../modules/tickets/daily-counter.entity.js';
 import { Ticket } from '../modules/tickets/ticket.entity.js';
+import { AdvisorStatusPeriod, QueueCallState, TicketVisit } from '../modules/floor/floor.entities.js';
 
 export const entities = [
   Advisor,
@@ -21,4 +22,7 @@ export const entities = [
   TicketTelegramLink,
   TelegramStatusMessage,
   BotConversation,
+  AdvisorStatusPeriod,
+  QueueCallState,
+  TicketVisit,
 ];

@@ -72,6 +72,7 @@ export function createApp(deps: HttpDeps): Hono {
     '/api/admin',
     adminRoutes({
       advisors: deps.services.advisors,
+      floor: deps.services.floor,
       supervision: deps.services.supervision,
       defaultBranch: deps.defaultBranch,
       trustProxy: deps.trustProxy,
@@ -91,7 +92,7 @@ export function createApp(deps: HttpDeps): Hono {
     supervisorWebRoutes({
       adminApiKey: deps.adminApiKey,
       supervision: deps.services.supervision,
-      advisors: deps.services.advisors,
+      floor: deps.services.floor,
       assets,
       defaultBranch: deps.defaultBranch,
       trustProxy: deps.trustProxy,

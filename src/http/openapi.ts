@@ -1,3 +1,4 @@
+import { ATENCION_PREFERENTE } from '../domain/floor.js';
 import { QUEUE_TYPES } from '../domain/queue-types.js';
 import { TICKET_STATUSES } from '../domain/ticket-status.js';
 
@@ -47,6 +48,7 @@ export const openApiDocument = {
           telefono: { type: ['string', 'null'], pattern: '^\\+56\\d{9}$' },
           branchOffice: { type: ['string', 'null'], maxLength: 100 },
           queueType: { enum: [...QUEUE_TYPES] },
+          atencionPreferente: { enum: [...ATENCION_PREFERENTE, null], description: 'Atención preferente (SPEC §12)' },
         },
       },
       TicketCreado: {
@@ -198,7 +200,10 @@ function adminPaths() {
               schema: {
                 type: 'object',
                 required: ['status'],
-                properties: { status: { enum: ['AVAILABLE', 'BUSY', 'OFFLINE'] }, reason: { type: 'string', maxLength: 500 } },
+                properties: {
+                  status: { enum: ['AVAILABLE', 'BUSY', 'OFFLINE'] },
+                  reason: { type: 'string', maxLength: 500, description: 'Con BUSY (pausa), uno de PAUSE_REASONS' },
+                },
               },
             },
           },
@@ -235,5 +240,55 @@ function adminPaths() {
         responses: ok('Eventos'),
       },
     },
+    ...floorPaths(admin, id, ok),
+  };
+}
+
+/** The service floor's actions (SPEC §12): the same as the advisor's /panel. */
+function floorPaths(
+  admin: Array<Record<string, never[]>>,
+  id: Record<string, unknown>,
+  ok: (description: string) => Record<string, unknown>,
+) {
+  const json = (schema: Record<string, unknown>) => ({ required: true, content: { 'application/json': { schema } } });
+  const action = (summary: string, conflicts: string, requestBody?: Record<string, unknown>) => ({
+    post: {
+      summary,
+      security: admin,
+      parameters: [id],
+      ...(requestBody ? { requestBody } : {}),
+      responses: { ...ok('Asesor (con floorState, currentTicket.stage, recallCount)'), '400': error('VALIDACION_FALLIDA'), '404': error('No existe'), '409': error(conflicts) },
+    },
+  });
+  return {
+    '/api/admin/advisors/{id}/arrived': action('Llegó: el cliente llamado está en el módulo; empieza la atención', 'TRANSICION_INVALIDA (sin cliente, ya confirmado)'),
+    '/api/admin/advisors/{id}/recall': action(
+      'Volver a llamar (antes de la llegada; RECALL_MAX llamados en total, RECALL_MIN_INTERVAL_S entre ellos)',
+      'TRANSICION_INVALIDA (ya llegó), LLAMADOS_AGOTADOS, RELLAMADO_MUY_PRONTO (reintentarEnSegundos)',
+    ),
+    '/api/admin/advisors/{id}/transfer': action(
+      'Transferir al cliente actual a otra fila (mismo número) o a un asesor; keepPlace conserva su lugar por hora de llegada',
+      'TRANSICION_INVALIDA (sin cliente), COLA_NO_DISPONIBLE (la sucursal no atiende esa fila, o es la misma)',
+      json({
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          queueType: { enum: [...QUEUE_TYPES] },
+          advisorId: { type: 'integer', minimum: 1 },
+          keepPlace: { type: 'boolean', default: true },
+          reason: { type: 'string', maxLength: 200 },
+        },
+      }),
+    ),
+    '/api/admin/advisors/{id}/call': action(
+      'Llamar un número fuera de orden (desde una pausa o libre), con motivo; auditado TICKET_LLAMADO_FUERA_DE_ORDEN',
+      'TRANSICION_INVALIDA (tiene un cliente o está desconectado), TICKET_NO_DISPONIBLE (ya no espera, u otro asesor lo llamó)',
+      json({
+        type: 'object',
+        required: ['numero', 'reason'],
+        additionalProperties: false,
+        properties: { numero: { type: 'string', examples: ['C05'] }, reason: { type: 'string', maxLength: 200 } },
+      }),
+    ),
   };
 }

@@ -9,7 +9,10 @@ import { isWorkerMetric, type WorkerMetric } from '../metrics/metrics.js';
 import { dispatchConcurrency } from '../modules/notifications/dispatcher.js';
 import type { JobWorkerData } from './worker-runtime.js';
 
-export type JobName = 'queue' | 'dispatcher' | 'daily-maintenance' | 'weekly-maintenance';
+export type JobName = 'queue' | 'dispatcher' | 'daily-maintenance' | 'weekly-maintenance' | 'floor';
+
+/** How often the floor job looks at the clock (end of day, automatic no-shows). */
+const FLOOR_INTERVAL_MS = 30_000;
 
 /** How often the dispatcher looks for due messages when no event woke it. */
 const DISPATCH_SWEEP_MS = 1000;
@@ -54,6 +57,7 @@ export function createScheduler({ config, databaseUrl, logger, events, workersDi
     logLevel: config.logLevel,
     proximoThreshold: config.proximoThreshold,
     branchTimeZone: config.branchTimeZone,
+    floor: config.floor,
   };
 
   const job = (name: JobName, extra: Partial<Bree.JobOptions>, data: Partial<JobWorkerData> = {}): Bree.JobOptions => {
@@ -66,7 +70,7 @@ export function createScheduler({ config, databaseUrl, logger, events, workersDi
     };
   };
 
-  const longLived = new Set<string>(['queue', 'dispatcher']);
+  const longLived = new Set<string>(['queue', 'dispatcher', 'floor']);
   const { token, apiRoot, maxMessagesPerSecond } = config.telegram;
   // Without a bot token nothing can be sent: messages stay PENDIENTE (SPEC §2).
   const dispatcher = token
@@ -98,6 +102,7 @@ export function createScheduler({ config, databaseUrl, logger, events, workersDi
     },
     jobs: [
       job('queue', { timeout: 0 }, { intervalMs: config.queueRecalcIntervalMs }),
+      job('floor', { timeout: 0 }, { intervalMs: FLOOR_INTERVAL_MS }),
       ...dispatcher,
       // At start (to catch up after downtime; it is idempotent) and every midnight, branch time.
       job('daily-maintenance', { timeout: 0, cron: '0 0 * * *', timezone: config.branchTimeZone }),

@@ -1,6 +1,7 @@
 import { parentPort, threadId, workerData } from 'node:worker_threads';
 import pg from 'pg';
 import { systemClock, type Clock } from '../clock.js';
+import type { FloorSettings } from '../config.js';
 import { createDb, type Db } from '../db/sql.js';
 import { EventBus } from '../events.js';
 import { createLogger, type Logger } from '../logger.js';
@@ -15,6 +16,8 @@ export interface JobWorkerData {
   intervalMs?: number;
   proximoThreshold: number;
   branchTimeZone: string;
+  /** The service floor's rules (SPEC §12). */
+  floor: FloorSettings;
   /** Keep the job's lock between runs: one instance runs it for as long as it lives. */
   leader?: boolean;
   /** Connections the worker may open (default 4). */

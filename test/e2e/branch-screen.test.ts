@@ -80,7 +80,7 @@ describe('the branch screen (/pantalla)', () => {
     await page.locator('#status', { hasText: 'En línea' }).waitFor({ timeout: 10_000 });
 
     const carlos = await carlosId();
-    await app.services.advisors.finishCurrent(carlos, 'COMPLETADO', { actor: 'SYSTEM' }).catch(() => undefined);
+    await app.services.floor.finishCurrent(carlos, 'COMPLETADO', { actor: 'SYSTEM' }).catch(() => undefined);
     await pause(carlos);
     const created = await app.postTicket({ nationalId: rut(++n), queueType: 'CAJA' });
     await free(carlos);

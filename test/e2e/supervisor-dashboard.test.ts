@@ -66,10 +66,10 @@ describe('the supervisor dashboard (/supervisor)', () => {
     await signIn(page, ADMIN_KEY);
     const row = page.locator(`#advisors tr[data-advisor="${luis!.id}"]`);
     await row.waitFor();
-    await row.locator('select').selectOption('BUSY');
-    await row.locator('input').fill('colación');
-    await row.locator('button').click();
-    await row.locator('.pill.BUSY').waitFor({ timeout: 5000 });
+    await row.locator('select.status').selectOption('BUSY');
+    await row.locator('select.reason').selectOption('Colación');
+    await row.locator('button.apply').click();
+    await row.locator('.pill.PAUSED', { hasText: 'En pausa (Colación' }).waitFor({ timeout: 5000 });
     const [db] = await app.db.query<{ status: string }>(`select status from advisor where id = $1`, [luis!.id]);
     expect(db!.status).toBe('BUSY');
     const [audit] = await app.db.query<{ actor: string; additional_data: { reason: string } }>(
@@ -77,7 +77,7 @@ describe('the supervisor dashboard (/supervisor)', () => {
        order by id desc limit 1`,
       [luis!.id],
     );
-    expect(audit).toMatchObject({ actor: 'ADMIN', additional_data: { reason: 'colación' } });
+    expect(audit).toMatchObject({ actor: 'ADMIN', additional_data: { reason: 'Colación' } });
     await context.close();
   });
 

@@ -41,7 +41,7 @@ describe('completing a service', () => {
     const first = await take(branch);
     await app.services.assignment.assignAvailable(branch);
     clock.advance(7 * 60_000 + 30_000); // 7 min 30 s → 7 whole minutes
-    await app.services.advisors.finishCurrent(advisorId, 'COMPLETADO', SUPERVISOR);
+    await app.services.floor.finishCurrent(advisorId, 'COMPLETADO', SUPERVISOR);
     const [t] = await app.db.query<Record<string, unknown>>(
       `select status, actual_service_time_minutes, completed_at from ticket where codigo_referencia = $1`,
       [first.identificador],
@@ -58,7 +58,7 @@ describe('completing a service', () => {
     await take(branch);
     await app.services.assignment.assignAvailable(branch);
     clock.advance(4 * 60_000);
-    await app.services.advisors.finishCurrent(advisorId, 'COMPLETADO', SUPERVISOR);
+    await app.services.floor.finishCurrent(advisorId, 'COMPLETADO', SUPERVISOR);
     expect(await advisorRow(advisorId)).toMatchObject({ total_tickets_served_today: 2, average: 5.5 });
     const events = await app.db.query<{ event_type: string; actor: string }>(
       `select event_type, actor from audit_log where event_type in ('TICKET_COMPLETADO', 'ADVISOR_FREED')
@@ -74,7 +74,7 @@ describe('completing a service', () => {
     await take(branch);
     await app.services.assignment.assignAvailable(branch);
     const next = await take(branch);
-    const view = await app.services.advisors.finishCurrent(advisorId, 'COMPLETADO', SUPERVISOR);
+    const view = await app.services.floor.finishCurrent(advisorId, 'COMPLETADO', SUPERVISOR);
     expect(view.status).toBe('BUSY');
     const [t] = await app.db.query<{ status: string }>(`select status from ticket where codigo_referencia = $1`, [
       next.identificador,
@@ -87,7 +87,8 @@ describe('completing a service', () => {
     const ticket = await take(branch, 'GERENCIA');
     await app.services.assignment.assignAvailable(branch);
     clock.advance(3 * 60_000);
-    await app.services.advisors.finishCurrent(advisorId, 'NO_ATENDIDO', SUPERVISOR);
+    await app.services.floor.recall(advisorId, SUPERVISOR); // NO_SHOW_MIN_CALLS = 2 calls before a no-show
+    await app.services.floor.finishCurrent(advisorId, 'NO_ATENDIDO', SUPERVISOR);
     const [t] = await app.db.query<Record<string, unknown>>(
       `select status, actual_service_time_minutes from ticket where codigo_referencia = $1`,
       [ticket.identificador],
@@ -103,13 +104,14 @@ describe('completing a service', () => {
     const { branch, advisorId } = await branchWithOneAdvisor();
     const response = await app.postTicket({ nationalId: rut(9100), telefono: '+56955554444', queueType: 'CAJA', branchOffice: branch });
     await app.services.assignment.assignAvailable(branch);
-    await app.services.advisors.finishCurrent(advisorId, 'COMPLETADO', SUPERVISOR);
+    await app.services.floor.finishCurrent(advisorId, 'COMPLETADO', SUPERVISOR);
     const rows = await app.db.query<{ estado_envio: string; error_message: string }>(
       `select estado_envio, error_message from mensaje m join ticket t on t.id = m.ticket_id where t.codigo_referencia = $1`,
       [response.body.identificador],
     );
-    expect(rows).toHaveLength(3);
-    expect(rows.every((r) => r.estado_envio === 'FALLIDO' && r.error_message === 'sin chat de Telegram vinculado')).toBe(true);
+    // The three of the ticket, and the rating survey planned after it (it waits for a chat too).
+    expect(rows).toHaveLength(4);
+    expect(rows.slice(0, 3).every((r) => r.estado_envio === 'FALLIDO' && r.error_message === 'sin chat de Telegram vinculado')).toBe(true);
   });
 });
 
@@ -126,19 +128,19 @@ describe('illegal transitions are clear errors', () => {
 
   it('refuses to complete when the advisor has no ticket', async () => {
     const { advisorId } = await branchWithOneAdvisor();
-    expect(await code(() => app.services.advisors.finishCurrent(advisorId, 'COMPLETADO', SUPERVISOR))).toBe('TRANSICION_INVALIDA');
+    expect(await code(() => app.services.floor.finishCurrent(advisorId, 'COMPLETADO', SUPERVISOR))).toBe('TRANSICION_INVALIDA');
   });
 
   it('refuses OFFLINE or AVAILABLE while serving, but allows a pause (BUSY)', async () => {
     const { branch, advisorId } = await branchWithOneAdvisor();
     await take(branch);
     await app.services.assignment.assignAvailable(branch);
-    expect(await code(() => app.services.advisors.setStatus(advisorId, 'OFFLINE', 'fin de turno', SUPERVISOR))).toBe(
+    expect(await code(() => app.services.floor.setStatus(advisorId, 'OFFLINE', 'fin de turno', SUPERVISOR))).toBe(
       'TRANSICION_INVALIDA',
     );
-    expect(await code(() => app.services.advisors.setStatus(advisorId, 'BUSY', null, SUPERVISOR))).toBe('OK');
-    await app.services.advisors.finishCurrent(advisorId, 'COMPLETADO', SUPERVISOR);
-    expect(await code(() => app.services.advisors.setStatus(advisorId, 'OFFLINE', 'fin de turno', SUPERVISOR))).toBe('OK');
+    expect(await code(() => app.services.floor.setStatus(advisorId, 'BUSY', 'Colación', SUPERVISOR))).toBe('OK');
+    await app.services.floor.finishCurrent(advisorId, 'COMPLETADO', SUPERVISOR);
+    expect(await code(() => app.services.floor.setStatus(advisorId, 'OFFLINE', 'fin de turno', SUPERVISOR))).toBe('OK');
     const [audit] = await app.db.query<{ additional_data: { reason: string } }>(
       `select additional_data from audit_log where event_type = 'ADVISOR_STATUS_CHANGED' and entity_id = $1 order by id desc limit 1`,
       [String(advisorId)],
@@ -147,7 +149,7 @@ describe('illegal transitions are clear errors', () => {
   });
 
   it('answers an unknown advisor with ASESOR_NO_ENCONTRADO', async () => {
-    expect(await code(() => app.services.advisors.setStatus(999_999, 'AVAILABLE', null, SUPERVISOR))).toBe('ASESOR_NO_ENCONTRADO');
-    expect(await code(() => app.services.advisors.finishCurrent(999_999, 'COMPLETADO', SUPERVISOR))).toBe('ASESOR_NO_ENCONTRADO');
+    expect(await code(() => app.services.floor.setStatus(999_999, 'AVAILABLE', null, SUPERVISOR))).toBe('ASESOR_NO_ENCONTRADO');
+    expect(await code(() => app.services.floor.finishCurrent(999_999, 'COMPLETADO', SUPERVISOR))).toBe('ASESOR_NO_ENCONTRADO');
   });
 });

@@ -223,9 +223,9 @@ describe('daily maintenance: advisor figures', () => {
     }
     await app.services.assignment.assignAvailable('Sucursal Centro');
     clock.advance(6 * 60_000);
-    await app.services.advisors.finishCurrent(advisor(LUIS), 'COMPLETADO', { actor: 'SYSTEM' });
+    await app.services.floor.finishCurrent(advisor(LUIS), 'COMPLETADO', { actor: 'SYSTEM' });
     clock.advance(10 * 60_000);
-    await app.services.advisors.finishCurrent(advisor(LUIS), 'COMPLETADO', { actor: 'SYSTEM' });
+    await app.services.floor.finishCurrent(advisor(LUIS), 'COMPLETADO', { actor: 'SYSTEM' });
     const before = await figuresOf(LUIS);
     expect(before).toEqual({ total_tickets_served_today: 2, average_service_time_minutes: '8.00' });
 

@@ -115,9 +115,23 @@ const ADDED: Record<string, Record<string, Expected>> = {
   advisor: {
     branch_office: { type: 'character varying', length: 100, nullable: false },
     telegram_user_id: { type: 'bigint', nullable: true, default: null },
+    // The service floor (SPEC §12)
+    pause_reason: varchar(100, true),
   },
-  ticket: { service_date: { type: 'date', nullable: false, default: null } },
-  mensaje: {},
+  ticket: {
+    service_date: { type: 'date', nullable: false, default: null },
+    // The service floor (SPEC §12)
+    service_started_at: ts(),
+    recall_count: { type: 'integer', nullable: false, default: ZERO },
+    last_called_at: ts(),
+    queued_at: ts(false),
+    atencion_preferente: varchar(20, true),
+    reserved_advisor_id: { type: 'bigint', nullable: true, default: null },
+    end_reason: varchar(100, true),
+    rating: { type: 'smallint', nullable: true, default: null },
+    rated_at: ts(),
+  },
+  mensaje: { datos: json() },
   audit_log: {},
 };
 
@@ -351,6 +365,8 @@ describe('foreign keys', () => {
     expect(rows).toEqual([
       { table: 'mensaje', column: 'ticket_id', ref_table: 'ticket', ref_column: 'id', on_delete: 'c' },
       { table: 'ticket', column: 'assigned_advisor_id', ref_table: 'advisor', ref_column: 'id', on_delete: 'a' },
+      // The service floor (SPEC §12): a transfer to a named advisor.
+      { table: 'ticket', column: 'reserved_advisor_id', ref_table: 'advisor', ref_column: 'id', on_delete: 'n' },
     ]);
   });
 

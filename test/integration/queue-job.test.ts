@@ -60,7 +60,7 @@ describe('the queue job', () => {
     expect(await app.services.queue.recalculate()).toMatchObject({ updated: 0, becameProximo: [] });
 
     // An advisor going offline doubles the estimates, and planned messages follow the estimate.
-    await app.services.advisors.setStatus(ids.Dos!, 'OFFLINE', 'almuerzo', { actor: 'SYSTEM' });
+    await app.services.floor.setStatus(ids.Dos!, 'OFFLINE', 'almuerzo', { actor: 'SYSTEM' });
     clock.advance(60_000);
     const again = await app.services.queue.recalculate();
     expect(again.updated).toBe(4);

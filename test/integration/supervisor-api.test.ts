@@ -98,8 +98,11 @@ const setStatus = (email: string, status: string, reason?: string): Promise<Repl
 const complete = (email: string): Promise<Reply<AdvisorJson>> =>
   admin<AdvisorJson>(`/advisors/${id(email)}/complete-ticket`, { method: 'PUT' });
 
-const noShow = (email: string): Promise<Reply<AdvisorJson>> =>
-  putJson<AdvisorJson>(`/advisors/${id(email)}/complete-ticket`, { outcome: 'NO_ATENDIDO' });
+/** A no-show after the NO_SHOW_MIN_CALLS (2) calls it needs: the first call, then a recall. */
+const noShow = async (email: string): Promise<Reply<AdvisorJson>> => {
+  await admin(`/advisors/${id(email)}/recall`, { method: 'POST' });
+  return putJson<AdvisorJson>(`/advisors/${id(email)}/complete-ticket`, { outcome: 'NO_ATENDIDO' });
+};
 
 async function takeTicket(queueType: string, nationalId: string = nextRut()): Promise<{ numero: string; identificador: string }> {
   usedRuts.add(nationalId);
@@ -128,7 +131,7 @@ function expectNoWholeRut(text: string): void {
 }
 
 beforeAll(async () => {
-  app = await startTestApp({}, { clock });
+  app = await startTestApp({ RECALL_MIN_INTERVAL_S: '0' }, { clock });
   const rows = await app.db.query<{ id: number; email: string }>(`select id::int as id, email from advisor`);
   for (const row of rows) ids[row.email] = row.id;
   expect(Object.keys(ids).sort()).toEqual([ANA, CARLOS, CARMEN, LUIS, MARIA].sort());
@@ -146,6 +149,7 @@ async function resetBranch(): Promise<void> {
   await app.db.query('delete from telegram_customer');
   await app.db.query('delete from advisor_link_code');
   await app.db.query('delete from audit_log');
+  await app.db.query('delete from advisor_status_period');
   await app.db.query(
     `update advisor set status = 'BUSY', assigned_tickets_count = 0, workload_minutes = 0, total_tickets_served_today = 0,
        average_service_time_minutes = 0, last_assigned_at = null, telegram_user_id = null`,
@@ -316,6 +320,10 @@ describe('GET /api/admin/dashboard', () => {
       averageWaitMinutesToday: 20.7, // (10 + 22 + 30) / 3
       averageServiceMinutesToday: 12,
       serviceLevelToday: 0.333, // only C01 was called within 15 minutes
+      // The service floor (SPEC §12): visits served here, and the customers' ratings.
+      servedToday: 1,
+      ratingsToday: 0,
+      averageRatingToday: null,
     });
     expect(queue('PERSONAL_BANKER')).toMatchObject({
       waiting: 1,
@@ -668,10 +676,11 @@ describe('PUT /api/admin/advisors/:id/status', () => {
   });
 
   it('changes nothing and audits nothing when the status is already the one asked for', async () => {
-    const { status, body } = await setStatus(MARIA, 'BUSY', 'sin cambio');
+    await setStatus(MARIA, 'BUSY', 'Colación');
+    const { status, body } = await setStatus(MARIA, 'BUSY', 'Colación');
     expect(status).toBe(200);
     expect(body.status).toBe('BUSY');
-    expect(await app.db.query(`select 1 from audit_log where event_type = 'ADVISOR_STATUS_CHANGED' and entity_id = $1`, [String(id(MARIA))])).toHaveLength(0);
+    expect(await app.db.query(`select 1 from audit_log where event_type = 'ADVISOR_STATUS_CHANGED' and entity_id = $1`, [String(id(MARIA))])).toHaveLength(1);
   });
 
   it.each<[string, unknown]>([
@@ -877,7 +886,7 @@ describe('GET /api/admin/audit', () => {
     await resetBranch();
     await setStatus(CARLOS, 'OFFLINE', 'colación');
     clock.set(at(60));
-    await setStatus(CARLOS, 'BUSY', 'vuelve');
+    await setStatus(CARLOS, 'BUSY', 'Reunión');
     clock.set(at(120));
     await setStatus(MARIA, 'OFFLINE', 'fin de turno');
     clock.set(at(180));

@@ -118,15 +118,19 @@ describe('advisor and supervisor commands', () => {
       '🟢 Disponible',
       '🟡 Pausa',
       '⚫ Desconectado',
-      '✅ Completar',
-      '🚫 No se presentó',
+      '📣 Llamar otro número', // without a customer; Completar and No se presentó come with one (SPEC §12)
       '🔄 Actualizar',
     ]);
     const auditBefore = await app.db.query(`select id from audit_log where entity_type = 'ADVISOR' and entity_id = $1`, [String(luisId)]);
 
     // The panel reaches someone else (forwarded, or a modified client): every press is re-checked.
-    for (const label of [/Disponible/, /Desconectado/, /Completar/, /No se presentó/, /Actualizar/]) {
-      const press = fake.pressButton(stranger, panel, { text: label }, { unchecked: true });
+    const presses = [
+      ...[/Disponible/, /Pausa/, /Desconectado/, /Llamar otro número/, /Actualizar/].map((text) => ({ text })),
+      callbackData.advisorFinish('COMPLETADO'),
+      callbackData.advisorFinish('NO_ATENDIDO'),
+    ];
+    for (const data of presses) {
+      const press = fake.pressButton(stranger, panel, data, { unchecked: true });
       const answer = await fake.waitForAnswer(press);
       expect(answer).toMatchObject({ text: 'Solo el asesor vinculado puede usar este panel.', show_alert: true });
     }

@@ -32,6 +32,7 @@ describe('the customer journey through Telegram', () => {
       'Personal Banker · 0 en espera · ~15 min',
       'Empresas · 0 en espera · ~20 min',
       'Gerencia · 0 en espera · ~30 min',
+      '⭐ Necesito atención preferente',
     ]);
     fake.pressButton(customer, queues, { text: /^Caja/ });
 
@@ -70,8 +71,10 @@ describe('the customer journey through Telegram', () => {
     expect((await fake.waitForAnswer(press)).text).toBe('Listo ✅');
     const [ticket] = await app.db.query<{ status: string }>(`select status from ticket where numero = 'C01'`);
     expect(ticket!.status).toBe('COMPLETADO');
+    // Then the rating survey (SPEC §12), after the three.
+    await fake.waitForMessage(customer.id, /¿Cómo te atendimos\?/, { since: mark });
     const sent = await app.db.query<{ plantilla: string; estado_envio: string; telegram_message_id: string }>(
-      `select plantilla, estado_envio, telegram_message_id from mensaje order by id`,
+      `select plantilla, estado_envio, telegram_message_id from mensaje where plantilla <> 'TOTEM_ENCUESTA' order by id`,
     );
     expect(sent.map((m) => [m.plantilla, m.estado_envio])).toEqual([
       ['TOTEM_TICKET_CREADO', 'ENVIADO'],

@@ -43,6 +43,7 @@ export async function registerCustomer(fake: FakeTelegram, customer: FakeUser): 
 export async function openQueues(fake: FakeTelegram, customer: FakeUser, since: number): Promise<SentMessage> {
   fake.sendText(customer, BUTTONS.take);
   const queues = await fake.waitForMessage(customer.id, /¿Qué necesitas\?/, { since });
-  expect(fake.buttons(queues)).toHaveLength(4);
+  // The four queues, and the preferential-attention button (SPEC §12).
+  expect(fake.buttons(queues)).toHaveLength(5);
   return queues;
 }

@@ -28,13 +28,20 @@ describe('parseTakeTicket: a valid request', () => {
       telefono: null,
       branchOffice: null,
       queueType: 'CAJA',
+      atencionPreferente: null,
     });
   });
 
   it('keeps a valid phone and a trimmed branch', () => {
     expect(
       parseTakeTicket({ nationalId: '10000013-k', telefono: '+56 9 1234 5678', branchOffice: '  Sucursal Centro ', queueType: 'GERENCIA' }),
-    ).toEqual({ nationalId: '10000013-K', telefono: '+56912345678', branchOffice: 'Sucursal Centro', queueType: 'GERENCIA' });
+    ).toEqual({
+      nationalId: '10000013-K',
+      telefono: '+56912345678',
+      branchOffice: 'Sucursal Centro',
+      queueType: 'GERENCIA',
+      atencionPreferente: null,
+    });
   });
 
   it('treats a null or empty phone and a null branch as absent', () => {

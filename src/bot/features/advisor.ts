@@ -1,17 +1,25 @@
-import { Composer } from 'grammy';
+import { Composer, type InlineKeyboard } from 'grammy';
+import { QUEUE_TYPES } from '../../domain/queue-types.js';
 import type { AdvisorView } from '../../modules/advisors/advisor.service.js';
-import { parseCallback } from '../callback-data.js';
+import { parseCallback, type Callback } from '../callback-data.js';
 import type { BotContext } from '../context.js';
-import { telegramOrigin, type BotDeps } from '../deps.js';
+import { DomainError } from '../../errors.js';
+import type { Origin } from '../../modules/audit/audit.service.js';
+import type { BotDeps } from '../deps.js';
 import { replyForError } from '../errors.js';
-import { panelKeyboard } from '../keyboards.js';
+import { callKeyboard, panelKeyboard, pauseKeyboard, transferKeyboard } from '../keyboards.js';
 import { texts } from '../texts.js';
 
 const html = { parse_mode: 'HTML' as const };
 
+/** What a button press leads to: a new panel, or a menu (pause reasons, transfer targets, numbers). */
+type Screen = { text: string; keyboard: InlineKeyboard };
+
 /**
- * Advisors work their queue from Telegram. Every command and every button press looks the sender
- * up again: a forwarded panel is useless in a stranger's hands.
+ * Advisors work their queue from Telegram (SPEC §6, §12). Every command and every button press
+ * looks the sender up again: a forwarded panel is useless in a stranger's hands. Each action goes
+ * to the service floor; a refused one (stale button, too early a recall) is explained in an alert
+ * and the panel is redrawn as things are now.
  */
 export function advisorFeature(deps: BotDeps): Composer<BotContext> {
   const { services, logger } = deps;
@@ -38,8 +46,59 @@ export function advisorFeature(deps: BotDeps): Composer<BotContext> {
       await ctx.reply(texts.notAdvisor, html);
       return;
     }
-    await ctx.reply(texts.panel(advisor), { ...html, reply_markup: panelKeyboard() });
+    await ctx.reply(texts.panel(advisor), { ...html, reply_markup: panelKeyboard(advisor) });
   });
+
+  const panel = (advisor: AdvisorView): Screen => ({ text: texts.panel(advisor), keyboard: panelKeyboard(advisor) });
+
+  /** Carries out one press; returns what to show next. */
+  const act = async (advisor: AdvisorView, data: Callback, actor: Origin): Promise<Screen> => {
+    const { floor } = services;
+    switch (data.kind) {
+      case 'advisor-status':
+        if (data.status === 'BUSY') return { text: texts.askPauseReason, keyboard: pauseKeyboard(floor.pauseReasons) };
+        return panel(await floor.setStatus(advisor.id, data.status, 'desde Telegram', actor));
+      case 'advisor-pause-menu':
+        return { text: texts.askPauseReason, keyboard: pauseKeyboard(floor.pauseReasons) };
+      case 'advisor-pause': {
+        const reason = floor.pauseReasons[data.reasonIndex];
+        if (reason === undefined) throw staleButton();
+        return panel(await floor.setStatus(advisor.id, 'BUSY', reason, actor));
+      }
+      case 'advisor-finish':
+        return panel(await floor.finishCurrent(advisor.id, data.outcome, actor, data.ticketId));
+      case 'advisor-arrived':
+        return panel(await floor.arrived(advisor.id, actor, data.ticketId));
+      case 'advisor-recall':
+        return panel(await floor.recall(advisor.id, actor, data.ticketId));
+      case 'advisor-transfer-menu': {
+        if (advisor.currentTicket?.id !== data.ticketId) throw staleButton();
+        const all = await services.advisors.list(advisor.branchOffice);
+        const served = new Set(all.flatMap((a) => a.queueTypes));
+        const queues = QUEUE_TYPES.filter((q) => served.has(q) && q !== advisor.currentTicket?.queueType);
+        const colleagues = all.filter((a) => a.id !== advisor.id && a.status !== 'OFFLINE').map((a) => ({ id: a.id, name: a.name }));
+        if (queues.length === 0 && colleagues.length === 0) return { text: texts.noTransferTarget, keyboard: panelKeyboard(advisor) };
+        return { text: texts.askTransfer(advisor.currentTicket.numero), keyboard: transferKeyboard(data.ticketId, queues, colleagues) };
+      }
+      case 'advisor-transfer-queue':
+        return panel(
+          await floor.transfer(advisor.id, { queueType: data.queue, advisorId: null, keepPlace: true, reason: null }, actor, data.ticketId),
+        );
+      case 'advisor-transfer-advisor':
+        return panel(
+          await floor.transfer(advisor.id, { queueType: null, advisorId: data.advisorId, keepPlace: true, reason: null }, actor, data.ticketId),
+        );
+      case 'advisor-call-menu': {
+        const numeros = await services.supervision.waitingNumbers(advisor.branchOffice, advisor.queueTypes, 16);
+        if (numeros.length === 0) return { text: texts.noOneWaiting, keyboard: panelKeyboard(advisor) };
+        return { text: texts.askCallOther, keyboard: callKeyboard(numeros) };
+      }
+      case 'advisor-call':
+        return panel(await floor.callOutOfOrder(advisor.id, data.numero, texts.calledOutOfOrderReason, actor));
+      default:
+        return panel(await services.advisors.get(advisor.id));
+    }
+  };
 
   composer.callbackQuery(/^adv:/, async (ctx) => {
     const advisor = await services.advisors.findByTelegramUser(ctx.from.id);
@@ -52,24 +111,22 @@ export function advisorFeature(deps: BotDeps): Composer<BotContext> {
       await ctx.answerCallbackQuery({ text: texts.stale });
       return;
     }
-    let updated: AdvisorView = advisor;
+    let next: Screen;
     try {
-      if (data.kind === 'advisor-status') {
-        updated = await services.advisors.setStatus(advisor.id, data.status, 'desde Telegram', telegramOrigin(ctx.from.id));
-      } else if (data.kind === 'advisor-finish') {
-        updated = await services.advisors.finishCurrent(advisor.id, data.outcome, { actor: advisor.email });
-      } else {
-        updated = await services.advisors.get(advisor.id);
-      }
+      next = await act(advisor, data, { actor: advisor.email });
       await ctx.answerCallbackQuery({ text: texts.advisorDone });
     } catch (error) {
       await ctx.answerCallbackQuery({ text: replyForError(error, logger).replace(/<[^>]+>/g, ''), show_alert: true });
-      updated = await services.advisors.get(advisor.id);
+      next = panel(await services.advisors.get(advisor.id));
     }
-    await ctx.editMessageText(texts.panel(updated), { ...html, reply_markup: panelKeyboard() }).catch(() => {
+    await ctx.editMessageText(next.text, { ...html, reply_markup: next.keyboard }).catch(() => {
       // "message is not modified" when nothing changed: nothing to do
     });
   });
 
   return composer;
+}
+
+function staleButton(): DomainError {
+  return new DomainError('TRANSICION_INVALIDA', texts.stale);
 }

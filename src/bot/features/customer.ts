@@ -6,7 +6,7 @@ import { branchKey, parseCallback } from '../callback-data.js';
 import type { BotContext } from '../context.js';
 import { telegramOrigin, type BotDeps } from '../deps.js';
 import { replyForError } from '../errors.js';
-import { branchKeyboard, cancelKeyboard, contactKeyboard, mainKeyboard, queueKeyboard } from '../keyboards.js';
+import { branchKeyboard, cancelKeyboard, contactKeyboard, mainKeyboard, preferentialKeyboard, queueKeyboard } from '../keyboards.js';
 import { BUTTONS, texts } from '../texts.js';
 
 const html = { parse_mode: 'HTML' as const };
@@ -99,7 +99,9 @@ export function customerFeature(deps: BotDeps): Composer<BotContext> {
   const cancel = async (ctx: BotContext) => {
     const codigo = await services.customers.activeTicketCodigo(ctx.chat!.id);
     const ticket = codigo ? await services.tickets.getByCodigo(codigo) : null;
-    if (!ticket || (ticket.status !== 'EN_ESPERA' && ticket.status !== 'PROXIMO')) {
+    // A called customer who has not reached the desk may still give up (a walkout, SPEC §12).
+    const cancellable = ticket && (ticket.status === 'EN_ESPERA' || ticket.status === 'PROXIMO' || (ticket.status === 'ATENDIENDO' && !ticket.serviceStartedAt));
+    if (!ticket || !cancellable) {
       await ctx.reply(ticket ? texts.cancelTooLate : texts.noActiveTicket, { ...html, reply_markup: mainKeyboard() });
       return;
     }
@@ -109,10 +111,47 @@ export function customerFeature(deps: BotDeps): Composer<BotContext> {
   chat.command('cancelar', cancel);
   chat.hears(BUTTONS.cancel, cancel);
 
+  // "¿Cómo te atendimos?" (SPEC §12): once per ticket, only for the chat the ticket belongs to.
+  chat.callbackQuery(/^rt:/, async (ctx) => {
+    const data = parseCallback(ctx.callbackQuery.data);
+    const ticket = data?.kind === 'rating' ? await services.tickets.findOwnedBy(ctx.chat.id, data.ticketId) : null;
+    if (data?.kind !== 'rating' || !ticket) {
+      await ctx.answerCallbackQuery({ text: texts.stale });
+      return;
+    }
+    try {
+      const rated = await services.floor.rate(data.ticketId, data.score, telegramOrigin(ctx.from.id));
+      await ctx.answerCallbackQuery();
+      await ctx.editMessageText(texts.ratingThanks(rated.numero, rated.rating), html);
+    } catch (error) {
+      const already = isDomainError(error) && error.code === 'EVALUACION_REGISTRADA';
+      await ctx.answerCallbackQuery({ text: already ? texts.ratingAlready : replyForError(error, logger).replace(/<[^>]+>/g, '') });
+      if (already) await ctx.editMessageReplyMarkup().catch(() => {});
+    }
+  });
+
   chat.callbackQuery(/^(tk|cx):/, async (ctx) => {
     const data = parseCallback(ctx.callbackQuery.data);
     if (!data) {
       await ctx.answerCallbackQuery({ text: texts.stale });
+      return;
+    }
+    if (data.kind === 'preferential-menu' || data.kind === 'preferential') {
+      const branch = (await services.supervision.branches()).find((b) => branchKey(b) === data.branchKey);
+      if (!branch) {
+        await ctx.answerCallbackQuery({ text: texts.stale });
+        return;
+      }
+      await ctx.answerCallbackQuery();
+      if (data.kind === 'preferential-menu') {
+        await ctx.editMessageText(texts.choosePreferential, { reply_markup: preferentialKeyboard(branch) });
+        return;
+      }
+      const figures = await services.supervision.queueFigures(branch);
+      await ctx.editMessageText(texts.chooseQueuePreferential(branch, data.preferente), {
+        ...html,
+        reply_markup: queueKeyboard(branch, figures, data.preferente),
+      });
       return;
     }
     if (data.kind === 'branch' || data.kind === 'queue') {
@@ -134,7 +173,13 @@ export function customerFeature(deps: BotDeps): Composer<BotContext> {
       }
       try {
         await services.tickets.takeTicket(
-          { nationalId: customer.nationalId, telefono: customer.phone, branchOffice: branch, queueType: data.queue },
+          {
+            nationalId: customer.nationalId,
+            telefono: customer.phone,
+            branchOffice: branch,
+            queueType: data.queue,
+            atencionPreferente: data.preferente,
+          },
           telegramOrigin(ctx.from.id),
         );
         await ctx.answerCallbackQuery();

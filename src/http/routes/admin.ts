@@ -3,7 +3,9 @@ import { isQueueType, QUEUE_TYPES, type QueueType } from '../../domain/queue-typ
 import { fieldErrors, ValidationError } from '../../errors.js';
 import { parseBranchOffice } from '../../modules/tickets/ticket.validation.js';
 import { ADVISOR_STATUSES, type AdvisorStatus } from '../../modules/advisors/advisor.entity.js';
-import type { AdvisorService, ServiceOutcome } from '../../modules/advisors/advisor.service.js';
+import type { AdvisorService } from '../../modules/advisors/advisor.service.js';
+import type { FloorService, ServiceOutcome } from '../../modules/floor/floor.service.js';
+import { parseCallOutOfOrder, parseTransfer } from '../../modules/floor/floor.validation.js';
 import { AUDIT_EVENTS } from '../../modules/audit/audit.service.js';
 import type { SupervisionService } from '../../modules/supervision/supervision.service.js';
 import { readJsonBody } from '../middleware/json-body.js';
@@ -11,6 +13,7 @@ import { originOf } from '../middleware/request-context.js';
 
 export interface AdminRoutesDeps {
   advisors: AdvisorService;
+  floor: FloorService;
   supervision: SupervisionService;
   defaultBranch: string;
   trustProxy: boolean;
@@ -18,7 +21,7 @@ export interface AdminRoutesDeps {
 }
 
 /** Supervisor API (SPEC §7): reads come from SupervisionService, actions from AdvisorService. */
-export function adminRoutes({ advisors, supervision, defaultBranch, trustProxy, auth }: AdminRoutesDeps): Hono {
+export function adminRoutes({ advisors, floor, supervision, defaultBranch, trustProxy, auth }: AdminRoutesDeps): Hono {
   const app = new Hono();
   app.use('*', auth);
   const branchOf = (value: string | undefined): string => parseBranchOffice(value) ?? defaultBranch;
@@ -47,14 +50,32 @@ export function adminRoutes({ advisors, supervision, defaultBranch, trustProxy, 
   app.put('/advisors/:id/status', async (c) => {
     const id = advisorIdParam(c.req.param('id'));
     const { status, reason } = parseStatusChange(await readJsonBody(c));
-    return c.json(await advisors.setStatus(id, status, reason, originOf(c, 'ADMIN', trustProxy)));
+    return c.json(await floor.setStatus(id, status, reason, originOf(c, 'ADMIN', trustProxy)));
   });
 
   app.put('/advisors/:id/complete-ticket', async (c) => {
     const id = advisorIdParam(c.req.param('id'));
     const hasBody = Number(c.req.header('content-length') ?? '0') > 0 || c.req.header('transfer-encoding');
     const outcome = hasBody ? parseOutcome(await readJsonBody(c)) : 'COMPLETADO';
-    return c.json(await advisors.finishCurrent(id, outcome, originOf(c, 'ADMIN', trustProxy)));
+    return c.json(await floor.finishCurrent(id, outcome, originOf(c, 'ADMIN', trustProxy)));
+  });
+
+  // The service floor (SPEC §12): the same actions as the advisor's /panel.
+  app.post('/advisors/:id/arrived', async (c) =>
+    c.json(await floor.arrived(advisorIdParam(c.req.param('id')), originOf(c, 'ADMIN', trustProxy))),
+  );
+  app.post('/advisors/:id/recall', async (c) =>
+    c.json(await floor.recall(advisorIdParam(c.req.param('id')), originOf(c, 'ADMIN', trustProxy))),
+  );
+  app.post('/advisors/:id/transfer', async (c) => {
+    const id = advisorIdParam(c.req.param('id'));
+    const command = parseTransfer(await readJsonBody(c));
+    return c.json(await floor.transfer(id, command, originOf(c, 'ADMIN', trustProxy)));
+  });
+  app.post('/advisors/:id/call', async (c) => {
+    const id = advisorIdParam(c.req.param('id'));
+    const { numero, reason } = parseCallOutOfOrder(await readJsonBody(c));
+    return c.json(await floor.callOutOfOrder(id, numero, reason, originOf(c, 'ADMIN', trustProxy)));
   });
 
   app.post('/advisors/:id/link-code', async (c) => {

@@ -3,7 +3,8 @@ import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { ValidationError } from '../../errors.js';
 import { ADVISOR_STATUSES, type AdvisorStatus } from '../../modules/advisors/advisor.entity.js';
-import type { AdvisorService } from '../../modules/advisors/advisor.service.js';
+import type { FloorService } from '../../modules/floor/floor.service.js';
+import { parseCallOutOfOrder, parseTransfer } from '../../modules/floor/floor.validation.js';
 import type { SupervisionService } from '../../modules/supervision/supervision.service.js';
 import { parseBranchOffice } from '../../modules/tickets/ticket.validation.js';
 import type { Assets } from '../assets.js';
@@ -17,7 +18,7 @@ const SESSION_HOURS = 8;
 export interface SupervisorWebDeps {
   adminApiKey: string | undefined;
   supervision: SupervisionService;
-  advisors: AdvisorService;
+  floor: FloorService;
   assets: Assets;
   defaultBranch: string;
   trustProxy: boolean;
@@ -112,13 +113,41 @@ export function supervisorWebRoutes(deps: SupervisorWebDeps): Hono {
     if (reason !== undefined && (typeof reason !== 'string' || reason.length > 500)) {
       throw new ValidationError({ reason: 'El motivo debe ser texto de hasta 500 caracteres' });
     }
-    const advisor = await deps.advisors.setStatus(
+    const advisor = await deps.floor.setStatus(
       id,
       status as AdvisorStatus,
       typeof reason === 'string' && reason.trim() ? reason.trim() : null,
       originOf(c, 'ADMIN', deps.trustProxy),
     );
     return c.json(advisor);
+  });
+
+  // The service floor's actions for an advisor (SPEC §12), from the page's buttons.
+  app.post('/api/advisors/:id/:action', async (c) => {
+    if (c.req.header('x-requested-with') !== 'ticketero') {
+      return c.json({ error: 'PROHIBIDO', mensaje: 'Solicitud no permitida' }, 403);
+    }
+    const id = Number(c.req.param('id'));
+    if (!Number.isSafeInteger(id) || id < 1) throw new ValidationError({ id: 'El id del asesor debe ser un entero positivo' });
+    const origin = originOf(c, 'ADMIN', deps.trustProxy);
+    switch (c.req.param('action')) {
+      case 'arrived':
+        return c.json(await deps.floor.arrived(id, origin));
+      case 'recall':
+        return c.json(await deps.floor.recall(id, origin));
+      case 'complete':
+        return c.json(await deps.floor.finishCurrent(id, 'COMPLETADO', origin));
+      case 'no-show':
+        return c.json(await deps.floor.finishCurrent(id, 'NO_ATENDIDO', origin));
+      case 'transfer':
+        return c.json(await deps.floor.transfer(id, parseTransfer(await readJsonBody(c)), origin));
+      case 'call': {
+        const { numero, reason } = parseCallOutOfOrder(await readJsonBody(c));
+        return c.json(await deps.floor.callOutOfOrder(id, numero, reason, origin));
+      }
+      default:
+        return c.json({ error: 'NO_ENCONTRADO', mensaje: 'Acción desconocida' }, 404);
+    }
   });
 
   return app;

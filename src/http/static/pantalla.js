@@ -33,6 +33,7 @@
       if (i === 0) li.className = 'newest' + (lastHighlighted === c.numero + c.calledAt ? ' flash' : '');
       li.appendChild(text('span', c.numero, 'numero'));
       li.appendChild(text('span', 'Módulo ' + c.moduleNumber, 'modulo'));
+      if (c.callNumber > 1) li.appendChild(text('span', c.callNumber + '.º llamado', 'llamado'));
       return li;
     }));
     queuesBody.replaceChildren.apply(queuesBody, snapshot.queues.map(function (q) {

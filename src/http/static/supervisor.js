@@ -4,7 +4,11 @@
   var LABELS = { CAJA: 'Caja', PERSONAL_BANKER: 'Personal Banker', EMPRESAS: 'Empresas', GERENCIA: 'Gerencia' };
   var COLORS = { CAJA: '#4fc3f7', PERSONAL_BANKER: '#81c784', EMPRESAS: '#ffb74d', GERENCIA: '#e57373' };
   var STATUS = { EN_ESPERA: 'En espera', PROXIMO: 'Próximos', ATENDIENDO: 'Atendiendo', COMPLETADO: 'Completados', CANCELADO: 'Cancelados', NO_ATENDIDO: 'No se presentaron' };
-  var ADVISOR = { AVAILABLE: 'Disponible', BUSY: 'Pausa / ocupado', OFFLINE: 'Desconectado' };
+  var ADVISOR = { AVAILABLE: 'Disponible', BUSY: 'Pausa', OFFLINE: 'Desconectado' };
+  var FLOOR = { AVAILABLE: 'Disp.', CALLING: 'Llam.', SERVING: 'Aten.', PAUSED: 'Pausa', OFFLINE: 'Desc.' };
+  var pauseReasons = [];
+  var queuesServed = [];
+  var colleagues = [];
   var branch = new URLSearchParams(location.search).get('branch') || '';
   var editing = false;
 
@@ -66,26 +70,73 @@
         el('td', { class: 'num', text: min(q.averageWaitMinutesToday) }), el('td', { class: 'num', text: min(q.averageServiceMinutesToday) }),
         el('td', { class: 'num', text: pct(q.serviceLevelToday) }), el('td', { class: 'num', text: pct(q.noShowRateToday) }),
         el('td', { class: 'num', text: pct(q.cancellationRateToday) }),
+        el('td', { class: 'num served', text: String(q.servedToday) }),
+        el('td', { class: 'num rating', text: q.averageRatingToday === null ? '—' : q.averageRatingToday + ' ★ (' + q.ratingsToday + ')' }),
       ]);
     }));
+    pauseReasons = d.pauseReasons || [];
+    queuesServed = d.queues.filter(function (q) { return q.advisorsOnline > 0 || q.waiting > 0; }).map(function (q) { return q.queueType; });
+    colleagues = d.advisors.map(function (a) { return { id: a.id, name: a.name }; });
     if (!editing) {
       var aBody = document.querySelector('#advisors tbody');
       aBody.replaceChildren.apply(aBody, d.advisors.map(function (a) {
-        var status = el('select', { 'aria-label': 'Nuevo estado de ' + a.name, 'data-advisor': String(a.id) },
+        var status = el('select', { 'aria-label': 'Nuevo estado de ' + a.name, 'data-advisor': String(a.id), class: 'status' },
           Object.keys(ADVISOR).map(function (s) { return el('option', { value: s, text: ADVISOR[s] }); }));
         status.value = a.status;
-        var reason = el('input', { type: 'text', placeholder: 'Motivo', 'aria-label': 'Motivo', maxlength: '500' });
-        var apply = el('button', { type: 'button', text: 'Aplicar' });
-        [status, reason].forEach(function (i) {
+        var reason = el('select', { 'aria-label': 'Motivo de la pausa', class: 'reason' },
+          [el('option', { value: '', text: 'Motivo…' })].concat(pauseReasons.map(function (r) { return el('option', { value: r, text: r }); })));
+        if (a.pauseReason) reason.value = a.pauseReason;
+        var apply = el('button', { type: 'button', text: 'Aplicar', class: 'apply' });
+        apply.addEventListener('click', function () { setStatus(a.id, status.value, reason.value); });
+        var controls = [status, reason];
+        var t = a.currentTicket;
+        var client = t
+          ? t.numero + ' · ' + (t.stage === 'LLAMANDO' ? 'Llamando (' + t.recallCount + '.º llamado)' : 'Atendiendo') + (t.atencionPreferente ? ' · ★' : '')
+          : '—';
+        var actions = el('td', { class: 'actions' });
+        var button = function (label, action, body) {
+          var b = el('button', { type: 'button', text: label, 'data-action': action });
+          b.addEventListener('click', function () { act(a.id, action, body ? body() : undefined); });
+          actions.appendChild(b);
+        };
+        if (t && t.stage === 'LLAMANDO') {
+          button('Llegó', 'arrived');
+          button('Volver a llamar', 'recall');
+          button('No se presentó', 'no-show');
+        }
+        if (t) {
+          button('Completar', 'complete');
+          var target = el('select', { 'aria-label': 'Transferir a', class: 'target' },
+            queuesServed.filter(function (q) { return q !== t.queueType; }).map(function (q) { return el('option', { value: 'q:' + q, text: 'Fila ' + LABELS[q] }); })
+              .concat(colleagues.filter(function (c) { return c.id !== a.id; }).map(function (c) { return el('option', { value: 'a:' + c.id, text: c.name }); })));
+          actions.appendChild(target);
+          controls.push(target);
+          button('Transferir', 'transfer', function () {
+            var v = target.value.split(':');
+            return v[0] === 'q' ? { queueType: v[1] } : { advisorId: Number(v[1]) };
+          });
+        } else if (a.status !== 'OFFLINE') {
+          var numero = el('input', { type: 'text', placeholder: 'C05', 'aria-label': 'Número a llamar', class: 'numero', maxlength: '10' });
+          var why = el('input', { type: 'text', placeholder: 'Motivo', 'aria-label': 'Motivo del llamado', class: 'why', maxlength: '200' });
+          actions.appendChild(numero);
+          actions.appendChild(why);
+          controls.push(numero, why);
+          button('Llamar', 'call', function () { return { numero: numero.value.trim().toUpperCase(), reason: why.value }; });
+        }
+        controls.forEach(function (i) {
           i.addEventListener('focus', function () { editing = true; });
           i.addEventListener('blur', function () { editing = false; });
         });
-        apply.addEventListener('click', function () { setStatus(a.id, status.value, reason.value); });
-        return el('tr', { 'data-advisor': String(a.id) }, [
+        var m = a.minutesByStateToday || {};
+        var detail = a.floorState === 'PAUSED' ? ' (' + (a.pauseReason || 'sin motivo') + ', ' + a.minutesInState + ' min)' : '';
+        return el('tr', { 'data-advisor': String(a.id), 'data-floor': a.floorState }, [
           el('td', { text: String(a.moduleNumber) }), el('td', { text: a.name }),
-          el('td', {}, [el('span', { class: 'pill ' + a.status, text: ADVISOR[a.status] })]),
-          el('td', { text: a.currentTicket ? a.currentTicket.numero + ' (' + a.currentTicket.maskedNationalId + ')' : '—' }),
+          el('td', {}, [el('span', { class: 'pill ' + a.floorState, text: a.floorLabel + detail })]),
+          el('td', { class: 'client', text: client }),
           el('td', { class: 'num', text: String(a.totalTicketsServedToday) }),
+          el('td', { class: 'minutes', text: Object.keys(FLOOR).map(function (k) { return FLOOR[k] + ' ' + Math.round(m[k] || 0); }).join(' · ') }),
+          el('td', { class: 'num rating', text: a.averageRatingToday === null || a.averageRatingToday === undefined ? '—' : a.averageRatingToday + ' ★' }),
+          actions,
           el('td', {}, [status, reason, apply]),
         ]);
       }));
@@ -113,6 +164,21 @@
     }).then(function (r) {
       return r.json().then(function (body) {
         if (!r.ok) alert(body.mensaje || 'No se pudo cambiar el estado');
+        return load();
+      });
+    });
+  }
+
+  function act(id, action, body) {
+    editing = false;
+    fetch('/supervisor/api/advisors/' + id + '/' + action, {
+      method: 'POST',
+      credentials: 'same-origin',
+      headers: { 'content-type': 'application/json', 'x-requested-with': 'ticketero' },
+      body: JSON.stringify(body || {}),
+    }).then(function (r) {
+      return r.json().then(function (result) {
+        if (!r.ok) alert(result.mensaje || 'No se pudo completar la acción');
         return load();
       });
     });

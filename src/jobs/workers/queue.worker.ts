@@ -4,8 +4,9 @@ import { QueueService } from '../../modules/queue/queue.service.js';
 import { runJobWorker } from '../worker-runtime.js';
 
 await runJobWorker('queue', ({ db, clock, events, settings }) => {
-  const assignment = new AssignmentService({ db, clock, events });
-  const queue = new QueueService({ db, clock, events, assignment, proximoThreshold: settings.proximoThreshold });
+  const preferentialEvery = settings.floor.preferentialEvery;
+  const assignment = new AssignmentService({ db, clock, events, preferentialEvery });
+  const queue = new QueueService({ db, clock, events, assignment, proximoThreshold: settings.proximoThreshold, preferentialEvery });
   return async () => {
     const result = await queue.tick();
     return {

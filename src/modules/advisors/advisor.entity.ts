@@ -24,6 +24,8 @@ export const Advisor = defineEntity({
     // Added to the seed: which branch the advisor works in, and their Telegram account.
     branchOffice: p.string().length(100).default('Sucursal Centro'),
     telegramUserId: p.bigint('number').nullable().unique('advisor_telegram_user_id_unique'),
+    /** The reason of the advisor's pause (current, or asked for while serving: taken when the customer leaves). */
+    pauseReason: p.string().length(100).nullable(),
     createdAt: createdAtColumn(),
     updatedAt: updatedAtColumn(),
   }),

@@ -1,16 +1,12 @@
 import { createHash, randomInt } from 'node:crypto';
-import type { Db, Queryable } from '../../db/sql.js';
+import type { Db } from '../../db/sql.js';
 import type { Clock } from '../../clock.js';
-import { QUEUES, type QueueType } from '../../domain/queue-types.js';
+import { FLOOR_STATE_LABEL, type AtencionPreferente, type FloorState } from '../../domain/floor.js';
+import type { QueueType } from '../../domain/queue-types.js';
 import { maskRut } from '../../domain/rut.js';
 import { DomainError } from '../../errors.js';
-import type { EventBus } from '../../events.js';
-import { recordAudit, type Origin } from '../audit/audit.service.js';
-import { RESOLVED_CHAT_ID } from '../notifications/chat.sql.js';
-import type { AssignmentService } from '../queue/assignment.service.js';
+import { advisorNotFound, lockAdvisor } from '../floor/floor-steps.js';
 import type { AdvisorStatus } from './advisor.entity.js';
-
-export type ServiceOutcome = 'COMPLETADO' | 'NO_ATENDIDO';
 
 export interface CurrentTicket {
   id: number;
@@ -20,6 +16,13 @@ export interface CurrentTicket {
   assignedAt: string;
   minutesWaited: number;
   minutesInService: number;
+  /** "Llamando" until the advisor confirms arrival (Llegó), then "Atendiendo". */
+  stage: 'LLAMANDO' | 'ATENDIENDO';
+  serviceStartedAt: string | null;
+  lastCalledAt: string | null;
+  /** Calls so far in this visit (1 = the first call). */
+  recallCount: number;
+  atencionPreferente: AtencionPreferente | null;
 }
 
 export interface AdvisorView {
@@ -37,6 +40,13 @@ export interface AdvisorView {
   lastAssignedAt: string | null;
   telegramLinked: boolean;
   currentTicket: CurrentTicket | null;
+  /** Llamando / Atendiendo / En pausa / Disponible / Desconectado (SPEC §12). */
+  floorState: FloorState;
+  floorLabel: string;
+  /** The pause's reason (or the one asked for while serving). */
+  pauseReason: string | null;
+  /** Minutes in the current floor state. */
+  minutesInState: number;
 }
 
 interface AdvisorRow {
@@ -59,6 +69,12 @@ interface AdvisorRow {
   ticket_national_id: string | null;
   ticket_created_at: string | null;
   ticket_assigned_at: string | null;
+  ticket_service_started_at: string | null;
+  ticket_last_called_at: string | null;
+  ticket_recall_count: number | null;
+  ticket_atencion_preferente: AtencionPreferente | null;
+  pause_reason: string | null;
+  state_since: string | null;
 }
 
 const LINK_CODE_TTL_MS = 15 * 60_000;
@@ -70,17 +86,20 @@ const ADVISOR_SELECT = `select a.id, a.name, a.email, a.status, a.module_number,
     a.assigned_tickets_count, a.workload_minutes, a.average_service_time_minutes, a.total_tickets_served_today,
     a.last_assigned_at, a.telegram_user_id,
     t.id as ticket_id, t.numero as ticket_numero, t.queue_type as ticket_queue_type,
-    t.national_id as ticket_national_id, t.created_at as ticket_created_at, t.assigned_at as ticket_assigned_at
+    t.national_id as ticket_national_id, t.created_at as ticket_created_at, t.assigned_at as ticket_assigned_at,
+    t.service_started_at as ticket_service_started_at, t.last_called_at as ticket_last_called_at,
+    t.recall_count as ticket_recall_count, t.atencion_preferente as ticket_atencion_preferente, a.pause_reason,
+    (select p.started_at from advisor_status_period p where p.advisor_id = a.id and p.ended_at is null) as state_since
   from advisor a
   left join ticket t on t.assigned_advisor_id = a.id and t.status = 'ATENDIENDO'`;
 
 /**
- * What advisors do, whichever door they use (the bot's /panel or the supervisor API):
- * change status, finish the customer in front of them, link their Telegram account.
+ * Who the advisors are and what they are doing (read models), and linking their Telegram accounts.
+ * What they do with customers is the service floor's (FloorService).
  */
 export class AdvisorService {
   constructor(
-    private readonly deps: { db: Db; clock: Clock; events: EventBus; assignment: AssignmentService },
+    private readonly deps: { db: Db; clock: Clock },
   ) {}
 
   private get db(): Db {
@@ -115,120 +134,6 @@ export class AdvisorService {
       [advisorId],
     );
     return row?.telegram_user_id ? Number(row.telegram_user_id) : null;
-  }
-
-  /** AVAILABLE, BUSY (a pause) or OFFLINE, with a reason for the audit trail. */
-  async setStatus(advisorId: number, status: AdvisorStatus, reason: string | null, origin: Origin): Promise<AdvisorView> {
-    const now = this.deps.clock.now();
-    const changed = await this.db.transactional(async (tx) => {
-      const advisor = await lockAdvisor(tx, advisorId);
-      if (advisor.status === status) return null;
-      const [serving] = await tx.execute<{ numero: string }[]>(
-        `select numero from ticket where assigned_advisor_id = ? and status = 'ATENDIENDO'`,
-        [advisorId],
-      );
-      if (serving && status !== 'BUSY') {
-        throw new DomainError(
-          'TRANSICION_INVALIDA',
-          `Primero completa o marca como no presentado el ticket ${serving.numero}`,
-          { ticketEnAtencion: serving.numero },
-        );
-      }
-      await tx.execute(`update advisor set status = ?, updated_at = ? where id = ?`, [status, now, advisorId]);
-      await recordAudit(tx, {
-        entityType: 'ADVISOR',
-        entityId: advisorId,
-        eventType: 'ADVISOR_STATUS_CHANGED',
-        origin,
-        oldState: { status: advisor.status },
-        newState: { status },
-        additionalData: reason ? { reason } : null,
-        at: now,
-      });
-      return advisor;
-    });
-    if (changed && status === 'AVAILABLE') {
-      this.deps.events.emit('advisor.available', { advisorId, branchOffice: changed.branch_office });
-      await this.deps.assignment.assignAvailable(changed.branch_office);
-    }
-    return this.get(advisorId);
-  }
-
-  /**
-   * Ends the service of the advisor's current customer (COMPLETADO, or NO_ATENDIDO when they did
-   * not show up), frees the advisor and gives them the next customer.
-   */
-  async finishCurrent(advisorId: number, outcome: ServiceOutcome, origin: Origin): Promise<AdvisorView> {
-    const now = this.deps.clock.now();
-    const finished = await this.db.transactional(async (tx) => {
-      const advisor = await lockAdvisor(tx, advisorId);
-      const [ticket] = await tx.execute<{ id: string; numero: string; queue_type: QueueType; assigned_at: string }[]>(
-        `select id, numero, queue_type, assigned_at from ticket
-         where assigned_advisor_id = ? and status = 'ATENDIENDO' for update`,
-        [advisorId],
-      );
-      if (!ticket) {
-        throw new DomainError('TRANSICION_INVALIDA', `${advisor.name} no tiene un ticket en atención`);
-      }
-      const serviceMinutes = minutesBetween(utc(ticket.assigned_at), now);
-      const completed = outcome === 'COMPLETADO';
-      await tx.execute(
-        `update ticket set status = ?, completed_at = ?, actual_service_time_minutes = ?, updated_at = ? where id = ?`,
-        [outcome, now, completed ? serviceMinutes : null, now, ticket.id],
-      );
-
-      const count = Math.max(0, advisor.assigned_tickets_count - 1);
-      const served = advisor.total_tickets_served_today + (completed ? 1 : 0);
-      const previousAverage = Number(advisor.average_service_time_minutes ?? 0);
-      const average = completed
-        ? Math.round(((previousAverage * advisor.total_tickets_served_today + serviceMinutes) / served) * 100) / 100
-        : previousAverage;
-      await tx.execute(
-        `update advisor set status = 'AVAILABLE', assigned_tickets_count = ?, workload_minutes = ?,
-           total_tickets_served_today = ?, average_service_time_minutes = ?, updated_at = ? where id = ?`,
-        [count, count * QUEUES[ticket.queue_type].averageMinutes, served, average, now, advisorId],
-      );
-      // The ticket has ended: what was not sent will never be, and the row says why.
-      await tx.execute(
-        `update mensaje m set estado_envio = 'FALLIDO',
-           error_message = case when ${RESOLVED_CHAT_ID} is null then 'sin chat de Telegram vinculado'
-                                else 'ticket finalizado antes del envío' end
-         from ticket t where t.id = m.ticket_id and m.ticket_id = ? and m.estado_envio = 'PENDIENTE'`,
-        [ticket.id],
-      );
-      const details = { numero: ticket.numero, queueType: ticket.queue_type };
-      await recordAudit(tx, {
-        entityType: 'TICKET',
-        entityId: ticket.id,
-        eventType: completed ? 'TICKET_COMPLETADO' : 'TICKET_NO_ATENDIDO',
-        origin,
-        oldState: { status: 'ATENDIENDO' },
-        newState: { status: outcome, actualServiceTimeMinutes: completed ? serviceMinutes : null },
-        additionalData: { ...details, advisorId },
-        at: now,
-      });
-      await recordAudit(tx, {
-        entityType: 'ADVISOR',
-        entityId: advisorId,
-        eventType: 'ADVISOR_FREED',
-        origin,
-        oldState: { status: advisor.status, assignedTicketsCount: advisor.assigned_tickets_count },
-        newState: { status: 'AVAILABLE', assignedTicketsCount: count, totalTicketsServedToday: served },
-        additionalData: details,
-        at: now,
-      });
-      return { branchOffice: advisor.branch_office, ticketId: Number(ticket.id), queueType: ticket.queue_type };
-    });
-    this.deps.events.emit('ticket.finished', {
-      ticketId: finished.ticketId,
-      branchOffice: finished.branchOffice,
-      advisorId,
-      queueType: finished.queueType,
-      outcome,
-    });
-    this.deps.events.emit('advisor.available', { advisorId, branchOffice: finished.branchOffice });
-    await this.deps.assignment.assignAvailable(finished.branchOffice);
-    return this.get(advisorId);
   }
 
   /** A one-time code (8 characters, 15 minutes) the advisor sends to the bot as `/vincular <code>`. */
@@ -291,9 +196,23 @@ export class AdvisorService {
             maskedNationalId: maskRut(row.ticket_national_id!),
             assignedAt: utc(row.ticket_assigned_at).toISOString(),
             minutesWaited: minutesBetween(utc(row.ticket_created_at), utc(row.ticket_assigned_at)),
-            minutesInService: minutesBetween(utc(row.ticket_assigned_at), now),
+            minutesInService: minutesBetween(utc(row.ticket_service_started_at ?? row.ticket_assigned_at), now),
+            stage: row.ticket_service_started_at ? ('ATENDIENDO' as const) : ('LLAMANDO' as const),
+            serviceStartedAt: row.ticket_service_started_at ? utc(row.ticket_service_started_at).toISOString() : null,
+            lastCalledAt: row.ticket_last_called_at ? utc(row.ticket_last_called_at).toISOString() : null,
+            recallCount: row.ticket_recall_count ?? 0,
+            atencionPreferente: row.ticket_atencion_preferente,
           }
         : null;
+    const floorState: FloorState = ticket
+      ? ticket.stage === 'ATENDIENDO'
+        ? 'SERVING'
+        : 'CALLING'
+      : row.status === 'AVAILABLE'
+        ? 'AVAILABLE'
+        : row.status === 'OFFLINE'
+          ? 'OFFLINE'
+          : 'PAUSED';
     return {
       id: Number(row.id),
       name: row.name,
@@ -309,31 +228,10 @@ export class AdvisorService {
       lastAssignedAt: row.last_assigned_at ? utc(row.last_assigned_at).toISOString() : null,
       telegramLinked: row.telegram_user_id !== null,
       currentTicket: ticket,
+      floorState,
+      floorLabel: FLOOR_STATE_LABEL[floorState],
+      pauseReason: row.pause_reason,
+      minutesInState: row.state_since ? minutesBetween(utc(row.state_since), now) : 0,
     };
   }
-}
-
-interface LockedAdvisor {
-  id: string;
-  name: string;
-  status: AdvisorStatus;
-  branch_office: string;
-  assigned_tickets_count: number;
-  total_tickets_served_today: number;
-  average_service_time_minutes: string | null;
-}
-
-async function lockAdvisor(tx: Queryable, advisorId: number): Promise<LockedAdvisor> {
-  const [advisor] = await tx.execute<LockedAdvisor[]>(
-    `select id, name, status, branch_office, assigned_tickets_count, total_tickets_served_today,
-            average_service_time_minutes
-     from advisor where id = ? for update`,
-    [advisorId],
-  );
-  if (!advisor) throw advisorNotFound(advisorId);
-  return advisor;
-}
-
-function advisorNotFound(advisorId: number): DomainError {
-  return new DomainError('ASESOR_NO_ENCONTRADO', `No existe el asesor ${advisorId}`);
 }

@@ -15,6 +15,12 @@ export const AUDIT_EVENTS = [
   'MENSAJE_REINTENTADO',
   'SISTEMA_INICIADO',
   'SCHEDULER_ERROR',
+  // The service floor (SPEC §12)
+  'TICKET_ATENCION_INICIADA',
+  'TICKET_RELLAMADO',
+  'TICKET_TRANSFERIDO',
+  'TICKET_LLAMADO_FUERA_DE_ORDEN',
+  'TICKET_EVALUADO',
 ] as const;
 export type AuditEvent = (typeof AUDIT_EVENTS)[number];
 export type EntityType = 'TICKET' | 'ADVISOR' | 'MENSAJE' | 'SISTEMA';

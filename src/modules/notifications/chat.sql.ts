@@ -10,7 +10,10 @@ export const RESOLVED_CHAT_ID = `coalesce(
   (select l.chat_id from ticket_telegram_link l where l.ticket_id = t.id)
 )`;
 
-/** A message whose event has happened: created; PROXIMO or later; assigned. `m` message, `t` ticket. */
-export const ARMED = `(m.plantilla = 'TOTEM_TICKET_CREADO'
+/**
+ * A message whose event has happened: created; PROXIMO or later; assigned. The floor's messages
+ * (recall, transfer, survey, closing) are planned when their event happens. `m` message, `t` ticket.
+ */
+export const ARMED = `(m.plantilla not in ('TOTEM_PROXIMO_TURNO', 'TOTEM_ES_TU_TURNO')
   or (m.plantilla = 'TOTEM_PROXIMO_TURNO' and t.status in ('PROXIMO', 'ATENDIENDO'))
   or (m.plantilla = 'TOTEM_ES_TU_TURNO' and t.status = 'ATENDIENDO'))`;

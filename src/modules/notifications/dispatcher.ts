@@ -5,7 +5,7 @@ import { recordAudit, type Origin } from '../audit/audit.service.js';
 import type { TelegramCircuit } from './circuit-breaker.js';
 import { ARMED, RESOLVED_CHAT_ID } from './chat.sql.js';
 import type { Plantilla } from './mensaje.entity.js';
-import { renderMessage } from './templates.js';
+import { messageButtons, renderMessage } from './templates.js';
 
 /** What happened to one attempt to deliver a message. */
 export type SendOutcome =
@@ -15,10 +15,13 @@ export type SendOutcome =
 
 /** The one thing the dispatcher needs from Telegram. */
 export interface MessageSender {
-  send(chatId: number, html: string): Promise<SendOutcome>;
+  send(chatId: number, html: string, buttons?: InlineButtons | null): Promise<SendOutcome>;
   /** Does Telegram answer at all (`getMe`)? For the circuit breaker. */
   probe?(): Promise<boolean>;
 }
+
+/** Rows of inline buttons sent with a message (the rating survey's 1–5). */
+export type InlineButtons = Array<Array<{ text: string; callback_data: string }>>;
 
 /** Waits between a failed attempt and the next: 30 s, 60 s, 120 s; the fourth failure is final. */
 export const RETRY_DELAYS_SECONDS = [30, 60, 120] as const;
@@ -36,6 +39,7 @@ interface Claimed {
   assigned_module_number: number | null;
   advisor_name: string | null;
   chat_id: string;
+  datos: Record<string, string | number> | null;
   fecha_programada: string;
 }
 
@@ -55,7 +59,7 @@ export interface DispatchEvent {
  */
 const claimSql = (onlyYourTurn: boolean) => `select m.id, m.ticket_id, m.plantilla, m.intentos, t.numero,
     t.position_in_queue, t.estimated_wait_minutes, t.assigned_module_number, a.name as advisor_name,
-    ${RESOLVED_CHAT_ID} as chat_id, m.fecha_programada
+    ${RESOLVED_CHAT_ID} as chat_id, m.datos, m.fecha_programada
   from mensaje m
   join ticket t on t.id = m.ticket_id
   left join advisor a on a.id = t.assigned_advisor_id
@@ -229,8 +233,10 @@ export class MessageDispatcher {
         tiempo: message.estimated_wait_minutes,
         modulo: message.assigned_module_number,
         nombreAsesor: message.advisor_name,
+        datos: message.datos,
       });
-      const outcome = await sender.send(Number(message.chat_id), html).finally(release);
+      const buttons = messageButtons(message.plantilla, Number(message.ticket_id));
+      const outcome = await sender.send(Number(message.chat_id), html, buttons).finally(release);
       if (outcome.ok) onDelivered(message.id, outcome);
       await this.record(tx, message, outcome, result);
       return true;

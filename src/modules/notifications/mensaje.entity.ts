@@ -3,7 +3,16 @@ import { createdAtColumn } from '../../db/columns.js';
 import { oneOf } from '../../db/checks.js';
 import { Ticket } from '../tickets/ticket.entity.js';
 
-export const PLANTILLAS = ['TOTEM_TICKET_CREADO', 'TOTEM_PROXIMO_TURNO', 'TOTEM_ES_TU_TURNO'] as const;
+export const PLANTILLAS = [
+  'TOTEM_TICKET_CREADO',
+  'TOTEM_PROXIMO_TURNO',
+  'TOTEM_ES_TU_TURNO',
+  // The service floor (SPEC §12)
+  'TOTEM_RELLAMADO',
+  'TOTEM_TRANSFERIDO',
+  'TOTEM_ENCUESTA',
+  'TOTEM_CIERRE_DIA',
+] as const;
 export type Plantilla = (typeof PLANTILLAS)[number];
 export const ESTADOS_ENVIO = ['PENDIENTE', 'ENVIADO', 'FALLIDO'] as const;
 export type EstadoEnvio = (typeof ESTADOS_ENVIO)[number];
@@ -22,6 +31,8 @@ export const Mensaje = defineEntity({
     intentos: p.integer().default(0).index('idx_mensaje_intentos'),
     errorMessage: p.text().nullable(),
     createdAt: createdAtColumn(),
+    /** What a template needs beyond the ticket's row, fixed when the message was planned (e.g. "Llamado 2 de 3"). */
+    datos: p.json<Record<string, string | number>>().columnType('json').nullable(),
   }),
   checks: [
     { name: 'mensaje_plantilla_check', expression: oneOf('plantilla', PLANTILLAS) },

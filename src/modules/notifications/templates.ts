@@ -6,6 +6,8 @@ export interface TemplateData {
   tiempo: number;
   modulo: number | null;
   nombreAsesor: string | null;
+  /** What the message was planned with (mensaje.datos): the call's number, the new queue. */
+  datos?: Record<string, string | number> | null;
 }
 
 /** Text going into Telegram's HTML parse mode: only these three characters are special. */
@@ -38,5 +40,32 @@ export function renderMessage(plantilla: Plantilla, data: TemplateData): string 
         `Dirígete al módulo: <b>${data.modulo ?? '-'}</b>\n` +
         `Asesor: <b>${escapeHtml(data.nombreAsesor ?? '-')}</b>`
       );
+    // The service floor (SPEC §12)
+    case 'TOTEM_RELLAMADO':
+      return (
+        `🔔 <b>¡Te estamos llamando! ${numero}</b>\n\n` +
+        `Llamado ${data.datos?.n ?? 2} de ${data.datos?.max ?? 3}. Dirígete al módulo: <b>${data.modulo ?? '-'}</b>\n` +
+        `Asesor: <b>${escapeHtml(data.nombreAsesor ?? '-')}</b>`
+      );
+    case 'TOTEM_TRANSFERIDO':
+      return (
+        `↪️ <b>Te derivamos a ${escapeHtml(String(data.datos?.fila ?? '-'))}</b>\n\n` +
+        `Turno: <b>${numero}</b>\n` +
+        `Posición en cola: <b>#${data.posicion}</b>\n` +
+        `Tiempo estimado: <b>${data.tiempo} minutos</b>`
+      );
+    case 'TOTEM_ENCUESTA':
+      return `⭐ <b>¿Cómo te atendimos?</b>\n\nTurno: <b>${numero}</b>\nElige una nota de 1 (muy mal) a 5 (excelente).`;
+    case 'TOTEM_CIERRE_DIA':
+      return (
+        `🌙 <b>La sucursal cerró por hoy</b>\n\n` +
+        `Tu turno <b>${numero}</b> no alcanzó a ser atendido. Puedes tomar un número nuevo el próximo día hábil.`
+      );
   }
+}
+
+/** Inline buttons that go with a message: the 1–5 rating of TOTEM_ENCUESTA (callback `rt:<ticket>:<nota>`). */
+export function messageButtons(plantilla: Plantilla, ticketId: number): Array<Array<{ text: string; callback_data: string }>> | null {
+  if (plantilla !== 'TOTEM_ENCUESTA') return null;
+  return [[1, 2, 3, 4, 5].map((n) => ({ text: `${n} ⭐`, callback_data: `rt:${ticketId}:${n}` }))];
 }

@@ -1,8 +1,8 @@
 import type { Db, Queryable } from '../../db/sql.js';
 import type { Clock } from '../../clock.js';
-import { QUEUES, type QueueType } from '../../domain/queue-types.js';
 import type { DomainEvents, EventBus } from '../../events.js';
-import { recordAudit, type Origin } from '../audit/audit.service.js';
+import type { Origin } from '../audit/audit.service.js';
+import { ASSIGN_LOCK_SQL, callTicket, type CalledAdvisor, type CalledTicket } from '../floor/floor-steps.js';
 import { WAITING, queuePrioritySql } from '../tickets/queue.sql.js';
 
 /** Who was called to which module: the payload of the `ticket.assigned` event. */
@@ -10,12 +10,9 @@ export type Assignment = DomainEvents['ticket.assigned'];
 
 const SYSTEM: Origin = { actor: 'SYSTEM' };
 
-interface LockedTicket {
-  id: string;
-  numero: string;
-  queue_type: QueueType;
-  status: string;
-  position_in_queue: number;
+interface LockedTicket extends CalledTicket {
+  /** Preferential attention: the call resets the queue's counter of normal calls. */
+  pref: boolean;
 }
 
 /** The queue types the free advisors of a branch serve; `?` binds the branch. */
@@ -40,7 +37,7 @@ export class AssignmentService {
   /** The passes in flight, so a caller (shutdown, a test) can wait for them to end. */
   private readonly inFlight = new Set<Promise<void>>();
 
-  constructor(private readonly deps: { db: Db; clock: Clock; events: EventBus }) {}
+  constructor(private readonly deps: { db: Db; clock: Clock; events: EventBus; preferentialEvery: number }) {}
 
   /**
    * Offers a branch's waiting customers to its free advisors soon, without waiting for it: a
@@ -94,8 +91,11 @@ export class AssignmentService {
       `select exists (
          select 1 from (${FREE_QUEUES}) f
          where exists (select 1 from ticket t where t.branch_office = ? and t.queue_type = f.queue_type
-                         and t.status in ${WAITING})) as pending`,
-      [branchOffice, branchOffice],
+                         and t.status in ${WAITING} and t.reserved_advisor_id is null))
+       or exists (
+         select 1 from advisor a where a.branch_office = ? and a.status = 'AVAILABLE'
+           and exists (select 1 from ticket t where t.reserved_advisor_id = a.id and t.status in ${WAITING})) as pending`,
+      [branchOffice, branchOffice, branchOffice],
     );
     return pending?.pending === true;
   }
@@ -106,7 +106,7 @@ export class AssignmentService {
       `select distinct t.branch_office from ticket t
        where t.status in ${WAITING}
          and exists (select 1 from advisor a where a.branch_office = t.branch_office
-                       and a.status = 'AVAILABLE' and ${SERVES})`,
+                       and a.status = 'AVAILABLE' and (${SERVES} or a.id = t.reserved_advisor_id))`,
     );
     const all: Assignment[] = [];
     for (const { branch_office } of branches) all.push(...(await this.assignAvailable(branch_office)));
@@ -114,66 +114,40 @@ export class AssignmentService {
   }
 
   async assignNext(branchOffice: string): Promise<Assignment | null> {
-    const em = this.deps.db;
-    const assignment = await em.transactional(async (tx) => {
-      await tx.execute(`select pg_advisory_xact_lock(hashtext('ticketero:assign'), hashtext(?))`, [branchOffice]);
+    const assignment = await this.deps.db.transactional(async (tx) => {
+      await tx.execute(ASSIGN_LOCK_SQL, [branchOffice]);
       const now = this.deps.clock.now();
 
-      const ticket = await this.lockNextTicket(tx, branchOffice);
-      if (!ticket) return null;
+      // A customer transferred to one named advisor goes to that advisor first, when free.
+      const reserved = await this.lockReservedTicket(tx, branchOffice);
+      const picked = reserved ?? (await this.lockNextTicket(tx, branchOffice));
+      if (!picked) return null;
+      const { ticket } = picked;
 
-      const [advisor] = await tx.execute<
-        { id: string; name: string; email: string; module_number: number; assigned_tickets_count: number }[]
-      >(
-        `select a.id, a.name, a.email, a.module_number, a.assigned_tickets_count from advisor a
-         where a.branch_office = ? and a.status = 'AVAILABLE' and a.queue_types::jsonb @> to_jsonb(?::text)
-         order by a.workload_minutes, a.last_assigned_at nulls first, a.id
-         limit 1
-         for update`,
-        [branchOffice, ticket.queue_type],
+      const [advisor] = await tx.execute<(CalledAdvisor & { email: string })[]>(
+        reserved
+          ? `select a.id, a.name, a.email, a.module_number, a.assigned_tickets_count, a.status from advisor a
+             where a.id = ? and a.status = 'AVAILABLE' for update`
+          : `select a.id, a.name, a.email, a.module_number, a.assigned_tickets_count, a.status from advisor a
+             where a.branch_office = ? and a.status = 'AVAILABLE' and a.queue_types::jsonb @> to_jsonb(?::text)
+             order by a.workload_minutes, a.last_assigned_at nulls first, a.id
+             limit 1
+             for update`,
+        reserved ? [reserved.advisorId] : [branchOffice, ticket.queue_type],
       );
       // Re-checked under the lock: an advisor who went away meanwhile is simply not returned.
       if (!advisor) return null;
 
-      const count = advisor.assigned_tickets_count + 1;
-      const [called] = await tx.execute<{ created_at: string }[]>(
-        `update ticket set status = 'ATENDIENDO', assigned_advisor_id = ?, assigned_module_number = ?,
-           assigned_at = ?, position_in_queue = 0, estimated_wait_minutes = 0, updated_at = ?
-         where id = ? returning created_at`,
-        [advisor.id, advisor.module_number, now, now, ticket.id],
-      );
-      await tx.execute(
-        `update advisor set status = 'BUSY', assigned_tickets_count = ?, last_assigned_at = ?,
-           workload_minutes = ?, updated_at = ? where id = ?`,
-        [count, now, count * QUEUES[ticket.queue_type].averageMinutes, now, advisor.id],
-      );
-      // Both "near" and "your turn" are now due: a ticket assigned at once still gets all three.
-      await tx.execute(
-        `update mensaje set fecha_programada = ? where ticket_id = ? and estado_envio = 'PENDIENTE'
-           and plantilla in ('TOTEM_PROXIMO_TURNO', 'TOTEM_ES_TU_TURNO')`,
-        [now, ticket.id],
-      );
-      const details = { numero: ticket.numero, queueType: ticket.queue_type, branchOffice };
-      await recordAudit(tx, {
-        entityType: 'TICKET',
-        entityId: ticket.id,
-        eventType: 'TICKET_ASIGNADO',
-        origin: SYSTEM,
-        oldState: { status: ticket.status, positionInQueue: ticket.position_in_queue },
-        newState: { status: 'ATENDIENDO', advisorId: Number(advisor.id), moduleNumber: advisor.module_number },
-        additionalData: details,
-        at: now,
-      });
-      await recordAudit(tx, {
-        entityType: 'ADVISOR',
-        entityId: advisor.id,
-        eventType: 'ADVISOR_ASSIGNED',
-        origin: SYSTEM,
-        oldState: { status: 'AVAILABLE', assignedTicketsCount: advisor.assigned_tickets_count },
-        newState: { status: 'BUSY', assignedTicketsCount: count, ticketId: Number(ticket.id) },
-        additionalData: details,
-        at: now,
-      });
+      if (!reserved) {
+        // The preferential interleaving's memory (SPEC §12), kept in the database under this lock.
+        await tx.execute(
+          `insert into queue_call_state (branch_office, queue_type, normal_calls, updated_at) values (?, ?, ?, ?)
+           on conflict (branch_office, queue_type)
+           do update set normal_calls = case when ? then 0 else queue_call_state.normal_calls + 1 end, updated_at = excluded.updated_at`,
+          [branchOffice, ticket.queue_type, ticket.pref ? 0 : 1, now, ticket.pref],
+        );
+      }
+      const { createdAt } = await callTicket(tx, { ticket, advisor, branchOffice, now, origin: SYSTEM });
       return {
         ticketId: Number(ticket.id),
         numero: ticket.numero,
@@ -182,37 +156,71 @@ export class AssignmentService {
         advisorId: Number(advisor.id),
         advisorName: advisor.name,
         moduleNumber: advisor.module_number,
-        waitedSeconds: called ? Math.max(0, (now.getTime() - Date.parse(`${called.created_at.replace(' ', 'T')}Z`)) / 1000) : undefined,
+        waitedSeconds: createdAt ? Math.max(0, (now.getTime() - Date.parse(`${createdAt.replace(' ', 'T')}Z`)) / 1000) : undefined,
       } satisfies Assignment;
     });
     if (assignment) this.deps.events.emit('ticket.assigned', assignment);
     return assignment;
   }
 
+  /** The oldest ticket waiting for a free advisor of the branch by name (a transfer), locked. */
+  private async lockReservedTicket(
+    tx: Queryable,
+    branchOffice: string,
+  ): Promise<{ ticket: LockedTicket; advisorId: string } | null> {
+    const [candidate] = await tx.execute<{ id: string; advisor_id: string }[]>(
+      `select t.id, a.id as advisor_id from advisor a
+       cross join lateral (
+         select w.id, w.queued_at from ticket w
+         where w.reserved_advisor_id = a.id and w.status in ${WAITING}
+         order by w.queued_at, w.id limit 1) t
+       where a.branch_office = ? and a.status = 'AVAILABLE'
+       order by t.queued_at, t.id limit 1`,
+      [branchOffice],
+    );
+    if (!candidate) return null;
+    const [ticket] = await tx.execute<LockedTicket[]>(
+      `select id, numero, queue_type, status, position_in_queue, false as pref from ticket
+       where id = ? and status in ${WAITING} and reserved_advisor_id = ? for update`,
+      [candidate.id, candidate.advisor_id],
+    );
+    return ticket ? { ticket, advisorId: candidate.advisor_id } : null;
+  }
+
   /**
-   * The oldest waiting ticket of each queue a free advisor serves (one index probe per queue),
-   * the highest priority among them, locked and re-checked; if it changed meanwhile (cancelled),
-   * the next candidate.
+   * The next ticket of each queue a free advisor serves, by the call rule of SPEC §12 (the oldest,
+   * or the oldest preferential one when its turn has come — two index probes per queue), the
+   * highest priority among them, locked and re-checked; if it changed meanwhile (cancelled), again.
    */
-  private async lockNextTicket(tx: Queryable, branchOffice: string): Promise<LockedTicket | null> {
+  private async lockNextTicket(tx: Queryable, branchOffice: string): Promise<{ ticket: LockedTicket } | null> {
     for (let attempt = 0; attempt < 5; attempt++) {
       const [candidate] = await tx.execute<{ id: string }[]>(
-        `select t.id from (${FREE_QUEUES}) f
+        `select pick.id from (${FREE_QUEUES}) f
          cross join lateral (
-           select w.id, w.queue_type, w.created_at from ticket w
+           select w.id, w.queued_at from ticket w
+           where w.branch_office = ? and w.queue_type = f.queue_type and w.status in ${WAITING} and w.reserved_advisor_id is null
+           order by w.queued_at, w.id limit 1) h
+         left join lateral (
+           select w.id, w.queued_at from ticket w
            where w.branch_office = ? and w.queue_type = f.queue_type and w.status in ${WAITING}
-           order by w.created_at, w.id limit 1) t
-         order by ${queuePrioritySql('t')} desc, t.created_at, t.id
+             and w.atencion_preferente is not null and w.reserved_advisor_id is null
+           order by w.queued_at, w.id limit 1) p on true
+         left join queue_call_state s on s.branch_office = ? and s.queue_type = f.queue_type
+         cross join lateral (
+           select case when p.id is not null and (p.id = h.id or coalesce(s.normal_calls, 0) >= ?) then p.id else h.id end as id,
+                  case when p.id is not null and (p.id = h.id or coalesce(s.normal_calls, 0) >= ?) then p.queued_at else h.queued_at end as queued_at,
+                  f.queue_type) pick
+         order by ${queuePrioritySql('pick')} desc, pick.queued_at, pick.id
          limit 1`,
-        [branchOffice, branchOffice],
+        [branchOffice, branchOffice, branchOffice, branchOffice, this.deps.preferentialEvery, this.deps.preferentialEvery],
       );
       if (!candidate) return null;
       const [ticket] = await tx.execute<LockedTicket[]>(
-        `select id, numero, queue_type, status, position_in_queue from ticket
-         where id = ? and status in ${WAITING} for update`,
+        `select id, numero, queue_type, status, position_in_queue, atencion_preferente is not null as pref from ticket
+         where id = ? and status in ${WAITING} and reserved_advisor_id is null for update`,
         [candidate.id],
       );
-      if (ticket) return ticket;
+      if (ticket) return { ticket };
     }
     return null;
   }

@@ -1,6 +1,7 @@
 import type { Db } from '../../db/sql.js';
 import type { Clock } from '../../clock.js';
 import type { EventBus } from '../../events.js';
+import { callOrderColumns, callOrderCtes } from '../floor/call-order.sql.js';
 import { queueMinutesSql, WAITING } from '../tickets/queue.sql.js';
 import type { AssignmentService, Assignment } from './assignment.service.js';
 
@@ -34,6 +35,7 @@ export class QueueService {
       events: EventBus;
       assignment: AssignmentService;
       proximoThreshold: number;
+      preferentialEvery: number;
     },
   ) {}
 
@@ -54,15 +56,18 @@ export class QueueService {
          where a.status <> 'OFFLINE'
          group by a.branch_office, q.queue_type
        ),
-       ranked as (
-         select t.id, t.status as old_status, t.position_in_queue as old_pos, t.estimated_wait_minutes as old_estimate,
-                t.branch_office, t.queue_type,
-                row_number() over (partition by t.branch_office, t.queue_type order by t.created_at, t.id)::int as pos
+       call_source as (
+         select ${callOrderColumns('t')}, t.status as old_status, t.position_in_queue as old_pos,
+                t.estimated_wait_minutes as old_estimate
          from ticket t where t.status in ${WAITING}
        ),
+       -- Positions follow the order in which tickets will really be called (preferential interleaving).
+       ${callOrderCtes(this.deps.preferentialEvery)},
+       ranked as (select * from call_ordered),
        computed as (
          select r.id, r.old_status, r.old_pos, r.old_estimate, r.pos,
-                ceil(r.pos * ${queueMinutesSql('r')}::numeric / greatest(coalesce(o.n, 0), 1))::int as estimate,
+                -- A line kept for one named advisor moves at that advisor's pace.
+                ceil(r.pos * ${queueMinutesSql('r')}::numeric / case when r.lane = 0 then greatest(coalesce(o.n, 0), 1) else 1 end)::int as estimate,
                 case when r.pos <= ? then 'PROXIMO' else r.old_status end as new_status
          from ranked r
          left join online o on o.branch_office = r.branch_office and o.queue_type = r.queue_type

@@ -8,7 +8,15 @@ export interface ScreenSnapshot {
   branchOffice: string;
   generatedAt: string;
   /** The last numbers called to a module today, newest first. */
-  called: Array<{ numero: string; moduleNumber: number; calledAt: string; queueType: QueueType }>;
+  called: Array<{
+    numero: string;
+    moduleNumber: number;
+    /** The latest call: a recall moves it, so the screen flashes the number again. */
+    calledAt: string;
+    queueType: QueueType;
+    /** 1 for the first call, 2 for "2.º llamado"… (SPEC §12). */
+    callNumber: number;
+  }>;
   queues: Array<{ queueType: QueueType; waiting: number; estimatedWaitMinutes: number }>;
 }
 
@@ -20,11 +28,13 @@ export class ScreenService {
   async snapshot(branchOffice: string): Promise<ScreenSnapshot> {
     const now = this.deps.clock.now();
     const [called, queues] = await Promise.all([
-      this.deps.db.execute<{ numero: string; assigned_module_number: number; assigned_at: string; queue_type: QueueType }[]>(
-        `select numero, assigned_module_number, assigned_at, queue_type from ticket
-         where branch_office = ? and assigned_at is not null
-           and assigned_at >= ((date_trunc('day', ?::timestamptz at time zone ?) at time zone ?) at time zone 'UTC')
-         order by assigned_at desc, id desc limit ${CALLED_SHOWN}`,
+      this.deps.db.execute<
+        { numero: string; assigned_module_number: number; last_called_at: string; queue_type: QueueType; recall_count: number }[]
+      >(
+        `select numero, assigned_module_number, last_called_at, queue_type, recall_count from ticket
+         where branch_office = ? and last_called_at is not null and assigned_module_number is not null
+           and last_called_at >= ((date_trunc('day', ?::timestamptz at time zone ?) at time zone ?) at time zone 'UTC')
+         order by last_called_at desc, id desc limit ${CALLED_SHOWN}`,
         [branchOffice, now, this.deps.timeZone, this.deps.timeZone],
       ),
       this.deps.supervision.queueFigures(branchOffice),
@@ -35,8 +45,9 @@ export class ScreenService {
       called: called.map((c) => ({
         numero: c.numero,
         moduleNumber: c.assigned_module_number,
-        calledAt: new Date(`${c.assigned_at}Z`).toISOString(),
+        calledAt: new Date(`${c.last_called_at}Z`).toISOString(),
         queueType: c.queue_type,
+        callNumber: Math.max(1, c.recall_count),
       })),
       queues: queues.map((q) => ({ queueType: q.queueType, waiting: q.waiting, estimatedWaitMinutes: q.estimatedWaitMinutes })),
     };

@@ -1,12 +1,15 @@
+import type { FloorSettings } from '../../config.js';
 import type { Db } from '../../db/sql.js';
 import type { Clock } from '../../clock.js';
 import { estimateWaitMinutes } from '../../domain/estimate.js';
 import { serviceDay } from '../../domain/numbering.js';
 import { QUEUE_TYPES, type QueueType } from '../../domain/queue-types.js';
+import { FLOOR_STATES, type FloorState } from '../../domain/floor.js';
 import { maskPersonalData } from '../../domain/privacy.js';
 import { maskRut } from '../../domain/rut.js';
 import { TICKET_STATUSES, type TicketStatus } from '../../domain/ticket-status.js';
 import type { AdvisorService, AdvisorView } from '../advisors/advisor.service.js';
+import { callOrderColumns, callOrderCtes } from '../floor/call-order.sql.js';
 import { WAITING } from '../tickets/queue.sql.js';
 
 /** More than this many waiting in one queue raises COLA_CRITICA (SPEC §7). */
@@ -29,18 +32,37 @@ export interface QueueFigures {
   /** Customers called to a module today. */
   calledToday: number;
   averageWaitMinutesToday: number | null;
+  /** From each visit this queue served (a transferred customer counts in every queue that served them). */
   averageServiceMinutesToday: number | null;
+  /** Visits this queue served today (completed here, or served and then transferred on). */
+  servedToday: number;
+  /** The customers' 1–5 answers to "¿Cómo te atendimos?" for tickets finished in this queue today. */
+  ratingsToday: number;
+  averageRatingToday: number | null;
   /** Share (0–1) of today's called customers who waited at most SERVICE_LEVEL_MINUTES. */
   serviceLevelToday: number | null;
 }
 
-export interface Alert {
+export interface QueueAlert {
   type: 'COLA_CRITICA' | 'COLA_SIN_ASESORES';
   queueType: QueueType;
   branchOffice: string;
   waiting: number;
   mensaje: string;
 }
+
+/** An advisor on a pause longer than PAUSE_ALERT_MINUTES (SPEC §12). */
+export interface PauseAlert {
+  type: 'PAUSA_PROLONGADA';
+  branchOffice: string;
+  advisorId: number;
+  advisorName: string;
+  reason: string | null;
+  minutes: number;
+  mensaje: string;
+}
+
+export type Alert = QueueAlert | PauseAlert;
 
 export interface AuditQuery {
   entityType?: string;
@@ -65,16 +87,36 @@ interface QueueRow {
   no_show_today: number;
   avg_wait: string | null;
   avg_service: string | null;
+  served_today: number;
+  ratings_today: number;
+  avg_rating: string | null;
   called_today: number;
   called_in_time: number;
 }
 
 const round1 = (value: string | null): number | null => (value == null ? null : Math.round(Number(value) * 10) / 10);
 
+/** The start of the branch's day holding `?` (now), as UTC; binds now, zone, zone. */
+const DAY_START = `((date_trunc('day', ?::timestamptz at time zone ?) at time zone ?) at time zone 'UTC')`;
+
+/** Minutes per floor state (SPEC §12). */
+export type MinutesByState = Record<FloorState, number>;
+
+export interface AdvisorStats extends AdvisorView {
+  completedToday: number;
+  noShowToday: number;
+  /** Minutes in each state since the branch's midnight, from the kept status periods. */
+  minutesByStateToday: MinutesByState;
+  /** Pause minutes today per reason. */
+  pauseMinutesByReasonToday: Record<string, number>;
+  ratingsToday: number;
+  averageRatingToday: number | null;
+}
+
 /** Read models for supervisors: the dashboard, queue and advisor figures, the audit trail. */
 export class SupervisionService {
   constructor(
-    private readonly deps: { db: Db; clock: Clock; advisors: AdvisorService; timeZone: string },
+    private readonly deps: { db: Db; clock: Clock; advisors: AdvisorService; timeZone: string; floor: FloorSettings },
   ) {}
 
   private get db(): Db {
@@ -97,7 +139,12 @@ export class SupervisionService {
          count(t.id) filter (where t.service_date = ? and t.status = 'NO_ATENDIDO')::int as no_show_today,
          avg(extract(epoch from t.assigned_at - t.created_at) / 60)
            filter (where t.service_date = ? and t.assigned_at is not null) as avg_wait,
-         avg(t.actual_service_time_minutes) filter (where t.service_date = ? and t.status = 'COMPLETADO') as avg_service,
+         (select avg(v.service_minutes) from ticket_visit v where v.branch_office = ? and v.queue_type = q.queue_type
+            and v.outcome in ('COMPLETADO', 'TRANSFERIDO') and v.called_at >= ${DAY_START}) as avg_service,
+         (select count(*)::int from ticket_visit v where v.branch_office = ? and v.queue_type = q.queue_type
+            and v.outcome in ('COMPLETADO', 'TRANSFERIDO') and v.called_at >= ${DAY_START}) as served_today,
+         count(t.rating) filter (where t.service_date = ?)::int as ratings_today,
+         avg(t.rating) filter (where t.service_date = ?) as avg_rating,
          count(t.id) filter (where t.service_date = ? and t.assigned_at is not null)::int as called_today,
          count(t.id) filter (where t.service_date = ? and t.assigned_at is not null
            and t.assigned_at - t.created_at <= make_interval(mins => ${SERVICE_LEVEL_MINUTES}))::int as called_in_time
@@ -106,7 +153,29 @@ export class SupervisionService {
        left join ticket t on t.branch_office = ? and t.queue_type = q.queue_type
          and (t.service_date = ? or t.status in ('EN_ESPERA', 'PROXIMO', 'ATENDIENDO'))
        group by q.queue_type`,
-      [branchOffice, day, day, day, day, day, day, day, day, `{${(only ? [only] : QUEUE_TYPES).join(',')}}`, branchOffice, day],
+      [
+        branchOffice,
+        day,
+        day,
+        day,
+        day,
+        day,
+        branchOffice,
+        now,
+        this.deps.timeZone,
+        this.deps.timeZone,
+        branchOffice,
+        now,
+        this.deps.timeZone,
+        this.deps.timeZone,
+        day,
+        day,
+        day,
+        day,
+        `{${(only ? [only] : QUEUE_TYPES).join(',')}}`,
+        branchOffice,
+        day,
+      ],
     );
     const order = new Map(QUEUE_TYPES.map((type, i) => [type, i]));
     return rows
@@ -127,7 +196,26 @@ export class SupervisionService {
         calledToday: row.called_today,
         averageWaitMinutesToday: round1(row.avg_wait),
         averageServiceMinutesToday: round1(row.avg_service),
+        servedToday: row.served_today,
+        ratingsToday: row.ratings_today,
+        averageRatingToday: round1(row.avg_rating),
         serviceLevelToday: row.called_today ? Math.round((row.called_in_time / row.called_today) * 1000) / 1000 : null,
+      }));
+  }
+
+  /** Advisors paused for longer than PAUSE_ALERT_MINUTES. */
+  pauseAlertsFor(branchOffice: string, advisors: readonly AdvisorView[]): PauseAlert[] {
+    const limit = this.deps.floor.pauseAlertMinutes;
+    return advisors
+      .filter((a) => a.floorState === 'PAUSED' && a.minutesInState > limit)
+      .map((a) => ({
+        type: 'PAUSA_PROLONGADA' as const,
+        branchOffice,
+        advisorId: a.id,
+        advisorName: a.name,
+        reason: a.pauseReason,
+        minutes: a.minutesInState,
+        mensaje: `${a.name} lleva ${a.minutesInState} minutos en pausa (${a.pauseReason ?? 'sin motivo'}), más de ${limit}`,
       }));
   }
 
@@ -166,7 +254,7 @@ export class SupervisionService {
         [branchOffice, day],
       ),
       this.queueFigures(branchOffice),
-      this.deps.advisors.list(branchOffice),
+      this.advisorStats(branchOffice),
       this.db.execute<{ name: string; last_status: string | null; last_succeeded_at: string | null; last_error: string | null }[]>(
         `select name, last_status, last_succeeded_at, last_error from job_run order by name`,
       ),
@@ -181,7 +269,8 @@ export class SupervisionService {
       queues,
       advisors,
       averages: this.weightedAverages(queues),
-      alerts: this.alertsFor(branchOffice, queues),
+      alerts: [...this.alertsFor(branchOffice, queues), ...this.pauseAlertsFor(branchOffice, advisors)],
+      pauseReasons: this.deps.floor.pauseReasons,
       jobs: jobs.map((j) => ({
         name: j.name,
         status: j.last_status,
@@ -223,6 +312,16 @@ export class SupervisionService {
       points.set(at, point);
     }
     return [...points.values()];
+  }
+
+  /** Today's waiting numbers of some queues, in arrival order: what an advisor may call out of order. */
+  async waitingNumbers(branchOffice: string, queues: readonly QueueType[], limit: number): Promise<string[]> {
+    const rows = await this.db.execute<{ numero: string }[]>(
+      `select numero from ticket where branch_office = ? and queue_type = any(?::text[]) and status in ${WAITING}
+       order by queued_at, id limit ?`,
+      [branchOffice, `{${queues.join(',')}}`, limit],
+    );
+    return rows.map((r) => r.numero);
   }
 
   /** The branches customers can take a number in: those with advisors. */
@@ -276,12 +375,24 @@ export class SupervisionService {
     const now = this.deps.clock.now();
     const [figures] = await this.queueFigures(branchOffice, queueType);
     const rows = await this.db.execute<
-      { numero: string; status: TicketStatus; national_id: string; created_at: string; pos: number; codigo_referencia: string }[]
+      {
+        numero: string;
+        status: TicketStatus;
+        national_id: string;
+        created_at: string;
+        pos: number;
+        lane: string;
+        codigo_referencia: string;
+        atencion_preferente: string | null;
+      }[]
     >(
-      `select numero, status, national_id, created_at, codigo_referencia,
-              row_number() over (order by created_at, id)::int as pos
-       from ticket where branch_office = ? and queue_type = ? and status in ${WAITING}
-       order by created_at, id limit 500`,
+      `with call_source as (
+         select ${callOrderColumns('w')} from ticket w where w.branch_office = ? and w.queue_type = ? and w.status in ${WAITING}
+       ),
+       ${callOrderCtes(this.deps.floor.preferentialEvery)}
+       select t.numero, t.status, t.national_id, t.created_at, t.codigo_referencia, t.atencion_preferente, o.pos, o.lane
+       from call_ordered o join ticket t on t.id = o.id
+       order by o.lane, o.pos limit 500`,
       [branchOffice, queueType],
     );
     return {
@@ -297,29 +408,63 @@ export class SupervisionService {
         estimatedWaitMinutes: estimateWaitMinutes(r.pos, queueType, figures?.advisorsOnline ?? 0),
         waitingMinutes: Math.max(0, Math.floor((now.getTime() - new Date(`${r.created_at}Z`).getTime()) / 60_000)),
         nationalId: maskRut(r.national_id),
+        atencionPreferente: r.atencion_preferente,
+        /** Waiting for this advisor only (a transfer by name), or null for the queue's common line. */
+        reservedAdvisorId: Number(r.lane) || null,
       })),
     };
   }
 
-  async advisorStats(branchOffice: string): Promise<Array<AdvisorView & { noShowToday: number; completedToday: number }>> {
-    const day = serviceDay(this.deps.clock.now(), this.deps.timeZone);
-    const [advisors, counts] = await Promise.all([
+  async advisorStats(branchOffice: string): Promise<AdvisorStats[]> {
+    const now = this.deps.clock.now();
+    const day = serviceDay(now, this.deps.timeZone);
+    const tz = this.deps.timeZone;
+    const [advisors, counts, periods] = await Promise.all([
       this.deps.advisors.list(branchOffice),
-      this.db.execute<{ advisor_id: string; completed: number; no_show: number }[]>(
+      this.db.execute<{ advisor_id: string; completed: number; no_show: number; ratings: number; avg_rating: string | null }[]>(
         `select assigned_advisor_id as advisor_id,
                 count(*) filter (where status = 'COMPLETADO')::int as completed,
-                count(*) filter (where status = 'NO_ATENDIDO')::int as no_show
+                count(*) filter (where status = 'NO_ATENDIDO')::int as no_show,
+                count(rating)::int as ratings,
+                avg(rating) as avg_rating
          from ticket where branch_office = ? and service_date = ? and assigned_advisor_id is not null
          group by assigned_advisor_id`,
         [branchOffice, day],
       ),
+      // Every status period overlapping today, cut to [midnight, now].
+      this.db.execute<{ advisor_id: string; status: FloorState; reason: string | null; minutes: string }[]>(
+        `select p.advisor_id, p.status, p.reason,
+                sum(extract(epoch from least(coalesce(p.ended_at, ?::timestamp), ?::timestamp) - greatest(p.started_at, ${DAY_START})) / 60) as minutes
+         from advisor_status_period p join advisor a on a.id = p.advisor_id
+         where a.branch_office = ? and coalesce(p.ended_at, ?::timestamp) > ${DAY_START} and p.started_at < ?
+         group by p.advisor_id, p.status, p.reason`,
+        [now, now, now, tz, tz, branchOffice, now, now, tz, tz, now],
+      ),
     ]);
     const byAdvisor = new Map(counts.map((c) => [Number(c.advisor_id), c]));
-    return advisors.map((a) => ({
-      ...a,
-      completedToday: byAdvisor.get(a.id)?.completed ?? 0,
-      noShowToday: byAdvisor.get(a.id)?.no_show ?? 0,
-    }));
+    return advisors.map((a) => {
+      const minutesByStateToday = Object.fromEntries(FLOOR_STATES.map((st) => [st, 0])) as MinutesByState;
+      const pauseMinutesByReasonToday: Record<string, number> = {};
+      for (const p of periods.filter((row) => Number(row.advisor_id) === a.id)) {
+        const minutes = Math.max(0, Number(p.minutes));
+        minutesByStateToday[p.status] += minutes;
+        if (p.status === 'PAUSED') {
+          const reason = p.reason ?? 'sin motivo';
+          pauseMinutesByReasonToday[reason] = Math.round(((pauseMinutesByReasonToday[reason] ?? 0) + minutes) * 10) / 10;
+        }
+      }
+      for (const st of FLOOR_STATES) minutesByStateToday[st] = Math.round(minutesByStateToday[st] * 10) / 10;
+      const c = byAdvisor.get(a.id);
+      return {
+        ...a,
+        completedToday: c?.completed ?? 0,
+        noShowToday: c?.no_show ?? 0,
+        minutesByStateToday,
+        pauseMinutesByReasonToday,
+        ratingsToday: c?.ratings ?? 0,
+        averageRatingToday: round1(c?.avg_rating ?? null),
+      };
+    });
   }
 
   async audit(query: AuditQuery) {

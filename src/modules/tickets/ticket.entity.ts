@@ -3,6 +3,7 @@ import { createdAtColumn, updatedAtColumn } from '../../db/columns.js';
 import { between, oneOf } from '../../db/checks.js';
 import { QUEUE_TYPES, type QueueType } from '../../domain/queue-types.js';
 import { TICKET_STATUSES, type TicketStatus } from '../../domain/ticket-status.js';
+import { ATENCION_PREFERENTE, type AtencionPreferente } from '../../domain/floor.js';
 import { Advisor } from '../advisors/advisor.entity.js';
 
 export const Ticket = defineEntity({
@@ -34,11 +35,33 @@ export const Ticket = defineEntity({
     serviceDate: p.date(),
     createdAt: createdAtColumn(),
     updatedAt: updatedAtColumn(),
+    // The service floor (SPEC §12). assigned_at is the first call; these follow the visit at the desk.
+    serviceStartedAt: p.datetime().columnType('timestamp').nullable(),
+    recallCount: p.integer().default(0),
+    lastCalledAt: p.datetime().columnType('timestamp').nullable(),
+    /** Place in line: created_at, or the moment of a transfer to the back of another line. Set by a trigger when omitted. */
+    queuedAt: p.datetime().columnType('timestamp'),
+    atencionPreferente: p.string().length(20).$type<AtencionPreferente, string>().nullable(),
+    /** Waiting for this advisor only (a transfer to a named advisor). */
+    reservedAdvisor: p
+      .manyToOne(Advisor)
+      .fieldName('reserved_advisor_id')
+      .nullable()
+      .deleteRule('set null')
+      .updateRule('no action')
+      .index(false),
+    /** Why the system ended it (`cierre del día`), when nobody did. */
+    endReason: p.string().length(100).nullable(),
+    rating: p.smallint().nullable(),
+    ratedAt: p.datetime().columnType('timestamp').nullable(),
   }),
   checks: [
     { name: 'ticket_queue_type_check', expression: oneOf('queue_type', QUEUE_TYPES) },
     { name: 'ticket_status_check', expression: oneOf('status', TICKET_STATUSES) },
     { name: 'ticket_assigned_module_number_check', expression: between('assigned_module_number', 1, 5) },
+    { name: 'ticket_atencion_preferente_check', expression: oneOf('atencion_preferente', ATENCION_PREFERENTE) },
+    { name: 'ticket_rating_check', expression: between('rating', 1, 5) },
+    { name: 'ticket_recall_count_check', expression: 'recall_count >= 0' },
   ],
   indexes: [
     { name: 'idx_ticket_created_at', expression: 'create index "idx_ticket_created_at" on "ticket" ("created_at" desc)' },
@@ -47,8 +70,21 @@ export const Ticket = defineEntity({
       // The hot path: waiting tickets of one branch and queue in arrival order.
       name: 'idx_ticket_waiting',
       expression:
-        `create index "idx_ticket_waiting" on "ticket" ("branch_office", "queue_type", "created_at", "id") ` +
-        `where status in ('EN_ESPERA', 'PROXIMO')`,
+        `create index "idx_ticket_waiting" on "ticket" ("branch_office", "queue_type", "queued_at", "id") ` +
+        `where status in ('EN_ESPERA', 'PROXIMO') and reserved_advisor_id is null`,
+    },
+    {
+      // The oldest waiting preferential ticket of a queue: one probe per call.
+      name: 'idx_ticket_waiting_preferente',
+      expression:
+        `create index "idx_ticket_waiting_preferente" on "ticket" ("branch_office", "queue_type", "queued_at", "id") ` +
+        `where status in ('EN_ESPERA', 'PROXIMO') and reserved_advisor_id is null and atencion_preferente is not null`,
+    },
+    {
+      name: 'idx_ticket_reserved_advisor',
+      expression:
+        `create index "idx_ticket_reserved_advisor" on "ticket" ("reserved_advisor_id", "queued_at", "id") ` +
+        `where reserved_advisor_id is not null and status in ('EN_ESPERA', 'PROXIMO')`,
     },
   ],
   uniques: [

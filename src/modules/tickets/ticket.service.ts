@@ -8,7 +8,10 @@ import type { TicketStatus } from '../../domain/ticket-status.js';
 import { DomainError, ValidationError } from '../../errors.js';
 import type { EventBus } from '../../events.js';
 import { recordAudit, type Origin } from '../audit/audit.service.js';
-import { ACTIVE, WAITING } from './queue.sql.js';
+import type { AtencionPreferente } from '../../domain/floor.js';
+import { positionOfTicketSql } from '../floor/call-order.sql.js';
+import type { FloorService } from '../floor/floor.service.js';
+import { ACTIVE } from './queue.sql.js';
 import { INSERT_TICKET_SQL, insertTicketParams, NEXT_NUMBER_SQL, TICKET_CONTEXT_SQL } from './ticket.sql.js';
 import type { TakeTicketCommand } from './ticket.validation.js';
 
@@ -16,6 +19,7 @@ export interface TicketSettings {
   defaultBranch: string;
   timeZone: string;
   proximoThreshold: number;
+  preferentialEvery: number;
 }
 
 export interface DeepLinks {
@@ -29,6 +33,8 @@ export interface TicketServiceDeps {
   events: EventBus;
   settings: TicketSettings;
   links: DeepLinks;
+  /** A called customer who cancels walks out: the floor frees their advisor. */
+  floor: Pick<FloorService, 'walkOut'>;
 }
 
 /** What the kiosk (and the bot) is told about a ticket. */
@@ -46,6 +52,11 @@ export interface TicketView {
   createdAt: string;
   assignedAt: string | null;
   completedAt: string | null;
+  /** When the advisor confirmed arrival (Llegó): until then an ATENDIENDO ticket is being called. */
+  serviceStartedAt: string | null;
+  /** Calls in the current visit to a desk. */
+  recallCount: number;
+  atencionPreferente: AtencionPreferente | null;
 }
 
 interface TicketRow {
@@ -61,7 +72,10 @@ interface TicketRow {
   created_at: string;
   assigned_at: string | null;
   completed_at: string | null;
-  live_position: number;
+  service_started_at: string | null;
+  recall_count: number;
+  atencion_preferente: AtencionPreferente | null;
+  reserved_advisor_id: string | null;
   online: number;
 }
 
@@ -145,8 +159,31 @@ export class TicketService {
             createdAt,
             reachable,
             origin,
+            atencionPreferente: command.atencionPreferente ?? null,
           }),
         );
+        if (command.atencionPreferente) {
+          // A preferential customer does not go to the back: their place follows the real call order.
+          const [row] = await tx.execute<{ pos: number }[]>(positionOfTicketSql(settings.preferentialEvery), [ticket!.id, ticket!.id]);
+          const pos = row?.pos ?? position;
+          if (pos !== position) {
+            const est = estimateWaitMinutes(pos, command.queueType, context!.online);
+            const st: TicketStatus = isProximo(pos, settings.proximoThreshold) ? 'PROXIMO' : 'EN_ESPERA';
+            await tx.execute(`update ticket set position_in_queue = ?, estimated_wait_minutes = ?, status = ? where id = ?`, [
+              pos,
+              est,
+              st,
+              ticket!.id,
+            ]);
+            if (st === 'PROXIMO' && status !== 'PROXIMO') {
+              await tx.execute(
+                `update mensaje set fecha_programada = ? where ticket_id = ? and plantilla = 'TOTEM_PROXIMO_TURNO' and estado_envio = 'PENDIENTE'`,
+                [createdAt, ticket!.id],
+              );
+            }
+            return { id: Number(ticket!.id), numero, position: pos, estimate: est, status: st, createdAt };
+          }
+        }
         return { id: Number(ticket!.id), numero, position, estimate, status, createdAt };
       });
     } catch (error) {
@@ -173,6 +210,9 @@ export class TicketService {
       createdAt: created.createdAt.toISOString(),
       assignedAt: null,
       completedAt: null,
+      serviceStartedAt: null,
+      recallCount: 0,
+      atencionPreferente: command.atencionPreferente ?? null,
     };
   }
 
@@ -197,10 +237,40 @@ export class TicketService {
 
   /** The customer gives up their place; none of the ticket's unsent messages will go out. */
   async cancel(codigoReferencia: string, origin: Origin): Promise<TicketView> {
+    // Called but not yet at the desk: a walkout, which frees the advisor (SPEC §12). Tried again
+    // once when the ticket was called while this request was on its way.
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const [called] = await this.db.execute<{ assigned_advisor_id: string }[]>(
+        `select assigned_advisor_id from ticket where codigo_referencia = ? and status = 'ATENDIENDO' and service_started_at is null`,
+        [codigoReferencia],
+      );
+      if (called && (await this.deps.floor.walkOut(codigoReferencia, Number(called.assigned_advisor_id), origin))) {
+        return this.getByCodigo(codigoReferencia);
+      }
+      try {
+        return await this.cancelWaiting(codigoReferencia, origin);
+      } catch (error) {
+        const justCalled = error instanceof DomainError && error.details.status === 'ATENDIENDO' && error.details.llegoAlModulo === false;
+        if (!justCalled || attempt > 0) throw error;
+      }
+    }
+    throw new Error('unreachable');
+  }
+
+  private async cancelWaiting(codigoReferencia: string, origin: Origin): Promise<TicketView> {
     const now = this.deps.clock.now();
     const cancelled = await this.db.transactional(async (em) => {
-      const [ticket] = await em.execute<{ id: string; status: TicketStatus; numero: string; branch_office: string; queue_type: QueueType }[]>(
-        `select id, status, numero, branch_office, queue_type from ticket where codigo_referencia = ? for update`,
+      const [ticket] = await em.execute<
+        {
+          id: string;
+          status: TicketStatus;
+          numero: string;
+          branch_office: string;
+          queue_type: QueueType;
+          service_started_at: string | null;
+        }[]
+      >(
+        `select id, status, numero, branch_office, queue_type, service_started_at from ticket where codigo_referencia = ? for update`,
         [codigoReferencia],
       );
       if (!ticket) throw notFound();
@@ -210,7 +280,7 @@ export class TicketService {
           ticket.status === 'ATENDIENDO'
             ? `El ticket ${ticket.numero} ya está siendo atendido`
             : `El ticket ${ticket.numero} ya finalizó (${ticket.status})`,
-          { status: ticket.status },
+          { status: ticket.status, ...(ticket.status === 'ATENDIENDO' ? { llegoAlModulo: ticket.service_started_at !== null } : {}) },
         );
       }
       await em.execute(
@@ -276,11 +346,7 @@ export class TicketService {
     const [row] = await this.db.execute<TicketRow[]>(
       `select t.id, t.codigo_referencia, t.numero, t.queue_type, t.status, t.branch_office, t.national_id,
               t.assigned_module_number, a.name as advisor_name, t.created_at, t.assigned_at, t.completed_at,
-              case when t.status in ${WAITING} then 1 + (
-                select count(*)::int from ticket w
-                where w.branch_office = t.branch_office and w.queue_type = t.queue_type
-                  and w.status in ${WAITING} and (w.created_at, w.id) < (t.created_at, t.id))
-              else 0 end as live_position,
+              t.service_started_at, t.recall_count, t.atencion_preferente, t.reserved_advisor_id,
               (select count(*)::int from advisor o where o.branch_office = t.branch_office
                  and o.status <> 'OFFLINE' and o.queue_types::jsonb @> to_jsonb(t.queue_type::text)) as online
        from ticket t left join advisor a on a.id = t.assigned_advisor_id
@@ -291,12 +357,22 @@ export class TicketService {
     return row;
   }
 
-  private toView(row: TicketRow): TicketView {
+  /** Position computed live, in the order tickets will really be called (SPEC §12). */
+  private async toView(row: TicketRow): Promise<TicketView> {
+    let position = 0;
+    if (row.status === 'EN_ESPERA' || row.status === 'PROXIMO') {
+      const sql = positionOfTicketSql(this.deps.settings.preferentialEvery, row.reserved_advisor_id !== null);
+      const [live] = await this.db.execute<{ pos: number }[]>(sql, [
+        row.id,
+        row.id,
+      ]);
+      position = live?.pos ?? 0;
+    }
     return {
       identificador: row.codigo_referencia,
       numero: row.numero,
-      positionInQueue: row.live_position,
-      estimatedWaitMinutes: estimateWaitMinutes(row.live_position, row.queue_type, row.online),
+      positionInQueue: position,
+      estimatedWaitMinutes: estimateWaitMinutes(position, row.queue_type, row.reserved_advisor_id ? 1 : row.online),
       queueType: row.queue_type,
       status: row.status,
       branchOffice: row.branch_office,
@@ -306,6 +382,9 @@ export class TicketService {
       createdAt: utcIso(row.created_at)!,
       assignedAt: utcIso(row.assigned_at),
       completedAt: utcIso(row.completed_at),
+      serviceStartedAt: utcIso(row.service_started_at),
+      recallCount: row.recall_count,
+      atencionPreferente: row.atencion_preferente,
     };
   }
 }

@@ -1,3 +1,4 @@
+import type { AtencionPreferente } from '../../domain/floor.js';
 import type { QueueType } from '../../domain/queue-types.js';
 import type { TicketStatus } from '../../domain/ticket-status.js';
 import { AUDIT_COLUMNS, AUDIT_VALUES, auditParams, type Origin } from '../audit/audit.service.js';
@@ -25,18 +26,19 @@ export const TICKET_CONTEXT_SQL = `select
     (select numero from ticket where national_id = ? and status in ${ACTIVE} limit 1) as active_numero,
     exists(select 1 from advisor where branch_office = ?) as branch_known,
     exists(select 1 from telegram_customer where national_id = ?) as registered,
-    (select count(*)::int from ticket where branch_office = ? and queue_type = ? and status in ${WAITING}) as waiting,
+    (select count(*)::int from ticket where branch_office = ? and queue_type = ? and status in ${WAITING}
+       and reserved_advisor_id is null) as waiting,
     ${ADVISORS_ONLINE_COUNT} as online`;
 
 /**
  * 3. The ticket, its three messages (only when `reachable`) and its TICKET_CREADO audit row, in
- * one statement. Params: the 12 ticket columns; reachable; 3 × (plantilla, fecha_programada);
+ * one statement. Params: the 13 ticket columns; reachable; 3 × (plantilla, fecha_programada);
  * created_at of the messages; entity type 'TICKET'; then auditParams.
  */
 export const INSERT_TICKET_SQL = `with t as (
     insert into ticket (codigo_referencia, numero, national_id, telefono, branch_office, queue_type, status,
-      position_in_queue, estimated_wait_minutes, service_date, created_at, updated_at)
-    values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      position_in_queue, estimated_wait_minutes, service_date, created_at, updated_at, atencion_preferente)
+    values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
     returning id
   ),
   reach as (select ?::boolean as reachable),
@@ -68,6 +70,7 @@ export interface NewTicket {
   /** The customer can be reached in Telegram: the three messages are planned. */
   reachable: boolean;
   origin: Origin;
+  atencionPreferente?: AtencionPreferente | null;
 }
 
 /** The parameters of INSERT_TICKET_SQL for a new ticket, its messages and its audit row. */
@@ -86,6 +89,7 @@ export function insertTicketParams(t: NewTicket): unknown[] {
     t.serviceDate,
     t.createdAt,
     t.createdAt,
+    t.atencionPreferente ?? null,
     t.reachable,
     t.createdAt,
     ...messages.flatMap((m) => [m.plantilla, m.fechaProgramada]),
@@ -101,6 +105,7 @@ export function insertTicketParams(t: NewTicket): unknown[] {
         nationalId: t.nationalId,
         positionInQueue: t.position,
         estimatedWaitMinutes: t.estimate,
+        ...(t.atencionPreferente ? { atencionPreferente: t.atencionPreferente } : {}),
       },
       additionalData: { codigoReferencia: t.codigo, notificable: t.reachable },
       at: t.createdAt,

@@ -1,3 +1,4 @@
+import { ATENCION_PREFERENTE, isAtencionPreferente, type AtencionPreferente } from '../../domain/floor.js';
 import { normalisePhone } from '../../domain/phone.js';
 import { QUEUE_TYPES, isQueueType, type QueueType } from '../../domain/queue-types.js';
 import { parseRut } from '../../domain/rut.js';
@@ -8,9 +9,11 @@ export interface TakeTicketCommand {
   telefono: string | null;
   branchOffice: string | null;
   queueType: QueueType;
+  /** Preferential attention (SPEC §12), or null. */
+  atencionPreferente?: AtencionPreferente | null;
 }
 
-const ALLOWED_FIELDS = new Set(['nationalId', 'telefono', 'branchOffice', 'queueType']);
+const ALLOWED_FIELDS = new Set(['nationalId', 'telefono', 'branchOffice', 'queueType', 'atencionPreferente']);
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -62,8 +65,19 @@ export function parseTakeTicket(input: unknown): TakeTicketCommand {
     campos.queueType = `El tipo de cola debe ser uno de: ${QUEUE_TYPES.join(', ')}`;
   }
 
+  const rawPreferente = input.atencionPreferente;
+  if (rawPreferente !== undefined && rawPreferente !== null && !isAtencionPreferente(rawPreferente)) {
+    campos.atencionPreferente = `La atención preferente debe ser una de: ${ATENCION_PREFERENTE.join(', ')}`;
+  }
+
   if (Object.keys(campos).length > 0) throw new ValidationError(campos);
-  return { nationalId, telefono, branchOffice, queueType: rawQueue as QueueType };
+  return {
+    nationalId,
+    telefono,
+    branchOffice,
+    queueType: rawQueue as QueueType,
+    atencionPreferente: isAtencionPreferente(rawPreferente) ? rawPreferente : null,
+  };
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
