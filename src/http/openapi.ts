@@ -98,6 +98,7 @@ export const openApiDocument = {
           '400': error('Datos inválidos (VALIDACION_FALLIDA, con campos)'),
           '401': error('Falta la clave del tótem'),
           '409': error('El RUT ya tiene un ticket activo (TICKET_ACTIVO_EXISTENTE)'),
+          '503': error('La base de datos no responde (SERVICIO_NO_DISPONIBLE); nada quedó guardado, reintentar'),
           '413': error('Cuerpo sobre 16 KiB'),
           '415': error('El cuerpo no es application/json'),
         },
