@@ -625,33 +625,36 @@ export class FloorService {
 
   /** Set-based: every waiting ticket of an earlier day, or of today from before the closing time. */
   private async closeWaiting(today: string, closingAt: Date | null, now: Date): Promise<number> {
-    const [row] = await this.db.execute<{ closed: number; ids: string[] | null }[]>(
-      `with closed as (
-         update ticket t set status = 'NO_ATENDIDO', completed_at = ?, end_reason = ?, position_in_queue = 0,
-           estimated_wait_minutes = 0, reserved_advisor_id = null, updated_at = ?
-         where t.status in ${WAITING}
-           and (t.service_date < ? or (?::timestamp is not null and t.service_date = ? and t.created_at < ?::timestamp))
-         returning t.id, t.numero, t.queue_type, t.branch_office, t.status),
-       messages as (
-         update mensaje m set estado_envio = 'FALLIDO', error_message = ?
-         from closed c where m.ticket_id = c.id and m.estado_envio = 'PENDIENTE'
-         returning m.ticket_id),
-       audit as (
-         insert into audit_log (${AUDIT_COLUMNS})
-         select 'TICKET', c.id::text, 'TICKET_NO_ATENDIDO', 'SYSTEM', null,
-                json_build_object('status', 'NO_ATENDIDO'),
-                json_build_object('numero', c.numero, 'queueType', c.queue_type, 'branchOffice', c.branch_office, 'reason', ?::text),
-                null, null, ?
-         from closed c
-         returning 1)
-       select (select count(*) from closed)::int as closed, (select array_agg(id) from closed) as ids`,
-      [now, END_OF_DAY_REASON, now, today, closingAt, today, closingAt, END_OF_DAY_REASON, END_OF_DAY_REASON, now],
-    );
+    // One transaction: the closing notice is written with the close, and an instance running the
+    // same sweep at the same moment finds the rows no longer waiting (its update re-checks them).
+    const row = await this.db.transactional(async (tx) => {
+      const [closedRow] = await tx.execute<{ closed: number; ids: string[] | null }[]>(
+        `with closed as (
+           update ticket t set status = 'NO_ATENDIDO', completed_at = ?, end_reason = ?, position_in_queue = 0,
+             estimated_wait_minutes = 0, reserved_advisor_id = null, updated_at = ?
+           where t.status in ${WAITING}
+             and (t.service_date < ? or (?::timestamp is not null and t.service_date = ? and t.created_at < ?::timestamp))
+           returning t.id, t.numero, t.queue_type, t.branch_office, t.status),
+         messages as (
+           update mensaje m set estado_envio = 'FALLIDO', error_message = ?
+           from closed c where m.ticket_id = c.id and m.estado_envio = 'PENDIENTE'
+           returning m.ticket_id),
+         audit as (
+           insert into audit_log (${AUDIT_COLUMNS})
+           select 'TICKET', c.id::text, 'TICKET_NO_ATENDIDO', 'SYSTEM', null,
+                  json_build_object('status', 'NO_ATENDIDO'),
+                  json_build_object('numero', c.numero, 'queueType', c.queue_type, 'branchOffice', c.branch_office, 'reason', ?::text),
+                  null, null, ?
+           from closed c
+           returning 1)
+         select (select count(*) from closed)::int as closed, (select array_agg(id) from closed) as ids`,
+        [now, END_OF_DAY_REASON, now, today, closingAt, today, closingAt, END_OF_DAY_REASON, END_OF_DAY_REASON, now],
+      );
+      if (closedRow?.ids?.length) await this.tellClosed(tx, closedRow.ids, now);
+      return closedRow;
+    });
     const ids = row?.ids ?? [];
-    if (ids.length > 0) {
-      await this.db.transactional((tx) => this.tellClosed(tx, ids, now));
-      for (const id of ids) this.deps.events.emit('messages.due', { ticketId: Number(id) });
-    }
+    for (const id of ids) this.deps.events.emit('messages.due', { ticketId: Number(id) });
     return row?.closed ?? 0;
   }
 
