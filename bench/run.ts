@@ -17,6 +17,7 @@ import { assignmentThroughput } from './sections/assignment.js';
 import { queueJobAtScale } from './sections/queue-job.js';
 import { takeTicketSteadyRate } from './sections/steady-rate.js';
 import { takeTicketThroughput } from './sections/take-ticket.js';
+import { nationalBench } from './sections/national.js';
 import { telegramBench } from './sections/telegram.js';
 import { metricsCost } from './sections/metrics-cost.js';
 import type { BenchContext, BenchSettings, Row, Section } from './support/context.js';
@@ -37,6 +38,7 @@ const sections: readonly Section[] = [
   queueJobAtScale,
   assignmentThroughput,
   telegramBench,
+  nationalBench,
   metricsCost,
 ];
 

@@ -6,6 +6,8 @@ import { Migration20261129161502_queue_and_jobs } from './Migration2026112916150
 import { Migration20261129163826_telegram } from './Migration20261129163826_telegram.js';
 import { Migration20261129171626_dispatch_indexes } from './Migration20261129171626_dispatch_indexes.js';
 import { Migration20261130100000_service_floor } from './Migration20261130100000_service_floor.js';
+import { Migration20261130130000_screen_notify } from './Migration20261130130000_screen_notify.js';
+import { Migration20261130130100_audit_log_partitioned } from './Migration20261130130100_audit_log_partitioned.js';
 
 export const migrationsList = [
   { name: 'Migration20261129160749_initial_schema', class: Migration20261129160749_initial_schema },
@@ -14,4 +16,6 @@ export const migrationsList = [
   { name: 'Migration20261129163826_telegram', class: Migration20261129163826_telegram },
   { name: 'Migration20261129171626_dispatch_indexes', class: Migration20261129171626_dispatch_indexes },
   { name: 'Migration20261130100000_service_floor', class: Migration20261130100000_service_floor },
+  { name: 'Migration20261130130000_screen_notify', class: Migration20261130130000_screen_notify },
+  { name: 'Migration20261130130100_audit_log_partitioned', class: Migration20261130130100_audit_log_partitioned },
 ];

@@ -148,6 +148,16 @@ const schema = z
           error: 'TELEGRAM_RETRY_DELAYS_S: entre 1 y 20 esperas, cada una de 1 a 86400 segundos',
         }),
     ),
+    // National scale (SPEC §16)
+    DATABASE_DIRECT_URL: z.preprocess(
+      emptyAsUndefined,
+      z
+        .string()
+        .regex(/^postgres(ql)?:\/\//, 'DATABASE_DIRECT_URL debe ser una URL postgresql://')
+        .optional(),
+    ),
+    SCREEN_SWEEP_SECONDS: integer('SCREEN_SWEEP_SECONDS', 30, 1, 3600),
+    TELEGRAM_PAID_BROADCAST: flag('TELEGRAM_PAID_BROADCAST', false),
   });
 
 /** Every variable the app reads (the .env.example lists them all). */
@@ -205,6 +215,13 @@ export interface Config {
   /** Waits between a failed send and the next attempt; one more failure after the last is final. */
   telegramRetryDelaysSeconds: number[];
   floor: FloorSettings;
+  // National scale (SPEC §16)
+  /** A direct connection (not through PgBouncer) for what needs a session: LISTEN. Defaults to DATABASE_URL. */
+  databaseDirectUrl: string | undefined;
+  /** Screens' safety sweep: a branch whose screens heard of no change for this long is refreshed anyway. */
+  screenSweepSeconds: number;
+  /** `allow_paid_broadcast` on every send, and the rate cap lifted to Telegram's paid limit (1000/s). */
+  telegramPaidBroadcast: boolean;
 }
 
 /** The service floor's rules (SPEC §12). */
@@ -284,5 +301,8 @@ export function loadConfig(
       preferentialEvery: e.PREFERENTIAL_EVERY,
       closingTime: e.BRANCH_CLOSING_TIME,
     },
+    databaseDirectUrl: e.DATABASE_DIRECT_URL,
+    screenSweepSeconds: e.SCREEN_SWEEP_SECONDS,
+    telegramPaidBroadcast: e.TELEGRAM_PAID_BROADCAST,
   };
 }

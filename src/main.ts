@@ -9,6 +9,8 @@ import { createDb, type Db } from './db/sql.js';
 import { EventBus } from './events.js';
 import { createApp } from './http/app.js';
 import { ScreenHub } from './http/screen-hub.js';
+import { listenForChanges, type ChangeListener } from './db/change-listener.js';
+import { SCREEN_CHANNEL } from './modules/screen/screen.service.js';
 import { createLogger, type Logger } from './logger.js';
 import { createTelegramBot, type TelegramBot } from './bot/index.js';
 import { createScheduler, type Scheduler } from './jobs/scheduler.js';
@@ -25,6 +27,10 @@ export interface RunningApp {
   database: Pick<Database, 'description' | 'embeddedDataDir'>;
   events: EventBus;
   services: Services;
+  /** The waiting-room screens' hub (its counters are read by tests and the bench). */
+  screenHub: ScreenHub;
+  /** This instance's LISTEN session for the screens' change notifications. */
+  screenChanges: Pick<ChangeListener, 'backendPid'>;
   /** Base URL of the HTTP server, e.g. http://127.0.0.1:3000 */
   url: string;
   stop(): Promise<void>;
@@ -97,18 +103,19 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
       await assignment.settled();
     });
 
-    // Waiting-room screens: refreshed at once when this instance calls someone, every second otherwise.
-    const screenHub = new ScreenHub({ screens: services.screen, logger });
-    const offScreens = [
-      events.on('ticket.assigned', ({ branchOffice }) => screenHub.poke(branchOffice)),
-      // A recall flashes the number again ("2.º llamado"); a finished or walked-out call leaves the screen current.
-      events.on('ticket.recalled', ({ branchOffice }) => screenHub.poke(branchOffice)),
-      events.on('ticket.finished', ({ branchOffice }) => screenHub.poke(branchOffice)),
-    ];
-    stack.push(async () => {
-      offScreens.forEach((off) => off());
-      screenHub.stop();
+    // Waiting-room screens follow the database's change notifications (every instance's changes),
+    // on one direct LISTEN connection per instance; a slow sweep is only a safety net.
+    const screenHub = new ScreenHub({ screens: services.screen, logger, sweepMs: config.screenSweepSeconds * 1000 });
+    stack.push(async () => screenHub.stop());
+    const screenChanges = listenForChanges({
+      url: config.databaseDirectUrl ?? database.url,
+      channel: SCREEN_CHANNEL,
+      logger,
+      onNotify: (branch) => screenHub.changed(branch),
+      onListening: () => screenHub.changedAll(),
     });
+    stack.push(() => screenChanges.stop());
+    await screenChanges.ready;
 
     // Prometheus metrics: counters follow the domain events; gauges are read at scrape time.
     const metrics = config.metrics.enabled ? new AppMetrics({ events, db, poolStats: () => db.poolStats() }) : null;
@@ -207,7 +214,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     );
 
     const { description, embeddedDataDir } = database;
-    return { config, logger, sql: db, database: { description, embeddedDataDir }, events, services, url, stop };
+    return { config, logger, sql: db, database: { description, embeddedDataDir }, events, services, screenHub, screenChanges, url, stop };
   } catch (error) {
     await stop();
     throw error;

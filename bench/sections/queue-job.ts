@@ -3,7 +3,7 @@ import type { QueueTickResult } from '../../src/modules/queue/queue.service.js';
 import type { BenchContext, Row, Section } from '../support/context.js';
 import { fixed, ms } from '../support/format.js';
 import { withClient } from '../support/postgres.js';
-import { count, insertWaitingTickets, openServices, percentile, timed } from '../support/scale.js';
+import { ADVISOR_QUEUES, count, insertWaitingTickets, openServices, percentile, timed } from '../support/scale.js';
 
 /** Issue target: one run over 10,000 waiting tickets (nothing changed) under 100 ms. */
 const MAX_STEADY_MS_AT_10K = 100;
@@ -15,21 +15,12 @@ const BRANCHES = 100;
 const STEADY_RUNS = 20;
 /** One waiting ticket in ten (picked by a hash of its id, so in every queue) cancels before the next run. */
 const CANCEL_EVERY = 10;
+// Five advisors per branch (ADVISOR_QUEUES): one of them (a different module in each branch) is
+// OFFLINE, the other four BUSY, so nobody is free and the tick assigns nothing: what is timed is
+// the recalculation over the whole line.
 /** The unsent messages' planned times move once the estimate's instant drifts a minute or more. */
 const A_MINUTE_LATER_MS = 61_000;
 
-/**
- * Five advisors per branch: module k serves a mix of queues; one of them (a different module in
- * each branch) is OFFLINE, the other four BUSY, so nobody is free and the tick assigns nothing:
- * what is timed is the recalculation over the whole line.
- */
-const ADVISOR_QUEUES = [
-  '["CAJA","PERSONAL_BANKER"]',
-  '["CAJA"]',
-  '["PERSONAL_BANKER","EMPRESAS"]',
-  '["EMPRESAS","GERENCIA"]',
-  '["CAJA","PERSONAL_BANKER","GERENCIA"]',
-] as const;
 
 const branchName = (i: number): string => `Sucursal Escala ${String(i).padStart(3, '0')}`;
 

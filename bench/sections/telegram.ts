@@ -1,6 +1,7 @@
 import { texts } from '../../src/bot/texts.js';
 import type { FakeUser } from '../../test/support/fake-telegram.js';
 import type { BenchContext, Row, Section } from '../support/context.js';
+import { TELEGRAM_CAP, telegramAtTheCap } from '../support/telegram-cap.js';
 import { fixed, ms, perSecond } from '../support/format.js';
 import { resetTickets, withClient } from '../support/postgres.js';
 import { count, percentile } from '../support/scale.js';
@@ -88,6 +89,17 @@ export const telegramBench: Section = {
         rows.push(...(await steadyFirstMessage(context, capped, database.url)));
       } finally {
         await capped.stop();
+      }
+
+      await resetTickets(database.url);
+      await withClient(database.url, (client) => client.query('truncate telegram_customer, bot_conversation'));
+      await everyAdvisorBusy(database.url);
+      context.log(`\nnew app and FakeTelegram with Telegram's cap: TELEGRAM_MAX_MSGS_PER_SEC=${TELEGRAM_CAP}, the fake answers 429 beyond it`);
+      const real = await startTelegramApp({ databaseUrl: database.url, kioskApiKey: context.kioskApiKey, maxMessagesPerSecond: TELEGRAM_CAP });
+      try {
+        rows.push(...(await telegramAtTheCap(context, real, database.url)));
+      } finally {
+        await real.stop();
       }
       return rows;
     } finally {

@@ -123,3 +123,12 @@ export async function timed<T>(work: () => Promise<T>): Promise<{ result: T; ms:
 
 /** `12345` → `12,345`. */
 export const count = (value: number): string => value.toLocaleString('en-US');
+
+/** The queues of a bench branch's five advisors: module k serves ADVISOR_QUEUES[k - 1], a mix. */
+export const ADVISOR_QUEUES = [
+  '["CAJA","PERSONAL_BANKER"]',
+  '["CAJA"]',
+  '["PERSONAL_BANKER","EMPRESAS"]',
+  '["EMPRESAS","GERENCIA"]',
+  '["CAJA","PERSONAL_BANKER","GERENCIA"]',
+] as const;

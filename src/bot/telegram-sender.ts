@@ -20,7 +20,11 @@ export function classifySendError(error: unknown): SendOutcome & { ok: false } {
 }
 
 /** Sends notifications with grammY's Api, bounded in time so a hung request cannot stall the queue. */
-export function createTelegramSender(token: string, apiRoot: string): MessageSender {
+export function createTelegramSender(
+  token: string,
+  apiRoot: string,
+  { paidBroadcast = false }: { paidBroadcast?: boolean } = {},
+): MessageSender {
   const api = new Api(token, { apiRoot, timeoutSeconds: 10 });
   return {
     async send(chatId, html, buttons) {
@@ -29,6 +33,8 @@ export function createTelegramSender(token: string, apiRoot: string): MessageSen
           parse_mode: 'HTML',
           link_preview_options: { is_disabled: true },
           ...(buttons ? { reply_markup: { inline_keyboard: buttons } } : {}),
+          // TELEGRAM_PAID_BROADCAST: beyond the free ~30/s, paid by the bank (SPEC §16).
+          ...(paidBroadcast ? { allow_paid_broadcast: true } : {}),
         });
         return { ok: true, messageId: message.message_id };
       } catch (error) {

@@ -8,6 +8,7 @@ import type { Logger } from '../logger.js';
 import { isWorkerMetric, type WorkerMetric } from '../metrics/metrics.js';
 import { dispatchConcurrency } from '../modules/notifications/dispatcher.js';
 import type { JobWorkerData } from './worker-runtime.js';
+import { PAID_BROADCAST_MAX_PER_SECOND } from '../modules/notifications/urgency.js';
 
 export type JobName = 'queue' | 'dispatcher' | 'daily-maintenance' | 'weekly-maintenance' | 'floor';
 
@@ -71,7 +72,10 @@ export function createScheduler({ config, databaseUrl, logger, events, workersDi
   };
 
   const longLived = new Set<string>(['queue', 'dispatcher', 'floor']);
-  const { token, apiRoot, maxMessagesPerSecond } = config.telegram;
+  const { token, apiRoot } = config.telegram;
+  // TELEGRAM_PAID_BROADCAST: the bank pays per message beyond the free cap, up to Telegram's paid limit.
+  const paidBroadcast = config.telegramPaidBroadcast;
+  const maxMessagesPerSecond = paidBroadcast ? PAID_BROADCAST_MAX_PER_SECOND : config.telegram.maxMessagesPerSecond;
   // Without a bot token nothing can be sent: messages stay PENDIENTE (SPEC §2).
   const dispatcher = token
     ? [
@@ -82,7 +86,7 @@ export function createScheduler({ config, databaseUrl, logger, events, workersDi
             intervalMs: DISPATCH_SWEEP_MS,
             leader: true,
             poolMax: dispatchConcurrency(maxMessagesPerSecond) + 2,
-            telegram: { token, apiRoot, maxMessagesPerSecond, retryDelaysSeconds: config.telegramRetryDelaysSeconds },
+            telegram: { token, apiRoot, maxMessagesPerSecond, paidBroadcast, retryDelaysSeconds: config.telegramRetryDelaysSeconds },
           },
         ),
       ]

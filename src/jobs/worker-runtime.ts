@@ -22,7 +22,13 @@ export interface JobWorkerData {
   leader?: boolean;
   /** Connections the worker may open (default 4). */
   poolMax?: number;
-  telegram?: { token: string; apiRoot: string; maxMessagesPerSecond: number; retryDelaysSeconds?: number[] };
+  telegram?: {
+    token: string;
+    apiRoot: string;
+    maxMessagesPerSecond: number;
+    paidBroadcast?: boolean;
+    retryDelaysSeconds?: number[];
+  };
 }
 
 export interface WorkerContext {

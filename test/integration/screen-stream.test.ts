@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_KEY, startTestApp, type TestApp } from '../support/app.js';
 import { rut } from '../support/ruts.js';
+import { openScreen } from '../support/sse.js';
 
 let app: TestApp;
 
@@ -12,35 +13,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await app?.close();
 });
-
-/** One screen: reads the SSE stream and records its events. */
-async function openScreen(url: string, signal: AbortSignal) {
-  const response = await fetch(url, { signal });
-  if (!response.ok || !response.body) throw new Error(`stream answered ${response.status}`);
-  const events: Array<{ event: string; data: unknown }> = [];
-  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-  let buffer = '';
-  const pump = (async () => {
-    try {
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) return;
-        buffer += value;
-        let cut: number;
-        while ((cut = buffer.indexOf('\n\n')) >= 0) {
-          const block = buffer.slice(0, cut);
-          buffer = buffer.slice(cut + 2);
-          const event = /^event: (.+)$/m.exec(block)?.[1];
-          const data = /^data: (.+)$/m.exec(block)?.[1];
-          if (event && data) events.push({ event, data: JSON.parse(data) as unknown });
-        }
-      }
-    } catch {
-      // aborted at the end of the test
-    }
-  })();
-  return { events, pump, headers: response.headers };
-}
 
 describe('GET /pantalla/stream', () => {
   it('answers 404 for a branch that does not exist, and 400 for a bad name', async () => {

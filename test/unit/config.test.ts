@@ -143,3 +143,31 @@ describe('loadConfig rejects a bad value, naming the variable', () => {
     expect(error.message).not.toContain('bad secret!');
   });
 });
+
+describe('loadConfig: national scale settings (SPEC §16)', () => {
+  it('defaults to no direct URL (DATABASE_URL is used), a 30 s screen sweep and no paid broadcast', () => {
+    expect(loadConfig(BASE)).toMatchObject({ databaseDirectUrl: undefined, screenSweepSeconds: 30, telegramPaidBroadcast: false });
+  });
+
+  it('reads them', () => {
+    const config = loadConfig({
+      ...BASE,
+      DATABASE_DIRECT_URL: 'postgresql://app@db:5432/ticketero',
+      SCREEN_SWEEP_SECONDS: '120',
+      TELEGRAM_PAID_BROADCAST: 'true',
+    });
+    expect(config).toMatchObject({
+      databaseDirectUrl: 'postgresql://app@db:5432/ticketero',
+      screenSweepSeconds: 120,
+      telegramPaidBroadcast: true,
+    });
+  });
+
+  it.each([
+    ['DATABASE_DIRECT_URL', { DATABASE_DIRECT_URL: 'http://db' }],
+    ['SCREEN_SWEEP_SECONDS', { SCREEN_SWEEP_SECONDS: '0' }],
+    ['TELEGRAM_PAID_BROADCAST', { TELEGRAM_PAID_BROADCAST: 'sí' }],
+  ] as const)('rejects a bad %s', (variable, bad) => {
+    expect(configError({ ...BASE, ...bad }).message).toContain(variable);
+  });
+});

@@ -8,8 +8,8 @@ import { runJobWorker } from '../worker-runtime.js';
 
 await runJobWorker('dispatcher', ({ db, clock, logger, settings, report }) => {
   if (!settings.telegram) throw new Error('el despachador necesita la configuración de Telegram');
-  const { token, apiRoot, maxMessagesPerSecond, retryDelaysSeconds } = settings.telegram;
-  const sender = createTelegramSender(token, apiRoot);
+  const { token, apiRoot, maxMessagesPerSecond, retryDelaysSeconds, paidBroadcast = false } = settings.telegram;
+  const sender = createTelegramSender(token, apiRoot, { paidBroadcast });
   // Telegram down for everyone: hold the messages (attempts unspent) and ask getMe until it answers.
   const circuit = new TelegramCircuit({
     clock,

@@ -16,12 +16,18 @@ const auditColumns = {
   createdAt: createdAtColumn(),
 };
 
+/**
+ * Partitioned by month on created_at (migration 20261130130100, SPEC §16): PostgreSQL wants the
+ * partition key in the primary key, so it is (id, created_at); ids still come from one sequence.
+ * The partitions themselves are made by src/modules/audit/audit-partitions.ts, not by entities.
+ */
 export const AuditLog = defineEntity({
   name: 'AuditLog',
   tableName: 'audit_log',
   properties: {
     id: p.bigint('number').primary().autoincrement(),
     ...auditColumns,
+    createdAt: createdAtColumn().primary(),
   },
   indexes: [
     { name: 'idx_audit_entity', properties: ['entityType', 'entityId'] },

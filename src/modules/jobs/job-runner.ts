@@ -11,20 +11,35 @@ export interface Locks {
   unlock(job: string): Promise<void>;
 }
 
-/** Session-level advisory locks on one dedicated connection: if the process dies, the locks go with it. */
+/**
+ * Transaction-scoped advisory locks on one dedicated connection: a lock is held by a transaction
+ * kept open while the job runs (and, for a leader, for as long as it lives), so it also holds
+ * through PgBouncer in transaction mode, which pins the connection to one server session for the
+ * transaction (SPEC §16: no session state). If the process dies, the transaction and its locks go.
+ * The transaction takes no snapshot while idle, so it holds back no vacuum.
+ */
 export class JobLocks implements Locks {
+  private readonly held = new Set<string>();
+
   constructor(private readonly client: pg.Client) {}
 
   async tryLock(job: string): Promise<boolean> {
+    if (this.held.has(job)) return true;
+    if (this.held.size === 0) await this.client.query('begin');
     const { rows } = await this.client.query<{ locked: boolean }>(
-      `select pg_try_advisory_lock(hashtext('ticketero:job'), hashtext($1)) as locked`,
+      `select pg_try_advisory_xact_lock(hashtext('ticketero:job'), hashtext($1)) as locked`,
       [job],
     );
-    return rows[0]?.locked === true;
+    const locked = rows[0]?.locked === true;
+    if (locked) this.held.add(job);
+    else if (this.held.size === 0) await this.client.query('rollback');
+    return locked;
   }
 
+  /** A transaction's advisory locks end together: the last release commits. */
   async unlock(job: string): Promise<void> {
-    await this.client.query(`select pg_advisory_unlock(hashtext('ticketero:job'), hashtext($1))`, [job]);
+    if (!this.held.delete(job)) return;
+    if (this.held.size === 0) await this.client.query('commit');
   }
 }
 

@@ -1,11 +1,10 @@
 import type { Db } from '../../db/sql.js';
 import type { Clock } from '../../clock.js';
 import type { Logger } from '../../logger.js';
+import { AuditPartitions } from '../audit/audit-partitions.js';
 
 const BATCH = 5000;
 const FINISHED = `('COMPLETADO', 'CANCELADO', 'NO_ATENDIDO')`;
-const AUDIT_COLUMNS = `id, entity_type, entity_id, event_type, actor, old_state, new_state, additional_data,
-  ip_address, user_agent, created_at`;
 /** The indexes the seed reindexes weekly: both grow at the end and bloat with deletes. */
 const REINDEXED = ['idx_ticket_created_at', 'idx_audit_created_at'] as const;
 
@@ -95,20 +94,14 @@ export class MaintenanceService {
     return { tickets, messages };
   }
 
-  /** Audit rows older than a year move to audit_log_archive, ids kept; a batch moves atomically. */
+  /**
+   * Audit rows older than a year move to audit_log_archive, ids kept: whole monthly partitions
+   * (see AuditPartitions); months ahead are created on the same run.
+   */
   async archiveAudit(): Promise<number> {
-    const now = this.deps.clock.now();
-    return this.inBatches(
-      `with moved as (
-         delete from audit_log where id in (
-           select id from audit_log where created_at < ?::timestamp - interval '1 year' order by id limit ${BATCH})
-         returning ${AUDIT_COLUMNS}),
-       archived as (
-         insert into audit_log_archive (${AUDIT_COLUMNS}) select ${AUDIT_COLUMNS} from moved
-         on conflict (id) do nothing returning 1)
-       select count(*)::int as count from moved`,
-      [now],
-    );
+    const partitions = new AuditPartitions(this.deps);
+    await partitions.ensureAhead();
+    return (await partitions.archiveOlderThanAYear()).rows;
   }
 
   async runWeekly(): Promise<Record<string, unknown>> {

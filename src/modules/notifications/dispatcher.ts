@@ -5,7 +5,9 @@ import { recordAudit, type Origin } from '../audit/audit.service.js';
 import type { TelegramCircuit } from './circuit-breaker.js';
 import { ARMED, RESOLVED_CHAT_ID } from './chat.sql.js';
 import type { Plantilla } from './mensaje.entity.js';
+import { dropSupersededMessages } from './supersession.js';
 import { messageButtons, renderMessage } from './templates.js';
+import { urgencySql } from './urgency.js';
 
 /** What happened to one attempt to deliver a message. */
 export type SendOutcome =
@@ -54,25 +56,27 @@ export interface DispatchEvent {
 /**
  * The next message that may go out now, locked so no other dispatcher (in this process or
  * another instance) takes it: due, armed, no earlier message of its ticket still pending, and a
- * chat to send it to. Run once for "your turn" messages, then for all: the first index entries
- * are the answer, because undeliverable due messages are parked (see PARK_SQL).
+ * chat to send it to; the most urgent first (see urgency.ts), then the oldest due. Undeliverable
+ * due messages are parked (see PARK_SQL), so the candidates are the real backlog.
  */
-const claimSql = (onlyYourTurn: boolean) => `select m.id, m.ticket_id, m.plantilla, m.intentos, t.numero,
+const CLAIM_SQL = `select m.id, m.ticket_id, m.plantilla, m.intentos, t.numero,
     t.position_in_queue, t.estimated_wait_minutes, t.assigned_module_number, a.name as advisor_name,
     ${RESOLVED_CHAT_ID} as chat_id, m.datos, m.fecha_programada
   from mensaje m
   join ticket t on t.id = m.ticket_id
   left join advisor a on a.id = t.assigned_advisor_id
   where m.estado_envio = 'PENDIENTE' and m.fecha_programada <= ?
-    ${onlyYourTurn ? `and m.plantilla = 'TOTEM_ES_TU_TURNO'` : ''}
     and ${ARMED}
     and not exists (select 1 from mensaje e where e.ticket_id = m.ticket_id and e.estado_envio = 'PENDIENTE' and e.id < m.id)
     and ${RESOLVED_CHAT_ID} is not null
-  order by m.fecha_programada, m.id
+  order by ${urgencySql('m')}, m.fecha_programada, m.id
   limit 1
   for update of m skip locked`;
-const CLAIM_YOUR_TURN_SQL = claimSql(true);
-const CLAIM_SQL = claimSql(false);
+
+/** While a backlog drains, overtaken messages are looked for this often (see supersession.ts). */
+const SUPERSEDE_EVERY_MS = 250;
+/** Held back this recently: the dispatcher counts as throttled. */
+const THROTTLED_FOR_MS = 3000;
 
 /**
  * Due messages that cannot go out (no chat linked yet, or their event has not happened) are
@@ -98,6 +102,8 @@ export class RateLimiter {
   private inFlight = 0;
   private pausedUntil = 0;
   private queue: Promise<void> = Promise.resolve();
+  /** When a caller last had to wait for a slot (performance.now()): the cap is holding sends back. */
+  heldBackAt = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly perSecond: number) {}
 
@@ -125,6 +131,7 @@ export class RateLimiter {
     for (;;) {
       const now = performance.now();
       if (now < this.pausedUntil) {
+        this.heldBackAt = now;
         await sleep(this.pausedUntil - now);
         continue;
       }
@@ -134,6 +141,7 @@ export class RateLimiter {
         return;
       }
       // Wait for the oldest finished slot to age out, or poll while all slots are in flight.
+      this.heldBackAt = now;
       await sleep(this.finished.length > 0 ? 1000 - (now - this.finished[0]!) + 1 : 10);
     }
   }
@@ -155,6 +163,8 @@ export interface DispatchResult extends Record<string, unknown> {
   parked: number;
   /** Kept for later, attempts unspent, because Telegram is down (circuit open). */
   held?: number;
+  /** Informational messages dropped because a later, more urgent one of their ticket overtook them. */
+  superseded: number;
 }
 
 /**
@@ -183,19 +193,51 @@ export class MessageDispatcher {
       circuit?: TelegramCircuit;
       /** Told what became of each message (metrics). */
       observe?: (event: DispatchEvent) => void;
+      /**
+       * When overtaken messages are dropped (SPEC §16): only while sends are being held back by
+       * the cap or a 429 (default), so a dispatcher that merely starts late drops nothing; or always.
+       */
+      supersede?: 'when-throttled' | 'always';
     },
   ) {}
+
+  /** When Telegram last answered 429 (performance.now()); the limiter knows when the cap held sends back. */
+  private throttledAt = Number.NEGATIVE_INFINITY;
+
+  private get throttled(): boolean {
+    const heldBack = Math.max(this.throttledAt, this.deps.limiter.heldBackAt);
+    return this.deps.supersede === 'always' || performance.now() - heldBack < THROTTLED_FOR_MS;
+  }
 
   /** Sends until nothing is due. */
   async dispatchDue(): Promise<DispatchResult> {
     const [park] = await this.deps.db.execute<{ parked: number }[]>(PARK_SQL, [this.deps.clock.now(), this.deps.clock.now()]);
-    const result: DispatchResult = { sent: 0, retried: 0, failed: 0, parked: park?.parked ?? 0 };
+    const result: DispatchResult = { sent: 0, retried: 0, failed: 0, parked: park?.parked ?? 0, superseded: 0 };
+    const supersede = async (): Promise<void> => {
+      if (this.throttled) result.superseded += await dropSupersededMessages(this.deps.db, this.deps.clock.now());
+    };
+    await supersede();
+    let draining = true;
+    let drained!: () => void;
+    const done = new Promise<void>((resolve) => (drained = resolve));
+    const overtaken = (async () => {
+      while (draining) {
+        await Promise.race([sleep(SUPERSEDE_EVERY_MS), done]);
+        if (draining) await supersede().catch((error: unknown) => this.deps.logger.warn({ err: error }, 'no se pudo descartar mensajes reemplazados'));
+      }
+    })();
     const loop = async (): Promise<void> => {
       while (await this.dispatchOne(result)) {
         // keep going while there is work
       }
     };
-    await Promise.all(Array.from({ length: this.deps.concurrency }, loop));
+    try {
+      await Promise.all(Array.from({ length: this.deps.concurrency }, loop));
+    } finally {
+      draining = false;
+      drained();
+      await overtaken;
+    }
     return result;
   }
 
@@ -217,8 +259,7 @@ export class MessageDispatcher {
   ): Promise<boolean> {
     const { db, clock, sender, limiter } = this.deps;
     return db.transactional(async (tx) => {
-      const [yourTurn] = await tx.execute<Claimed[]>(CLAIM_YOUR_TURN_SQL, [clock.now()]);
-      const message = yourTurn ?? (await tx.execute<Claimed[]>(CLAIM_SQL, [clock.now()]))[0];
+      const [message] = await tx.execute<Claimed[]>(CLAIM_SQL, [clock.now()]);
       if (!message) return false;
       const already = this.unrecorded.get(message.id);
       if (already) {
@@ -270,6 +311,7 @@ export class MessageDispatcher {
     if (outcome.kind === 'rate_limited') {
       // Telegram's own limit: wait as told, without spending an attempt.
       this.deps.limiter.pause(outcome.retryAfterSeconds);
+      this.throttledAt = performance.now();
       await tx.execute(`update mensaje set fecha_programada = ?, error_message = ? where id = ?`, [
         new Date(now.getTime() + outcome.retryAfterSeconds * 1000),
         outcome.description.slice(0, 1000),

@@ -22,6 +22,9 @@ export interface ScreenSnapshot {
 
 const CALLED_SHOWN = 8;
 
+/** The channel on which the database announces, with the branch as payload, a change a screen shows (migration 20261130130000). */
+export const SCREEN_CHANNEL = 'ticketero_screens';
+
 export class ScreenService {
   constructor(private readonly deps: { db: Db; clock: Clock; supervision: SupervisionService; timeZone: string }) {}
 
