@@ -139,6 +139,20 @@ const schema = z
         })
         .default('info'),
     ),
+    // Operations (SPEC §15)
+    METRICS_API_KEY: optionalText,
+    METRICS_ENABLED: flag('METRICS_ENABLED', true),
+    TELEGRAM_RETRY_DELAYS_S: z.preprocess(
+      emptyAsUndefined,
+      z
+        .string()
+        .regex(/^\s*\d+(\s*,\s*\d+)*\s*$/, 'TELEGRAM_RETRY_DELAYS_S debe ser una lista de segundos separados por coma (ej: 30,60,120)')
+        .default('30,60,120')
+        .transform((v) => v.split(',').map((s) => Number(s.trim())))
+        .refine((delays) => delays.length <= 20 && delays.every((d) => d >= 1 && d <= 86_400), {
+          error: 'TELEGRAM_RETRY_DELAYS_S: entre 1 y 20 esperas, cada una de 1 a 86400 segundos',
+        }),
+    ),
     // National scale (SPEC §16)
     DATABASE_DIRECT_URL: z.preprocess(
       emptyAsUndefined,
@@ -150,6 +164,9 @@ const schema = z
     SCREEN_SWEEP_SECONDS: integer('SCREEN_SWEEP_SECONDS', 30, 1, 3600),
     TELEGRAM_PAID_BROADCAST: flag('TELEGRAM_PAID_BROADCAST', false),
   });
+
+/** Every variable the app reads (the .env.example lists them all). */
+export const CONFIG_VARIABLES = Object.keys(schema.shape);
 
 /** Rules between variables, read from the raw environment so they are reported with every other problem. */
 function crossFieldProblems(env: Record<string, string | undefined>): string[] {
@@ -195,6 +212,14 @@ export interface Config {
   waitEstimator: 'replay' | 'formula';
   queueRecalcIntervalMs: number;
   logLevel: Env['LOG_LEVEL'];
+  /** Operations (SPEC §15). */
+  metrics: {
+    /** Off only to measure what the metrics cost (the bench); /metrics then answers 404. */
+    enabled: boolean;
+    apiKey: string | undefined;
+  };
+  /** Waits between a failed send and the next attempt; one more failure after the last is final. */
+  telegramRetryDelaysSeconds: number[];
   floor: FloorSettings;
   // National scale (SPEC §16)
   /** A direct connection (not through PgBouncer) for what needs a session: LISTEN. Defaults to DATABASE_URL. */
@@ -271,6 +296,8 @@ export function loadConfig(
     waitEstimator: e.WAIT_ESTIMATOR,
     queueRecalcIntervalMs: e.QUEUE_RECALC_INTERVAL_MS,
     logLevel: e.LOG_LEVEL,
+    metrics: { enabled: e.METRICS_ENABLED, apiKey: e.METRICS_API_KEY },
+    telegramRetryDelaysSeconds: e.TELEGRAM_RETRY_DELAYS_S,
     floor: {
       recallMax: e.RECALL_MAX,
       recallMinIntervalSeconds: e.RECALL_MIN_INTERVAL_S,

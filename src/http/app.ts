@@ -13,6 +13,7 @@ import { staffPlanRoutes } from './routes/staff-plan.js';
 import { screenRoutes } from './routes/screens.js';
 import { supervisorWebRoutes } from './routes/supervisor-web.js';
 import { kioskRoutes } from './routes/kiosk.js';
+import { httpMetrics, metricsRoutes, type MetricsHttpOptions } from './routes/metrics.js';
 
 export const MAX_BODY_BYTES = 16 * 1024;
 
@@ -30,11 +31,14 @@ export interface HttpDeps {
   telegramWebhook?: ((c: Context) => Promise<Response>) | null;
   screenHub: ScreenHub;
   now: () => Date;
+  /** Prometheus metrics (SPEC §15); null when METRICS_ENABLED=false. */
+  metrics?: MetricsHttpOptions | null;
 }
 
 export function createApp(deps: HttpDeps): Hono {
   const { logger } = deps;
   const app = new Hono();
+  if (deps.metrics) app.use('*', httpMetrics(deps.metrics.metrics));
 
   app.use('*', async (c, next) => {
     const started = performance.now();
@@ -61,6 +65,7 @@ export function createApp(deps: HttpDeps): Hono {
 
   app.route('/api/health', healthRoutes(deps.checkDatabase));
   app.get('/openapi.json', (c) => c.json(openApiDocument));
+  if (deps.metrics) app.route('/metrics', metricsRoutes(deps.metrics));
 
   const kioskAuth = requireBearer({ key: deps.kioskApiKey, openWhenUnset: deps.kioskOpenWithoutKey, realm: 'kiosk' });
   app.route('/api/tickets', kioskRoutes({ tickets: deps.services.tickets, trustProxy: deps.trustProxy, auth: kioskAuth }));

@@ -5,6 +5,7 @@ import Bree from 'bree';
 import type { Config } from '../config.js';
 import { isEventEnvelope, type EventBus } from '../events.js';
 import type { Logger } from '../logger.js';
+import { isWorkerMetric, type WorkerMetric } from '../metrics/metrics.js';
 import { dispatchConcurrency } from '../modules/notifications/dispatcher.js';
 import type { JobWorkerData } from './worker-runtime.js';
 import { PAID_BROADCAST_MAX_PER_SECOND } from '../modules/notifications/urgency.js';
@@ -27,6 +28,8 @@ export interface SchedulerDeps {
    * running from dist/, or the TypeScript sources (through a tsx bootstrap) under `npm start`.
    */
   workersDir?: string;
+  /** Where the workers' metrics go (the main thread's registry). */
+  onMetric?: (metric: WorkerMetric) => void;
 }
 
 export interface Scheduler {
@@ -45,7 +48,7 @@ const runningCompiled = import.meta.url.endsWith('.js');
  * worker per run on a cron in the branch's time zone. A long-lived worker that dies is started
  * again; advisory locks inside the workers keep one instance per job across app instances.
  */
-export function createScheduler({ config, databaseUrl, logger, events, workersDir }: SchedulerDeps): Scheduler {
+export function createScheduler({ config, databaseUrl, logger, events, workersDir, onMetric }: SchedulerDeps): Scheduler {
   const log = logger.child({ component: 'scheduler' });
   const dir = workersDir ?? path.join(here, 'workers');
   const compiled = workersDir ? existsSync(path.join(dir, 'queue.worker.js')) : runningCompiled;
@@ -84,7 +87,7 @@ export function createScheduler({ config, databaseUrl, logger, events, workersDi
             intervalMs: DISPATCH_SWEEP_MS,
             leader: true,
             poolMax: dispatchConcurrency(maxMessagesPerSecond) + 2,
-            telegram: { token, apiRoot, maxMessagesPerSecond, paidBroadcast },
+            telegram: { token, apiRoot, maxMessagesPerSecond, paidBroadcast, retryDelaysSeconds: config.telegramRetryDelaysSeconds },
           },
         ),
       ]
@@ -100,6 +103,7 @@ export function createScheduler({ config, databaseUrl, logger, events, workersDi
     errorHandler: (error, data) => log.error({ err: error, job: data.name }, 'un trabajo terminó con error'),
     workerMessageHandler: ({ message }) => {
       if (isEventEnvelope(message)) events.dispatch(message);
+      else if (isWorkerMetric(message)) onMetric?.(message);
     },
     jobs: [
       job('queue', { timeout: 0 }, { intervalMs: config.queueRecalcIntervalMs }),

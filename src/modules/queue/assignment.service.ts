@@ -34,6 +34,8 @@ export class AssignmentService {
   /** Branches with a pass running in this process, and those asked again meanwhile. */
   private readonly running = new Set<string>();
   private readonly askedAgain = new Set<string>();
+  /** The passes in flight, so a caller (shutdown, a test) can wait for them to end. */
+  private readonly inFlight = new Set<Promise<void>>();
 
   constructor(private readonly deps: { db: Db; clock: Clock; events: EventBus; preferentialEvery: number }) {}
 
@@ -48,7 +50,7 @@ export class AssignmentService {
       return;
     }
     this.running.add(branchOffice);
-    void (async () => {
+    const pass = (async () => {
       try {
         do {
           this.askedAgain.delete(branchOffice);
@@ -60,6 +62,13 @@ export class AssignmentService {
         this.running.delete(branchOffice);
       }
     })();
+    this.inFlight.add(pass);
+    void pass.finally(() => this.inFlight.delete(pass));
+  }
+
+  /** Resolves once every immediate assignment pass started so far has ended. */
+  async settled(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.all(this.inFlight);
   }
 
   /** Assigns until no free advisor can serve anyone waiting in the branch. */
@@ -138,7 +147,7 @@ export class AssignmentService {
           [branchOffice, ticket.queue_type, ticket.pref ? 0 : 1, now, ticket.pref],
         );
       }
-      await callTicket(tx, { ticket, advisor, branchOffice, now, origin: SYSTEM });
+      const { createdAt } = await callTicket(tx, { ticket, advisor, branchOffice, now, origin: SYSTEM });
       return {
         ticketId: Number(ticket.id),
         numero: ticket.numero,
@@ -147,6 +156,7 @@ export class AssignmentService {
         advisorId: Number(advisor.id),
         advisorName: advisor.name,
         moduleNumber: advisor.module_number,
+        waitedSeconds: createdAt ? Math.max(0, (now.getTime() - Date.parse(`${createdAt.replace(' ', 'T')}Z`)) / 1000) : undefined,
       } satisfies Assignment;
     });
     if (assignment) this.deps.events.emit('ticket.assigned', assignment);
