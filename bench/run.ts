@@ -20,6 +20,7 @@ import { takeTicketSteadyRate } from './sections/steady-rate.js';
 import { takeTicketThroughput } from './sections/take-ticket.js';
 import { nationalBench } from './sections/national.js';
 import { telegramBench } from './sections/telegram.js';
+import { metricsCost } from './sections/metrics-cost.js';
 import type { BenchContext, BenchSettings, Row, Section } from './support/context.js';
 import { renderRows, renderTable } from './support/format.js';
 import {
@@ -32,7 +33,15 @@ import {
 } from './support/postgres.js';
 import { rutBlock } from './support/workload.js';
 
-const sections: readonly Section[] = [takeTicketThroughput, takeTicketSteadyRate, queueJobAtScale, assignmentThroughput, telegramBench, nationalBench];
+const sections: readonly Section[] = [
+  takeTicketThroughput,
+  takeTicketSteadyRate,
+  queueJobAtScale,
+  assignmentThroughput,
+  telegramBench,
+  nationalBench,
+  metricsCost,
+];
 
 /** BENCH_SECTIONS picks sections by id (run in the order above); unset or empty runs them all. */
 function selectSections(): readonly Section[] {

@@ -144,6 +144,20 @@ const schema = z
     DATA_ENCRYPTION_KEYS: optionalText,
     BLIND_INDEX_KEY: optionalText,
     ROTATE_BATCH_SIZE: integer('ROTATE_BATCH_SIZE', 500, 1, 10_000),
+    // Operations (SPEC §15)
+    METRICS_API_KEY: optionalText,
+    METRICS_ENABLED: flag('METRICS_ENABLED', true),
+    TELEGRAM_RETRY_DELAYS_S: z.preprocess(
+      emptyAsUndefined,
+      z
+        .string()
+        .regex(/^\s*\d+(\s*,\s*\d+)*\s*$/, 'TELEGRAM_RETRY_DELAYS_S debe ser una lista de segundos separados por coma (ej: 30,60,120)')
+        .default('30,60,120')
+        .transform((v) => v.split(',').map((s) => Number(s.trim())))
+        .refine((delays) => delays.length <= 20 && delays.every((d) => d >= 1 && d <= 86_400), {
+          error: 'TELEGRAM_RETRY_DELAYS_S: entre 1 y 20 esperas, cada una de 1 a 86400 segundos',
+        }),
+    ),
     // National scale (SPEC §16)
     DATABASE_DIRECT_URL: z.preprocess(
       emptyAsUndefined,
@@ -155,6 +169,9 @@ const schema = z
     SCREEN_SWEEP_SECONDS: integer('SCREEN_SWEEP_SECONDS', 30, 1, 3600),
     TELEGRAM_PAID_BROADCAST: flag('TELEGRAM_PAID_BROADCAST', false),
   });
+
+/** Every variable the app reads (the .env.example lists them all). */
+export const CONFIG_VARIABLES = Object.keys(schema.shape);
 
 /** Rules between variables, read from the raw environment so they are reported with every other problem. */
 function crossFieldProblems(env: Record<string, string | undefined>): string[] {
@@ -230,6 +247,14 @@ export interface Config {
     /** `npm run rotate-keys`: rows per transaction. */
     rotateBatchSize: number;
   };
+  /** Operations (SPEC §15). */
+  metrics: {
+    /** Off only to measure what the metrics cost (the bench); /metrics then answers 404. */
+    enabled: boolean;
+    apiKey: string | undefined;
+  };
+  /** Waits between a failed send and the next attempt; one more failure after the last is final. */
+  telegramRetryDelaysSeconds: number[];
   floor: FloorSettings;
   // National scale (SPEC §16)
   /** A direct connection (not through PgBouncer) for what needs a session: LISTEN. Defaults to DATABASE_URL. */
@@ -311,6 +336,8 @@ export function loadConfig(
       blindIndexKey: e.BLIND_INDEX_KEY ? (parseBlindIndexKey(e.BLIND_INDEX_KEY) as { value: Buffer }).value : undefined,
       rotateBatchSize: e.ROTATE_BATCH_SIZE,
     },
+    metrics: { enabled: e.METRICS_ENABLED, apiKey: e.METRICS_API_KEY },
+    telegramRetryDelaysSeconds: e.TELEGRAM_RETRY_DELAYS_S,
     floor: {
       recallMax: e.RECALL_MAX,
       recallMinIntervalSeconds: e.RECALL_MIN_INTERVAL_S,

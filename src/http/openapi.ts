@@ -27,6 +27,7 @@ export const openApiDocument = {
     securitySchemes: {
       kiosk: { type: 'http', scheme: 'bearer', description: 'KIOSK_API_KEY' },
       admin: { type: 'http', scheme: 'bearer', description: 'ADMIN_API_KEY' },
+      metrics: { type: 'http', scheme: 'bearer', description: 'METRICS_API_KEY' },
     },
     schemas: {
       Error: {
@@ -97,6 +98,7 @@ export const openApiDocument = {
           '400': error('Datos inválidos (VALIDACION_FALLIDA, con campos)'),
           '401': error('Falta la clave del tótem'),
           '409': error('El RUT ya tiene un ticket activo (TICKET_ACTIVO_EXISTENTE)'),
+          '503': error('La base de datos no responde (SERVICIO_NO_DISPONIBLE); nada quedó guardado, reintentar'),
           '413': error('Cuerpo sobre 16 KiB'),
           '415': error('El cuerpo no es application/json'),
         },
@@ -146,6 +148,18 @@ export const openApiDocument = {
       get: {
         summary: 'Salud: 200 si la base de datos responde, 503 si no',
         responses: { '200': { description: 'ok' }, '503': error('Base de datos no disponible') },
+      },
+    },
+    // Operations (SPEC §15)
+    '/metrics': {
+      get: {
+        summary: 'Métricas Prometheus (texto). Bearer METRICS_API_KEY; sin clave, abierto solo si la app escucha en loopback',
+        security: [{ metrics: [] }, {}],
+        responses: {
+          '200': { description: 'Formato de exposición de Prometheus', content: { 'text/plain': { schema: { type: 'string' } } } },
+          '401': error('Falta la clave de métricas o no es válida (NO_AUTORIZADO)'),
+          '403': error('METRICS_API_KEY no definida y la app no escucha en loopback (METRICAS_SIN_CLAVE)'),
+        },
       },
     },
   },

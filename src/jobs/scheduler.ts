@@ -5,6 +5,7 @@ import Bree from 'bree';
 import type { Config } from '../config.js';
 import { isEventEnvelope, type EventBus } from '../events.js';
 import type { Logger } from '../logger.js';
+import { isWorkerMetric, type WorkerMetric } from '../metrics/metrics.js';
 import { dispatchConcurrency } from '../modules/notifications/dispatcher.js';
 import { keysForWorker } from '../modules/privacy/key-source.js';
 import type { PersonalDataKeys } from '../modules/privacy/keys.js';
@@ -31,6 +32,8 @@ export interface SchedulerDeps {
    * running from dist/, or the TypeScript sources (through a tsx bootstrap) under `npm start`.
    */
   workersDir?: string;
+  /** Where the workers' metrics go (the main thread's registry). */
+  onMetric?: (metric: WorkerMetric) => void;
 }
 
 export interface Scheduler {
@@ -49,7 +52,7 @@ const runningCompiled = import.meta.url.endsWith('.js');
  * worker per run on a cron in the branch's time zone. A long-lived worker that dies is started
  * again; advisory locks inside the workers keep one instance per job across app instances.
  */
-export function createScheduler({ config, databaseUrl, logger, events, personalDataKeys, workersDir }: SchedulerDeps): Scheduler {
+export function createScheduler({ config, databaseUrl, logger, events, personalDataKeys, workersDir, onMetric }: SchedulerDeps): Scheduler {
   const log = logger.child({ component: 'scheduler' });
   const dir = workersDir ?? path.join(here, 'workers');
   const compiled = workersDir ? existsSync(path.join(dir, 'queue.worker.js')) : runningCompiled;
@@ -89,7 +92,7 @@ export function createScheduler({ config, databaseUrl, logger, events, personalD
             intervalMs: DISPATCH_SWEEP_MS,
             leader: true,
             poolMax: dispatchConcurrency(maxMessagesPerSecond) + 2,
-            telegram: { token, apiRoot, maxMessagesPerSecond, paidBroadcast },
+            telegram: { token, apiRoot, maxMessagesPerSecond, paidBroadcast, retryDelaysSeconds: config.telegramRetryDelaysSeconds },
           },
         ),
       ]
@@ -105,6 +108,7 @@ export function createScheduler({ config, databaseUrl, logger, events, personalD
     errorHandler: (error, data) => log.error({ err: error, job: data.name }, 'un trabajo terminó con error'),
     workerMessageHandler: ({ message }) => {
       if (isEventEnvelope(message)) events.dispatch(message);
+      else if (isWorkerMetric(message)) onMetric?.(message);
     },
     jobs: [
       job('queue', { timeout: 0 }, { intervalMs: config.queueRecalcIntervalMs }),

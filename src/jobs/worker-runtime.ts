@@ -5,7 +5,8 @@ import type { FloorSettings } from '../config.js';
 import { createDb, type Db } from '../db/sql.js';
 import { EventBus } from '../events.js';
 import { createLogger, type Logger } from '../logger.js';
-import { JobLocks, leaderLocks, runScheduledJob } from '../modules/jobs/job-runner.js';
+import type { WorkerMetric } from '../metrics/metrics.js';
+import { JobLocks, leaderLocks, runScheduledJob, type Locks } from '../modules/jobs/job-runner.js';
 import { PersonalDataCipher } from '../modules/privacy/cipher.js';
 import { keysFromWorker } from '../modules/privacy/key-source.js';
 
@@ -24,7 +25,13 @@ export interface JobWorkerData {
   leader?: boolean;
   /** Connections the worker may open (default 4). */
   poolMax?: number;
-  telegram?: { token: string; apiRoot: string; maxMessagesPerSecond: number; paidBroadcast?: boolean };
+  telegram?: {
+    token: string;
+    apiRoot: string;
+    maxMessagesPerSecond: number;
+    paidBroadcast?: boolean;
+    retryDelaysSeconds?: number[];
+  };
   /** SPEC §14 keys, as text (see keysForWorker). */
   personalDataKeys: { dataKeys: string; blindIndexKey: string };
 }
@@ -37,6 +44,8 @@ export interface WorkerContext {
   settings: JobWorkerData;
   /** Decrypts and indexes RUTs and phones with the app's keys. */
   personalData: PersonalDataCipher;
+  /** Hands a metric to the main thread's registry. */
+  report: (metric: WorkerMetric) => void;
 }
 
 export type JobBody = () => Promise<Record<string, unknown> | void>;
@@ -65,23 +74,53 @@ export async function runJobWorker(name: string, build: (ctx: WorkerContext) => 
   });
 
   const db = createDb({ url: settings.databaseUrl, max: settings.poolMax ?? 4, logger, applicationName: `ticketero-${name}` });
-  const lockClient = new pg.Client({ connectionString: settings.databaseUrl });
-  // A dropped lock session (server restart, terminated backend) fails the next lock call, not the thread.
-  lockClient.on('error', (error) => logger.warn({ err: error }, 'conexión de locks de trabajos perdida'));
-  await lockClient.connect();
   const events = new EventBus();
   events.onAny((envelope) => parentPort?.postMessage(envelope));
+  const report = (metric: WorkerMetric): void => parentPort?.postMessage(metric);
   const personalData = new PersonalDataCipher(keysFromWorker(settings.personalDataKeys));
-  const body = build({ db, logger, clock: systemClock, events, settings, personalData });
-  const locks = new JobLocks(lockClient);
-  const runner = { db, clock: systemClock, logger, locks: settings.leader ? leaderLocks(locks) : locks };
+  const body = build({ db, logger, clock: systemClock, events, settings, report, personalData });
+
+  // The advisory locks live on one dedicated connection. If PostgreSQL restarts, that connection
+  // (and every lock on it) is gone: drop it and connect again on the next run, so the worker (and
+  // what it remembers, like the dispatcher's sent-but-unrecorded messages) lives on.
+  let lockClient: pg.Client | null = null;
+  let locks: Locks | null = null;
+  const dropLocks = (client: pg.Client | null): void => {
+    if (!client || client !== lockClient) return;
+    lockClient = null;
+    locks = null;
+    void client.end().catch(() => {});
+  };
+  const connectLocks = async (): Promise<Locks> => {
+    const client = new pg.Client({ connectionString: settings.databaseUrl });
+    client.on('error', (error) => {
+      logger.warn({ err: error }, 'se perdió la conexión de los locks del trabajo; se reconecta en la próxima ejecución');
+      dropLocks(client);
+    });
+    await client.connect();
+    lockClient = client;
+    const base = new JobLocks(client);
+    locks = settings.leader ? leaderLocks(base) : base;
+    return locks;
+  };
 
   try {
     do {
       const started = performance.now();
       wokenDuringRun = false;
       wake = undefined;
-      await runScheduledJob(runner, name, body);
+      try {
+        const current = locks ?? (await connectLocks());
+        const outcome = await runScheduledJob({ db, clock: systemClock, logger, locks: current }, name, body);
+        if (outcome !== 'skipped') {
+          report({ type: 'metric', kind: 'job', job: name, outcome, seconds: (performance.now() - started) / 1000 });
+        }
+      } catch (error) {
+        // Only the lock connection fails this way (runScheduledJob handles the job's own errors).
+        logger.warn({ err: error }, 'PostgreSQL no disponible para el trabajo; se reintenta en el próximo periodo');
+        dropLocks(lockClient);
+        if (!settings.intervalMs) throw error;
+      }
       if (!settings.intervalMs || cancelled) break;
       if (wokenDuringRun) continue;
       const pause = Math.max(0, settings.intervalMs - (performance.now() - started));
@@ -91,7 +130,8 @@ export async function runJobWorker(name: string, build: (ctx: WorkerContext) => 
       });
     } while (!cancelled);
   } finally {
-    await lockClient.end().catch(() => {});
+    const client = lockClient as pg.Client | null;
+    await client?.end().catch(() => {});
     await db.close().catch(() => {});
   }
   // 'done' either way: Bree then ends the thread quietly ('cancelled' makes it log a forced exit as an error).

@@ -140,15 +140,15 @@ export async function callTicket(
     origin: Origin;
     outOfOrder?: { reason: string } | undefined;
   },
-): Promise<void> {
+): Promise<{ createdAt: string | null }> {
   const { ticket, advisor, branchOffice, now, origin, outOfOrder } = args;
   const count = advisor.assigned_tickets_count + 1;
-  await tx.execute(
+  const [called] = await tx.execute<{ created_at: string | null }[]>(
     `with t as (
        update ticket set status = 'ATENDIENDO', assigned_advisor_id = ?, assigned_module_number = ?,
          assigned_at = coalesce(assigned_at, ?), last_called_at = ?, recall_count = 1, service_started_at = null,
          reserved_advisor_id = null, position_in_queue = 0, estimated_wait_minutes = 0, updated_at = ?
-       where id = ? returning id),
+       where id = ? returning id, created_at),
      a as (
        update advisor set status = 'BUSY', assigned_tickets_count = ?, last_assigned_at = ?, workload_minutes = ?,
          pause_reason = null, updated_at = ? where id = ? returning id),
@@ -159,7 +159,7 @@ export async function callTicket(
      v as (
        insert into ticket_visit (ticket_id, branch_office, queue_type, advisor_id, called_at, out_of_order)
        values (?, ?, ?, ?, ?, ?) returning id)
-     select (select count(*) from t)::int as t, (select count(*) from v)::int as v`,
+     select (select count(*) from t)::int as t, (select count(*) from v)::int as v, (select created_at from t) as created_at`,
     [
       advisor.id,
       advisor.module_number,
@@ -204,6 +204,8 @@ export async function callTicket(
     additionalData: details,
     at: now,
   });
+  // For the realized-wait metric (SPEC §15): created → this call.
+  return { createdAt: called?.created_at ?? null };
 }
 
 const minutesBetween = (from: Date, to: Date): number => Math.max(0, Math.floor((to.getTime() - from.getTime()) / 60_000));

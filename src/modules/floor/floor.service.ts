@@ -293,12 +293,19 @@ export class FloorService {
       now,
       origin,
     });
-    return { advisorId: Number(advisor.id), branchOffice: advisor.branch_office, ticketId: Number(ticket.id), status };
+    return {
+      advisorId: Number(advisor.id),
+      branchOffice: advisor.branch_office,
+      ticketId: Number(ticket.id),
+      status,
+      queueType: ticket.queue_type,
+      outcome,
+    };
   }
 
   private async afterRelease(released: Released): Promise<void> {
-    const { advisorId, branchOffice, ticketId, status } = released;
-    this.deps.events.emit('ticket.finished', { ticketId, branchOffice, advisorId });
+    const { advisorId, branchOffice, ticketId, status, queueType, outcome } = released;
+    this.deps.events.emit('ticket.finished', { ticketId, branchOffice, advisorId, queueType, outcome });
     this.deps.events.emit('messages.due', { ticketId });
     if (status === 'AVAILABLE') {
       this.deps.events.emit('advisor.available', { advisorId, branchOffice });
@@ -523,10 +530,21 @@ export class FloorService {
         at: now,
       });
       const status = await releaseAdvisor(tx, { advisor, ticket, outcome: 'CANCELADO', completedMinutes: null, now, origin });
-      return { advisorId, branchOffice: advisor.branch_office, ticketId: Number(ticket.id), status, numero: ticket.numero };
+      return {
+        advisorId,
+        branchOffice: advisor.branch_office,
+        ticketId: Number(ticket.id),
+        status,
+        numero: ticket.numero,
+        queueType: ticket.queue_type,
+      };
     });
     if (!released) return false;
-    this.deps.events.emit('ticket.cancelled', { ticketId: released.ticketId, branchOffice: released.branchOffice });
+    this.deps.events.emit('ticket.cancelled', {
+      ticketId: released.ticketId,
+      branchOffice: released.branchOffice,
+      queueType: released.queueType,
+    });
     this.deps.events.emit('advisor.customer-left', { advisorId, branchOffice: released.branchOffice, numero: released.numero });
     await this.afterRelease(released);
     return true;
@@ -658,4 +676,7 @@ interface Released {
   branchOffice: string;
   ticketId: number;
   status: AdvisorStatus;
+  /** For the metrics (SPEC §15). */
+  queueType?: QueueType;
+  outcome?: ServiceOutcome;
 }

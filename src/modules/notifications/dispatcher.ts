@@ -2,6 +2,7 @@ import type { Clock } from '../../clock.js';
 import type { Db, Queryable } from '../../db/sql.js';
 import type { Logger } from '../../logger.js';
 import { recordAudit, type Origin } from '../audit/audit.service.js';
+import type { TelegramCircuit } from './circuit-breaker.js';
 import { ARMED, RESOLVED_CHAT_ID } from './chat.sql.js';
 import type { Plantilla } from './mensaje.entity.js';
 import { dropSupersededMessages } from './supersession.js';
@@ -11,12 +12,14 @@ import { urgencySql } from './urgency.js';
 /** What happened to one attempt to deliver a message. */
 export type SendOutcome =
   | { ok: true; messageId: number }
-  | { ok: false; kind: 'permanent' | 'transient'; description: string }
+  | { ok: false; kind: 'permanent' | 'transient'; description: string; /** network error or 5xx */ outage?: boolean }
   | { ok: false; kind: 'rate_limited'; description: string; retryAfterSeconds: number };
 
 /** The one thing the dispatcher needs from Telegram. */
 export interface MessageSender {
   send(chatId: number, html: string, buttons?: InlineButtons | null): Promise<SendOutcome>;
+  /** Does Telegram answer at all (`getMe`)? For the circuit breaker. */
+  probe?(): Promise<boolean>;
 }
 
 /** Rows of inline buttons sent with a message (the rating survey's 1–5). */
@@ -39,6 +42,15 @@ interface Claimed {
   advisor_name: string | null;
   chat_id: string;
   datos: Record<string, string | number> | null;
+  fecha_programada: string;
+}
+
+/** What became of one claimed message: for the metrics (sent ones with their lag since due). */
+export interface DispatchEvent {
+  outcome: 'sent' | 'retried' | 'failed' | 'held';
+  plantilla: Plantilla;
+  /** Sent: seconds from due (fecha_programada) to sent. */
+  lagSeconds?: number;
 }
 
 /**
@@ -49,7 +61,7 @@ interface Claimed {
  */
 const CLAIM_SQL = `select m.id, m.ticket_id, m.plantilla, m.intentos, t.numero,
     t.position_in_queue, t.estimated_wait_minutes, t.assigned_module_number, a.name as advisor_name,
-    ${RESOLVED_CHAT_ID} as chat_id, m.datos
+    ${RESOLVED_CHAT_ID} as chat_id, m.datos, m.fecha_programada
   from mensaje m
   join ticket t on t.id = m.ticket_id
   left join advisor a on a.id = t.assigned_advisor_id
@@ -149,6 +161,8 @@ export interface DispatchResult extends Record<string, unknown> {
   failed: number;
   /** Due messages put a minute ahead because they cannot go out yet. */
   parked: number;
+  /** Kept for later, attempts unspent, because Telegram is down (circuit open). */
+  held?: number;
   /** Informational messages dropped because a later, more urgent one of their ticket overtook them. */
   superseded: number;
 }
@@ -159,6 +173,12 @@ export interface DispatchResult extends Record<string, unknown> {
  * message sent after it; several loops (and instances) work side by side on SKIP LOCKED.
  */
 export class MessageDispatcher {
+  /**
+   * Sent, but the database went away before ENVIADO was committed: remembered so that when the
+   * row is claimed again it is recorded, not sent a second time.
+   */
+  private readonly unrecorded = new Map<string, SendOutcome & { ok: true }>();
+
   constructor(
     private readonly deps: {
       db: Db;
@@ -167,6 +187,12 @@ export class MessageDispatcher {
       sender: MessageSender;
       limiter: RateLimiter;
       concurrency: number;
+      /** Waits between failed attempts (TELEGRAM_RETRY_DELAYS_S); default 30, 60, 120 s. */
+      retryDelaysSeconds?: readonly number[];
+      /** Telegram outage breaker (SPEC §15): while open nothing is claimed. */
+      circuit?: TelegramCircuit;
+      /** Told what became of each message (metrics). */
+      observe?: (event: DispatchEvent) => void;
       /**
        * When overtaken messages are dropped (SPEC §16): only while sends are being held back by
        * the cap or a 429 (default), so a dispatcher that merely starts late drops nothing; or always.
@@ -216,10 +242,31 @@ export class MessageDispatcher {
   }
 
   private async dispatchOne(result: DispatchResult): Promise<boolean> {
+    if (this.deps.circuit && !(await this.deps.circuit.allowSend())) return false;
+    let delivered: { id: string; outcome: SendOutcome & { ok: true } } | undefined;
+    try {
+      return await this.claimAndSend(result, (id, outcome) => (delivered = { id, outcome }));
+    } catch (error) {
+      // Sent, but ENVIADO never committed (the database went away): remember it, never send it twice.
+      if (delivered) this.unrecorded.set(delivered.id, delivered.outcome);
+      throw error;
+    }
+  }
+
+  private claimAndSend(
+    result: DispatchResult,
+    onDelivered: (id: string, outcome: SendOutcome & { ok: true }) => void,
+  ): Promise<boolean> {
     const { db, clock, sender, limiter } = this.deps;
     return db.transactional(async (tx) => {
       const [message] = await tx.execute<Claimed[]>(CLAIM_SQL, [clock.now()]);
       if (!message) return false;
+      const already = this.unrecorded.get(message.id);
+      if (already) {
+        await this.record(tx, message, already, result);
+        this.unrecorded.delete(message.id);
+        return true;
+      }
       const release = await limiter.acquire();
       const html = renderMessage(message.plantilla, {
         numero: message.numero,
@@ -231,6 +278,7 @@ export class MessageDispatcher {
       });
       const buttons = messageButtons(message.plantilla, Number(message.ticket_id));
       const outcome = await sender.send(Number(message.chat_id), html, buttons).finally(release);
+      if (outcome.ok) onDelivered(message.id, outcome);
       await this.record(tx, message, outcome, result);
       return true;
     });
@@ -256,6 +304,8 @@ export class MessageDispatcher {
       );
       await audit('MENSAJE_ENVIADO', { estadoEnvio: 'ENVIADO', intentos: message.intentos });
       result.sent++;
+      const due = new Date(`${message.fecha_programada.replace(' ', 'T')}Z`).getTime();
+      this.deps.observe?.({ outcome: 'sent', plantilla: message.plantilla, lagSeconds: Math.max(0, now.getTime() - due) / 1000 });
       return;
     }
     if (outcome.kind === 'rate_limited') {
@@ -271,8 +321,18 @@ export class MessageDispatcher {
       result.retried++;
       return;
     }
+    if (outcome.kind === 'transient' && outcome.outage && (await this.deps.circuit?.isOutage())) {
+      // Telegram itself is down: the message keeps its attempts and its place in line.
+      await tx.execute(`update mensaje set error_message = ? where id = ?`, [
+        `Telegram no disponible: ${outcome.description}`.slice(0, 1000),
+        message.id,
+      ]);
+      result.held = (result.held ?? 0) + 1;
+      this.deps.observe?.({ outcome: 'held', plantilla: message.plantilla });
+      return;
+    }
     const intentos = message.intentos + 1;
-    const delay = RETRY_DELAYS_SECONDS[intentos - 1];
+    const delay = (this.deps.retryDelaysSeconds ?? RETRY_DELAYS_SECONDS)[intentos - 1];
     if (outcome.kind === 'permanent' || delay === undefined) {
       await tx.execute(`update mensaje set estado_envio = 'FALLIDO', intentos = ?, error_message = ? where id = ?`, [
         intentos,
@@ -282,6 +342,7 @@ export class MessageDispatcher {
       await audit('MENSAJE_FALLIDO', { estadoEnvio: 'FALLIDO', intentos, error: outcome.description });
       this.deps.logger.warn({ mensajeId: message.id, intentos, error: outcome.description }, 'mensaje FALLIDO');
       result.failed++;
+      this.deps.observe?.({ outcome: 'failed', plantilla: message.plantilla });
       return;
     }
     await tx.execute(`update mensaje set intentos = ?, fecha_programada = ?, error_message = ? where id = ?`, [
@@ -292,5 +353,6 @@ export class MessageDispatcher {
     ]);
     await audit('MENSAJE_REINTENTADO', { intentos, nextAttemptInSeconds: delay, error: outcome.description });
     result.retried++;
+    this.deps.observe?.({ outcome: 'retried', plantilla: message.plantilla });
   }
 }

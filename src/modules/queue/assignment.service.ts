@@ -147,7 +147,7 @@ export class AssignmentService {
           [branchOffice, ticket.queue_type, ticket.pref ? 0 : 1, now, ticket.pref],
         );
       }
-      await callTicket(tx, { ticket, advisor, branchOffice, now, origin: SYSTEM });
+      const { createdAt } = await callTicket(tx, { ticket, advisor, branchOffice, now, origin: SYSTEM });
       return {
         ticketId: Number(ticket.id),
         numero: ticket.numero,
@@ -156,6 +156,7 @@ export class AssignmentService {
         advisorId: Number(advisor.id),
         advisorName: advisor.name,
         moduleNumber: advisor.module_number,
+        waitedSeconds: createdAt ? Math.max(0, (now.getTime() - Date.parse(`${createdAt.replace(' ', 'T')}Z`)) / 1000) : undefined,
       } satisfies Assignment;
     });
     if (assignment) this.deps.events.emit('ticket.assigned', assignment);

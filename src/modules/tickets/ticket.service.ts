@@ -272,9 +272,16 @@ export class TicketService {
     const now = this.deps.clock.now();
     const cancelled = await this.db.transactional(async (em) => {
       const [ticket] = await em.execute<
-        { id: string; status: TicketStatus; numero: string; branch_office: string; service_started_at: string | null }[]
+        {
+          id: string;
+          status: TicketStatus;
+          numero: string;
+          branch_office: string;
+          queue_type: QueueType;
+          service_started_at: string | null;
+        }[]
       >(
-        `select id, status, numero, branch_office, service_started_at from ticket where codigo_referencia = ? for update`,
+        `select id, status, numero, branch_office, queue_type, service_started_at from ticket where codigo_referencia = ? for update`,
         [codigoReferencia],
       );
       if (!ticket) throw notFound();
@@ -312,6 +319,7 @@ export class TicketService {
     this.deps.events.emit('ticket.cancelled', {
       ticketId: Number(cancelled.id),
       branchOffice: cancelled.branch_office,
+      queueType: cancelled.queue_type,
     });
     return this.getByCodigo(codigoReferencia);
   }
