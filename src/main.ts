@@ -121,7 +121,14 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     await screenChanges.ready;
 
     // Prometheus metrics: counters follow the domain events; gauges are read at scrape time.
-    const metrics = config.metrics.enabled ? new AppMetrics({ events, db, poolStats: () => db.poolStats() }) : null;
+    const metrics = config.metrics.enabled
+      ? new AppMetrics({
+          events,
+          db,
+          poolStats: () => db.poolStats(),
+          screens: () => ({ connected: screenHub.clientCount, snapshots: screenHub.snapshotsTaken }),
+        })
+      : null;
     if (metrics) stack.push(async () => metrics.stop());
     const loopback = /^(127\.|::1$|localhost$)/.test(config.host);
     if (metrics && !config.metrics.apiKey && !loopback) {

@@ -60,7 +60,9 @@ export function createDb({ url, max = 20, logger, applicationName = 'ticketero' 
   const pool = new pg.Pool({
     connectionString: url,
     max,
-    options: '-c TimeZone=UTC',
+    // JIT compilation is for long analytic queries: on the queue job's statement over every waiting
+    // ticket of a national database it spent 1.6 s compiling a 0.2 s plan (PostgreSQL with LLVM).
+    options: '-c TimeZone=UTC -c jit=off',
     application_name: applicationName,
     idleTimeoutMillis: 30_000,
   });

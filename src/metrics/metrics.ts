@@ -13,6 +13,12 @@ export function isWorkerMetric(value: unknown): value is WorkerMetric {
   return typeof value === 'object' && value !== null && (value as { type?: unknown }).type === 'metric';
 }
 
+/** What this instance's waiting-room screens cost: streams open, snapshots taken since start. */
+export interface ScreenStats {
+  connected: number;
+  snapshots: number;
+}
+
 export interface PoolStats {
   total: number;
   idle: number;
@@ -67,9 +73,14 @@ export class AppMetrics {
   private readonly jobLastDuration: Gauge<'job'>;
   private readonly jobLastSuccess: Gauge<'job'>;
   private readonly pool: Gauge<'state'>;
+  private readonly screensConnected: Gauge;
+  private readonly screenSnapshots: Counter;
+  private screenSnapshotsSeen = 0;
   private readonly offEvents: Array<() => void>;
 
-  constructor(private readonly deps: { events: EventBus; db: Queryable; poolStats: () => PoolStats }) {
+  constructor(
+    private readonly deps: { events: EventBus; db: Queryable; poolStats: () => PoolStats; screens?: () => ScreenStats },
+  ) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry, prefix: 'ticketero_' });
     this.httpRequests = new Counter({
@@ -170,6 +181,16 @@ export class AppMetrics {
       labelNames: ['state'],
       registers,
     });
+    this.screensConnected = new Gauge({
+      name: 'ticketero_screens_connected',
+      help: "Waiting-room screens (SSE streams) open on this instance",
+      registers,
+    });
+    this.screenSnapshots = new Counter({
+      name: 'ticketero_screen_snapshots_total',
+      help: "Branch snapshots this instance read for its screens (each is the screens' database work for one change)",
+      registers,
+    });
 
     const { events } = deps;
     this.offEvents = [
@@ -223,6 +244,12 @@ export class AppMetrics {
     this.pool.set({ state: 'total' }, pool.total);
     this.pool.set({ state: 'idle' }, pool.idle);
     this.pool.set({ state: 'waiting' }, pool.waiting);
+    const screens = this.deps.screens?.();
+    if (screens) {
+      this.screensConnected.set(screens.connected);
+      this.screenSnapshots.inc(screens.snapshots - this.screenSnapshotsSeen);
+      this.screenSnapshotsSeen = screens.snapshots;
+    }
     return this.registry.metrics();
   }
 

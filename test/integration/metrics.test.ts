@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_KEY, eventually, startTestApp, type TestApp } from '../support/app.js';
 import { seedBranch } from '../support/branch.js';
 import { rut } from '../support/ruts.js';
+import { openScreen } from '../support/sse.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const METRICS_KEY = 'metrics-test-key';
@@ -90,6 +91,32 @@ describe('GET /metrics', () => {
     expect(text).toMatch(/^ticketero_job_last_duration_seconds\{job="queue"\} /m);
     expect(valueOf(text, 'ticketero_db_pool_connections{state="total"}')).toBeGreaterThan(0);
     expect(text).toMatch(/^ticketero_nodejs_eventloop_lag_seconds /m);
+  });
+});
+
+describe('the screens in /metrics', () => {
+  it('counts open streams and the snapshots read for them, which follow changes', async () => {
+    const branch = 'Sucursal Pantallas Métricas';
+    await seedBranch(app.db, branch, [{ name: 'Olga', module: 1, queues: ['CAJA'], status: 'BUSY' }]);
+    const controller = new AbortController();
+    try {
+      const url = `${app.url}/pantalla/stream?branch=${encodeURIComponent(branch)}`;
+      const screens = await Promise.all([openScreen(url, controller.signal), openScreen(url, controller.signal)]);
+      await eventually(async () => expect(screens.every((s) => s.events.some((e) => e.event === 'snapshot'))).toBe(true));
+      const before = await (await scrape()).text();
+      expect(valueOf(before, 'ticketero_screens_connected')).toBe(2);
+      const taken = valueOf(before, 'ticketero_screen_snapshots_total')!;
+      expect(taken).toBeGreaterThan(0);
+
+      // One ticket is one change: one snapshot serves both screens.
+      expect((await app.postTicket({ nationalId: rut(8200), queueType: 'CAJA', branchOffice: branch })).status).toBe(201);
+      await eventually(async () => expect(screens.every((s) => s.events.filter((e) => e.event === 'snapshot').length >= 2)).toBe(true));
+      const after = await (await scrape()).text();
+      expect(valueOf(after, 'ticketero_screen_snapshots_total')! - taken).toBeGreaterThanOrEqual(1);
+      expect(valueOf(after, 'ticketero_screen_snapshots_total')! - taken).toBeLessThanOrEqual(2);
+    } finally {
+      controller.abort();
+    }
   });
 });
 

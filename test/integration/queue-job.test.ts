@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
+import { createDb } from '../../src/db/sql.js';
 import { rut } from '../support/ruts.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { seedBranch } from '../support/branch.js';
@@ -24,6 +25,16 @@ const take = async (branchOffice: string, queueType: string) =>
   };
 
 describe('the queue job', () => {
+  it("runs on sessions without JIT (compiling its national-scale plan cost more than running it)", async () => {
+    const db = createDb({ url: app.db.url, max: 1 });
+    try {
+      const [row] = await db.execute<{ jit: string; tz: string }[]>(`select current_setting('jit') as jit, current_setting('TimeZone') as tz`);
+      expect(row).toEqual({ jit: 'off', tz: 'UTC' });
+    } finally {
+      await db.close();
+    }
+  });
+
   it('recomputes positions and estimates, turns the first three PROXIMO and arms their message', async () => {
     const branch = 'Sucursal Cola';
     const ids = await seedBranch(app.db, branch, [

@@ -55,73 +55,77 @@ export class QueueService {
     const now = this.deps.clock.now();
     const estimates = this.deps.estimator ? await this.deps.estimator.estimateWaiting(this.deps.db) : null;
     const planned = plannedEstimates(estimates);
-    const [result] = await this.deps.db.execute<
-      { updated: number; became_proximo: string[] | null; rescheduled: number }[]
-    >(
-      `with online as (
-         select a.branch_office, q.queue_type, count(*)::int as n
-         from advisor a cross join lateral json_array_elements_text(a.queue_types) as q(queue_type)
-         where a.status <> 'OFFLINE'
-         group by a.branch_office, q.queue_type
-       ),
-       estimated as (select * from unnest(?::bigint[], ?::int[]) as e(id, minutes)),
-       call_source as (
-         select ${callOrderColumns('t')}, t.status as old_status, t.position_in_queue as old_pos,
-                t.estimated_wait_minutes as old_estimate
-         from ticket t where t.status in ${WAITING}
-       ),
-       -- Positions follow the order in which tickets will really be called (preferential interleaving).
-       ${callOrderCtes(this.deps.preferentialEvery)},
-       ranked as (select * from call_ordered),
-       computed as (
-         select r.id, r.old_status, r.old_pos, r.old_estimate, r.pos,
-                -- A line kept for one named advisor moves at that advisor's pace.
-                coalesce(e.minutes,
-                  ceil(r.pos * ${queueMinutesSql('r')}::numeric / case when r.lane = 0 then greatest(coalesce(o.n, 0), 1) else 1 end)::int)
-                  as estimate,
-                case when r.pos <= ? then 'PROXIMO' else r.old_status end as new_status
-         from ranked r
-         left join online o on o.branch_office = r.branch_office and o.queue_type = r.queue_type
-         left join estimated e on e.id = r.id
-       ),
-       changed as (
-         -- A burst (a whole branch going offline) is spread over several ticks, fronts of the lines
-         -- first: reads compute positions live, and the front is where PROXIMO happens.
-         select * from computed
-         where old_pos <> pos or old_estimate <> estimate or old_status <> new_status
-         order by pos
-         limit ${MAX_ROWS_PER_TICK}
-       ),
-       updated as (
-         update ticket t
-         set position_in_queue = c.pos, estimated_wait_minutes = c.estimate, status = c.new_status, updated_at = ?
-         from changed c
-         where t.id = c.id and t.status in ${WAITING}
-         returning t.id, c.old_status, t.status, c.estimate, c.old_estimate
-       ),
-       armed as (
-         update mensaje m set fecha_programada = ?
-         from updated u
-         where m.ticket_id = u.id and u.old_status = 'EN_ESPERA' and u.status = 'PROXIMO'
-           and m.plantilla = 'TOTEM_PROXIMO_TURNO' and m.estado_envio = 'PENDIENTE'
-         returning 1
-       ),
-       rescheduled as (
-         -- Planned times follow the estimate, for the tickets whose estimate just changed.
-         update mensaje m set fecha_programada = ?::timestamp + make_interval(mins => u.estimate)
-         from updated u
-         where m.ticket_id = u.id and u.estimate <> u.old_estimate and m.estado_envio = 'PENDIENTE'
-           and ((m.plantilla = 'TOTEM_PROXIMO_TURNO' and u.status = 'EN_ESPERA'
-                 and not exists (select 1 from ticket_come_back cb where cb.ticket_id = u.id and cb.notified_at is not null))
-                or m.plantilla = 'TOTEM_ES_TU_TURNO')
-         returning 1
-       )
-       select (select count(*) from updated)::int as updated,
-              (select array_agg(id) from updated where old_status = 'EN_ESPERA' and status = 'PROXIMO') as became_proximo,
-              (select count(*) from rescheduled)::int as rescheduled,
-              (select count(*) from armed)::int as armed`,
-      [planned.ids, planned.minutes, this.deps.proximoThreshold, now, now, now],
-    );
+    type Recalculated = { updated: number; became_proximo: string[] | null; rescheduled: number };
+    // No JIT even where the pool's startup options do not reach the server (PgBouncer drops them):
+    // its cost model compiles this statement at national scale, and compiling costs more than running.
+    const [result] = await this.deps.db.transactional(async (tx) => {
+      await tx.execute('set local jit = off');
+      return tx.execute<Recalculated[]>(
+        `with online as (
+           select a.branch_office, q.queue_type, count(*)::int as n
+           from advisor a cross join lateral json_array_elements_text(a.queue_types) as q(queue_type)
+           where a.status <> 'OFFLINE'
+           group by a.branch_office, q.queue_type
+         ),
+         estimated as (select * from unnest(?::bigint[], ?::int[]) as e(id, minutes)),
+         call_source as (
+           select ${callOrderColumns('t')}, t.status as old_status, t.position_in_queue as old_pos,
+                  t.estimated_wait_minutes as old_estimate
+           from ticket t where t.status in ${WAITING}
+         ),
+         -- Positions follow the order in which tickets will really be called (preferential interleaving).
+         ${callOrderCtes(this.deps.preferentialEvery)},
+         ranked as (select * from call_ordered),
+         computed as (
+           select r.id, r.old_status, r.old_pos, r.old_estimate, r.pos,
+                  -- A line kept for one named advisor moves at that advisor's pace.
+                  coalesce(e.minutes,
+                    ceil(r.pos * ${queueMinutesSql('r')}::numeric / case when r.lane = 0 then greatest(coalesce(o.n, 0), 1) else 1 end)::int)
+                    as estimate,
+                  case when r.pos <= ? then 'PROXIMO' else r.old_status end as new_status
+           from ranked r
+           left join online o on o.branch_office = r.branch_office and o.queue_type = r.queue_type
+           left join estimated e on e.id = r.id
+         ),
+         changed as (
+           -- A burst (a whole branch going offline) is spread over several ticks, fronts of the lines
+           -- first: reads compute positions live, and the front is where PROXIMO happens.
+           select * from computed
+           where old_pos <> pos or old_estimate <> estimate or old_status <> new_status
+           order by pos
+           limit ${MAX_ROWS_PER_TICK}
+         ),
+         updated as (
+           update ticket t
+           set position_in_queue = c.pos, estimated_wait_minutes = c.estimate, status = c.new_status, updated_at = ?
+           from changed c
+           where t.id = c.id and t.status in ${WAITING}
+           returning t.id, c.old_status, t.status, c.estimate, c.old_estimate
+         ),
+         armed as (
+           update mensaje m set fecha_programada = ?
+           from updated u
+           where m.ticket_id = u.id and u.old_status = 'EN_ESPERA' and u.status = 'PROXIMO'
+             and m.plantilla = 'TOTEM_PROXIMO_TURNO' and m.estado_envio = 'PENDIENTE'
+           returning 1
+         ),
+         rescheduled as (
+           -- Planned times follow the estimate, for the tickets whose estimate just changed.
+           update mensaje m set fecha_programada = ?::timestamp + make_interval(mins => u.estimate)
+           from updated u
+           where m.ticket_id = u.id and u.estimate <> u.old_estimate and m.estado_envio = 'PENDIENTE'
+             and ((m.plantilla = 'TOTEM_PROXIMO_TURNO' and u.status = 'EN_ESPERA'
+                   and not exists (select 1 from ticket_come_back cb where cb.ticket_id = u.id and cb.notified_at is not null))
+                  or m.plantilla = 'TOTEM_ES_TU_TURNO')
+           returning 1
+         )
+         select (select count(*) from updated)::int as updated,
+                (select array_agg(id) from updated where old_status = 'EN_ESPERA' and status = 'PROXIMO') as became_proximo,
+                (select count(*) from rescheduled)::int as rescheduled,
+                (select count(*) from armed)::int as armed`,
+        [planned.ids, planned.minutes, this.deps.proximoThreshold, now, now, now],
+      );
+    });
 
     const becameProximo = (result?.became_proximo ?? []).map(Number);
     for (const ticketId of becameProximo) this.deps.events.emit('messages.due', { ticketId });
