@@ -1,22 +1,27 @@
 /**
  * National scale (SPEC §16): 1,000 branches, 5,000 advisors, 20,000 waiting, three app
- * instances on one PostgreSQL (in this process, each with its own pool, HTTP server and LISTEN
- * session), 2,000 SSE screens spread over them. Measures the queue job per tick, call → screen
- * latency, the screens' database work idle and during calls, ticket latency at a steady 200/s
- * with the queue job running, and the calls advisors get through.
+ * instances on one PostgreSQL — each its own OS process started as `npm start` starts it, with its
+ * Bree jobs (the queue job every 5 s under its advisory lock), pool and LISTEN session — and 2,000
+ * SSE screens spread over them, read by this process. Everything reaches the instances over
+ * HTTP: tickets through the kiosk API, advisors through the admin API. Measures the queue job per
+ * tick (from job_run, whichever instance ran it), call → screen latency, the screens' database
+ * work idle and during calls (each instance's /metrics), ticket latency at the peak and at a
+ * steady 200/s with the queue job running, and the calls advisors get through.
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { setMaxListeners } from 'node:events';
-import { loadConfig } from '../../src/config.js';
+import { randomBytes } from 'node:crypto';
 import { generateKeyEnv } from '../../src/modules/privacy/keys.js';
 import { QUEUE_TYPES } from '../../src/domain/queue-types.js';
-import { createLogger } from '../../src/logger.js';
-import { startApp, type RunningApp } from '../../src/main.js';
 import { openScreen, type Screen } from '../../test/support/sse.js';
 import type { Section } from '../support/context.js';
 import { fixed, ms, perSecond } from '../support/format.js';
 import { withClient } from '../support/postgres.js';
 import { ADVISOR_QUEUES, count, insertWaitingTickets, percentile } from '../support/scale.js';
 import { kioskTicket, postTicket, sleep } from '../support/telegram.js';
+import { seriesValue, startAppProcess, type AppProcess } from '../support/app-process.js';
 
 const BRANCHES = 1000;
 const ADVISORS_PER_BRANCH = 5;
@@ -35,15 +40,65 @@ const MAX_TICKET_P99_MS = 50;
 
 const branchName = (i: number): string => `Sucursal Nacional ${String(i).padStart(4, '0')}`;
 
+/** The queue job's runs as job_run records them (any instance), polled every 100 ms. */
+function watchQueueJob(databaseUrl: string): { stop(): Promise<number[]> } {
+  const durations: number[] = [];
+  let running = true;
+  const loop = withClient(databaseUrl, async (client) => {
+    let lastRuns = -1;
+    while (running) {
+      const { rows } = await client.query<{ runs: number; last_duration_ms: number | null }>(
+        `select runs, last_duration_ms from job_run where name = 'queue'`,
+      );
+      const row = rows[0];
+      if (row && lastRuns >= 0 && row.runs > lastRuns && row.last_duration_ms !== null) durations.push(row.last_duration_ms);
+      if (row) lastRuns = row.runs;
+      await sleep(100);
+    }
+  });
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      return durations;
+    },
+  };
+}
+
+/** Every instance's screen snapshots so far (`ticketero_screen_snapshots_total`). */
+async function snapshotsTaken(apps: readonly AppProcess[]): Promise<number> {
+  const texts = await Promise.all(apps.map((app) => app.metrics()));
+  return texts.reduce((sum, text) => sum + seriesValue(text, 'ticketero_screen_snapshots_total'), 0);
+}
+
+/** An advisor's next step through the admin API: finish the customer being served, or become free. */
+async function advisorStep(app: AppProcess, adminKey: string, advisorId: number): Promise<'completed' | 'freed' | 'failed'> {
+  const headers = { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' };
+  const signal = AbortSignal.timeout(10_000);
+  const done = await fetch(`${app.url}/api/admin/advisors/${advisorId}/complete-ticket`, { method: 'PUT', headers, signal });
+  await done.arrayBuffer();
+  if (done.ok) return 'completed';
+  const freed = await fetch(`${app.url}/api/admin/advisors/${advisorId}/status`, {
+    method: 'PUT',
+    headers,
+    body: JSON.stringify({ status: 'AVAILABLE' }),
+    signal,
+  });
+  await freed.arrayBuffer();
+  return freed.ok ? 'freed' : 'failed';
+}
+
 export const nationalBench: Section = {
   id: 'national',
-  title: 'national scale: 1,000 branches, three instances, 2,000 screens',
+  title: 'national scale: 1,000 branches, three instances (OS processes), 2,000 screens',
   async run(context) {
     const database = await context.scratchDatabase('national');
     const branches = Array.from({ length: BRANCHES }, (_, i) => branchName(i + 1));
-    const apps: RunningApp[] = [];
+    const apps: AppProcess[] = [];
+    const logs = await mkdtemp(path.join(tmpdir(), 'ticketero-bench-national-'));
     const controller = new AbortController();
     setMaxListeners(SCREENS + 10, controller.signal); // one listener per screen's stream
+    let failed = true;
     try {
       const seedMs = await withClient(database.url, async (client) => {
         const started = performance.now();
@@ -69,37 +124,29 @@ export const nationalBench: Section = {
           `${count(WAITING)} waiting inserted in ${fixed(seedMs / 1000, 1)} s`,
       );
 
-      // One database, one set of SPEC §14 keys for all its instances.
-      const personalDataKeys = generateKeyEnv('bench');
-      for (let i = 0; i < INSTANCES; i++) {
-        const config = loadConfig({
-          ...personalDataKeys,
-          NODE_ENV: 'production',
-          HOST: '127.0.0.1',
-          PORT: '0',
-          LOG_LEVEL: 'silent',
-          KIOSK_API_KEY: context.kioskApiKey,
-          DATABASE_URL: database.url,
-          DATABASE_POOL_MAX: '10',
-          MIGRATE_ON_START: 'false',
-          // The safety sweep is reported as its bound below; here it stays out of the idle count.
-          SCREEN_SWEEP_SECONDS: '3600',
-        });
-        // The queue job is run below by hand on instance 1 (the same body the Bree worker runs), to time each tick.
-        apps.push(await startApp(config, { logger: createLogger('silent'), jobs: false }));
-      }
-      const [first] = apps;
-      const tickMs: number[] = [];
-      let ticking = true;
-      const queueJob = (async () => {
-        while (ticking) {
-          const started = performance.now();
-          await first!.services.queue.tick().catch(() => undefined);
-          tickMs.push(performance.now() - started);
-          const rest = QUEUE_TICK_MS - (performance.now() - started);
-          for (let waited = 0; ticking && waited < rest; waited += 100) await sleep(Math.min(100, rest - waited));
-        }
-      })();
+      // Three production instances on one database and one set of SPEC §14 keys, jobs on.
+      const adminKey = `bench-admin-${randomBytes(8).toString('hex')}`;
+      const env = {
+        ...generateKeyEnv('bench'),
+        NODE_ENV: 'production',
+        KIOSK_API_KEY: context.kioskApiKey,
+        ADMIN_API_KEY: adminKey,
+        DATABASE_URL: database.url,
+        DATABASE_POOL_MAX: '10',
+        MIGRATE_ON_START: 'false',
+        QUEUE_RECALC_INTERVAL_MS: String(QUEUE_TICK_MS),
+        TZ_BRANCH: context.config.branchTimeZone,
+        // The safety sweep is reported as its bound below; here it stays out of the idle count.
+        SCREEN_SWEEP_SECONDS: '3600',
+      };
+      const started = performance.now();
+      apps.push(
+        ...(await Promise.all(
+          Array.from({ length: INSTANCES }, (_, i) => startAppProcess(env, path.join(logs, `instance-${i + 1}.log`))),
+        )),
+      );
+      context.log(`${INSTANCES} instances up (pids ${apps.map((a) => a.pid).join(', ')}) in ${ms(performance.now() - started)}; logs in ${logs}`);
+      const queueJob = watchQueueJob(database.url);
 
       // 2,000 screens: two per branch, spread over the instances.
       const opened = performance.now();
@@ -119,58 +166,54 @@ export const nationalBench: Section = {
       while (screens.some(({ screen }) => !screen.events.some((e) => e.event === 'snapshot'))) await sleep(50);
       context.log(`${count(SCREENS)} screens connected over ${INSTANCES} instances in ${ms(performance.now() - opened)}`);
 
-      const snapshots = (): number => apps.reduce((sum, app) => sum + app.screenHub.snapshotsTaken, 0);
       await sleep(1000);
-      const idleBefore = snapshots();
+      const idleBefore = await snapshotsTaken(apps);
       await sleep(IDLE_SECONDS * 1000);
-      const idleRate = (snapshots() - idleBefore) / IDLE_SECONDS;
+      const idleRate = ((await snapshotsTaken(apps)) - idleBefore) / IDLE_SECONDS;
 
-      // Peak: 25 tickets/s over the instances, advisors freed or completing at 25 calls/s.
+      // Peak: 25 tickets/s over the instances, advisors finishing or freed at 25 actions/s.
       const { seconds } = context.settings;
       const calledBefore = new Map(screens.map(({ screen }) => [screen, screen.events.filter((e) => e.event === 'called').length]));
-      const callsStart = snapshots();
+      const callsStart = await snapshotsTaken(apps);
       const peakRut = context.freshRuts();
       const advisors = await withClient(database.url, async (client) => {
         const { rows } = await client.query<{ id: string }>(`select id from advisor order by random()`);
         return rows.map((r) => Number(r.id));
       });
-      let callsAsked = 0;
-      let callsDone = 0;
-      let completions = 0;
-      const pendingCalls: Promise<void>[] = [];
+      const steps = { completed: 0, freed: 0, failed: 0 };
+      const pending: Promise<void>[] = [];
+      const peakLatency: number[] = [];
       const peakStarted = performance.now();
-      const ticketLatency: number[] = [];
-      const pendingTickets: Promise<void>[] = [];
       let ticketsFired = 0;
+      let actionsAsked = 0;
       while (performance.now() - peakStarted < seconds * 1000) {
         const elapsed = performance.now() - peakStarted;
         while (ticketsFired < Math.floor((elapsed * PEAK_TICKETS_PER_SECOND) / 1000)) {
           const n = ticketsFired++;
-          pendingTickets.push(
-            postTicket(apps[n % INSTANCES]!.url, context.kioskApiKey, kioskTicket(n, peakRut, branches, false)).then(() => undefined, () => undefined),
+          const sent = performance.now();
+          pending.push(
+            postTicket(apps[n % INSTANCES]!.url, context.kioskApiKey, kioskTicket(n, peakRut, branches, false)).then(
+              (answer) => void (answer.status === 201 && peakLatency.push(performance.now() - sent)),
+              () => undefined,
+            ),
           );
         }
-        while (callsAsked < Math.floor((elapsed * CALLS_PER_SECOND) / 1000)) {
-          const advisorId = advisors[callsAsked % advisors.length]!;
-          const app = apps[callsAsked % INSTANCES]!;
-          callsAsked++;
-          pendingCalls.push(
-            (async () => {
-              const view = await app.services.advisors.get(advisorId);
-              if (view.status === 'BUSY' && view.currentTicket) {
-                await app.services.floor.finishCurrent(advisorId, 'COMPLETADO', { actor: 'SYSTEM' });
-                completions++;
-              } else await app.services.floor.setStatus(advisorId, 'AVAILABLE', null, { actor: 'SYSTEM' });
-              callsDone++;
-            })().catch(() => undefined),
+        while (actionsAsked < Math.floor((elapsed * CALLS_PER_SECOND) / 1000)) {
+          const n = actionsAsked++;
+          pending.push(
+            advisorStep(apps[n % INSTANCES]!, adminKey, advisors[n % advisors.length]!).then(
+              (outcome) => void steps[outcome]++,
+              () => void steps.failed++,
+            ),
           );
         }
         await sleep(5);
       }
-      await Promise.all([...pendingCalls, ...pendingTickets]);
+      await Promise.all(pending.splice(0));
       const peakSeconds = (performance.now() - peakStarted) / 1000;
       await sleep(1500); // the last calls reach the screens
-      const callsRate = (snapshots() - callsStart) / (peakSeconds + 1.5);
+      const peakSnapshots = (await snapshotsTaken(apps)) - callsStart;
+      const callsRate = peakSnapshots / (peakSeconds + 1.5);
       const latency: number[] = [];
       let calledEvents = 0;
       for (const { screen } of screens) {
@@ -186,45 +229,52 @@ export const nationalBench: Section = {
         return rows[0]?.n ?? 0;
       });
       context.log(
-        `peak: ${count(ticketsFired)} tickets, ${count(callsDone)} advisor actions → ${count(calls)} calls in ${fixed(peakSeconds, 1)} s; ` +
+        `peak: ${count(ticketsFired)} tickets, ${count(actionsAsked)} advisor actions (${steps.completed} completed, ` +
+          `${steps.freed} freed, ${steps.failed} failed) → ${count(calls)} calls in ${fixed(peakSeconds, 1)} s; ` +
           `${count(calledEvents)} "called" events on screens; snapshots ${fixed(callsRate, 1)}/s`,
       );
 
       // Steady 200 tickets/s with the queue job running.
       const steadyRut = context.freshRuts();
+      const steadyLatency: number[] = [];
+      const steadyStatuses: Record<string, number> = {};
       const steadyStarted = performance.now();
       let steadyFired = 0;
       while (performance.now() - steadyStarted < seconds * 1000) {
         while (steadyFired < Math.floor(((performance.now() - steadyStarted) * STEADY_TICKETS_PER_SECOND) / 1000)) {
           const n = steadyFired++;
           const sent = performance.now();
-          pendingTickets.push(
+          pending.push(
             postTicket(apps[n % INSTANCES]!.url, context.kioskApiKey, kioskTicket(n, steadyRut, branches, false)).then(
-              (answer) => void (answer.status === 201 && ticketLatency.push(performance.now() - sent)),
-              () => undefined,
+              (answer) => {
+                steadyStatuses[answer.status] = (steadyStatuses[answer.status] ?? 0) + 1;
+                if (answer.status === 201) steadyLatency.push(performance.now() - sent);
+              },
+              () => void (steadyStatuses.error = (steadyStatuses.error ?? 0) + 1),
             ),
           );
         }
         await sleep(1);
       }
-      await Promise.all(pendingTickets);
-      ticking = false;
-      await queueJob;
+      await Promise.all(pending.splice(0));
+      const steadySeconds = (performance.now() - steadyStarted) / 1000;
+      const tickMs = await queueJob.stop();
 
-      const ticketP99 = percentile(ticketLatency, 99);
-      const tickMax = Math.max(...tickMs.slice(1));
+      const ticketP99 = percentile(steadyLatency, 99);
+      const tickMax = Math.max(...tickMs);
       const screenP99 = percentile(latency, 99);
       // A change a screen shows: a ticket taken, a customer called, a service finished (each its own transaction).
-      const changes = ticketsFired + calls + completions;
-      const snapshotsPerChange = changes > 0 ? (callsRate * (peakSeconds + 1.5)) / changes : Number.NaN;
+      const changes = ticketsFired + calls + steps.completed;
+      const snapshotsPerChange = changes > 0 ? peakSnapshots / changes : Number.NaN;
+      const others = Object.entries(steadyStatuses).filter(([status]) => status !== '201');
+      failed = false;
       return [
         {
-          metric: `queue job per tick (${count(WAITING)} waiting at start, ${count(BRANCHES)} branches), max of ${tickMs.length - 1} after the first`,
+          metric: `queue job per tick (${count(WAITING)} waiting at start, ${count(BRANCHES)} branches), max of ${tickMs.length} runs (median ${ms(percentile(tickMs, 50))})`,
           value: ms(tickMax),
           target: `< ${MAX_QUEUE_TICK_MS} ms`,
-          met: tickMax < MAX_QUEUE_TICK_MS,
+          met: tickMs.length > 0 && tickMax < MAX_QUEUE_TICK_MS,
         },
-        { metric: 'queue job: first tick (rewrites every waiting ticket)', value: ms(tickMs[0] ?? Number.NaN) },
         { metric: 'call → screen p50', value: ms(percentile(latency, 50)) },
         {
           metric: `call → screen p99 (${count(latency.length)} "called" events on ${count(SCREENS)} screens)`,
@@ -249,17 +299,23 @@ export const nationalBench: Section = {
           value: perSecond(Math.min(BRANCHES * INSTANCES, SCREENS) / 30),
         },
         { metric: 'screen snapshots/s during the peak', value: perSecond(callsRate) },
-        { metric: `calls made (asked ${CALLS_PER_SECOND}/s with ${PEAK_TICKETS_PER_SECOND} tickets/s)`, value: perSecond(calls / peakSeconds) },
+        { metric: `calls made (asked ${CALLS_PER_SECOND} advisor actions/s with ${PEAK_TICKETS_PER_SECOND} tickets/s)`, value: perSecond(calls / peakSeconds) },
         {
-          metric: `POST /api/tickets p99 at a steady ${STEADY_TICKETS_PER_SECOND}/s, queue job running (${count(ticketLatency.length)} tickets)`,
+          metric: `POST /api/tickets p50 / p99 at the peak (${PEAK_TICKETS_PER_SECOND}/s, ${count(peakLatency.length)} tickets)`,
+          value: `${ms(percentile(peakLatency, 50))} / ${ms(percentile(peakLatency, 99))}`,
+        },
+        {
+          metric: `POST /api/tickets p99 at a steady ${STEADY_TICKETS_PER_SECOND}/s, queue job running (${count(steadyLatency.length)} tickets in ${fixed(steadySeconds, 1)} s; p50 ${ms(percentile(steadyLatency, 50))}; non-201: ${others.length ? others.map(([k, v]) => `${k}×${v}`).join(', ') : 'none'})`,
           value: ms(ticketP99),
           target: `< ${MAX_TICKET_P99_MS} ms`,
-          met: ticketP99 < MAX_TICKET_P99_MS,
+          met: ticketP99 < MAX_TICKET_P99_MS && others.length === 0,
         },
       ];
     } finally {
       controller.abort();
-      for (const app of apps.reverse()) await app.stop().catch(() => undefined);
+      await Promise.all(apps.map((app) => app.stop().catch(() => undefined)));
+      if (!failed) await rm(logs, { recursive: true, force: true });
+      else context.log(`national: instance logs kept in ${logs}`);
       await database.drop();
     }
   },

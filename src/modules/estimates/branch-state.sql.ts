@@ -16,7 +16,7 @@ export const waitingSql = (one: boolean, preferentialEvery: number) => `with cal
     select ${callOrderColumns('t')} from ticket t where t.status in ${WAITING} ${branchFilter('t', one)}
   ),
   ${callOrderCtes(preferentialEvery)}
-  select o.id, o.branch_office, o.queue_type, cb.lead_minutes, (cb.notified_at is not null) as notified
+  select o.id, o.pos, o.branch_office, o.queue_type, cb.lead_minutes, (cb.notified_at is not null) as notified
   from call_ordered o left join ticket_come_back cb on cb.ticket_id = o.id
   order by o.branch_office, o.queue_type, o.lane, o.pos`;
 

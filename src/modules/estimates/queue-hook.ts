@@ -6,15 +6,17 @@ import type { TicketEstimate } from './wait-estimator.js';
  * notices that became due.
  */
 
-/** Ticket ids and minutes, as two arrays the queue job's statement unnests. */
-export function plannedEstimates(estimates: Map<number, TicketEstimate> | null): { ids: number[]; minutes: number[] } {
+/** Ticket ids, positions in call order and minutes, as three arrays the queue job's statement unnests. */
+export function plannedEstimates(estimates: Map<number, TicketEstimate>): { ids: number[]; positions: number[]; minutes: number[] } {
   const ids: number[] = [];
+  const positions: number[] = [];
   const minutes: number[] = [];
-  for (const [id, e] of estimates ?? []) {
+  for (const [id, e] of estimates) {
     ids.push(id);
+    positions.push(e.position);
     minutes.push(e.minutes);
   }
-  return { ids, minutes };
+  return { ids, positions, minutes };
 }
 
 /** The notice's margin: 35 % of the expected wait, at least 4 minutes (tuned on the shipped scenarios). */

@@ -26,6 +26,8 @@ const DEFAULT_NO_SHOW_MINUTES = 2;
 
 /** One waiting ticket's estimate: expected minutes to its call, and the "avísame" request if any. */
 export interface TicketEstimate {
+  /** Place in its line, in call order (SPEC §12): what the queue job writes as position_in_queue. */
+  position: number;
   minutes: number;
   expected: number;
   branchOffice: string;
@@ -34,6 +36,7 @@ export interface TicketEstimate {
 
 interface WaitingRow {
   id: string;
+  pos: number;
   branch_office: string;
   queue_type: QueueType;
   lead_minutes: number | null;
@@ -88,6 +91,7 @@ export class WaitEstimator {
       for (const row of rows) {
         const minutes = expected.get(Number(row.id)) ?? Infinity;
         result.set(Number(row.id), {
+          position: row.pos,
           minutes: shown.get(Number(row.id))!,
           expected: minutes,
           branchOffice: branch,
@@ -109,7 +113,7 @@ export class WaitEstimator {
     const out = {} as Record<QueueType, number>;
     for (const queue of only ? [only] : QUEUE_TYPES) {
       // The newcomer goes at the back of their queue: a ticket id no real ticket has.
-      const rows = [...waiting, { id: '-1', branch_office: branchOffice, queue_type: queue, lead_minutes: null, notified: false }];
+      const rows = [...waiting, { id: '-1', pos: 0, branch_office: branchOffice, queue_type: queue, lead_minutes: null, notified: false }];
       const state = this.branchState(now, branchOffice, rows, advisors.get(branchOffice) ?? [], models.get(branchOffice));
       out[queue] = promisedMinutes(state, estimateBranch(state)).get(-1)!;
     }

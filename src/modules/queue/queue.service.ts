@@ -54,20 +54,23 @@ export class QueueService {
   async recalculate(): Promise<RecalculationResult> {
     const now = this.deps.clock.now();
     const estimates = this.deps.estimator ? await this.deps.estimator.estimateWaiting(this.deps.db) : null;
-    const planned = plannedEstimates(estimates);
-    type Recalculated = { updated: number; became_proximo: string[] | null; rescheduled: number };
-    // No JIT even where the pool's startup options do not reach the server (PgBouncer drops them):
-    // its cost model compiles this statement at national scale, and compiling costs more than running.
-    const [result] = await this.deps.db.transactional(async (tx) => {
-      await tx.execute('set local jit = off');
-      return tx.execute<Recalculated[]>(
-        `with online as (
+    // With the estimator, its read already put every waiting ticket in call order: the statement
+    // takes those positions with the minutes instead of sorting every line a second time.
+    const planned = estimates ? plannedEstimates(estimates) : null;
+    const computed = planned
+      ? `estimated as (select * from unnest(?::bigint[], ?::int[], ?::int[]) as e(id, pos, minutes)),
+         computed as (
+           select t.id, t.status as old_status, t.position_in_queue as old_pos, t.estimated_wait_minutes as old_estimate,
+                  e.pos, e.minutes as estimate,
+                  case when e.pos <= ? then 'PROXIMO' else t.status end as new_status
+           from estimated e join ticket t on t.id = e.id and t.status in ${WAITING}
+         )`
+      : `online as (
            select a.branch_office, q.queue_type, count(*)::int as n
            from advisor a cross join lateral json_array_elements_text(a.queue_types) as q(queue_type)
            where a.status <> 'OFFLINE'
            group by a.branch_office, q.queue_type
          ),
-         estimated as (select * from unnest(?::bigint[], ?::int[]) as e(id, minutes)),
          call_source as (
            select ${callOrderColumns('t')}, t.status as old_status, t.position_in_queue as old_pos,
                   t.estimated_wait_minutes as old_estimate
@@ -75,18 +78,23 @@ export class QueueService {
          ),
          -- Positions follow the order in which tickets will really be called (preferential interleaving).
          ${callOrderCtes(this.deps.preferentialEvery)},
-         ranked as (select * from call_ordered),
          computed as (
            select r.id, r.old_status, r.old_pos, r.old_estimate, r.pos,
                   -- A line kept for one named advisor moves at that advisor's pace.
-                  coalesce(e.minutes,
-                    ceil(r.pos * ${queueMinutesSql('r')}::numeric / case when r.lane = 0 then greatest(coalesce(o.n, 0), 1) else 1 end)::int)
+                  ceil(r.pos * ${queueMinutesSql('r')}::numeric / case when r.lane = 0 then greatest(coalesce(o.n, 0), 1) else 1 end)::int
                     as estimate,
                   case when r.pos <= ? then 'PROXIMO' else r.old_status end as new_status
-           from ranked r
+           from call_ordered r
            left join online o on o.branch_office = r.branch_office and o.queue_type = r.queue_type
-           left join estimated e on e.id = r.id
-         ),
+         )`;
+    const params = [...(planned ? [planned.ids, planned.positions, planned.minutes] : []), this.deps.proximoThreshold, now, now, now];
+    type Recalculated = { updated: number; became_proximo: string[] | null; rescheduled: number };
+    // No JIT even where the pool's startup options do not reach the server (PgBouncer drops them):
+    // its cost model compiles this statement at national scale, and compiling costs more than running.
+    const [result] = await this.deps.db.transactional(async (tx) => {
+      await tx.execute('set local jit = off');
+      return tx.execute<Recalculated[]>(
+        `with ${computed},
          changed as (
            -- A burst (a whole branch going offline) is spread over several ticks, fronts of the lines
            -- first: reads compute positions live, and the front is where PROXIMO happens.
@@ -123,7 +131,7 @@ export class QueueService {
                 (select array_agg(id) from updated where old_status = 'EN_ESPERA' and status = 'PROXIMO') as became_proximo,
                 (select count(*) from rescheduled)::int as rescheduled,
                 (select count(*) from armed)::int as armed`,
-        [planned.ids, planned.minutes, this.deps.proximoThreshold, now, now, now],
+        params,
       );
     });
 
