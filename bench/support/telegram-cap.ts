@@ -17,6 +17,14 @@ const UNDER_CAP_TICKETS_PER_SECOND = 20;
 const OVER_CAP_TICKETS_PER_SECOND = 60;
 /** … while advisors call customers (each call: "your turn", and a "near" for whoever moves up). */
 const OVER_CAP_CALLS_PER_SECOND = 15;
+/**
+ * A called customer stays called at least this long before the advisor finishes and calls the next
+ * (a real call lasts minutes). Longer than the "your turn" target, so a message that is late is
+ * measured late, not closed because its customer was already served; 15 calls/s need
+ * 15 × 4 = 60 advisors in the calls' branch.
+ */
+const CALL_HOLD_MS = 4000;
+const CALL_ADVISORS = 75;
 const MAX_FIRST_MESSAGE_P99_MS = 1000;
 const MAX_YOUR_TURN_P99_MS = 3000;
 const DRAIN_TIMEOUT_MS = 90_000;
@@ -117,7 +125,7 @@ export async function telegramAtTheCap(context: BenchContext, app: TelegramApp, 
   // 2. Three times the cap. A waiting line in the calls' branch (their "created" already out),
   // then new tickets elsewhere at 60/s while its five advisors call 15 customers a second.
   const waitingRut = context.freshRuts();
-  const waitingCount = OVER_CAP_CALLS_PER_SECOND * seconds + 100;
+  const waitingCount = OVER_CAP_CALLS_PER_SECOND * seconds + CALL_ADVISORS + 100;
   const waiting = Array.from({ length: waitingCount }, (_, n) => ({
     nationalId: kioskTicket(n, waitingRut, [callBranch!], false).nationalId,
     queueType: n % 3 === 0 ? ('EMPRESAS' as const) : ('CAJA' as const),
@@ -130,6 +138,12 @@ export async function telegramAtTheCap(context: BenchContext, app: TelegramApp, 
   const over = Array.from({ length: OVER_CAP_TICKETS_PER_SECOND * seconds }, (_, n) => kioskTicket(n, overRut, ticketBranches, false));
   await registerChats(databaseUrl, OVER_FIRST_CHAT, over.map((t) => t.nationalId), app.app.personalData);
   const advisors = await withClient(databaseUrl, async (client) => {
+    await client.query(
+      `insert into advisor (name, email, status, module_number, queue_types, branch_office)
+       select 'Asesor Tope ' || k, 'asesor.tope' || k || '@bench.banco.com', 'BUSY', 1 + k % 5, '["CAJA","EMPRESAS"]'::json, $1
+       from generate_series(1, $2::int) k`,
+      [callBranch, CALL_ADVISORS],
+    );
     await client.query(`update advisor set status = 'AVAILABLE' where branch_office = $1`, [callBranch]);
     const { rows: found } = await client.query<{ id: string }>(`select id from advisor where branch_office = $1 order by id`, [callBranch]);
     return found.map((r) => Number(r.id));
@@ -143,8 +157,13 @@ export async function telegramAtTheCap(context: BenchContext, app: TelegramApp, 
   );
   mark = app.fake.mark();
   const startedAt = new Date();
-  // Open loop: each advisor finishes (and so calls the next customer) as soon as it is due and
-  // its previous call is done; a slow call does not hold the others back.
+  // Open loop: each advisor finishes (and so calls the next customer) as soon as a call is due, its
+  // customer has been called for CALL_HOLD_MS and its previous step is done; a slow call does not
+  // hold the others back.
+  // Their first customers were all called before the run: stagger when each may finish, so calls
+  // flow at the asked rate from the start instead of in one burst after CALL_HOLD_MS.
+  const runStart = performance.now();
+  const calledAt = new Map(advisors.map((id, i) => [id, runStart - CALL_HOLD_MS + (i * 1000) / OVER_CAP_CALLS_PER_SECOND]));
   const busy = new Set<number>();
   const pendingCalls: Promise<unknown>[] = [];
   const calls = (async () => {
@@ -154,14 +173,17 @@ export async function telegramAtTheCap(context: BenchContext, app: TelegramApp, 
       const due = Math.floor(((performance.now() - t0) * OVER_CAP_CALLS_PER_SECOND) / 1000);
       for (const advisorId of advisors) {
         if (done >= due) break;
-        if (busy.has(advisorId)) continue;
+        if (busy.has(advisorId) || performance.now() - calledAt.get(advisorId)! < CALL_HOLD_MS) continue;
         busy.add(advisorId);
         done++;
         pendingCalls.push(
           app.app.services.floor
             .finishCurrent(advisorId, 'COMPLETADO', { actor: 'SYSTEM' })
             .catch(() => undefined)
-            .finally(() => busy.delete(advisorId)),
+            .finally(() => {
+              calledAt.set(advisorId, performance.now());
+              busy.delete(advisorId);
+            }),
         );
       }
       await sleep(5);

@@ -37,6 +37,17 @@ async function dispatcherRuns(databaseUrl: string): Promise<{ runs: number; fini
  * Starts a FakeTelegram and the app against it, and waits until the runner polls and the
  * dispatcher's worker thread has finished a first sweep (it boots after startApp returns).
  */
+/** One set of SPEC §14 keys per database: every app the bench starts on it must read what the others wrote. */
+const keysByDatabase = new Map<string, ReturnType<typeof generateKeyEnv>>();
+function personalDataKeys(databaseUrl: string): ReturnType<typeof generateKeyEnv> {
+  let keys = keysByDatabase.get(databaseUrl);
+  if (!keys) {
+    keys = generateKeyEnv('bench');
+    keysByDatabase.set(databaseUrl, keys);
+  }
+  return keys;
+}
+
 export async function startTelegramApp(options: TelegramAppOptions): Promise<TelegramApp> {
   const before = await dispatcherRuns(options.databaseUrl);
   const fake = await FakeTelegram.start();
@@ -53,7 +64,7 @@ export async function startTelegramApp(options: TelegramAppOptions): Promise<Tel
       TELEGRAM_API_ROOT: fake.apiRoot,
       BOT_MODE: 'polling',
       TELEGRAM_MAX_MSGS_PER_SEC: String(options.maxMessagesPerSecond),
-      ...generateKeyEnv('bench'),
+      ...personalDataKeys(options.databaseUrl),
     });
     app = await startApp(config, { logger: createLogger(config.logLevel), jobs: true });
   } catch (error) {
