@@ -1,7 +1,9 @@
 /**
  * Two app instances (two OS processes) on one database and one Bot API (SPEC §5, §11): the test
  * app polls and runs its jobs; a second `node src/main.ts` runs in webhook mode (so it does not
- * poll the same token) with its own jobs and dispatcher. Under load, each message goes out once.
+ * poll the same token) with its own jobs and dispatcher. Under load, each message goes out once —
+ * straight to PostgreSQL, and again with both instances going through PgBouncer in transaction
+ * mode (SPEC §16: job locks, SKIP LOCKED claims and the leader's lock hold without a session).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTelegramSender } from '../../src/bot/telegram-sender.js';
@@ -12,26 +14,12 @@ import { sealedRut } from '../support/personal-data.js';
 import { startAppProcess, type AppProcess } from '../support/second-instance.js';
 import { rut } from '../support/ruts.js';
 import { startTelegramTestApp, type TelegramTestApp } from '../support/telegram-app.js';
+import { createMigratedDatabase, type TestDatabase } from '../support/database.js';
+import { hasPgBouncer, startPgBouncer, type PgBouncer } from '../support/pgbouncer.js';
 
 const CUSTOMERS = 40;
 let t: TelegramTestApp;
 let second: AppProcess;
-
-beforeAll(async () => {
-  t = await startTelegramTestApp();
-  second = await startAppProcess(t.app.db.url, {
-    TELEGRAM_BOT_TOKEN: t.fake.token,
-    TELEGRAM_API_ROOT: t.fake.apiRoot,
-    BOT_MODE: 'webhook',
-    TELEGRAM_WEBHOOK_SECRET: 'x',
-    QUEUE_RECALC_INTERVAL_MS: '300',
-  });
-}, 90_000);
-
-afterAll(async () => {
-  await second?.stop();
-  await t?.close();
-});
 
 async function postTicket(baseUrl: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
   const response = await fetch(`${baseUrl}/api/tickets`, {
@@ -126,7 +114,42 @@ async function expectEachMessageDeliveredOnce(): Promise<void> {
   expect([...keys].sort()).toEqual(delivered.map((s) => `${s.chat_id}|${s.message_id}`).sort());
 }
 
-describe('two app instances on one database and one Bot API', () => {
+/**
+ * Both instances straight to PostgreSQL, or through PgBouncer (transaction mode) with the screens'
+ * LISTEN on the direct URL.
+ */
+function twoInstances(route: 'direct' | 'pgbouncer'): void {
+  let db: TestDatabase | undefined;
+  let bouncer: PgBouncer | undefined;
+
+  beforeAll(async () => {
+    let env: Record<string, string> = {};
+    if (route === 'pgbouncer') {
+      db = await createMigratedDatabase();
+      // PgBouncer drops the `options` startup parameter (TimeZone=UTC): the database carries it instead.
+      await db.query(`alter database "${db.name}" set timezone to 'UTC'`);
+      bouncer = await startPgBouncer(db.url);
+      env = { DATABASE_URL: bouncer.url, DATABASE_DIRECT_URL: db.url, MIGRATE_ON_START: 'false' };
+    }
+    t = await startTelegramTestApp(env, db ? { db } : {});
+    second = await startAppProcess(t.app.db.url, {
+      ...env,
+      TELEGRAM_BOT_TOKEN: t.fake.token,
+      TELEGRAM_API_ROOT: t.fake.apiRoot,
+      BOT_MODE: 'webhook',
+      TELEGRAM_WEBHOOK_SECRET: 'x',
+      QUEUE_RECALC_INTERVAL_MS: '300',
+    });
+  }, 90_000);
+
+  afterAll(async () => {
+    await second?.stop();
+    await t?.close();
+    await bouncer?.stop();
+    await db?.drop();
+    allChats.length = 0;
+  });
+
   it('delivers every message exactly once', { timeout: 90_000 }, async () => {
     const { app } = t;
     const urls = [app.url, second.url];
@@ -190,4 +213,7 @@ describe('two app instances on one database and one Bot API', () => {
     console.log(`two-instances: the competing dispatcher sent ${rogueSent} messages`);
     await expectEachMessageDeliveredOnce();
   });
-});
+}
+
+describe('two app instances on one database and one Bot API', () => twoInstances('direct'));
+describe.skipIf(!hasPgBouncer)('two app instances through PgBouncer on one database and one Bot API', () => twoInstances('pgbouncer'));

@@ -1,5 +1,6 @@
 import { FakeTelegram } from './fake-telegram.js';
 import { startTestApp, type TestApp } from './app.js';
+import type { TestDatabase } from './database.js';
 import type { Logger } from '../../src/logger.js';
 
 export interface TelegramTestApp {
@@ -14,7 +15,7 @@ export interface TelegramTestApp {
  */
 export async function startTelegramTestApp(
   env: Record<string, string> = {},
-  options: { logger?: Logger } = {},
+  options: { logger?: Logger; db?: TestDatabase } = {},
 ): Promise<TelegramTestApp> {
   const fake = await FakeTelegram.start();
   const app = await startTestApp(
