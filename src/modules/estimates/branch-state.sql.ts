@@ -20,6 +20,14 @@ export const waitingSql = (one: boolean, preferentialEvery: number) => `with cal
   from call_ordered o left join ticket_come_back cb on cb.ticket_id = o.id
   order by o.branch_office, o.queue_type, o.lane, o.pos`;
 
+/**
+ * How many wait in each queue of one branch: all a newcomer's promise depends on, since the replay
+ * follows counts per queue (who ahead is called first changes nobody's time). Params: branch.
+ */
+export const waitingCountsSql = `select t.queue_type, count(*)::int as n from ticket t
+  where t.branch_office = ? and t.status in ${WAITING}
+  group by t.queue_type`;
+
 /** Advisors, the customer each is serving and for how long, and today's plan. Params: now, now, planDate[, branch]. */
 export const advisorsSql = (one: boolean) => `select a.id, a.branch_office, a.status, a.queue_types,
     t.queue_type as serving_queue,
