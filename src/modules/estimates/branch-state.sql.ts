@@ -81,3 +81,13 @@ export const earlierDaysSql = (one: boolean) => `select t.branch_office,
   from ticket t
   where t.created_at >= ? ${branchFilter('t', one)}
   group by 1`;
+
+/**
+ * Everything a newcomer's promise reads live, in one round trip: the waiting count per queue (as
+ * JSON, on every row) beside advisorsSql's rows — one row of nulls when the branch has no advisor.
+ * Params: branch, now, now, planDate, branch.
+ */
+export const newcomerStateSql = `with waiting as (
+    select coalesce(json_object_agg(w.queue_type, w.n), '{}'::json) as counts from (${waitingCountsSql}) w
+  )
+  select w.counts, a.* from waiting w left join (${advisorsSql(true)}) a on true`;

@@ -8,9 +8,9 @@ import {
   advisorsSql,
   arrivalStatsSql,
   earlierDaysSql,
+  newcomerStateSql,
   outcomeStatsSql,
   serviceStatsSql,
-  waitingCountsSql,
   waitingSql,
 } from './branch-state.sql.js';
 import { estimateWaitMinutes } from '../../domain/estimate.js';
@@ -54,6 +54,9 @@ interface AdvisorRow {
 }
 
 type Models = Record<QueueType, QueueModel>;
+
+/** newcomerStateSql's rows: an advisor each (all null but the counts when the branch has none). */
+type NewcomerRow = { counts: Record<string, number> } & { [K in keyof AdvisorRow]: AdvisorRow[K] | null };
 
 /** Statistics read at `at` (ms, the estimator's clock), for one branch or for all of them. */
 interface CachedStats {
@@ -122,24 +125,24 @@ export class WaitEstimator {
    */
   async newArrivalEstimates(db: Queryable, branchOffice: string, only?: QueueType): Promise<Record<QueueType, number>> {
     const now = this.deps.clock.now();
-    const [counts, advisors, models] = await Promise.all([
-      db.execute<{ queue_type: QueueType; n: number }[]>(waitingCountsSql, [branchOffice]),
-      this.advisors(db, now, branchOffice),
+    const [live, models] = await Promise.all([
+      db.execute<NewcomerRow[]>(newcomerStateSql, [branchOffice, now, now, serviceDay(now, this.deps.timeZone), branchOffice]),
       this.models(db, now, branchOffice),
     ]);
+    const advisors = live.filter((row): row is NewcomerRow & AdvisorRow => row.id !== null);
     // Stand-ins for the tickets waiting (ids below -1), in their queues.
     const waiting: WaitingRow[] = [];
-    for (const { queue_type, n } of counts) {
-      if (!isQueueType(queue_type)) continue;
+    for (const [queue, n] of Object.entries(live[0]?.counts ?? {})) {
+      if (!isQueueType(queue)) continue;
       for (let i = 0; i < n; i++) {
-        waiting.push({ id: String(-2 - waiting.length), branch_office: branchOffice, queue_type, lead_minutes: null, notified: false });
+        waiting.push({ id: String(-2 - waiting.length), branch_office: branchOffice, queue_type: queue, lead_minutes: null, notified: false });
       }
     }
     const out = {} as Record<QueueType, number>;
     for (const queue of only ? [only] : QUEUE_TYPES) {
       // The newcomer goes at the back of their queue: a ticket id no real ticket has.
       const rows = [...waiting, { id: '-1', branch_office: branchOffice, queue_type: queue, lead_minutes: null, notified: false }];
-      const state = this.branchState(now, branchOffice, rows, advisors.get(branchOffice) ?? [], models.get(branchOffice));
+      const state = this.branchState(now, branchOffice, rows, advisors, models.get(branchOffice));
       out[queue] = promisedMinutes(state, estimateBranch(state)).get(-1)!;
     }
     return out;
