@@ -35,7 +35,8 @@ select
     (select count(*)::int from ticket where branch_office = (string_to_array(:branches, '|'))[:b] and queue_type = (array['CAJA','PERSONAL_BANKER','EMPRESAS','GERENCIA'])[:q] and status in ('EN_ESPERA', 'PROXIMO')
        and reserved_advisor_id is null) as waiting,
     (select count(*)::int from advisor o
-  where o.branch_office = (string_to_array(:branches, '|'))[:b] and o.status <> 'OFFLINE' and o.queue_types::jsonb @> to_jsonb((array['CAJA','PERSONAL_BANKER','EMPRESAS','GERENCIA'])[:q]::text)) as online
+  where o.branch_office = (string_to_array(:branches, '|'))[:b] and o.status <> 'OFFLINE' and o.queue_types::jsonb @> to_jsonb((array['CAJA','PERSONAL_BANKER','EMPRESAS','GERENCIA'])[:q]::text)) as online,
+    exists(select 1 from advisor where branch_office = (string_to_array(:branches, '|'))[:b] and status = 'AVAILABLE') as advisor_free
 \gset
 \set position :waiting + 1
 \set estimate (:position * :avg + greatest(:online, 1) - 1) / greatest(:online, 1)

@@ -52,7 +52,17 @@ export async function rawTakeTicket(pool: pg.Pool, request: TicketRequest, setti
         registered: boolean;
         waiting: number;
         online: number;
-      }>(CONTEXT, [personal.nationalIdBidx, branchOffice, personal.nationalIdBidx, branchOffice, queueType, branchOffice, queueType])
+        advisor_free: boolean;
+      }>(CONTEXT, [
+        personal.nationalIdBidx,
+        branchOffice,
+        personal.nationalIdBidx,
+        branchOffice,
+        queueType,
+        branchOffice,
+        queueType,
+        branchOffice,
+      ])
     ).rows[0]!;
     if (context.active_numero) throw new Error(`TICKET_ACTIVO_EXISTENTE ${context.active_numero}`);
     if (!context.branch_known) throw new Error(`unknown branch ${branchOffice}`);

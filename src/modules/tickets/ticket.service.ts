@@ -121,6 +121,7 @@ export class TicketService {
       estimate: number;
       status: TicketStatus;
       createdAt: Date;
+      advisorFree: boolean;
     };
     try {
       created = await this.db.transactional(async (tx) => {
@@ -133,7 +134,14 @@ export class TicketService {
         const numero = formatTicketNumber(command.queueType, counter!.last_number);
 
         const [context] = await tx.execute<
-          { active_numero: string | null; branch_known: boolean; registered: boolean; waiting: number; online: number }[]
+          {
+            active_numero: string | null;
+            branch_known: boolean;
+            registered: boolean;
+            waiting: number;
+            online: number;
+            advisor_free: boolean;
+          }[]
         >(TICKET_CONTEXT_SQL, [
           personal.nationalIdBidx,
           branchOffice,
@@ -142,7 +150,9 @@ export class TicketService {
           command.queueType,
           branchOffice,
           command.queueType,
+          branchOffice,
         ]);
+        const advisorFree = context!.advisor_free;
         // Throwing rolls the counter back too: refused requests leave no gap in the numbers.
         if (context!.active_numero) throw activeTicketError(context!.active_numero);
         if (!context!.branch_known) {
@@ -192,10 +202,10 @@ export class TicketService {
                 [createdAt, ticket!.id],
               );
             }
-            return { id: Number(ticket!.id), numero, position: pos, estimate: est, status: st, createdAt };
+            return { id: Number(ticket!.id), numero, position: pos, estimate: est, status: st, createdAt, advisorFree };
           }
         }
-        return { id: Number(ticket!.id), numero, position, estimate, status, createdAt };
+        return { id: Number(ticket!.id), numero, position, estimate, status, createdAt, advisorFree };
       });
     } catch (error) {
       if (isActiveTicketViolation(error)) {
@@ -206,7 +216,12 @@ export class TicketService {
       throw error;
     }
 
-    this.deps.events.emit('ticket.created', { ticketId: created.id, branchOffice, queueType: command.queueType });
+    this.deps.events.emit('ticket.created', {
+      ticketId: created.id,
+      branchOffice,
+      queueType: command.queueType,
+      advisorFree: created.advisorFree,
+    });
     return {
       identificador: codigo,
       numero: created.numero,
