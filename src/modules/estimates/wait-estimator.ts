@@ -126,7 +126,14 @@ export class WaitEstimator {
   async newArrivalEstimates(db: Queryable, branchOffice: string, only?: QueueType): Promise<Record<QueueType, number>> {
     const now = this.deps.clock.now();
     const [live, models] = await Promise.all([
-      db.execute<NewcomerRow[]>(newcomerStateSql, [branchOffice, now, now, serviceDay(now, this.deps.timeZone), branchOffice]),
+      db.execute<NewcomerRow[]>(newcomerStateSql, [
+        branchOffice,
+        branchOffice,
+        now,
+        now,
+        serviceDay(now, this.deps.timeZone),
+        branchOffice,
+      ]),
       this.models(db, now, branchOffice),
     ]);
     const advisors = live.filter((row): row is NewcomerRow & AdvisorRow => row.id !== null);
