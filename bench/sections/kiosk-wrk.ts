@@ -9,7 +9,7 @@ import { generateKeyEnv } from '../../src/modules/privacy/keys.js';
 import { startAppProcess } from '../support/app-process.js';
 import type { BenchContext, Row, Section } from '../support/context.js';
 import { fixed, ms, otherStatuses, percent, perSecond } from '../support/format.js';
-import { countWritten, resetTickets } from '../support/postgres.js';
+import { countWritten, resetTicketsBesideJobs } from '../support/postgres.js';
 
 /** Issue 9: the app gives at least 75 % of the tickets/s of the same transaction as raw SQL… */
 const MIN_APP_TO_RAW = 0.75;
@@ -85,11 +85,11 @@ export const kioskWrk: Section = {
     const raws: SideRun[] = [];
     try {
       const wrkRun = async (seconds: number): Promise<SideRun> => {
-        await resetBesideApp(database.url);
+        await resetTicketsBesideJobs(database.url);
         return wrk(app.url, context, firstRut, seconds);
       };
       const rawRun = async (seconds: number): Promise<SideRun> => {
-        await resetBesideApp(database.url);
+        await resetTicketsBesideJobs(database.url);
         return pgbench(database.url, context, firstRut, seconds);
       };
       context.log(`warm-up: ${settings.warmupSeconds} s each side`);
@@ -149,18 +149,6 @@ export const kioskWrk: Section = {
     return rows;
   },
 };
-
-/** Empties the queues while the app process's jobs run: TRUNCATE may deadlock with a tick, then again. */
-async function resetBesideApp(url: string): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await resetTickets(url);
-      return;
-    } catch (error) {
-      if ((error as { code?: string }).code !== '40P01' || attempt >= 5) throw error;
-    }
-  }
-}
 
 async function wrk(url: string, context: BenchContext, firstRut: number, seconds: number): Promise<SideRun> {
   const { settings } = context;

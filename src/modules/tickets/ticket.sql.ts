@@ -34,6 +34,28 @@ export const TICKET_CONTEXT_SQL = `select
     ${ADVISORS_ONLINE_COUNT} as online,
     exists(select 1 from advisor where branch_office = ? and status = 'AVAILABLE') as advisor_free`;
 
+/** What TICKET_CONTEXT_SQL returns. */
+export interface TicketContextRow {
+  active_numero: string | null;
+  branch_known: boolean;
+  registered: boolean;
+  waiting: number;
+  online: number;
+  advisor_free: boolean;
+}
+
+/** The parameters of TICKET_CONTEXT_SQL. */
+export const ticketContextParams = (nationalIdBidx: Buffer, branchOffice: string, queueType: QueueType): unknown[] => [
+  nationalIdBidx,
+  branchOffice,
+  nationalIdBidx,
+  branchOffice,
+  queueType,
+  branchOffice,
+  queueType,
+  branchOffice,
+];
+
 /**
  * 3. The ticket, its three messages (only when `reachable`) and its TICKET_CREADO audit row, in
  * one statement. Params: the 15 ticket columns; reachable; 3 × (plantilla, fecha_programada);
