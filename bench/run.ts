@@ -18,6 +18,7 @@ import { assignmentThroughput } from './sections/assignment.js';
 import { queueJobAtScale } from './sections/queue-job.js';
 import { takeTicketSteadyRate } from './sections/steady-rate.js';
 import { takeTicketThroughput } from './sections/take-ticket.js';
+import { kioskWrk } from './sections/kiosk-wrk.js';
 import { nationalBench } from './sections/national.js';
 import { telegramBench } from './sections/telegram.js';
 import { metricsCost } from './sections/metrics-cost.js';
@@ -36,6 +37,7 @@ import { rutBlock } from './support/workload.js';
 const sections: readonly Section[] = [
   takeTicketThroughput,
   takeTicketSteadyRate,
+  kioskWrk,
   queueJobAtScale,
   assignmentThroughput,
   telegramBench,

@@ -7,7 +7,13 @@ import type { QueueType } from './domain/queue-types.js';
  * event or another instance's change is caught on the next sweep.
  */
 export interface DomainEvents {
-  'ticket.created': { ticketId: number; branchOffice: string; queueType: QueueType };
+  'ticket.created': {
+    ticketId: number;
+    branchOffice: string;
+    queueType: QueueType;
+    /** Someone in the branch was AVAILABLE when the ticket was numbered: an immediate assignment may succeed. */
+    advisorFree: boolean;
+  };
   'ticket.cancelled': { ticketId: number; branchOffice: string; /** For the metrics. */ queueType?: QueueType };
   'ticket.assigned': {
     ticketId: number;

@@ -94,12 +94,15 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     if (config.telegram.token) telegram = createTelegramBot({ services, config, logger, db });
     const { assignment } = services;
 
-    // A new customer is offered to free advisors at once; the queue job sweeps up the rest.
-    const offEvents = events.on('ticket.created', ({ branchOffice }) =>
+    // A new customer is offered to free advisors at once, when anyone in the branch was free (a
+    // busy branch, the usual case, costs no query); the queue job sweeps up the rest, including an
+    // advisor freed between the numbering and the commit whose own pass ran before it.
+    const offEvents = events.on('ticket.created', ({ branchOffice, advisorFree }) => {
+      if (!advisorFree) return;
       assignment.requestAssignment(branchOffice, (error) =>
         logger.error({ err: error, branchOffice }, 'la asignación inmediata falló'),
-      ),
-    );
+      );
+    });
     stack.push(async () => {
       offEvents();
       // A pass still running must not meet a closed pool.

@@ -4,7 +4,7 @@ import { startApp, type RunningApp } from '../../src/main.js';
 import type { BenchContext, Row, Section } from '../support/context.js';
 import { fixed, ms, percent, perSecond } from '../support/format.js';
 import { runLoad, type LoadResult } from '../support/load.js';
-import { resetTickets } from '../support/postgres.js';
+import { resetTicketsBesideJobs } from '../support/postgres.js';
 
 /** Issue target: the metrics cost nothing measurable (within the run-to-run noise of this machine). */
 const MAX_COST = 0.05;
@@ -96,13 +96,6 @@ async function measure(context: BenchContext, app: RunningApp, scrape: boolean, 
 /** Empties the queue between runs, once the app has finished what the last run left in flight. */
 async function settle(app: RunningApp, url: string): Promise<void> {
   await app.services.assignment.settled();
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await resetTickets(url);
-      return;
-    } catch (error) {
-      // The queue job may still hold rows of the last run: TRUNCATE then loses a deadlock. Go again.
-      if ((error as { code?: string }).code !== '40P01' || attempt >= 5) throw error;
-    }
-  }
+  // The queue job may still hold rows of the last run.
+  await resetTicketsBesideJobs(url);
 }

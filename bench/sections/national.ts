@@ -142,7 +142,7 @@ export const nationalBench: Section = {
       const started = performance.now();
       apps.push(
         ...(await Promise.all(
-          Array.from({ length: INSTANCES }, (_, i) => startAppProcess(env, path.join(logs, `instance-${i + 1}.log`))),
+          Array.from({ length: INSTANCES }, (_, i) => startAppProcess(env, { logFile: path.join(logs, `instance-${i + 1}.log`) })),
         )),
       );
       context.log(`${INSTANCES} instances up (pids ${apps.map((a) => a.pid).join(', ')}) in ${ms(performance.now() - started)}; logs in ${logs}`);

@@ -9,6 +9,8 @@ import {
   insertTicketParams,
   NEXT_NUMBER_SQL,
   TICKET_CONTEXT_SQL,
+  ticketContextParams,
+  type TicketContextRow,
 } from '../../src/modules/tickets/ticket.sql.js';
 import type { PersonalDataCipher } from '../../src/modules/privacy/cipher.js';
 import { sealTicketPersonalData } from '../../src/modules/privacy/sealed.js';
@@ -46,13 +48,7 @@ export async function rawTakeTicket(pool: pg.Pool, request: TicketRequest, setti
     const numero = formatTicketNumber(queueType, counter.last_number);
 
     const context = (
-      await client.query<{
-        active_numero: string | null;
-        branch_known: boolean;
-        registered: boolean;
-        waiting: number;
-        online: number;
-      }>(CONTEXT, [personal.nationalIdBidx, branchOffice, personal.nationalIdBidx, branchOffice, queueType, branchOffice, queueType])
+      await client.query<TicketContextRow>(CONTEXT, ticketContextParams(personal.nationalIdBidx, branchOffice, queueType))
     ).rows[0]!;
     if (context.active_numero) throw new Error(`TICKET_ACTIVO_EXISTENTE ${context.active_numero}`);
     if (!context.branch_known) throw new Error(`unknown branch ${branchOffice}`);

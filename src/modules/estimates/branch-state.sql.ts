@@ -20,6 +20,20 @@ export const waitingSql = (one: boolean, preferentialEvery: number) => `with cal
   from call_ordered o left join ticket_come_back cb on cb.ticket_id = o.id
   order by o.branch_office, o.queue_type, o.lane, o.pos`;
 
+/**
+ * How many wait in each queue of one branch: all a newcomer's promise depends on, since the replay
+ * follows counts per queue (who ahead is called first changes nobody's time). The common lines and
+ * the lines kept for named advisors apart, so each is counted from its partial index. Params: branch, branch.
+ */
+export const waitingCountsSql = `select q.queue_type, count(*)::int as n from (
+    select t.queue_type from ticket t
+    where t.branch_office = ? and t.status in ${WAITING} and t.reserved_advisor_id is null
+    union all
+    select t.queue_type from ticket t
+    where t.branch_office = ? and t.status in ${WAITING} and t.reserved_advisor_id is not null
+  ) q
+  group by q.queue_type`;
+
 /** Advisors, the customer each is serving and for how long, and today's plan. Params: now, now, planDate[, branch]. */
 export const advisorsSql = (one: boolean) => `select a.id, a.branch_office, a.status, a.queue_types,
     t.queue_type as serving_queue,
@@ -73,3 +87,13 @@ export const earlierDaysSql = (one: boolean) => `select t.branch_office,
   from ticket t
   where t.created_at >= ? ${branchFilter('t', one)}
   group by 1`;
+
+/**
+ * Everything a newcomer's promise reads live, in one round trip: the waiting count per queue (as
+ * JSON, on every row) beside advisorsSql's rows — one row of nulls when the branch has no advisor.
+ * Params: branch, branch, now, now, planDate, branch.
+ */
+export const newcomerStateSql = `with waiting as (
+    select coalesce(json_object_agg(w.queue_type, w.n), '{}'::json) as counts from (${waitingCountsSql}) w
+  )
+  select w.counts, a.* from waiting w left join (${advisorsSql(true)}) a on true`;

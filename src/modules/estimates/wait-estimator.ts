@@ -8,6 +8,7 @@ import {
   advisorsSql,
   arrivalStatsSql,
   earlierDaysSql,
+  newcomerStateSql,
   outcomeStatsSql,
   serviceStatsSql,
   waitingSql,
@@ -20,7 +21,7 @@ const PRIOR_WEIGHT = 4;
 /** Statistics come from this many recent days (today included). */
 const STATS_DAYS = 28;
 /** Statistics are re-read at most this often (virtual time under the simulator). */
-const STATS_TTL_MS = 60_000;
+export const STATS_TTL_MS = 60_000;
 /** A no-show holds the advisor this long when the branch has not seen one yet (calls and waiting). */
 const DEFAULT_NO_SHOW_MINUTES = 2;
 
@@ -57,13 +58,31 @@ interface AdvisorRow {
 
 type Models = Record<QueueType, QueueModel>;
 
+/** newcomerStateSql's rows: an advisor each (all null but the counts when the branch has none). */
+type NewcomerRow = { counts: Record<string, number> } & { [K in keyof AdvisorRow]: AdvisorRow[K] | null };
+
+/** Statistics read at `at` (ms, the estimator's clock), for one branch or for all of them. */
+interface CachedStats {
+  at: number;
+  models: Promise<Map<string, Models>>;
+}
+
+const fresh = (entry: CachedStats | null | undefined, now: number): entry is CachedStats =>
+  entry != null && now - entry.at < STATS_TTL_MS && now >= entry.at;
+
 /**
  * Reads a branch's state with a few set-based queries and asks the pure estimator
  * (estimator.ts) when each waiting customer will be called. Used by the queue job (every branch
  * at once), by ticket creation and by every view that shows a queue's wait.
  */
 export class WaitEstimator {
-  private stats: { at: number; branch: string | null; models: Map<string, Models> } | null = null;
+  /**
+   * Statistics are a 28-day history: re-read per branch at most every STATS_TTL_MS, so kiosks of
+   * many branches do not evict each other's. Only a saving: the waiting line and the advisors are
+   * read live on every call, and any instance reading afresh gets the same figures.
+   */
+  private statsAll: CachedStats | null = null;
+  private readonly statsByBranch = new Map<string, CachedStats>();
 
   constructor(private readonly deps: { clock: Clock; timeZone: string; preferentialEvery: number }) {}
 
@@ -102,19 +121,39 @@ export class WaitEstimator {
     return result;
   }
 
-  /** The wait a customer taking a number now in each queue of a branch would be promised. */
+  /**
+   * The wait a customer taking a number now in each queue of a branch would be promised: the
+   * replay with them at the back of their queue. The replay depends on how many wait in each queue,
+   * not on who they are, so the line is read as counts (its cost does not grow with the line's
+   * call-order work).
+   */
   async newArrivalEstimates(db: Queryable, branchOffice: string, only?: QueueType): Promise<Record<QueueType, number>> {
     const now = this.deps.clock.now();
-    const [waiting, advisors, models] = await Promise.all([
-      db.execute<WaitingRow[]>(waitingSql(true, this.deps.preferentialEvery), [branchOffice]),
-      this.advisors(db, now, branchOffice),
+    const [live, models] = await Promise.all([
+      db.execute<NewcomerRow[]>(newcomerStateSql, [
+        branchOffice,
+        branchOffice,
+        now,
+        now,
+        serviceDay(now, this.deps.timeZone),
+        branchOffice,
+      ]),
       this.models(db, now, branchOffice),
     ]);
+    const advisors = live.filter((row): row is NewcomerRow & AdvisorRow => row.id !== null);
+    // Stand-ins for the tickets waiting (ids below -1), in their queues.
+    const waiting: WaitingRow[] = [];
+    for (const [queue, n] of Object.entries(live[0]?.counts ?? {})) {
+      if (!isQueueType(queue)) continue;
+      for (let i = 0; i < n; i++) {
+        waiting.push({ id: String(-2 - waiting.length), pos: 0, branch_office: branchOffice, queue_type: queue, lead_minutes: null, notified: false });
+      }
+    }
     const out = {} as Record<QueueType, number>;
     for (const queue of only ? [only] : QUEUE_TYPES) {
       // The newcomer goes at the back of their queue: a ticket id no real ticket has.
       const rows = [...waiting, { id: '-1', pos: 0, branch_office: branchOffice, queue_type: queue, lead_minutes: null, notified: false }];
-      const state = this.branchState(now, branchOffice, rows, advisors.get(branchOffice) ?? [], models.get(branchOffice));
+      const state = this.branchState(now, branchOffice, rows, advisors, models.get(branchOffice));
       out[queue] = promisedMinutes(state, estimateBranch(state)).get(-1)!;
     }
     return out;
@@ -164,12 +203,25 @@ export class WaitEstimator {
     return out;
   }
 
+  /** The statistics of one branch (or all), from the cache while fresh; one read at a time per key. */
+  private models(db: Queryable, now: Date, branchOffice: string | null): Promise<Map<string, Models>> {
+    const at = now.getTime();
+    if (fresh(this.statsAll, at)) return this.statsAll.models;
+    const cached = branchOffice === null ? null : this.statsByBranch.get(branchOffice);
+    if (fresh(cached, at)) return cached.models;
+    const entry: CachedStats = { at, models: this.readModels(db, now, branchOffice) };
+    if (branchOffice === null) this.statsAll = entry;
+    else this.statsByBranch.set(branchOffice, entry);
+    // A failed read is not kept: the next call tries again.
+    entry.models.catch(() => {
+      if (this.statsAll === entry) this.statsAll = null;
+      if (branchOffice !== null && this.statsByBranch.get(branchOffice) === entry) this.statsByBranch.delete(branchOffice);
+    });
+    return entry.models;
+  }
+
   /** Per branch and queue: service minutes by hour, cancel and no-show rates, expected arrivals. */
-  private async models(db: Queryable, now: Date, branchOffice: string | null): Promise<Map<string, Models>> {
-    const cached = this.stats;
-    if (cached && now.getTime() - cached.at < STATS_TTL_MS && now.getTime() >= cached.at && (cached.branch === null || cached.branch === branchOffice)) {
-      return cached.models;
-    }
+  private async readModels(db: Queryable, now: Date, branchOffice: string | null): Promise<Map<string, Models>> {
     const one = branchOffice !== null;
     const extra = one ? [branchOffice] : [];
     const tz = this.deps.timeZone;
@@ -264,7 +316,6 @@ export class WaitEstimator {
       const hours = Math.max(1, (now.getTime() - new Date(`${first}Z`).getTime()) / 3_600_000);
       modelsOf(branch)[queue].arrivalsByHour = Array.from({ length: 24 }, () => count / hours);
     }
-    this.stats = { at: now.getTime(), branch: branchOffice, models };
     return models;
   }
 }

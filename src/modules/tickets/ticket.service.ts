@@ -12,7 +12,14 @@ import type { AtencionPreferente } from '../../domain/floor.js';
 import { positionOfTicketSql } from '../floor/call-order.sql.js';
 import type { FloorService } from '../floor/floor.service.js';
 import { ACTIVE } from './queue.sql.js';
-import { INSERT_TICKET_SQL, insertTicketParams, NEXT_NUMBER_SQL, TICKET_CONTEXT_SQL } from './ticket.sql.js';
+import {
+  INSERT_TICKET_SQL,
+  insertTicketParams,
+  NEXT_NUMBER_SQL,
+  TICKET_CONTEXT_SQL,
+  ticketContextParams,
+  type TicketContextRow,
+} from './ticket.sql.js';
 import type { TakeTicketCommand } from './ticket.validation.js';
 import type { PersonalDataCipher } from '../privacy/cipher.js';
 import { sealTicketPersonalData } from '../privacy/sealed.js';
@@ -121,6 +128,7 @@ export class TicketService {
       estimate: number;
       status: TicketStatus;
       createdAt: Date;
+      advisorFree: boolean;
     };
     try {
       created = await this.db.transactional(async (tx) => {
@@ -132,17 +140,11 @@ export class TicketService {
         ]);
         const numero = formatTicketNumber(command.queueType, counter!.last_number);
 
-        const [context] = await tx.execute<
-          { active_numero: string | null; branch_known: boolean; registered: boolean; waiting: number; online: number }[]
-        >(TICKET_CONTEXT_SQL, [
-          personal.nationalIdBidx,
-          branchOffice,
-          personal.nationalIdBidx,
-          branchOffice,
-          command.queueType,
-          branchOffice,
-          command.queueType,
-        ]);
+        const [context] = await tx.execute<TicketContextRow[]>(
+          TICKET_CONTEXT_SQL,
+          ticketContextParams(personal.nationalIdBidx, branchOffice, command.queueType),
+        );
+        const advisorFree = context!.advisor_free;
         // Throwing rolls the counter back too: refused requests leave no gap in the numbers.
         if (context!.active_numero) throw activeTicketError(context!.active_numero);
         if (!context!.branch_known) {
@@ -192,10 +194,10 @@ export class TicketService {
                 [createdAt, ticket!.id],
               );
             }
-            return { id: Number(ticket!.id), numero, position: pos, estimate: est, status: st, createdAt };
+            return { id: Number(ticket!.id), numero, position: pos, estimate: est, status: st, createdAt, advisorFree };
           }
         }
-        return { id: Number(ticket!.id), numero, position, estimate, status, createdAt };
+        return { id: Number(ticket!.id), numero, position, estimate, status, createdAt, advisorFree };
       });
     } catch (error) {
       if (isActiveTicketViolation(error)) {
@@ -206,7 +208,12 @@ export class TicketService {
       throw error;
     }
 
-    this.deps.events.emit('ticket.created', { ticketId: created.id, branchOffice, queueType: command.queueType });
+    this.deps.events.emit('ticket.created', {
+      ticketId: created.id,
+      branchOffice,
+      queueType: command.queueType,
+      advisorFree: created.advisorFree,
+    });
     return {
       identificador: codigo,
       numero: created.numero,

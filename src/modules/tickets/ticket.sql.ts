@@ -20,9 +20,10 @@ export const NEXT_NUMBER_SQL = `insert into ticket_daily_counter (branch_office,
 
 /**
  * 2. Under that lock, what the rules need: an active ticket of the RUT, whether the branch
- * exists and the RUT is registered in the bot, who waits ahead and who serves the queue.
+ * exists and the RUT is registered in the bot, who waits ahead and who serves the queue; and
+ * whether anyone in the branch is free (else the immediate assignment attempt is not worth a query).
  * The RUT is looked up by its blind index (SPEC §14).
- * Params: RUT blind index, branch, RUT blind index, branch, queueType, branch, queueType.
+ * Params: RUT blind index, branch, RUT blind index, branch, queueType, branch, queueType, branch.
  */
 export const TICKET_CONTEXT_SQL = `select
     (select numero from ticket where national_id_bidx = ? and status in ${ACTIVE} limit 1) as active_numero,
@@ -30,7 +31,30 @@ export const TICKET_CONTEXT_SQL = `select
     exists(select 1 from telegram_customer where national_id_bidx = ?) as registered,
     (select count(*)::int from ticket where branch_office = ? and queue_type = ? and status in ${WAITING}
        and reserved_advisor_id is null) as waiting,
-    ${ADVISORS_ONLINE_COUNT} as online`;
+    ${ADVISORS_ONLINE_COUNT} as online,
+    exists(select 1 from advisor where branch_office = ? and status = 'AVAILABLE') as advisor_free`;
+
+/** What TICKET_CONTEXT_SQL returns. */
+export interface TicketContextRow {
+  active_numero: string | null;
+  branch_known: boolean;
+  registered: boolean;
+  waiting: number;
+  online: number;
+  advisor_free: boolean;
+}
+
+/** The parameters of TICKET_CONTEXT_SQL. */
+export const ticketContextParams = (nationalIdBidx: Buffer, branchOffice: string, queueType: QueueType): unknown[] => [
+  nationalIdBidx,
+  branchOffice,
+  nationalIdBidx,
+  branchOffice,
+  queueType,
+  branchOffice,
+  queueType,
+  branchOffice,
+];
 
 /**
  * 3. The ticket, its three messages (only when `reachable`) and its TICKET_CREADO audit row, in
