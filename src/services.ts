@@ -82,7 +82,13 @@ export function createServices(deps: {
   });
   const customers = new CustomerService({ db, clock, events, personalData });
   const personas = new PersonalDataService({ db, clock, events, personalData, tickets, ...(deps.logger ? { logger: deps.logger } : {}) });
-  const screen = new ScreenService({ db, clock, supervision, timeZone: config.branchTimeZone });
+  const screen = new ScreenService({
+    db,
+    clock,
+    outlook: waitEstimator,
+    replay: config.waitEstimator === 'replay',
+    timeZone: config.branchTimeZone,
+  });
   const comeBack = new ComeBackService({ db, clock });
   const staffPlan = new StaffPlanService({ db, clock, timeZone: config.branchTimeZone });
   return { tickets, advisors, assignment, queue, supervision, customers, screen, floor, estimator: waitEstimator, comeBack, staffPlan, personas };

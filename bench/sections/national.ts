@@ -2,7 +2,7 @@
  * National scale (SPEC §16): 1,000 branches, 5,000 advisors, 20,000 waiting, three app
  * instances on one PostgreSQL — each its own OS process started as `npm start` starts it, with its
  * Bree jobs (the queue job every 5 s under its advisory lock), pool and LISTEN session — and 2,000
- * SSE screens spread over them, read by this process. Everything reaches the instances over
+ * SSE screens spread over them, read by a process of their own. Everything reaches the instances over
  * HTTP: tickets through the kiosk API, advisors through the admin API. Measures the queue job per
  * tick (from job_run, whichever instance ran it), call → screen latency, the screens' database
  * work idle and during calls (each instance's /metrics), ticket latency at the peak and at a
@@ -11,17 +11,16 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { setMaxListeners } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { generateKeyEnv } from '../../src/modules/privacy/keys.js';
 import { QUEUE_TYPES } from '../../src/domain/queue-types.js';
-import { openScreen, type Screen } from '../../test/support/sse.js';
 import type { Section } from '../support/context.js';
 import { fixed, ms, perSecond } from '../support/format.js';
 import { withClient } from '../support/postgres.js';
 import { ADVISOR_QUEUES, count, insertWaitingTickets, percentile } from '../support/scale.js';
 import { kioskTicket, postTicket, sleep } from '../support/telegram.js';
 import { seriesValue, startAppProcess, type AppProcess } from '../support/app-process.js';
+import { startScreenReaders, type ScreenReaders } from '../support/screen-readers.js';
 
 const BRANCHES = 1000;
 const ADVISORS_PER_BRANCH = 5;
@@ -96,8 +95,7 @@ export const nationalBench: Section = {
     const branches = Array.from({ length: BRANCHES }, (_, i) => branchName(i + 1));
     const apps: AppProcess[] = [];
     const logs = await mkdtemp(path.join(tmpdir(), 'ticketero-bench-national-'));
-    const controller = new AbortController();
-    setMaxListeners(SCREENS + 10, controller.signal); // one listener per screen's stream
+    let readers: ScreenReaders | null = null;
     let failed = true;
     try {
       const seedMs = await withClient(database.url, async (client) => {
@@ -148,23 +146,12 @@ export const nationalBench: Section = {
       context.log(`${INSTANCES} instances up (pids ${apps.map((a) => a.pid).join(', ')}) in ${ms(performance.now() - started)}; logs in ${logs}`);
       const queueJob = watchQueueJob(database.url);
 
-      // 2,000 screens: two per branch, spread over the instances.
-      const opened = performance.now();
-      const screens: Array<{ screen: Screen; branch: string }> = [];
-      for (let s = 0; s < SCREENS; s += 100) {
-        screens.push(
-          ...(await Promise.all(
-            Array.from({ length: Math.min(100, SCREENS - s) }, async (_, k) => {
-              const n = s + k;
-              const branch = branches[n % BRANCHES]!;
-              const url = `${apps[n % INSTANCES]!.url}/pantalla/stream?branch=${encodeURIComponent(branch)}`;
-              return { screen: await openScreen(url, controller.signal), branch };
-            }),
-          )),
-        );
-      }
-      while (screens.some(({ screen }) => !screen.events.some((e) => e.event === 'snapshot'))) await sleep(50);
-      context.log(`${count(SCREENS)} screens connected over ${INSTANCES} instances in ${ms(performance.now() - opened)}`);
+      // 2,000 screens: two per branch, spread over the instances, read in their own process.
+      readers = startScreenReaders();
+      const openMs = await readers.open(
+        Array.from({ length: SCREENS }, (_, n) => `${apps[n % INSTANCES]!.url}/pantalla/stream?branch=${encodeURIComponent(branches[n % BRANCHES]!)}`),
+      );
+      context.log(`${count(SCREENS)} screens connected over ${INSTANCES} instances in ${ms(openMs)}`);
 
       await sleep(1000);
       const idleBefore = await snapshotsTaken(apps);
@@ -173,7 +160,7 @@ export const nationalBench: Section = {
 
       // Peak: 25 tickets/s over the instances, advisors finishing or freed at 25 actions/s.
       const { seconds } = context.settings;
-      const calledBefore = new Map(screens.map(({ screen }) => [screen, screen.events.filter((e) => e.event === 'called').length]));
+      await readers.mark();
       const callsStart = await snapshotsTaken(apps);
       const peakRut = context.freshRuts();
       const advisors = await withClient(database.url, async (client) => {
@@ -214,13 +201,8 @@ export const nationalBench: Section = {
       await sleep(1500); // the last calls reach the screens
       const peakSnapshots = (await snapshotsTaken(apps)) - callsStart;
       const callsRate = peakSnapshots / (peakSeconds + 1.5);
-      const latency: number[] = [];
-      let calledEvents = 0;
-      for (const { screen } of screens) {
-        const fresh = screen.events.filter((e) => e.event === 'called').slice(calledBefore.get(screen) ?? 0);
-        calledEvents += fresh.length;
-        for (const e of fresh) latency.push(e.at - Date.parse((e.data as { calledAt: string }).calledAt));
-      }
+      const { calledDelaysMs: latency } = await readers.report();
+      const calledEvents = latency.length;
       const calls = await withClient(database.url, async (client) => {
         const { rows } = await client.query<{ n: number }>(
           `select count(*)::int as n from ticket where assigned_at > (now() at time zone 'UTC') - make_interval(secs => $1)`,
@@ -312,7 +294,7 @@ export const nationalBench: Section = {
         },
       ];
     } finally {
-      controller.abort();
+      await readers?.close().catch(() => undefined);
       await Promise.all(apps.map((app) => app.stop().catch(() => undefined)));
       if (!failed) await rm(logs, { recursive: true, force: true });
       else context.log(`national: instance logs kept in ${logs}`);

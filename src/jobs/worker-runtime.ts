@@ -50,6 +50,9 @@ export interface WorkerContext {
 
 export type JobBody = () => Promise<Record<string, unknown> | void>;
 
+/** A periodic job is skipped when another instance started it within this share of its period. */
+const PERIOD_SLACK = 0.8;
+
 /**
  * The life of a job's worker thread: open its own ORM, run the job under its advisory lock —
  * once, or every `intervalMs` until Bree says "cancel" — then close everything and tell Bree.
@@ -111,7 +114,10 @@ export async function runJobWorker(name: string, build: (ctx: WorkerContext) => 
       wake = undefined;
       try {
         const current = locks ?? (await connectLocks());
-        const outcome = await runScheduledJob({ db, clock: systemClock, logger, locks: current }, name, body);
+        // A periodic job that is not a leader's runs once a period over all instances (a little
+        // slack for the instances' timers and clocks).
+        const once = settings.intervalMs && !settings.leader ? { notWithinMs: settings.intervalMs * PERIOD_SLACK } : {};
+        const outcome = await runScheduledJob({ db, clock: systemClock, logger, locks: current }, name, body, once);
         if (outcome !== 'skipped') {
           report({ type: 'metric', kind: 'job', job: name, outcome, seconds: (performance.now() - started) / 1000 });
         }

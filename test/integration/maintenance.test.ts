@@ -527,6 +527,22 @@ describe('the job runner', () => {
     expect(await otherCanLock('prueba')).toBe(true);
   });
 
+  it('runs a periodic job once a period across instances: skipped when another started it within the period', async () => {
+    let runs = 0;
+    const body = async () => void runs++;
+    expect(await runScheduledJob(deps, 'periodo', body, { notWithinMs: 4000 })).toBe('ok');
+    // Another instance's timer comes 1.5 s later: the job ran in this period already.
+    clock.advance(1500);
+    expect(await runScheduledJob(deps, 'periodo', body, { notWithinMs: 4000 })).toBe('skipped');
+    expect(await otherCanLock('periodo')).toBe(true);
+    // A period later it runs again; without the rule it would have run both times.
+    clock.advance(4000);
+    expect(await runScheduledJob(deps, 'periodo', body, { notWithinMs: 4000 })).toBe('ok');
+    expect(await runScheduledJob(deps, 'periodo', body)).toBe('ok');
+    expect(runs).toBe(3);
+    expect(await jobRun('periodo')).toMatchObject({ runs: 3 });
+  });
+
   it('skips the run, without running the body, while another connection holds the job’s lock', async () => {
     await otherClient.query(`select pg_advisory_lock(hashtext('ticketero:job'), hashtext($1))`, ['ocupado']);
     let ran = false;

@@ -55,4 +55,20 @@ describe('GET /pantalla/stream', () => {
     controller.abort();
     await Promise.all(screens.map((s) => s.pump));
   });
+
+  it("shows each queue's waiting customers and promised wait as the supervisor's dashboard does", async () => {
+    // A line in two queues, one advisor serving them paused and another online.
+    await app.db.query(`update advisor set status = 'BUSY' where email in ('carlos.rodriguez@banco.com', 'luis.perez@banco.com')`);
+    for (let i = 0; i < 5; i++) expect((await app.postTicket({ nationalId: rut(100 + i), queueType: i % 2 ? 'CAJA' : 'PERSONAL_BANKER' })).status).toBe(201);
+    await app.db.query(`update advisor set status = 'AVAILABLE' where email = 'luis.perez@banco.com'`);
+    await app.db.query(`update advisor set status = 'BUSY' where email = 'luis.perez@banco.com'`);
+
+    const snapshot = await app.services.screen.snapshot('Sucursal Centro');
+    const dashboard = await fetch(`${app.url}/api/admin/dashboard`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } });
+    const body = (await dashboard.json()) as { queues: Array<{ queueType: string; waiting: number; estimatedWaitMinutes: number }> };
+    const figures = (list: Array<{ queueType: string; waiting: number; estimatedWaitMinutes: number }>) =>
+      Object.fromEntries(list.map((q) => [q.queueType, [q.waiting, q.estimatedWaitMinutes]]));
+    expect(figures(snapshot.queues)).toEqual(figures(body.queues));
+    expect(snapshot.queues.find((q) => q.queueType === 'CAJA')!.waiting).toBeGreaterThanOrEqual(2);
+  });
 });

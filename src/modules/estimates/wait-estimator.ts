@@ -25,6 +25,13 @@ export const STATS_TTL_MS = 60_000;
 /** A no-show holds the advisor this long when the branch has not seen one yet (calls and waiting). */
 const DEFAULT_NO_SHOW_MINUTES = 2;
 
+/** What a screen shows of one queue: who waits, who serves it online, and the wait promised to a newcomer. */
+export interface QueueOutlook {
+  waiting: number;
+  online: number;
+  minutes: number;
+}
+
 /** One waiting ticket's estimate: expected minutes to its call, and the "avísame" request if any. */
 export interface TicketEstimate {
   /** Place in its line, in call order (SPEC §12): what the queue job writes as position_in_queue. */
@@ -128,6 +135,16 @@ export class WaitEstimator {
    * call-order work).
    */
   async newArrivalEstimates(db: Queryable, branchOffice: string, only?: QueueType): Promise<Record<QueueType, number>> {
+    const outlook = await this.newArrivalOutlook(db, branchOffice, only);
+    return Object.fromEntries(Object.entries(outlook).map(([queue, o]) => [queue, o.minutes])) as Record<QueueType, number>;
+  }
+
+  /**
+   * Per queue of a branch: how many wait, how many advisors who serve it are online, and the wait a
+   * customer taking a number now would be promised — what a waiting-room screen shows, from the
+   * newcomer's one live read (and the cached statistics).
+   */
+  async newArrivalOutlook(db: Queryable, branchOffice: string, only?: QueueType): Promise<Record<QueueType, QueueOutlook>> {
     const now = this.deps.clock.now();
     const [live, models] = await Promise.all([
       db.execute<NewcomerRow[]>(newcomerStateSql, [
@@ -141,20 +158,25 @@ export class WaitEstimator {
       this.models(db, now, branchOffice),
     ]);
     const advisors = live.filter((row): row is NewcomerRow & AdvisorRow => row.id !== null);
+    const counts = live[0]?.counts ?? {};
     // Stand-ins for the tickets waiting (ids below -1), in their queues.
     const waiting: WaitingRow[] = [];
-    for (const [queue, n] of Object.entries(live[0]?.counts ?? {})) {
+    for (const [queue, n] of Object.entries(counts)) {
       if (!isQueueType(queue)) continue;
       for (let i = 0; i < n; i++) {
         waiting.push({ id: String(-2 - waiting.length), pos: 0, branch_office: branchOffice, queue_type: queue, lead_minutes: null, notified: false });
       }
     }
-    const out = {} as Record<QueueType, number>;
+    const out = {} as Record<QueueType, QueueOutlook>;
     for (const queue of only ? [only] : QUEUE_TYPES) {
       // The newcomer goes at the back of their queue: a ticket id no real ticket has.
       const rows = [...waiting, { id: '-1', pos: 0, branch_office: branchOffice, queue_type: queue, lead_minutes: null, notified: false }];
       const state = this.branchState(now, branchOffice, rows, advisors, models.get(branchOffice));
-      out[queue] = promisedMinutes(state, estimateBranch(state)).get(-1)!;
+      out[queue] = {
+        waiting: counts[queue] ?? 0,
+        online: advisors.filter((a) => a.status !== 'OFFLINE' && a.queue_types.includes(queue)).length,
+        minutes: promisedMinutes(state, estimateBranch(state)).get(-1)!,
+      };
     }
     return out;
   }

@@ -67,15 +67,25 @@ export function leaderLocks(base: Locks): Locks {
   };
 }
 
+/** Whether the job's last run (any instance) started less than `ms` before `now`. */
+async function startedWithin(db: Db, name: string, now: Date, ms: number): Promise<boolean> {
+  const [row] = await db.execute<{ started: string | null }[]>(`select last_started_at as started from job_run where name = ?`, [name]);
+  if (!row?.started) return false;
+  const elapsed = now.getTime() - new Date(`${row.started}Z`).getTime();
+  return elapsed >= 0 && elapsed < ms;
+}
+
 /**
  * Runs one scheduled job the way every job must run (SPEC §8): one instance at a time (an
  * advisory lock), the run recorded in `job_run`, and a failure logged and audited as
- * SCHEDULER_ERROR without stopping the next run.
+ * SCHEDULER_ERROR without stopping the next run. `notWithinMs`: skip when any instance started it
+ * that recently (a periodic job's once-a-period rule).
  */
 export async function runScheduledJob(
   deps: JobRunnerDeps,
   name: string,
   body: () => Promise<Record<string, unknown> | void>,
+  options: { notWithinMs?: number } = {},
 ): Promise<JobOutcome> {
   const { db, clock, logger, locks } = deps;
   if (!(await locks.tryLock(name))) {
@@ -85,6 +95,12 @@ export async function runScheduledJob(
   const em = db;
   const t0 = performance.now();
   try {
+    // A periodic job runs once a period across all instances: each instance's timer keeps its own
+    // phase, so without this three instances would run it three times a period, one after another.
+    if (options.notWithinMs !== undefined && (await startedWithin(db, name, clock.now(), options.notWithinMs))) {
+      logger.debug({ job: name }, 'otra instancia ejecutó el trabajo en este periodo; se omite esta vez');
+      return 'skipped';
+    }
     await em.execute(
       `insert into job_run (name, last_started_at, runs) values (?, ?, 1)
        on conflict (name) do update set last_started_at = excluded.last_started_at, runs = job_run.runs + 1`,

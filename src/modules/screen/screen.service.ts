@@ -1,7 +1,8 @@
 import type { Clock } from '../../clock.js';
 import type { Db } from '../../db/sql.js';
-import type { QueueType } from '../../domain/queue-types.js';
-import type { SupervisionService } from '../supervision/supervision.service.js';
+import { estimateWaitMinutes } from '../../domain/estimate.js';
+import { QUEUE_TYPES, type QueueType } from '../../domain/queue-types.js';
+import type { WaitEstimator } from '../estimates/wait-estimator.js';
 
 /** What the waiting-room screen shows: numbers and modules only, never personal data. */
 export interface ScreenSnapshot {
@@ -26,7 +27,17 @@ const CALLED_SHOWN = 8;
 export const SCREEN_CHANNEL = 'ticketero_screens';
 
 export class ScreenService {
-  constructor(private readonly deps: { db: Db; clock: Clock; supervision: SupervisionService; timeZone: string }) {}
+  constructor(
+    private readonly deps: {
+      db: Db;
+      clock: Clock;
+      /** Who waits and who serves each queue, and the newcomer's promise: one live read (not the dashboard's figures). */
+      outlook: WaitEstimator;
+      /** false under WAIT_ESTIMATOR=formula: the seed's formula is shown. */
+      replay: boolean;
+      timeZone: string;
+    },
+  ) {}
 
   async snapshot(branchOffice: string): Promise<ScreenSnapshot> {
     const now = this.deps.clock.now();
@@ -40,7 +51,7 @@ export class ScreenService {
          order by last_called_at desc, id desc limit ${CALLED_SHOWN}`,
         [branchOffice, now, this.deps.timeZone, this.deps.timeZone],
       ),
-      this.deps.supervision.queueFigures(branchOffice),
+      this.deps.outlook.newArrivalOutlook(this.deps.db, branchOffice),
     ]);
     return {
       branchOffice,
@@ -52,7 +63,14 @@ export class ScreenService {
         queueType: c.queue_type,
         callNumber: Math.max(1, c.recall_count),
       })),
-      queues: queues.map((q) => ({ queueType: q.queueType, waiting: q.waiting, estimatedWaitMinutes: q.estimatedWaitMinutes })),
+      queues: QUEUE_TYPES.map((queueType) => {
+        const { waiting, online, minutes } = queues[queueType];
+        return {
+          queueType,
+          waiting,
+          estimatedWaitMinutes: this.deps.replay ? minutes : estimateWaitMinutes(waiting + 1, queueType, online),
+        };
+      }),
     };
   }
 }
