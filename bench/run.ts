@@ -105,12 +105,15 @@ async function main(): Promise<void> {
   const selected = selectSections();
   const cleanup: Array<{ what: string; step: () => Promise<void> }> = [];
   const results: Array<{ title: string; rows: Row[] }> = [];
-  const runCleanup = async (): Promise<void> => {
-    while (cleanup.length > 0) {
-      const { what, step } = cleanup.pop()!;
-      await step().catch((error: unknown) => console.error(`bench: could not stop ${what}:`, error));
-    }
-  };
+  // One cleanup, however many ask for it (the finally below and a signal can both arrive).
+  let cleaning: Promise<void> | null = null;
+  const runCleanup = (): Promise<void> =>
+    (cleaning ??= (async () => {
+      while (cleanup.length > 0) {
+        const { what, step } = cleanup.pop()!;
+        await step().catch((error: unknown) => console.error(`bench: could not stop ${what}:`, error));
+      }
+    })());
   // Ctrl-C or a kill in the middle of a long load: drop the databases and remove the server's folder before leaving.
   const interrupted = (signal: NodeJS.Signals): void => {
     console.error(`bench: ${signal}, cleaning up`);
