@@ -61,6 +61,8 @@ type Models = Record<QueueType, QueueModel>;
  */
 export class WaitEstimator {
   private stats: { at: number; branch: string | null; models: Map<string, Models> } | null = null;
+  /** A refresh of the statistics in progress: callers meanwhile share it instead of each scanning the weeks again. */
+  private loading: { branch: string | null; models: Promise<Map<string, Models>> } | null = null;
 
   constructor(private readonly deps: { clock: Clock; timeZone: string; preferentialEvery: number }) {}
 
@@ -160,8 +162,21 @@ export class WaitEstimator {
     return out;
   }
 
-  /** Per branch and queue: service minutes by hour, cancel and no-show rates, expected arrivals. */
+  /** The statistics, shared by concurrent callers while one refresh reads them (a year of a busy branch: seconds). */
   private async models(db: Queryable, now: Date, branchOffice: string | null): Promise<Map<string, Models>> {
+    const inFlight = this.loading;
+    if (inFlight && (inFlight.branch === null || inFlight.branch === branchOffice)) return inFlight.models;
+    const models = this.readModels(db, now, branchOffice);
+    this.loading = { branch: branchOffice, models };
+    try {
+      return await models;
+    } finally {
+      if (this.loading?.models === models) this.loading = null;
+    }
+  }
+
+  /** Per branch and queue: service minutes by hour, cancel and no-show rates, expected arrivals. */
+  private async readModels(db: Queryable, now: Date, branchOffice: string | null): Promise<Map<string, Models>> {
     const cached = this.stats;
     if (cached && now.getTime() - cached.at < STATS_TTL_MS && now.getTime() >= cached.at && (cached.branch === null || cached.branch === branchOffice)) {
       return cached.models;
