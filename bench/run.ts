@@ -5,7 +5,9 @@
  *
  * Environment: BENCH_SECONDS (each measured run, default 10), BENCH_BRANCHES (default 4),
  * BENCH_SECTIONS (comma-separated section ids, e.g. `queue-job,assignment`; default all),
- * BENCH_LOG_LEVEL (embedded PostgreSQL's log level, default error), DATABASE_URL.
+ * BENCH_LOG_LEVEL (embedded PostgreSQL's log level, default error), BENCH_YEAR_SCALE (the `year`
+ * section's share of a year of a busy branch, default 1), DATABASE_URL. Interrupted (Ctrl-C,
+ * SIGTERM), it still drops what it created and removes its embedded server's folder.
  * A new bench is one more file in bench/sections/ exporting a `Section`, listed here.
  */
 import { randomBytes } from 'node:crypto';
@@ -22,6 +24,7 @@ import { kioskWrk } from './sections/kiosk-wrk.js';
 import { nationalBench } from './sections/national.js';
 import { telegramBench } from './sections/telegram.js';
 import { metricsCost } from './sections/metrics-cost.js';
+import { yearOfData } from './sections/year-of-data.js';
 import type { BenchContext, BenchSettings, Row, Section } from './support/context.js';
 import { renderRows, renderTable } from './support/format.js';
 import {
@@ -43,6 +46,7 @@ const sections: readonly Section[] = [
   telegramBench,
   nationalBench,
   metricsCost,
+  yearOfData,
 ];
 
 /** BENCH_SECTIONS picks sections by id (run in the order above); unset or empty runs them all. */
@@ -70,6 +74,20 @@ function integerSetting(name: string, fallback: number, min: number, max: number
   return value;
 }
 
+/** A share of the year: 1 is the seed's 9 M tickets; below 0.005 a day has too few tickets to make a line. */
+function yearScaleSetting(): number {
+  const raw = process.env.BENCH_YEAR_SCALE?.trim();
+  if (!raw) return 1;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0.005 || value > 1) {
+    throw new Error(
+      `BENCH_YEAR_SCALE must be a number from 0.005 to 1, the share of a year of a busy branch the \`year\` section loads ` +
+        `(1 = 9 M tickets and 36 M audit rows; e.g. 0.05 for a quick run) (got "${raw}")`,
+    );
+  }
+  return value;
+}
+
 function readSettings(): BenchSettings {
   return {
     seconds: integerSetting('BENCH_SECONDS', 10, 1, 600),
@@ -78,6 +96,7 @@ function readSettings(): BenchSettings {
     steadyRate: 200,
     steadyConnections: 10,
     warmupSeconds: 2,
+    yearScale: yearScaleSetting(),
   };
 }
 
@@ -88,6 +107,22 @@ async function main(): Promise<void> {
   const selected = selectSections();
   const cleanup: Array<{ what: string; step: () => Promise<void> }> = [];
   const results: Array<{ title: string; rows: Row[] }> = [];
+  // One cleanup, however many ask for it (the finally below and a signal can both arrive).
+  let cleaning: Promise<void> | null = null;
+  const runCleanup = (): Promise<void> =>
+    (cleaning ??= (async () => {
+      while (cleanup.length > 0) {
+        const { what, step } = cleanup.pop()!;
+        await step().catch((error: unknown) => console.error(`bench: could not stop ${what}:`, error));
+      }
+    })());
+  // Ctrl-C or a kill in the middle of a long load: drop the databases and remove the server's folder before leaving.
+  const interrupted = (signal: NodeJS.Signals): void => {
+    console.error(`bench: ${signal}, cleaning up`);
+    void runCleanup().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
 
   try {
     const server = await startPgServer(createLogger(process.env.BENCH_LOG_LEVEL ?? 'error'));
@@ -150,10 +185,9 @@ async function main(): Promise<void> {
     log(`\n== Summary (${settings.seconds} s per run)\n`);
     log(renderTable(results));
   } finally {
-    while (cleanup.length > 0) {
-      const { what, step } = cleanup.pop()!;
-      await step().catch((error: unknown) => console.error(`bench: could not stop ${what}:`, error));
-    }
+    await runCleanup();
+    process.off('SIGINT', interrupted);
+    process.off('SIGTERM', interrupted);
   }
 }
 

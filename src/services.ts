@@ -45,10 +45,17 @@ export function createServices(deps: {
   /** SPEC §14: encryption and blind indexes of RUTs and phones. */
   personalData: PersonalDataCipher;
   logger?: Logger;
+  /** The simulator's: stale wait-time statistics are re-read before use, never served meanwhile (repeatable runs). */
+  waitForFreshStatistics?: boolean;
 }): Services {
   const { db, clock, events, config, links, personalData } = deps;
   const preferentialEvery = config.floor.preferentialEvery;
-  const waitEstimator = new WaitEstimator({ clock, timeZone: config.branchTimeZone, preferentialEvery });
+  const waitEstimator = new WaitEstimator({
+    clock,
+    timeZone: config.branchTimeZone,
+    preferentialEvery,
+    waitForFreshStatistics: deps.waitForFreshStatistics ?? false,
+  });
   // WAIT_ESTIMATOR=formula keeps the seed's formula everywhere (the simulator's baseline).
   const estimator = config.waitEstimator === 'replay' ? waitEstimator : undefined;
   const assignment = new AssignmentService({ db, clock, events, preferentialEvery });

@@ -15,6 +15,8 @@ export interface BenchSettings {
   steadyConnections: number;
   /** Unmeasured run before each throughput run, to warm the JIT and the pools. */
   warmupSeconds: number;
+  /** BENCH_YEAR_SCALE: share of a year of a busy branch the `year` section loads (default 1: 9 M tickets, 36 M audit rows). */
+  yearScale: number;
 }
 
 /** Everything a section may use; the app is started once for all sections. */

@@ -345,6 +345,26 @@ describe('daily maintenance: cleanup and archive', () => {
     for (const id of w.youngAudit) expect(remaining).toContain(id);
   });
 
+  it('tells an observer each step in order, with its time and the rows it touched (what the year bench times)', async () => {
+    await buildWorld();
+    const heard: Array<{ step: string; ms: number; rows: number }> = [];
+    const observed = new MaintenanceService({
+      db: app.sql,
+      clock,
+      logger: app.logger,
+      timeZone,
+      onStep: (step, ms, rows) => heard.push({ step, ms, rows }),
+    });
+    const summary = await observed.runDaily();
+    expect(heard.map((h) => h.step)).toEqual(['advisor-figures', 'old-tickets', 'sent-messages', 'counters-and-codes', 'audit-archive']);
+    const rowsOf = (step: string) => heard.find((h) => h.step === step)?.rows;
+    expect(rowsOf('old-tickets')).toBe(summary.ticketsDeleted);
+    expect(rowsOf('sent-messages')).toBe(summary.messagesDeleted);
+    expect(rowsOf('audit-archive')).toBe(summary.auditArchived);
+    expect(summary).toMatchObject({ ticketsDeleted: 3, messagesDeleted: 1, auditArchived: 3 });
+    for (const h of heard) expect(h.ms).toBeGreaterThanOrEqual(0);
+  });
+
   it('is idempotent: a second run changes nothing more', async () => {
     await buildWorld();
     await completedTicket(advisor(LUIS), ago(0.1), 11);

@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
 import { migrationsList } from '../../migrations/index.js';
 import { migrate, openOrm } from '../../src/db/orm.js';
+import { serviceStatsSql } from '../../src/modules/estimates/branch-state.sql.js';
 import { createEmptyDatabase, type TestDatabase } from '../support/database.js';
 
 let db: TestDatabase;
@@ -455,6 +457,30 @@ describe('indexes', () => {
     // On the partitioned audit_log (SPEC §16) each index is the parent of one per partition: "ON ONLY".
     const only = table === 'audit_log' ? 'ONLY ' : '';
     expect(index!.indexdef).toBe(`CREATE INDEX ${name} ON ${only}public.${table} USING btree (${cols})`);
+  });
+
+  it('has idx_ticket_completed_at, which the estimator’s service statistics can reach their weeks through', async () => {
+    expect(indexes.get('idx_ticket_completed_at')?.indexdef).toBe(
+      `CREATE INDEX idx_ticket_completed_at ON public.ticket USING btree (completed_at) WHERE ((status)::text = 'COMPLETADO'::text)`,
+    );
+    // The statistics' query as the estimator sends it (one branch and all), with its placeholders filled in.
+    const literals = (sql: string, values: string[]) => sql.replace(/\?/g, () => `'${values.shift()}'`);
+    const client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+    try {
+      await client.query('begin');
+      // The test's table is nearly empty: scans would win on cost; what is checked is that the query matches the index.
+      await client.query('set local enable_seqscan = off');
+      await client.query('set local enable_bitmapscan = off');
+      for (const one of [true, false]) {
+        const sql = literals(serviceStatsSql(one), ['America/Santiago', '2026-11-06 00:00:00', 'Sucursal Centro']);
+        const { rows } = await client.query<{ 'QUERY PLAN': string }>(`explain ${sql}`);
+        expect(rows.map((r) => r['QUERY PLAN']).join('\n')).toContain('idx_ticket_completed_at');
+      }
+    } finally {
+      await client.query('rollback');
+      await client.end();
+    }
   });
 
   it('has no global unique constraint on ticket.numero', async () => {

@@ -72,10 +72,11 @@ type NewcomerRow = { counts: Record<string, number> } & { [K in keyof AdvisorRow
 interface CachedStats {
   at: number;
   models: Promise<Map<string, Models>>;
+  /** The read has finished (well): these figures can be served while a newer read runs. */
+  ready: boolean;
 }
 
-const fresh = (entry: CachedStats | null | undefined, now: number): entry is CachedStats =>
-  entry != null && now - entry.at < STATS_TTL_MS && now >= entry.at;
+const fresh = (entry: CachedStats, now: number): boolean => now - entry.at < STATS_TTL_MS && now >= entry.at;
 
 /**
  * Reads a branch's state with a few set-based queries and asks the pure estimator
@@ -91,7 +92,22 @@ export class WaitEstimator {
   private statsAll: CachedStats | null = null;
   private readonly statsByBranch = new Map<string, CachedStats>();
 
-  constructor(private readonly deps: { clock: Clock; timeZone: string; preferentialEvery: number }) {}
+  /** Statistics reads under way behind a stale entry that is still being served. */
+  private readonly refreshing = new Set<string | null>();
+
+  constructor(
+    private readonly deps: {
+      clock: Clock;
+      timeZone: string;
+      preferentialEvery: number;
+      /**
+       * Wait for a fresh read once the statistics are stale, instead of serving the previous ones
+       * while one refresh reads (the default: a year of a busy branch takes seconds to read, and no
+       * kiosk or tick should wait for it). The simulator waits, so the same seed gives the same day.
+       */
+      waitForFreshStatistics?: boolean;
+    },
+  ) {}
 
   /** Every waiting ticket of every branch (or of one), with its estimate. */
   async estimateWaiting(db: Queryable, branchOffice: string | null = null): Promise<Map<number, TicketEstimate>> {
@@ -225,21 +241,50 @@ export class WaitEstimator {
     return out;
   }
 
-  /** The statistics of one branch (or all), from the cache while fresh; one read at a time per key. */
+  /**
+   * The statistics of one branch (or all), from the cache while fresh; one read at a time per key.
+   * Once stale, the previous figures are served while one refresh reads in the background (unless
+   * waitForFreshStatistics): statistics of the last weeks barely move in a minute.
+   */
   private models(db: Queryable, now: Date, branchOffice: string | null): Promise<Map<string, Models>> {
     const at = now.getTime();
-    if (fresh(this.statsAll, at)) return this.statsAll.models;
-    const cached = branchOffice === null ? null : this.statsByBranch.get(branchOffice);
-    if (fresh(cached, at)) return cached.models;
-    const entry: CachedStats = { at, models: this.readModels(db, now, branchOffice) };
-    if (branchOffice === null) this.statsAll = entry;
-    else this.statsByBranch.set(branchOffice, entry);
-    // A failed read is not kept: the next call tries again.
-    entry.models.catch(() => {
-      if (this.statsAll === entry) this.statsAll = null;
-      if (branchOffice !== null && this.statsByBranch.get(branchOffice) === entry) this.statsByBranch.delete(branchOffice);
-    });
-    return entry.models;
+    if (this.statsAll && fresh(this.statsAll, at)) return this.statsAll.models;
+    const cached = branchOffice === null ? this.statsAll : this.statsByBranch.get(branchOffice);
+    if (cached && fresh(cached, at)) return cached.models;
+    if (cached?.ready && !this.deps.waitForFreshStatistics) {
+      if (!this.refreshing.has(branchOffice)) {
+        this.refreshing.add(branchOffice);
+        void this.read(db, now, branchOffice)
+          .models.catch(() => undefined)
+          .finally(() => this.refreshing.delete(branchOffice));
+      }
+      return cached.models;
+    }
+    return this.read(db, now, branchOffice).models;
+  }
+
+  /** Starts a read of the statistics and caches it under its key as soon as it starts. */
+  private read(db: Queryable, now: Date, branchOffice: string | null): CachedStats {
+    const entry: CachedStats = { at: now.getTime(), models: this.readModels(db, now, branchOffice), ready: false };
+    const previous = branchOffice === null ? this.statsAll : this.statsByBranch.get(branchOffice);
+    // While a stale entry is served, the new read replaces it only once it has its figures.
+    const install = (): void => {
+      if (branchOffice === null) this.statsAll = entry;
+      else this.statsByBranch.set(branchOffice, entry);
+    };
+    if (!previous?.ready || this.deps.waitForFreshStatistics) install();
+    entry.models.then(
+      () => {
+        entry.ready = true;
+        install();
+      },
+      () => {
+        // A failed read is not kept: the next call tries again (a stale entry stays served).
+        if (this.statsAll === entry) this.statsAll = null;
+        if (branchOffice !== null && this.statsByBranch.get(branchOffice) === entry) this.statsByBranch.delete(branchOffice);
+      },
+    );
+    return entry;
   }
 
   /** Per branch and queue: service minutes by hour, cancel and no-show rates, expected arrivals. */

@@ -8,6 +8,10 @@ const FINISHED = `('COMPLETADO', 'CANCELADO', 'NO_ATENDIDO')`;
 /** The indexes the seed reindexes weekly: both grow at the end and bloat with deletes. */
 const REINDEXED = ['idx_ticket_created_at', 'idx_audit_created_at'] as const;
 
+/** The steps of the daily run, in order, as an observer hears them (e.g. to time them). */
+export type DailyStep = 'advisor-figures' | 'old-tickets' | 'sent-messages' | 'counters-and-codes' | 'audit-archive';
+export type StepObserver = (step: DailyStep, ms: number, rows: number) => void;
+
 export interface DailySummary extends Record<string, unknown> {
   advisorsRefreshed: number;
   ticketsDeleted: number;
@@ -22,16 +26,18 @@ export interface DailySummary extends Record<string, unknown> {
  * rows in bounded batches, each batch one statement.
  */
 export class MaintenanceService {
-  constructor(private readonly deps: { db: Db; clock: Clock; logger: Logger; timeZone: string }) {}
+  constructor(
+    private readonly deps: { db: Db; clock: Clock; logger: Logger; timeZone: string; onStep?: StepObserver },
+  ) {}
 
   private get db(): Db {
     return this.deps.db;
   }
 
   async runDaily(): Promise<DailySummary> {
-    const advisorsRefreshed = await this.refreshAdvisorFigures();
+    const advisorsRefreshed = await this.step('advisor-figures', () => this.refreshAdvisorFigures());
     const { tickets, messages } = await this.purgeOldRecords();
-    const auditArchived = await this.archiveAudit();
+    const auditArchived = await this.step('audit-archive', () => this.archiveAudit());
     const summary = { advisorsRefreshed, ticketsDeleted: tickets, messagesDeleted: messages, auditArchived };
     this.deps.logger.info(summary, 'mantenimiento diario terminado');
     return summary;
@@ -65,32 +71,52 @@ export class MaintenanceService {
     return row?.count ?? 0;
   }
 
+  private async step(step: DailyStep, work: () => Promise<number>): Promise<number> {
+    const started = performance.now();
+    const rows = await work();
+    this.deps.onStep?.(step, performance.now() - started, rows);
+    return rows;
+  }
+
   /** Finished tickets after 90 days (their messages go with them), sent messages after 30. */
   async purgeOldRecords(): Promise<{ tickets: number; messages: number }> {
     const now = this.deps.clock.now();
-    const tickets = await this.inBatches(
-      `with gone as (
-         delete from ticket where id in (
-           select id from ticket where status in ${FINISHED}
-             and coalesce(completed_at, updated_at) < ?::timestamp - interval '90 days'
-           limit ${BATCH})
-         returning 1)
-       select count(*)::int as count from gone`,
-      [now],
+    const tickets = await this.step('old-tickets', () =>
+      this.inBatches(
+        `with gone as (
+           delete from ticket where id in (
+             select id from ticket where status in ${FINISHED}
+               and coalesce(completed_at, updated_at) < ?::timestamp - interval '90 days'
+             limit ${BATCH})
+           returning 1)
+         select count(*)::int as count from gone`,
+        [now],
+      ),
     );
-    const messages = await this.inBatches(
-      `with gone as (
-         delete from mensaje where id in (
-           select id from mensaje where estado_envio = 'ENVIADO' and fecha_envio < ?::timestamp - interval '30 days'
-           limit ${BATCH})
-         returning 1)
-       select count(*)::int as count from gone`,
-      [now],
+    const messages = await this.step('sent-messages', () =>
+      this.inBatches(
+        `with gone as (
+           delete from mensaje where id in (
+             select id from mensaje where estado_envio = 'ENVIADO' and fecha_envio < ?::timestamp - interval '30 days'
+             limit ${BATCH})
+           returning 1)
+         select count(*)::int as count from gone`,
+        [now],
+      ),
     );
-    await this.db.execute(`delete from ticket_daily_counter where service_date < (?::timestamp - interval '7 days')::date`, [
-      now,
-    ]);
-    await this.db.execute(`delete from advisor_link_code where expires_at < ?::timestamp - interval '1 day'`, [now]);
+    await this.step('counters-and-codes', async () => {
+      const counters = await this.db.execute<{ count: number }[]>(
+        `with gone as (delete from ticket_daily_counter where service_date < (?::timestamp - interval '7 days')::date returning 1)
+         select count(*)::int as count from gone`,
+        [now],
+      );
+      const codes = await this.db.execute<{ count: number }[]>(
+        `with gone as (delete from advisor_link_code where expires_at < ?::timestamp - interval '1 day' returning 1)
+         select count(*)::int as count from gone`,
+        [now],
+      );
+      return (counters[0]?.count ?? 0) + (codes[0]?.count ?? 0);
+    });
     return { tickets, messages };
   }
 

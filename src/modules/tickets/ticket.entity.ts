@@ -75,6 +75,11 @@ export const Ticket = defineEntity({
     { name: 'idx_ticket_created_at', expression: 'create index "idx_ticket_created_at" on "ticket" ("created_at" desc)' },
     { name: 'idx_ticket_queue_status', properties: ['queueType', 'status'] },
     {
+      // The estimator's service statistics: the customers completed in the recent weeks, without a scan of the year.
+      name: 'idx_ticket_completed_at',
+      expression: `create index "idx_ticket_completed_at" on "ticket" ("completed_at") where status = 'COMPLETADO'`,
+    },
+    {
       // The hot path: waiting tickets of one branch and queue in arrival order.
       name: 'idx_ticket_waiting',
       expression:
