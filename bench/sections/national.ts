@@ -241,6 +241,7 @@ export const nationalBench: Section = {
       await Promise.all(pending.splice(0));
       const steadySeconds = (performance.now() - steadyStarted) / 1000;
       const tickMs = await queueJob.stop();
+      context.log(`queue job runs (ms, in order; the first after the start rewrites every waiting ticket): ${tickMs.join(', ')}`);
 
       const ticketP99 = percentile(steadyLatency, 99);
       const tickMax = Math.max(...tickMs);
