@@ -82,7 +82,8 @@ describe('"Avísame cuando falten N minutos"', () => {
       '👍 Listo: te avisaremos cuando falten unos <b>10 minutos</b> para tu turno (o antes, al quedar primero en la fila).',
     );
 
-    // 30, 25, 20 minutes expected: too early to call the customer back (20 − 7 = 13 > 10).
+    // 30, 25, 20 minutes expected, give or take a few (five-minute services of the nominal spread, then the
+    // observed one): too early to call the customer back (20 less 1.3 × about 4 = 14.7 > 10).
     await tickAndDispatch();
     for (let served = 0; served < 2; served++) {
       clock.advance(5 * 60_000);
@@ -92,20 +93,27 @@ describe('"Avísame cuando falten N minutos"', () => {
     expect(fake.messagesTo(customer.id).some((m) => /Ticket Creado/.test(m.text ?? ''))).toBe(true);
     expect(nearNotices()).toEqual([]);
 
-    // Four minutes into the next service: 16.75 expected (at least 35 % of a service left, then three at 5): not yet.
+    // Four minutes into the next service: 16.75 expected (at least 35 % of a service left, then three at 5),
+    // its 10 % quantile about 12: not yet.
     clock.advance(4 * 60_000);
     await tickAndDispatch();
     expect(nearNotices()).toEqual([]);
 
-    // Two ahead and a service just begun: 15 expected, 15 − 5.25 ≤ 10: the wait may reach 10 — told now.
+    // Two ahead and a service just begun: 15 expected, about 10.7 at the 10 % quantile: still not.
     clock.advance(60_000);
+    await app.services.floor.finishCurrent(carlosId, 'COMPLETADO', { actor: 'test' });
+    await tickAndDispatch();
+    expect(nearNotices()).toEqual([]);
+
+    // One ahead and a service just begun: 10 expected, less the 2-minute floor ≤ 10 — told now, not 15 minutes early.
+    clock.advance(5 * 60_000);
     await app.services.floor.finishCurrent(carlosId, 'COMPLETADO', { actor: 'test' });
     await tickAndDispatch();
     const [notice, ...more] = nearNotices();
     expect(more).toEqual([]);
     expect(notice!.text).toBe(
-      '⏰ <b>¡Pronto será tu turno!</b>\n\nTurno: <b>C07</b>\nHay 2 personas antes que tú.\n' +
-        'Tiempo estimado: <b>15 minutos</b>\n\nPor favor, acércate a la sucursal.',
+      '⏰ <b>¡Pronto será tu turno!</b>\n\nTurno: <b>C07</b>\nHay 1 persona antes que tú.\n' +
+        'Tiempo estimado: <b>10 minutos</b>\n\nPor favor, acércate a la sucursal.',
     );
     const [row] = await app.db.query<{ notified: boolean }>(
       `select cb.notified_at = $1::timestamp as notified from ticket_come_back cb join ticket t on t.id = cb.ticket_id where t.numero = 'C07'`,

@@ -46,13 +46,14 @@ export const advisorsSql = (one: boolean) => `select a.id, a.branch_office, a.st
   where true ${branchFilter('a', one)}`;
 
 /**
- * Observed service minutes per branch, queue and branch-local hour of the call, over the
- * recent weeks (completed customers only). Params: tz, since[, branch].
+ * Observed service minutes (their sum and sum of squares: mean and spread) per branch, queue and
+ * branch-local hour of the call, over the recent weeks (completed customers only). Params: tz, since[, branch].
  */
 export const serviceStatsSql = (one: boolean) => `select t.branch_office, t.queue_type,
     extract(hour from (t.assigned_at at time zone 'UTC') at time zone ?)::int as hour,
     count(*)::int as n,
-    sum(extract(epoch from t.completed_at - t.assigned_at) / 60)::float8 as minutes
+    sum(extract(epoch from t.completed_at - t.assigned_at) / 60)::float8 as minutes,
+    sum((extract(epoch from t.completed_at - t.assigned_at) / 60) ^ 2)::float8 as squares
   from ticket t
   where t.status = 'COMPLETADO' and t.completed_at >= ? ${branchFilter('t', one)}
   group by 1, 2, 3`;

@@ -19,17 +19,20 @@ export function plannedEstimates(estimates: Map<number, TicketEstimate>): { ids:
   return { ids, positions, minutes };
 }
 
-/** The notice's margin: 35 % of the expected wait, at least 4 minutes (tuned on the shipped scenarios). */
-export const COME_BACK_MARGIN_MINUTES = 4;
-export const COME_BACK_MARGIN_SHARE = 0.35;
-
 /**
- * The remaining wait "may reach" the customer's lead: the wait is uncertain (service times are
- * skewed, people ahead cancel), so the notice goes when an optimistic reading of the expected
- * wait — early enough for most customers to be back before their call — reaches the lead.
+ * The notice's margin: the remaining wait is uncertain (service times spread, people ahead cancel or never
+ * show, higher-priority customers may come), so the notice goes when its 10 % quantile — the expected wait
+ * less COME_BACK_Z standard deviations of it (normal approximation), and at least COME_BACK_MARGIN_MINUTES
+ * less (the job's period, reading the message) — reaches the lead. The spread shrinks as the call nears, so
+ * the margin does too: on time for nine in ten, without telling everyone at once.
  */
-export function comeBackDue(expectedMinutes: number, leadMinutes: number): boolean {
-  const optimistic = expectedMinutes - Math.max(COME_BACK_MARGIN_MINUTES, COME_BACK_MARGIN_SHARE * expectedMinutes);
+export const COME_BACK_Z = 1.3;
+export const COME_BACK_MARGIN_MINUTES = 2;
+
+/** Whether the "avísame" notice is due: the remaining wait (expected minutes, their sd) may now reach the lead. */
+export function comeBackDue(expectedMinutes: number, leadMinutes: number, sdMinutes: number): boolean {
+  const spread = Number.isFinite(sdMinutes) ? sdMinutes : 0;
+  const optimistic = expectedMinutes - Math.max(COME_BACK_MARGIN_MINUTES, COME_BACK_Z * spread);
   return optimistic <= leadMinutes;
 }
 
@@ -37,7 +40,7 @@ export function comeBackDue(expectedMinutes: number, leadMinutes: number): boole
 export async function notifyComeBacks(db: Queryable, estimates: Map<number, TicketEstimate> | null, now: Date): Promise<number[]> {
   const due: number[] = [];
   for (const [id, e] of estimates ?? []) {
-    if (e.comeBack && !e.comeBack.notified && comeBackDue(e.expected, e.comeBack.leadMinutes)) due.push(id);
+    if (e.comeBack && !e.comeBack.notified && comeBackDue(e.expected, e.comeBack.leadMinutes, e.sd)) due.push(id);
   }
   if (due.length === 0) return [];
   const [row] = await db.execute<{ ids: string[] | null }[]>(

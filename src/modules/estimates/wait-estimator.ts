@@ -3,7 +3,7 @@ import type { Queryable } from '../../db/sql.js';
 import { serviceDay } from '../../domain/numbering.js';
 import { QUEUE_TYPES, QUEUES, isQueueType, type QueueType } from '../../domain/queue-types.js';
 import type { PlannedBreak, PlannedShift } from '../staff-plan/advisor-plan.entity.js';
-import { minuteOfDay, planWindows } from '../staff-plan/plan-time.js';
+import { minuteOfDay, parseHhmm, planWindows } from '../staff-plan/plan-time.js';
 import {
   advisorsSql,
   arrivalStatsSql,
@@ -14,7 +14,7 @@ import {
   waitingSql,
 } from './branch-state.sql.js';
 import { estimateWaitMinutes } from '../../domain/estimate.js';
-import { estimateBranch, shownMinutes, type AdvisorState, type BranchState, type QueueModel } from './estimator.js';
+import { forecastBranch, promiseOf, type AdvisorState, type BranchState, type QueueModel, type WaitForecast } from './estimator.js';
 
 /** Observed figures weigh as much as this many customers against the queue's nominal average. */
 const PRIOR_WEIGHT = 4;
@@ -22,6 +22,8 @@ const PRIOR_WEIGHT = 4;
 const STATS_DAYS = 28;
 /** Statistics are re-read at most this often (virtual time under the simulator). */
 export const STATS_TTL_MS = 60_000;
+/** The spread assumed for a queue's service times before any is observed, as a share of the mean. */
+const NOMINAL_CV = 0.5;
 /** A no-show holds the advisor this long when the branch has not seen one yet (calls and waiting). */
 const DEFAULT_NO_SHOW_MINUTES = 2;
 
@@ -32,12 +34,13 @@ export interface QueueOutlook {
   minutes: number;
 }
 
-/** One waiting ticket's estimate: expected minutes to its call, and the "avísame" request if any. */
+/** One waiting ticket's estimate: the minutes promised, the expected minutes to its call and their spread, and the "avísame" request if any. */
 export interface TicketEstimate {
   /** Place in its line, in call order (SPEC §12): what the queue job writes as position_in_queue. */
   position: number;
   minutes: number;
   expected: number;
+  sd: number;
   branchOffice: string;
   comeBack: { leadMinutes: number; notified: boolean } | null;
 }
@@ -128,14 +131,15 @@ export class WaitEstimator {
     const result = new Map<number, TicketEstimate>();
     for (const [branch, rows] of byBranch) {
       const state = this.branchState(now, branch, rows, advisors.get(branch) ?? [], models.get(branch));
-      const expected = estimateBranch(state);
-      const shown = promisedMinutes(state, expected);
+      const forecast = forecastBranch(state);
+      const shown = promisedMinutes(state, forecast);
       for (const row of rows) {
-        const minutes = expected.get(Number(row.id)) ?? Infinity;
+        const f = forecast.get(Number(row.id)) ?? { expected: Infinity, sd: Infinity };
         result.set(Number(row.id), {
           position: row.pos,
           minutes: shown.get(Number(row.id))!,
-          expected: minutes,
+          expected: f.expected,
+          sd: f.sd,
           branchOffice: branch,
           comeBack: row.lead_minutes === null ? null : { leadMinutes: row.lead_minutes, notified: row.notified },
         });
@@ -191,7 +195,7 @@ export class WaitEstimator {
       out[queue] = {
         waiting: counts[queue] ?? 0,
         online: advisors.filter((a) => a.status !== 'OFFLINE' && a.queue_types.includes(queue)).length,
-        minutes: promisedMinutes(state, estimateBranch(state)).get(-1)!,
+        minutes: promisedMinutes(state, forecastBranch(state)).get(-1)!,
       };
     }
     return out;
@@ -216,7 +220,11 @@ export class WaitEstimator {
             : a.status === 'BUSY'
               ? { kind: 'PAUSED', minutesPaused: inStatus }
               : { kind: 'AVAILABLE' };
-      return { id: Number(a.id), queues, now: nowState, plan };
+      const breaks = (a.breaks ?? [])
+        .map((b): [number, number] => [parseHhmm(b.from) - nowMinute, parseHhmm(b.from) + b.minutes - nowMinute])
+        .filter(([, to]) => to > 0)
+        .sort((x, y) => x[0] - y[0]);
+      return { id: Number(a.id), queues, now: nowState, plan, breaks };
     });
     return {
       minuteOfDay: nowMinute,
@@ -295,7 +303,7 @@ export class WaitEstimator {
     const today = serviceDay(now, tz);
     const since = new Date(now.getTime() - STATS_DAYS * 86_400_000);
     const [service, outcomes, arrivals, days] = await Promise.all([
-      db.execute<{ branch_office: string; queue_type: QueueType; hour: number; n: number; minutes: number }[]>(
+      db.execute<{ branch_office: string; queue_type: QueueType; hour: number; n: number; minutes: number; squares: number }[]>(
         serviceStatsSql(one),
         [tz, since, ...extra],
       ),
@@ -331,29 +339,36 @@ export class WaitEstimator {
       }
       return m;
     };
-    // Service: per hour, shrunk towards the queue's all-day observed mean, itself shrunk towards the nominal.
-    const totals = new Map<string, { n: number; minutes: number }>();
+    // Service: mean and spread per hour, shrunk towards the queue's all-day observed figures, themselves
+    // shrunk towards the nominal (both moments alike, so the spread stays a spread).
+    const totals = new Map<string, { n: number; minutes: number; squares: number }>();
     for (const row of service) {
       const key = `${row.branch_office}\u0000${row.queue_type}`;
-      const t = totals.get(key) ?? { n: 0, minutes: 0 };
+      const t = totals.get(key) ?? { n: 0, minutes: 0, squares: 0 };
       t.n += row.n;
       t.minutes += row.minutes;
+      t.squares += row.squares;
       totals.set(key, t);
     }
-    const allDay = (branch: string, queue: QueueType): number => {
+    const allDay = (branch: string, queue: QueueType): Moments => {
       const t = totals.get(`${branch}\u0000${queue}`);
-      const nominal = QUEUES[queue].averageMinutes;
-      return t ? (t.minutes + PRIOR_WEIGHT * nominal) / (t.n + PRIOR_WEIGHT) : nominal;
+      const nominal = nominalMoments(queue);
+      if (!t) return nominal;
+      return { mean: (t.minutes + PRIOR_WEIGHT * nominal.mean) / (t.n + PRIOR_WEIGHT), square: (t.squares + PRIOR_WEIGHT * nominal.square) / (t.n + PRIOR_WEIGHT) };
     };
     for (const [key] of totals) {
       const [branch, queue] = key.split('\u0000') as [string, QueueType];
-      modelsOf(branch)[queue].serviceMinutesByHour = Array.from({ length: 24 }, () => allDay(branch, queue));
+      const base = allDay(branch, queue);
+      modelsOf(branch)[queue].serviceMinutesByHour = Array.from({ length: 24 }, () => base.mean);
+      modelsOf(branch)[queue].serviceSdByHour = Array.from({ length: 24 }, () => spread(base));
     }
     for (const row of service) {
       if (!isQueueType(row.queue_type)) continue;
       const base = allDay(row.branch_office, row.queue_type);
-      (modelsOf(row.branch_office)[row.queue_type].serviceMinutesByHour as number[])[row.hour] =
-        (row.minutes + PRIOR_WEIGHT * base) / (row.n + PRIOR_WEIGHT);
+      const hour = { mean: (row.minutes + PRIOR_WEIGHT * base.mean) / (row.n + PRIOR_WEIGHT), square: (row.squares + PRIOR_WEIGHT * base.square) / (row.n + PRIOR_WEIGHT) };
+      const m = modelsOf(row.branch_office)[row.queue_type];
+      m.serviceMinutesByHour[row.hour] = hour.mean;
+      m.serviceSdByHour[row.hour] = spread(hour);
     }
     for (const row of outcomes) {
       if (!isQueueType(row.queue_type)) continue;
@@ -391,17 +406,30 @@ export class WaitEstimator {
  * The minutes shown for each ticket: the replay's, or — when no advisor who serves the queue is
  * expected (everyone offline, no plan) — the seed's formula, dividing by one.
  */
-function promisedMinutes(state: BranchState, expected: Map<number, number>): Map<number, number> {
+function promisedMinutes(state: BranchState, forecast: Map<number, WaitForecast>): Map<number, number> {
   const out = new Map<number, number>();
   for (const queue of QUEUE_TYPES) {
     const online = state.advisors.filter((a) => a.now.kind !== 'OFFLINE' && a.queues.includes(queue)).length;
     state.waiting[queue].forEach((id, i) => {
-      const minutes = expected.get(id) ?? Infinity;
-      out.set(id, Number.isFinite(minutes) ? shownMinutes(minutes) : estimateWaitMinutes(i + 1, queue, online));
+      const f = forecast.get(id);
+      out.set(id, f && Number.isFinite(f.expected) ? promiseOf(f) : estimateWaitMinutes(i + 1, queue, online));
     });
   }
   return out;
 }
+
+/** First and second moments of service minutes. */
+interface Moments {
+  mean: number;
+  square: number;
+}
+
+/** Before anything is observed: the queue's nominal average, with a spread of half of it. */
+const nominalMoments = (queue: QueueType): Moments => {
+  const mean = QUEUES[queue].averageMinutes;
+  return { mean, square: mean * mean * (1 + NOMINAL_CV * NOMINAL_CV) };
+};
+const spread = (m: Moments): number => Math.sqrt(Math.max(0, m.square - m.mean * m.mean));
 
 function defaultModels(): Models {
   return Object.fromEntries(
@@ -409,6 +437,7 @@ function defaultModels(): Models {
       q,
       {
         serviceMinutesByHour: Array.from({ length: 24 }, () => QUEUES[q].averageMinutes),
+        serviceSdByHour: Array.from({ length: 24 }, () => NOMINAL_CV * QUEUES[q].averageMinutes),
         cancelRate: 0,
         noShowRate: 0,
         noShowMinutes: DEFAULT_NO_SHOW_MINUTES,
