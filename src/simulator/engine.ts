@@ -157,7 +157,7 @@ export async function runScenario(
     }
   }
 
-  await setUpBranches(db, scenario, advisorsById, advisorsOf);
+  await setUpBranches(db, scenario, advisorsById, advisorsOf, clock.now());
 
   let rutSequence = 0;
   for (let day = 0; day < scenario.days; day++) {
@@ -284,6 +284,7 @@ async function setUpBranches(
   scenario: Scenario,
   advisorsById: Map<number, SimAdvisor>,
   advisorsOf: Map<string, SimAdvisor[]>,
+  now: Date,
 ): Promise<void> {
   await db.execute(`delete from advisor`);
   let n = 0;
@@ -294,8 +295,9 @@ async function setUpBranches(
       const [row] = await db.execute<{ id: string }[]>(
         `insert into advisor (name, email, status, module_number, assigned_tickets_count, workload_minutes,
            average_service_time_minutes, total_tickets_served_today, queue_types, branch_office, created_at, updated_at)
-         values (?, ?, 'OFFLINE', ?, 0, 0, 0, 0, ?::json, ?, now(), now()) returning id`,
-        [a.name, email, (i % 5) + 1, JSON.stringify(a.queues), branch.name],
+         values (?, ?, 'OFFLINE', ?, 0, 0, 0, 0, ?::json, ?, ?, ?) returning id`,
+        // Virtual time, not the server's: how long an advisor has been in a state feeds the estimator.
+        [a.name, email, (i % 5) + 1, JSON.stringify(a.queues), branch.name, now, now],
       );
       const id = Number(row!.id);
       const sim: SimAdvisor = {
