@@ -96,6 +96,25 @@ describe("a newcomer's promise", () => {
     }
   });
 
+  it('is, for a preferential customer placed ahead of others, what the full replay estimates at that place', async () => {
+    // Four normal customers wait for PERSONAL_BANKER: a preferential one is called after the next
+    // PREFERENTIAL_EVERY (2) normal calls, so their place is third, not fifth.
+    for (let i = 0; i < 4; i++) await take(b, 'PERSONAL_BANKER', { branchOffice: NORTE });
+    const ticket = await take(a, 'PERSONAL_BANKER', { branchOffice: NORTE, atencionPreferente: 'TERCERA_EDAD' });
+    const [row] = await db.query<{ id: string; position_in_queue: number }>(
+      `select id, position_in_queue from ticket where codigo_referencia = $1`,
+      [ticket.identificador],
+    );
+    const line = await db.query<{ n: number }>(
+      `select count(*)::int as n from ticket where branch_office = $1 and queue_type = 'PERSONAL_BANKER' and status in ('EN_ESPERA', 'PROXIMO')`,
+      [NORTE],
+    );
+    expect(row!.position_in_queue).toBeLessThan(line[0]!.n);
+    const replay = await uncached().estimateWaiting(a.sql, NORTE);
+    expect(ticket.positionInQueue).toBe(row!.position_in_queue);
+    expect(replay.get(Number(row!.id))?.minutes).toBe(ticket.estimatedWaitMinutes);
+  });
+
   it("comes from the newcomer's own branch, however kiosks of different branches interleave", async () => {
     // A line in the north too, so its promise depends on its own service times.
     for (let i = 0; i < 3; i++) await take(b, 'CAJA', { branchOffice: NORTE });

@@ -160,11 +160,22 @@ export class WaitEstimator {
   }
 
   /**
-   * Per queue of a branch: how many wait, how many advisors who serve it are online, and the wait a
-   * customer taking a number now would be promised — what a waiting-room screen shows, from the
-   * newcomer's one live read (and the cached statistics).
+   * The wait promised to a customer about to be placed at `place` (1-based, in call order) of
+   * their queue, ahead of others — a preferential customer (SPEC §12) — by the same replay as a
+   * newcomer's: the line as counts (the others waiting, read live), this customer among them.
    */
-  async newArrivalOutlook(db: Queryable, branchOffice: string, only?: QueueType): Promise<Record<QueueType, QueueOutlook>> {
+  async promiseForPlace(db: Queryable, branchOffice: string, queue: QueueType, place: number): Promise<number> {
+    const { now, advisors, models, waiting } = await this.newcomerState(db, branchOffice);
+    const rows = [...waiting, { id: '-1', pos: 0, branch_office: branchOffice, queue_type: queue, lead_minutes: null, notified: false }];
+    const state = this.branchState(now, branchOffice, rows, advisors, models.get(branchOffice));
+    // Everyone in a queue holds the same place in the replay whoever they are: the place-th one's time is theirs.
+    const line = state.waiting[queue];
+    const id = line[Math.max(1, Math.min(place, line.length)) - 1]!;
+    return promisedMinutes(state, forecastBranch(state)).get(id)!;
+  }
+
+  /** A newcomer's live read (waiting counts and advisors, one statement), the statistics, and stand-ins for those waiting. */
+  private async newcomerState(db: Queryable, branchOffice: string) {
     const now = this.deps.clock.now();
     const [live, models] = await Promise.all([
       db.execute<NewcomerRow[]>(newcomerStateSql, [
@@ -187,6 +198,16 @@ export class WaitEstimator {
         waiting.push({ id: String(-2 - waiting.length), pos: 0, branch_office: branchOffice, queue_type: queue, lead_minutes: null, notified: false });
       }
     }
+    return { now, counts, advisors, models, waiting };
+  }
+
+  /**
+   * Per queue of a branch: how many wait, how many advisors who serve it are online, and the wait a
+   * customer taking a number now would be promised — what a waiting-room screen shows, from the
+   * newcomer's one live read (and the cached statistics).
+   */
+  async newArrivalOutlook(db: Queryable, branchOffice: string, only?: QueueType): Promise<Record<QueueType, QueueOutlook>> {
+    const { now, counts, advisors, models, waiting } = await this.newcomerState(db, branchOffice);
     const out = {} as Record<QueueType, QueueOutlook>;
     for (const queue of only ? [only] : QUEUE_TYPES) {
       // The newcomer goes at the back of their queue: a ticket id no real ticket has.

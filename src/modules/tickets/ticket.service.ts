@@ -180,7 +180,11 @@ export class TicketService {
           const [row] = await tx.execute<{ pos: number }[]>(positionOfTicketSql(settings.preferentialEvery), [ticket!.id, ticket!.id]);
           const pos = row?.pos ?? position;
           if (pos !== position) {
-            const est = estimateWaitMinutes(pos, command.queueType, context!.online);
+            // The same replay as everyone's promise, at this place (read on the pool, never on this
+            // transaction: the estimator may go on reading after it ends).
+            const est = this.deps.estimator
+              ? await this.deps.estimator.promiseForPlace(this.db, branchOffice, command.queueType, pos)
+              : estimateWaitMinutes(pos, command.queueType, context!.online);
             const st: TicketStatus = isProximo(pos, settings.proximoThreshold) ? 'PROXIMO' : 'EN_ESPERA';
             await tx.execute(`update ticket set position_in_queue = ?, estimated_wait_minutes = ?, status = ? where id = ?`, [
               pos,
