@@ -3,6 +3,7 @@ import { ManualClock } from '../clock.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db/sql.js';
 import { estimateWaitMinutes } from '../domain/estimate.js';
+import { instantOfWallTime } from '../domain/local-time.js';
 import { QUEUE_TYPES, type QueueType } from '../domain/queue-types.js';
 import { computeCheckDigit } from '../domain/rut.js';
 import { EventBus } from '../events.js';
@@ -82,17 +83,6 @@ class EventQueue {
 
 const before = (a: Event, b: Event): boolean => a.at < b.at || (a.at === b.at && a.seq < b.seq);
 
-/** The UTC instant of a branch-local wall time (`day` YYYY-MM-DD, minutes since midnight). */
-export function localInstant(day: string, minutes: number, timeZone: string): number {
-  const guess = Date.parse(`${day}T00:00:00Z`) + minutes * 60_000;
-  // The zone's offset at that moment: local wall time of the guess minus the wanted wall time.
-  const local = minuteOfDay(new Date(guess), timeZone);
-  let diff = local - minutes;
-  if (diff > 720) diff -= 1440;
-  if (diff < -720) diff += 1440;
-  return guess - Math.round(diff) * 60_000;
-}
-
 export function addDays(day: string, n: number): string {
   return new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
 }
@@ -117,7 +107,7 @@ export async function runScenario(
 ): Promise<CustomerRecord[]> {
   const { db, config } = deps;
   const tz = config.branchTimeZone;
-  const start = localInstant(FIRST_DAY, 0, tz);
+  const start = instantOfWallTime(FIRST_DAY, 0, tz);
   const clock = new ManualClock(new Date(start));
   const events = new EventBus();
   // SPEC §14: the simulated customers' RUTs are encrypted as the app's are, under throwaway keys.
@@ -176,7 +166,7 @@ export async function runScenario(
       );
       // The day ends: whoever still waits after the last shift is sent home (never called).
       const lastShiftEnd = Math.max(...branch.advisors.flatMap((a) => a.shifts.map((s) => parseHhmm(s.to))));
-      schedule(localInstant(date, lastShiftEnd + 1, tz), async () => {
+      schedule(instantOfWallTime(date, lastShiftEnd + 1, tz), async () => {
         for (const c of customers.values()) {
           if (c.record.branch === branch.name && c.record.calledAt === null && !c.cancelled) {
             c.cancelled = true;
@@ -250,7 +240,7 @@ export async function runScenario(
     if (queue.size > 0) schedule(clock.now().getTime() + SIM_TICK_MS, tick);
   };
   const firstOpen = Math.min(...scenario.branches.map((b) => parseHhmm(b.opensAt)));
-  schedule(localInstant(FIRST_DAY, firstOpen, tz), tick);
+  schedule(instantOfWallTime(FIRST_DAY, firstOpen, tz), tick);
 
   let lastReport = 0;
   for (let event = queue.pop(); event; event = queue.pop()) {
@@ -327,10 +317,10 @@ function scheduleAdvisors(
   branch.advisors.forEach((a, i) => {
     const sim = sims[i]!;
     for (const shift of a.shifts) {
-      schedule(localInstant(date, parseHhmm(shift.from), tz), () => behaviour.startShift(sim));
-      schedule(localInstant(date, parseHhmm(shift.to), tz), () => behaviour.endShift(sim));
+      schedule(instantOfWallTime(date, parseHhmm(shift.from), tz), () => behaviour.startShift(sim));
+      schedule(instantOfWallTime(date, parseHhmm(shift.to), tz), () => behaviour.endShift(sim));
     }
-    for (const b of a.breaks) schedule(localInstant(date, parseHhmm(b.from), tz), () => behaviour.startBreak(sim, b.minutes));
+    for (const b of a.breaks) schedule(instantOfWallTime(date, parseHhmm(b.from), tz), () => behaviour.startBreak(sim, b.minutes));
   });
 }
 
@@ -353,7 +343,7 @@ function scheduleArrivals(
       const to = Math.min(closes, hour * 60 + 60);
       let t = from + random.exponential(60 / perHour);
       while (t < to) {
-        onArrival(localInstant(date, t, tz), queueType);
+        onArrival(instantOfWallTime(date, t, tz), queueType);
         t += random.exponential(60 / perHour);
       }
     }

@@ -8,12 +8,6 @@ export function parseHhmm(value: string): number {
   return h! * 60 + m!;
 }
 
-export function formatHhmm(minutes: number): string {
-  const h = Math.floor(minutes / 60);
-  const m = Math.round(minutes % 60);
-  return `${String(h).padStart(2, '0')}:${String(m).padStart(2, '0')}`;
-}
-
 const clockFormats = new Map<string, Intl.DateTimeFormat>();
 
 /** Minutes since the branch's midnight at an instant (fractional). */
