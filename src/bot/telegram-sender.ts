@@ -4,6 +4,12 @@ import type { MessageSender, SendOutcome } from '../modules/notifications/dispat
 /** Errors that will not go away by trying again: the user blocked the bot, the chat is gone. */
 const PERMANENT_400 = /chat not found|user is deactivated|peer_id_invalid|can't parse entities|message is too long/i;
 
+/**
+ * What a failed send means for the message (SPEC §15). Only an answer about the chat or the
+ * message spends attempts: 403 (blocked) and the 400s above fail at once, any other 400 is retried
+ * on the attempt schedule. A 429 waits `retry_after`; a 5xx, a network error or any other answer
+ * (401, 404, 409: the bot's or Telegram's problem, not the chat's) never spends an attempt.
+ */
 export function classifySendError(error: unknown): SendOutcome & { ok: false } {
   if (error instanceof GrammyError) {
     const description = `${error.error_code}: ${error.description}`;
@@ -13,10 +19,11 @@ export function classifySendError(error: unknown): SendOutcome & { ok: false } {
     if (error.error_code === 403 || (error.error_code === 400 && PERMANENT_400.test(error.description))) {
       return { ok: false, kind: 'permanent', description };
     }
-    return { ok: false, kind: 'transient', description, outage: error.error_code >= 500 };
+    if (error.error_code === 400) return { ok: false, kind: 'transient', description };
+    return { ok: false, kind: 'unavailable', description, outage: error.error_code >= 500 };
   }
-  if (error instanceof HttpError) return { ok: false, kind: 'transient', description: `red: ${error.message}`, outage: true };
-  return { ok: false, kind: 'transient', description: error instanceof Error ? error.message : String(error) };
+  if (error instanceof HttpError) return { ok: false, kind: 'unavailable', description: `red: ${error.message}`, outage: true };
+  return { ok: false, kind: 'unavailable', description: error instanceof Error ? error.message : String(error) };
 }
 
 /** Sends notifications with grammY's Api, bounded in time so a hung request cannot stall the queue. */

@@ -170,17 +170,17 @@ describe('MessageDispatcher', () => {
     expect((await messageOf(ticket.id, TU_TURNO)).estado_envio).toBe('PENDIENTE');
   });
 
-  it('retries after a 500 and then sends: ENVIADO with intentos 1 and MENSAJE_REINTENTADO', async () => {
+  it('retries a 400 about the message and then sends: ENVIADO with intentos 1 and MENSAJE_REINTENTADO', async () => {
     const customer = await registeredCustomer();
     const ticket = await takeTicket(customer.nationalId);
-    fake.failNext('sendMessage', 1, { status: 500 }, { chatId: customer.chatId });
+    fake.failNext('sendMessage', 1, { status: 400, description: 'Bad Request: TOPIC_CLOSED' }, { chatId: customer.chatId });
     const mark = fake.mark();
     const dispatcher = newDispatcher();
 
     expect(await dispatcher.dispatchDue()).toMatchObject({ sent: 0, retried: 1 });
     let created = await messageOf(ticket.id, CREADO);
     expect(created).toMatchObject({ estado_envio: 'PENDIENTE', intentos: 1 });
-    expect(created.error_message).toMatch(/500/);
+    expect(created.error_message).toMatch(/400/);
     expect(Number(created.fecha_programada_ms)).toBe(clock.now().getTime() + 30_000);
 
     clock.advance(29_000);
@@ -192,13 +192,37 @@ describe('MessageDispatcher', () => {
     created = await messageOf(ticket.id, CREADO);
     expect(created).toMatchObject({ estado_envio: 'ENVIADO', intentos: 1, error_message: null });
     expect(await auditOf(created.id)).toEqual(['MENSAJE_REINTENTADO', 'MENSAJE_ENVIADO']);
-    expect(sendsTo(customer.chatId, mark).map((c) => c.status)).toEqual([500, 200, 200]); // created ×2, then near
+    expect(sendsTo(customer.chatId, mark).map((c) => c.status)).toEqual([400, 200, 200]); // created ×2, then near
   });
 
-  it('after four failures (retries at 30 s, 60 s, 120 s) the message is FALLIDO with MENSAJE_FALLIDO', async () => {
+  it('retries a 500 without spending an attempt: the schedule’s first step, then ENVIADO with intentos 0', async () => {
     const customer = await registeredCustomer();
     const ticket = await takeTicket(customer.nationalId);
-    fake.failNext('sendMessage', 4, { status: 500, description: 'Internal Server Error: try later' }, { chatId: customer.chatId });
+    fake.failNext('sendMessage', 1, { status: 500 }, { chatId: customer.chatId });
+    const mark = fake.mark();
+    const dispatcher = newDispatcher();
+
+    expect(await dispatcher.dispatchDue()).toMatchObject({ sent: 0, retried: 1, failed: 0 });
+    let created = await messageOf(ticket.id, CREADO);
+    expect(created).toMatchObject({ estado_envio: 'PENDIENTE', intentos: 0 });
+    expect(created.error_message).toMatch(/500/);
+    expect(Number(created.fecha_programada_ms)).toBe(clock.now().getTime() + 30_000);
+
+    clock.advance(29_000);
+    await dispatcher.dispatchDue();
+    expect(sendsTo(customer.chatId, mark)).toHaveLength(1);
+
+    clock.advance(1_000);
+    await dispatcher.dispatchDue();
+    created = await messageOf(ticket.id, CREADO);
+    expect(created).toMatchObject({ estado_envio: 'ENVIADO', intentos: 0, error_message: null });
+    expect(await auditOf(created.id)).toEqual(['MENSAJE_REINTENTADO', 'MENSAJE_ENVIADO']);
+  });
+
+  it('after four failures about the message (retries at 30 s, 60 s, 120 s) it is FALLIDO with MENSAJE_FALLIDO', async () => {
+    const customer = await registeredCustomer();
+    const ticket = await takeTicket(customer.nationalId);
+    fake.failNext('sendMessage', 4, { status: 400, description: 'Bad Request: TOPIC_CLOSED' }, { chatId: customer.chatId });
     const mark = fake.mark();
     const dispatcher = newDispatcher();
     const createdAttempts = (): number => sendsTo(customer.chatId, mark).filter((c) => String(c.params.text).includes('Ticket Creado')).length;
@@ -222,7 +246,7 @@ describe('MessageDispatcher', () => {
     const created = await messageOf(ticket.id, CREADO);
     expect(created.estado_envio).toBe('FALLIDO');
     expect(created.intentos).toBe(4);
-    expect(created.error_message).toMatch(/500.*Internal Server Error: try later/);
+    expect(created.error_message).toMatch(/400.*TOPIC_CLOSED/);
     expect(created.telegram_message_id).toBeNull();
     expect(await auditOf(created.id)).toEqual(['MENSAJE_REINTENTADO', 'MENSAJE_REINTENTADO', 'MENSAJE_REINTENTADO', 'MENSAJE_FALLIDO']);
 
@@ -272,7 +296,7 @@ describe('MessageDispatcher', () => {
     expect(sendsTo(customer.chatId, mark)).toHaveLength(2); // created and near, once each
   });
 
-  it('honours 429 retry_after: no attempt spent, nothing sent before it passes, then sent', async () => {
+  it('honours 429 retry_after: no attempt spent, nothing claimed before it passes (other chats too), then sent', async () => {
     const customer = await registeredCustomer();
     const ticket = await takeTicket(customer.nationalId);
     fake.failNext('sendMessage', 1, { status: 429, retryAfter: 2 }, { chatId: customer.chatId });
@@ -285,21 +309,23 @@ describe('MessageDispatcher', () => {
     expect(Number(created.fecha_programada_ms)).toBe(clock.now().getTime() + 2000);
     expect(await auditOf(created.id)).toEqual([]);
 
+    // Another customer's message falls due while Telegram asked to wait: it waits too.
+    const other = await registeredCustomer();
+    await takeTicket(other.nationalId);
     clock.advance(1000);
     await dispatcher.dispatchDue();
     expect(sendsTo(customer.chatId, mark)).toHaveLength(1);
+    expect(sendsTo(other.chatId, mark)).toEqual([]);
 
     clock.advance(1000);
     await dispatcher.dispatchDue();
     created = await messageOf(ticket.id, CREADO);
     expect(created).toMatchObject({ estado_envio: 'ENVIADO', intentos: 0 });
-    const calls = sendsTo(customer.chatId, mark);
-    expect(calls.map((c) => c.status)).toEqual([429, 200, 200]);
-    // The same dispatcher also held its own sending for retry_after seconds of real time.
-    expect(calls[1]!.at - calls[0]!.at).toBeGreaterThanOrEqual(1900);
+    expect(sendsTo(customer.chatId, mark).map((c) => c.status)).toEqual([429, 200, 200]);
+    expect(sendsTo(other.chatId, mark).map((c) => c.status)).toContain(200);
   });
 
-  it('counts a request that hangs past the sender’s timeout as a transient failure', { timeout: 45_000 }, async () => {
+  it('counts a request that hangs past the sender’s timeout as Telegram’s failure: retried, no attempt spent', { timeout: 45_000 }, async () => {
     const customer = await registeredCustomer();
     const ticket = await takeTicket(customer.nationalId);
     // Longer than the sender's 10 s timeout; then the fake drops the connection unanswered.
@@ -311,13 +337,13 @@ describe('MessageDispatcher', () => {
     expect(await dispatcher.dispatchDue()).toMatchObject({ sent: 0, retried: 1, failed: 0 });
     expect(Date.now() - started).toBeLessThan(11_900);
     let created = await messageOf(ticket.id, CREADO);
-    expect(created).toMatchObject({ estado_envio: 'PENDIENTE', intentos: 1 });
+    expect(created).toMatchObject({ estado_envio: 'PENDIENTE', intentos: 0 });
     expect(await auditOf(created.id)).toEqual(['MENSAJE_REINTENTADO']);
 
     clock.advance(30_000);
     await dispatcher.dispatchDue();
     created = await messageOf(ticket.id, CREADO);
-    expect(created).toMatchObject({ estado_envio: 'ENVIADO', intentos: 1 });
+    expect(created).toMatchObject({ estado_envio: 'ENVIADO', intentos: 0 });
     expect(sendsTo(customer.chatId, mark).filter((c) => String(c.params.text).includes('Ticket Creado'))).toHaveLength(2);
   });
 

@@ -139,7 +139,7 @@ const ADDED: Record<string, Record<string, Expected>> = {
     rating: { type: 'smallint', nullable: true, default: null },
     rated_at: ts(),
   },
-  mensaje: { datos: json() },
+  mensaje: { datos: json(), esperas: { type: 'integer', nullable: false, default: ZERO } },
   audit_log: {},
 };
 

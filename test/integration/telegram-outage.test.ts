@@ -11,7 +11,7 @@ import { MessageDispatcher, RateLimiter } from '../../src/modules/notifications/
 import { ADMIN_KEY, eventually, startTestApp, type TestApp } from '../support/app.js';
 import { rutIndex, sealedRut } from '../support/personal-data.js';
 import { seedBranch } from '../support/branch.js';
-import { FakeTelegram } from '../support/fake-telegram.js';
+import { FakeTelegram, type Failure } from '../support/fake-telegram.js';
 import { rut } from '../support/ruts.js';
 import { startTelegramTestApp } from '../support/telegram-app.js';
 
@@ -161,20 +161,21 @@ describe('the circuit breaker', () => {
     expect(rows.filter((r) => r.intentos > 0)).toEqual([]);
   });
 
-  it('does not open for one chat’s failures while Telegram answers: that message retries as usual', async () => {
+  it('does not open for one chat’s failures while Telegram answers: that message backs off, no attempt spent', async () => {
     const { dispatcher, circuit } = dispatcherWithBreaker();
     const customer = await customerWithTicket('Sucursal Apagón');
     fake.failNext('sendMessage', 1, { status: 500 }, { chatId: customer.chatId });
     expect(await dispatcher.dispatchDue()).toMatchObject({ retried: 1 });
     expect(circuit.isOpen).toBe(false);
     const [created] = await messages([customer.ticketId]);
-    expect(created).toMatchObject({ estado_envio: 'PENDIENTE', intentos: 1 });
+    expect(created).toMatchObject({ estado_envio: 'PENDIENTE', intentos: 0 });
+    expect(created!.error_message).toMatch(/500/);
   });
 
   it('follows TELEGRAM_RETRY_DELAYS_S for the retry schedule', async () => {
     const { dispatcher } = dispatcherWithBreaker([5, 10]);
     const customer = await customerWithTicket('Sucursal Apagón');
-    fake.failAlways('sendMessage', { status: 500 }, { chatId: customer.chatId });
+    fake.failAlways('sendMessage', { status: 400, description: 'Bad Request: TOPIC_CLOSED' }, { chatId: customer.chatId });
     const due = async (): Promise<Row> => (await messages([customer.ticketId]))[0]!;
     await dispatcher.dispatchDue();
     expect(await due()).toMatchObject({ estado_envio: 'PENDIENTE', intentos: 1 });
@@ -187,6 +188,66 @@ describe('the circuit breaker', () => {
     clock.advance(10_000);
     await dispatcher.dispatchDue();
     expect(await due()).toMatchObject({ estado_envio: 'FALLIDO', intentos: 3 });
+  });
+});
+
+/**
+ * SPEC §15: a 5xx, a 429 or a network error never spends attempts, even while getMe answers (so the
+ * circuit stays closed): the message backs off (the schedule's steps, capped at 60 s) and goes out
+ * when Telegram takes it again. Each outage lasts 35 s of the dispatcher's clock, longer than the
+ * whole schedule of TELEGRAM_RETRY_DELAYS_S=3,6,12 (21 s), with the dispatcher sweeping every second.
+ */
+describe('sendMessage failing for 35 s while getMe answers (TELEGRAM_RETRY_DELAYS_S=3,6,12)', () => {
+  const outages: Array<{ name: string; failure: Failure }> = [
+    { name: '502 Bad Gateway', failure: { status: 502, description: 'Bad Gateway' } },
+    { name: '429 Too Many Requests (retry_after 5)', failure: { status: 429, retryAfter: 5 } },
+    { name: 'connection resets', failure: { reset: true } },
+  ];
+
+  it.each(outages)('$name: nothing FALLIDO, no attempt spent, everything delivered in order afterwards', async ({ failure }) => {
+    const branch = `Sucursal Intermitente ${customers}`;
+    await seedBranch(app.db, branch, [{ name: 'Ada', module: 1, queues: ['CAJA'], status: 'OFFLINE' }]);
+    const { dispatcher, circuit } = dispatcherWithBreaker([3, 6, 12]);
+    const outageStart = clock.now().getTime();
+    const mark = fake.mark();
+    fake.failAlways('sendMessage', failure);
+
+    // Three customers take a ticket during the first 10 s of the outage.
+    const taken: Array<{ chatId: number; ticketId: number }> = [];
+    for (let s = 0; s < 35; s += 1) {
+      if (s % 5 === 0 && taken.length < 3) taken.push(await customerWithTicket(branch));
+      await dispatcher.dispatchDue();
+      clock.advance(1000);
+    }
+    const ticketIds = taken.map((t) => t.ticketId);
+    const tried = fake.callsOf('sendMessage').filter((c) => c.seq > mark);
+    expect(tried.length).toBeGreaterThan(0);
+    expect(tried.every((c) => c.status !== 200)).toBe(true);
+    // Backed off, not hammered: per message at most one try per step of 3, 6, 12, 12 … s.
+    expect(tried.length).toBeLessThanOrEqual(taken.length * 2 * 6);
+    let rows = await messages(ticketIds);
+    expect(rows.filter((r) => r.estado_envio !== 'PENDIENTE' || r.intentos > 0)).toEqual([]);
+    expect(circuit.isOpen).toBe(false);
+
+    // Telegram takes messages again: within one capped step (12 s) everything due is out.
+    fake.clearFailures();
+    const outageEnd = clock.now().getTime();
+    expect(outageEnd - outageStart).toBe(35_000);
+    const back = fake.mark();
+    for (let s = 0; s <= 12; s += 1) {
+      await dispatcher.dispatchDue();
+      clock.advance(1000);
+    }
+    rows = await messages(ticketIds);
+    expect(rows.filter((r) => r.estado_envio === 'FALLIDO')).toEqual([]);
+    expect(rows.filter((r) => r.intentos > 0)).toEqual([]);
+    // Only "your turn" still waits (nobody was called); everything else went out.
+    expect(rows.filter((r) => r.estado_envio === 'PENDIENTE').map((r) => r.plantilla)).toEqual(taken.map(() => 'TOTEM_ES_TU_TURNO'));
+    const sent = fake.sent.filter((m) => m.seq > back);
+    for (const { chatId } of taken) {
+      const theirs = sent.filter((m) => m.chat_id === chatId).map((m) => m.text.split('\n')[0]);
+      expect(theirs).toEqual(['✅ <b>Ticket Creado</b>', '⏰ <b>¡Pronto será tu turno!</b>']);
+    }
   });
 });
 

@@ -95,10 +95,12 @@ export type ApiReply =
  *   connection without an answer and without doing anything (`then: 'hangup'`), or do the
  *   call normally and answer late (`then: 'process'`, a slow Telegram: the message IS sent
  *   even if the client gave up).
+ * - `{ reset: true }`: reset the connection at once (a TCP RST: the client sees ECONNRESET).
  */
 export type Failure =
   | { status: number; description?: string; retryAfter?: number; body?: string }
-  | { timeoutMs: number; then?: 'hangup' | 'process' };
+  | { timeoutMs: number; then?: 'hangup' | 'process' }
+  | { reset: true };
 
 export interface FailureFilter {
   /** Only calls whose `chat_id` is this chat. */
@@ -247,6 +249,7 @@ interface Connection {
   readonly closed: boolean;
   onClose(listener: () => void): void;
   hangup(): void;
+  reset(): void;
 }
 
 interface PendingPoll {
@@ -1225,6 +1228,9 @@ export class FakeTelegram {
         hangup: () => {
           req.socket.destroy();
         },
+        reset: () => {
+          req.socket.resetAndDestroy();
+        },
       };
 
       const call = this.record(method, params, at);
@@ -1314,6 +1320,10 @@ export class FakeTelegram {
     if (rule) {
       call.failure = rule.failure;
       const failure = rule.failure;
+      if ('reset' in failure) {
+        connection.reset();
+        return finish(0, null);
+      }
       if ('timeoutMs' in failure) {
         await new Promise<void>((resolve) => {
           const t = realSetTimeout(() => {
@@ -1889,7 +1899,7 @@ export class FakeTelegram {
     if (method && isRecord(reply) && !this.stopped) {
       const { method: _m, ...params } = reply;
       const call = this.record(method, params, realNow(), true);
-      const noConnection: Connection = { closed: false, onClose: () => {}, hangup: () => {} };
+      const noConnection: Connection = { closed: false, onClose: () => {}, hangup: () => {}, reset: () => {} };
       await this.execute(call, noConnection);
     }
   }

@@ -9,10 +9,15 @@ import { dropSupersededMessages } from './supersession.js';
 import { messageButtons, renderMessage } from './templates.js';
 import { urgencySql } from './urgency.js';
 
-/** What happened to one attempt to deliver a message. */
+/**
+ * What happened to one attempt to deliver a message. `permanent` fails at once and `transient`
+ * spends an attempt (an answer about the chat or the message: 403, 400); `unavailable` (a 5xx, a
+ * network error, an answer that is not about the chat) and `rate_limited` (429) never do (SPEC §15).
+ */
 export type SendOutcome =
   | { ok: true; messageId: number }
-  | { ok: false; kind: 'permanent' | 'transient'; description: string; /** network error or 5xx */ outage?: boolean }
+  | { ok: false; kind: 'permanent' | 'transient'; description: string }
+  | { ok: false; kind: 'unavailable'; description: string; /** network error or 5xx: maybe all of Telegram */ outage?: boolean }
   | { ok: false; kind: 'rate_limited'; description: string; retryAfterSeconds: number };
 
 /** The one thing the dispatcher needs from Telegram. */
@@ -28,6 +33,18 @@ export type InlineButtons = Array<Array<{ text: string; callback_data: string }>
 /** Waits between a failed attempt and the next: 30 s, 60 s, 120 s; the fourth failure is final. */
 export const RETRY_DELAYS_SECONDS = [30, 60, 120] as const;
 
+/**
+ * A message Telegram could not take (5xx, network error) waits the retry schedule's steps, never
+ * longer than this, and tries again without spending an attempt (SPEC §15).
+ */
+export const UNAVAILABLE_BACKOFF_CAP_SECONDS = 60;
+
+/** The wait before the next try after `esperas` unspent waits: the schedule's step, capped. */
+export function unavailableBackoffSeconds(esperas: number, schedule: readonly number[] = RETRY_DELAYS_SECONDS): number {
+  const step = schedule[Math.min(esperas, schedule.length - 1)] ?? UNAVAILABLE_BACKOFF_CAP_SECONDS;
+  return Math.min(UNAVAILABLE_BACKOFF_CAP_SECONDS, step);
+}
+
 const SYSTEM: Origin = { actor: 'SYSTEM' };
 
 interface Claimed {
@@ -35,6 +52,7 @@ interface Claimed {
   ticket_id: string;
   plantilla: Plantilla;
   intentos: number;
+  esperas: number;
   numero: string;
   position_in_queue: number;
   estimated_wait_minutes: number;
@@ -59,7 +77,7 @@ export interface DispatchEvent {
  * chat to send it to; the most urgent first (see urgency.ts), then the oldest due. Undeliverable
  * due messages are parked (see PARK_SQL), so the candidates are the real backlog.
  */
-const CLAIM_SQL = `select m.id, m.ticket_id, m.plantilla, m.intentos, t.numero,
+const CLAIM_SQL = `select m.id, m.ticket_id, m.plantilla, m.intentos, m.esperas, t.numero,
     t.position_in_queue, t.estimated_wait_minutes, t.assigned_module_number, a.name as advisor_name,
     ${RESOLVED_CHAT_ID} as chat_id, m.datos, m.fecha_programada
   from mensaje m
@@ -100,17 +118,11 @@ const PARK_SQL = `with parked as (
 export class RateLimiter {
   private readonly finished: number[] = [];
   private inFlight = 0;
-  private pausedUntil = 0;
   private queue: Promise<void> = Promise.resolve();
   /** When a caller last had to wait for a slot (performance.now()): the cap is holding sends back. */
   heldBackAt = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly perSecond: number) {}
-
-  /** Telegram said 429: nobody sends until it allows it again. */
-  pause(seconds: number): void {
-    this.pausedUntil = Math.max(this.pausedUntil, performance.now() + seconds * 1000);
-  }
 
   /** Resolves with the slot's release (call it when the send is answered); callers go in arrival order. */
   acquire(): Promise<() => void> {
@@ -130,11 +142,6 @@ export class RateLimiter {
   private async wait(): Promise<void> {
     for (;;) {
       const now = performance.now();
-      if (now < this.pausedUntil) {
-        this.heldBackAt = now;
-        await sleep(this.pausedUntil - now);
-        continue;
-      }
       while (this.finished.length > 0 && now - this.finished[0]! >= 1000) this.finished.shift();
       if (this.inFlight + this.finished.length < this.perSecond) {
         this.inFlight++;
@@ -203,6 +210,8 @@ export class MessageDispatcher {
 
   /** When Telegram last answered 429 (performance.now()); the limiter knows when the cap held sends back. */
   private throttledAt = Number.NEGATIVE_INFINITY;
+  /** Telegram said 429: nothing is claimed before this moment on the dispatcher's clock (epoch ms). */
+  private pausedUntil = 0;
 
   private get throttled(): boolean {
     const heldBack = Math.max(this.throttledAt, this.deps.limiter.heldBackAt);
@@ -242,6 +251,8 @@ export class MessageDispatcher {
   }
 
   private async dispatchOne(result: DispatchResult): Promise<boolean> {
+    // After a 429 nothing is claimed (no row lock held across the wait) until Telegram allows it.
+    if (this.deps.clock.now().getTime() < this.pausedUntil) return false;
     if (this.deps.circuit && !(await this.deps.circuit.allowSend())) return false;
     let delivered: { id: string; outcome: SendOutcome & { ok: true } } | undefined;
     try {
@@ -310,7 +321,7 @@ export class MessageDispatcher {
     }
     if (outcome.kind === 'rate_limited') {
       // Telegram's own limit: wait as told, without spending an attempt.
-      this.deps.limiter.pause(outcome.retryAfterSeconds);
+      this.pausedUntil = Math.max(this.pausedUntil, now.getTime() + outcome.retryAfterSeconds * 1000);
       this.throttledAt = performance.now();
       await tx.execute(`update mensaje set fecha_programada = ?, error_message = ? where id = ?`, [
         new Date(now.getTime() + outcome.retryAfterSeconds * 1000),
@@ -321,14 +332,33 @@ export class MessageDispatcher {
       result.retried++;
       return;
     }
-    if (outcome.kind === 'transient' && outcome.outage && (await this.deps.circuit?.isOutage())) {
-      // Telegram itself is down: the message keeps its attempts and its place in line.
-      await tx.execute(`update mensaje set error_message = ? where id = ?`, [
-        `Telegram no disponible: ${outcome.description}`.slice(0, 1000),
+    if (outcome.kind === 'unavailable') {
+      if (outcome.outage && (await this.deps.circuit?.isOutage())) {
+        // Telegram itself is down: the message keeps its attempts and its place in line.
+        await tx.execute(`update mensaje set error_message = ? where id = ?`, [
+          `Telegram no disponible: ${outcome.description}`.slice(0, 1000),
+          message.id,
+        ]);
+        result.held = (result.held ?? 0) + 1;
+        this.deps.observe?.({ outcome: 'held', plantilla: message.plantilla });
+        return;
+      }
+      // Telegram answers but could not take this one (a 5xx, a dropped connection): not the chat's
+      // fault, so no attempt is spent; it tries again after a backoff until sent or its moment passes.
+      const delay = unavailableBackoffSeconds(message.esperas, this.deps.retryDelaysSeconds);
+      await tx.execute(`update mensaje set esperas = esperas + 1, fecha_programada = ?, error_message = ? where id = ?`, [
+        new Date(now.getTime() + delay * 1000),
+        outcome.description.slice(0, 1000),
         message.id,
       ]);
-      result.held = (result.held ?? 0) + 1;
-      this.deps.observe?.({ outcome: 'held', plantilla: message.plantilla });
+      await audit('MENSAJE_REINTENTADO', {
+        intentos: message.intentos,
+        intentoGastado: false,
+        nextAttemptInSeconds: delay,
+        error: outcome.description,
+      });
+      result.retried++;
+      this.deps.observe?.({ outcome: 'retried', plantilla: message.plantilla });
       return;
     }
     const intentos = message.intentos + 1;

@@ -30,6 +30,8 @@ export const Mensaje = defineEntity({
     telegramMessageId: p.string().length(50).nullable(),
     intentos: p.integer().default(0).index('idx_mensaje_intentos'),
     errorMessage: p.text().nullable(),
+    /** Waits that spent no attempt (Telegram's 5xx or a network error, SPEC §15): the backoff's step. */
+    esperas: p.integer().default(0),
     createdAt: createdAtColumn(),
     /** What a template needs beyond the ticket's row, fixed when the message was planned (e.g. "Llamado 2 de 3"). */
     datos: p.json<Record<string, string | number>>().columnType('json').nullable(),
