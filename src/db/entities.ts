@@ -11,6 +11,7 @@ import { PersonalDataKey } from '../modules/privacy/personal-data-key.entity.js'
 import { AdvisorStatusPeriod, QueueCallState, TicketVisit } from '../modules/floor/floor.entities.js';
 import { AdvisorPlan } from '../modules/staff-plan/advisor-plan.entity.js';
 import { TicketComeBack } from '../modules/estimates/come-back.entity.js';
+import { TicketIdempotencyKey } from '../modules/tickets/idempotency-key.entity.js';
 
 export const entities = [
   Advisor,
@@ -31,4 +32,5 @@ export const entities = [
   TicketVisit,
   AdvisorPlan,
   TicketComeBack,
+  TicketIdempotencyKey,
 ];

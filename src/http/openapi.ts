@@ -86,6 +86,16 @@ export const openApiDocument = {
       post: {
         summary: 'Entrega un número de atención',
         security: [{ kiosk: [] }],
+        parameters: [
+          {
+            name: 'Idempotency-Key',
+            in: 'header',
+            required: false,
+            description:
+              'Una clave por intento (p. ej. un UUID). Durante 24 h, la misma clave con la misma solicitud devuelve el mismo ticket (200, Idempotent-Replayed: true); con otra solicitud, 422 IDEMPOTENCIA_CONFLICTO',
+            schema: { type: 'string', minLength: 1, maxLength: 255 },
+          },
+        ],
         requestBody: {
           required: true,
           content: { 'application/json': { schema: { $ref: '#/components/schemas/NuevoTicket' } } },
@@ -95,6 +105,12 @@ export const openApiDocument = {
             description: 'Ticket creado',
             content: { 'application/json': { schema: { $ref: '#/components/schemas/TicketCreado' } } },
           },
+          '200': {
+            description: 'El mismo ticket que entregó antes la misma Idempotency-Key (cabecera Idempotent-Replayed: true)',
+            headers: { 'Idempotent-Replayed': { schema: { type: 'string', enum: ['true'] } } },
+            content: { 'application/json': { schema: { $ref: '#/components/schemas/TicketCreado' } } },
+          },
+          '422': error('La Idempotency-Key ya se usó con otra solicitud (IDEMPOTENCIA_CONFLICTO)'),
           '400': error('Datos inválidos (VALIDACION_FALLIDA, con campos)'),
           '401': error('Falta la clave del tótem'),
           '409': error('El RUT ya tiene un ticket activo (TICKET_ACTIVO_EXISTENTE)'),

@@ -8,6 +8,20 @@ import {
 } from '../../modules/tickets/ticket.validation.js';
 import { readJsonBody } from '../middleware/json-body.js';
 import { originOf } from '../middleware/request-context.js';
+import { isValidIdempotencyKey } from '../../modules/tickets/idempotency.js';
+import type { IdempotencyRequest } from '../../modules/tickets/ticket.service.js';
+import { ValidationError } from '../../errors.js';
+import type { Context } from 'hono';
+
+/** The `Idempotency-Key` header, scoped to the credential the request came with. */
+function idempotencyOf(c: Context): IdempotencyRequest | null {
+  const key = c.req.header('idempotency-key');
+  if (key === undefined) return null;
+  if (!isValidIdempotencyKey(key)) {
+    throw new ValidationError({ 'Idempotency-Key': 'Debe tener de 1 a 255 caracteres ASCII visibles (p. ej. un UUID)' });
+  }
+  return { credential: c.req.header('authorization') ?? '', key };
+}
 
 export interface KioskRoutesDeps {
   tickets: TicketService;
@@ -22,7 +36,10 @@ export function kioskRoutes({ tickets, trustProxy, auth }: KioskRoutesDeps): Hon
 
   app.post('/', async (c) => {
     const command = parseTakeTicket(await readJsonBody(c));
-    const ticket = await tickets.takeTicket(command, originOf(c, 'KIOSK', trustProxy));
+    const idempotency = idempotencyOf(c);
+    const ticket = await tickets.takeTicket(command, originOf(c, 'KIOSK', trustProxy), idempotency ?? undefined);
+    // SPEC §19: a repeated request gives back the first one's ticket, said in a header.
+    if (ticket.replayed) c.header('Idempotent-Replayed', 'true');
     return c.json(
       {
         identificador: ticket.identificador,
@@ -34,7 +51,7 @@ export function kioskRoutes({ tickets, trustProxy, auth }: KioskRoutesDeps): Hon
         branchOffice: ticket.branchOffice,
         telegramLink: ticket.telegramLink,
       },
-      201,
+      ticket.replayed ? 200 : 201,
     );
   });
 

@@ -2,6 +2,7 @@ import type { Db } from '../../db/sql.js';
 import type { Clock } from '../../clock.js';
 import type { Logger } from '../../logger.js';
 import { AuditPartitions } from '../audit/audit-partitions.js';
+import { PURGE_IDEMPOTENCY_KEYS_SQL } from '../tickets/idempotency.js';
 
 const BATCH = 5000;
 const FINISHED = `('COMPLETADO', 'CANCELADO', 'NO_ATENDIDO')`;
@@ -115,7 +116,9 @@ export class MaintenanceService {
          select count(*)::int as count from gone`,
         [now],
       );
-      return (counters[0]?.count ?? 0) + (codes[0]?.count ?? 0);
+      // SPEC §19: an Idempotency-Key is honoured for 24 h, then forgotten.
+      const keys = await this.db.execute<{ count: number }[]>(PURGE_IDEMPOTENCY_KEYS_SQL, [now]);
+      return (counters[0]?.count ?? 0) + (codes[0]?.count ?? 0) + (keys[0]?.count ?? 0);
     });
     return { tickets, messages };
   }

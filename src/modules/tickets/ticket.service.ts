@@ -24,6 +24,7 @@ import type { TakeTicketCommand } from './ticket.validation.js';
 import type { PersonalDataCipher } from '../privacy/cipher.js';
 import { sealTicketPersonalData } from '../privacy/sealed.js';
 import type { WaitEstimator } from '../estimates/wait-estimator.js';
+import { claimKey, idempotencyClaim, replayKey, settleKey, type IdempotencyClaim } from './idempotency.js';
 
 export interface TicketSettings {
   defaultBranch: string;
@@ -92,6 +93,18 @@ interface TicketRow {
   estimated_wait_minutes: number;
 }
 
+/** A ticket as `POST /api/tickets` answers it; `replayed` when an `Idempotency-Key` gave back an earlier one. */
+export type TakenTicket = TicketView & { replayed: boolean };
+
+/** The client's `Idempotency-Key` and the credential it came with (keys are scoped to it). */
+export interface IdempotencyRequest {
+  credential: string;
+  key: string;
+}
+
+/** Thrown inside the transaction when another request already holds the key: caught to replay it. */
+class KeyAlreadyUsed extends Error {}
+
 const ACTIVE_TICKET_INDEX = 'uq_ticket_active_national_id_bidx';
 
 /** Timestamps come back from `timestamp` columns as UTC text without a zone. */
@@ -108,7 +121,7 @@ export class TicketService {
    * Gives the customer the next number of their queue: number, position, estimate, the three
    * notifications when the customer can be reached in Telegram, and the audit row — one transaction.
    */
-  async takeTicket(command: TakeTicketCommand, origin: Origin): Promise<TicketView> {
+  async takeTicket(command: TakeTicketCommand, origin: Origin, idempotency?: IdempotencyRequest): Promise<TakenTicket> {
     const { clock, settings } = this.deps;
     const branchOffice = command.branchOffice ?? settings.defaultBranch;
     const now = clock.now();
@@ -116,6 +129,12 @@ export class TicketService {
     const codigo = randomUUID();
     // SPEC §14: stored encrypted, found (and kept unique while active) by its blind index.
     const personal = sealTicketPersonalData(this.deps.personalData, command.nationalId, command.telefono);
+    const claim: IdempotencyClaim | null = idempotency
+      ? idempotencyClaim(idempotency.credential, idempotency.key, command, {
+          nationalId: personal.nationalIdBidx,
+          telefono: personal.telefonoBidx,
+        })
+      : null;
     // The promise, read before the numbering lock so the lock stays short; the queue job refines it.
     const promised = this.deps.estimator
       ? (await this.deps.estimator.newArrivalEstimates(this.db, branchOffice, command.queueType))[command.queueType]
@@ -132,6 +151,8 @@ export class TicketService {
     };
     try {
       created = await this.db.transactional(async (tx) => {
+        // First, before the numbering lock: a repeated tap waits here, not in the branch's queue.
+        if (claim && !(await claimKey(tx, claim, now))) throw new KeyAlreadyUsed();
         const [counter] = await tx.execute<{ last_number: number }[]>(NEXT_NUMBER_SQL, [
           branchOffice,
           day,
@@ -198,12 +219,21 @@ export class TicketService {
                 [createdAt, ticket!.id],
               );
             }
-            return { id: Number(ticket!.id), numero, position: pos, estimate: est, status: st, createdAt, advisorFree };
+            const result = { id: Number(ticket!.id), numero, position: pos, estimate: est, status: st, createdAt, advisorFree };
+            if (claim) await settleKey(tx, claim, result.id, this.createdView(codigo, branchOffice, command, result));
+            return result;
           }
         }
-        return { id: Number(ticket!.id), numero, position, estimate, status, createdAt, advisorFree };
+        const result = { id: Number(ticket!.id), numero, position, estimate, status, createdAt, advisorFree };
+        if (claim) await settleKey(tx, claim, result.id, this.createdView(codigo, branchOffice, command, result));
+        return result;
       });
     } catch (error) {
+      if (error instanceof KeyAlreadyUsed && claim) {
+        const { response } = await replayKey(this.db, claim);
+        const identificador = String(response.identificador);
+        return { ...(response as unknown as TicketView), telegramLink: this.deps.links.forTicket(identificador), replayed: true };
+      }
       if (isActiveTicketViolation(error)) {
         // Another request for the same RUT won the race; the database refused this one.
         const numero = await this.activeNumeroFor(command.nationalId);
@@ -218,6 +248,16 @@ export class TicketService {
       queueType: command.queueType,
       advisorFree: created.advisorFree,
     });
+    return { ...this.createdView(codigo, branchOffice, command, created), telegramLink: this.deps.links.forTicket(codigo), replayed: false };
+  }
+
+  /** What a new ticket looks like to its client, without the deep link (kept out of the stored replay). */
+  private createdView(
+    codigo: string,
+    branchOffice: string,
+    command: TakeTicketCommand,
+    created: { numero: string; position: number; estimate: number; status: TicketStatus; createdAt: Date },
+  ): TicketView {
     return {
       identificador: codigo,
       numero: created.numero,
@@ -226,7 +266,7 @@ export class TicketService {
       queueType: command.queueType,
       status: created.status,
       branchOffice,
-      telegramLink: this.deps.links.forTicket(codigo),
+      telegramLink: null,
       moduleNumber: null,
       advisorName: null,
       createdAt: created.createdAt.toISOString(),
