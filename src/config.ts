@@ -174,7 +174,7 @@ const schema = z
 export const CONFIG_VARIABLES = Object.keys(schema.shape);
 
 /** Rules between variables, read from the raw environment so they are reported with every other problem. */
-function crossFieldProblems(env: Record<string, string | undefined>): string[] {
+function crossFieldProblems(env: Record<string, string | undefined>, { personalDataKeys }: { personalDataKeys: boolean }): string[] {
   const value = (name: string): string | undefined => (env[name] === '' ? undefined : env[name]);
   const problems: string[] = [];
   if ((value('BOT_MODE') ?? 'polling') === 'webhook' && value('TELEGRAM_BOT_TOKEN') && !value('TELEGRAM_WEBHOOK_SECRET')) {
@@ -183,7 +183,8 @@ function crossFieldProblems(env: Record<string, string | undefined>): string[] {
   if ((value('NODE_ENV') ?? 'production') !== 'development' && !value('KIOSK_API_KEY')) {
     problems.push('KIOSK_API_KEY es obligatorio salvo con NODE_ENV=development');
   }
-  problems.push(...personalDataProblems(env));
+  // Backup and restore copy ciphertext: they never read the personal-data keys (SPEC §15).
+  if (personalDataKeys) problems.push(...personalDataProblems(env));
   return problems;
 }
 
@@ -289,7 +290,7 @@ export class ConfigError extends Error {
 /** Reads and validates the environment once; a bad value names its variable. */
 export function loadConfig(
   env: Record<string, string | undefined> = process.env,
-  { serving = true }: { serving?: boolean } = {},
+  { serving = true, personalDataKeys = true }: { serving?: boolean; personalDataKeys?: boolean } = {},
 ): Config {
   // Tools that only touch the database (migrations) need no API keys.
   const effective = serving ? env : { ...env, KIOSK_API_KEY: env.KIOSK_API_KEY || 'unused' };
@@ -301,7 +302,7 @@ export function loadConfig(
           const variable = issue.path.join('.');
           return issue.message.startsWith(variable) ? issue.message : `${variable}: ${issue.message}`;
         })),
-    ...crossFieldProblems(effective),
+    ...crossFieldProblems(effective, { personalDataKeys }),
   ];
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const e = parsed.data;
@@ -332,8 +333,8 @@ export function loadConfig(
     queueRecalcIntervalMs: e.QUEUE_RECALC_INTERVAL_MS,
     logLevel: e.LOG_LEVEL,
     personalData: {
-      dataKeys: e.DATA_ENCRYPTION_KEYS ? (parseDataKeys(e.DATA_ENCRYPTION_KEYS.trim()) as { value: DataKey[] }).value : undefined,
-      blindIndexKey: e.BLIND_INDEX_KEY ? (parseBlindIndexKey(e.BLIND_INDEX_KEY) as { value: Buffer }).value : undefined,
+      dataKeys: personalDataKeys && e.DATA_ENCRYPTION_KEYS ? (parseDataKeys(e.DATA_ENCRYPTION_KEYS.trim()) as { value: DataKey[] }).value : undefined,
+      blindIndexKey: personalDataKeys && e.BLIND_INDEX_KEY ? (parseBlindIndexKey(e.BLIND_INDEX_KEY) as { value: Buffer }).value : undefined,
       rotateBatchSize: e.ROTATE_BATCH_SIZE,
     },
     metrics: { enabled: e.METRICS_ENABLED, apiKey: e.METRICS_API_KEY },

@@ -74,7 +74,8 @@ async function main(): Promise<void> {
   // --format=ticketero: our own format even when a matching pg_dump is at hand.
   const ownFormat = rest.includes('--format=ticketero');
   const file = rest.find((a) => !a.startsWith('--'));
-  const config = loadConfig(process.env, { serving: false });
+  // Only the database: a backup is ciphertext, whoever keeps backups need not hold the keys (SPEC §15).
+  const config = loadConfig(process.env, { serving: false, personalDataKeys: false });
   const logger = createLogger(config.logLevel);
 
   if (command === 'backup') {

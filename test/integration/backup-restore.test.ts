@@ -33,13 +33,16 @@ async function snapshot(db: TestDatabase): Promise<Record<string, unknown[]>> {
   return out;
 }
 
-/** The CLI as an operator runs it, against a given DATABASE_URL. */
-async function cli(args: string[], databaseUrl: string): Promise<{ code: number; output: string }> {
+/**
+ * The CLI as an operator runs it, against a given DATABASE_URL; `onlyDatabase`: with nothing else
+ * in the environment (no NODE_ENV, so production; no personal-data keys), just PATH and HOME.
+ */
+async function cli(args: string[], databaseUrl: string, { onlyDatabase = false } = {}): Promise<{ code: number; output: string }> {
+  const env = onlyDatabase
+    ? { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: databaseUrl }
+    : { ...process.env, DATABASE_URL: databaseUrl, LOG_LEVEL: 'info' };
   try {
-    const { stdout, stderr } = await run('node', ['--import', 'tsx', 'src/ops/backup-cli.ts', ...args], {
-      cwd: root,
-      env: { ...process.env, DATABASE_URL: databaseUrl, LOG_LEVEL: 'info' },
-    });
+    const { stdout, stderr } = await run('node', ['--import', 'tsx', 'src/ops/backup-cli.ts', ...args], { cwd: root, env });
     return { code: 0, output: stdout + stderr };
   } catch (error) {
     const e = error as { code: number; stdout: string; stderr: string };
@@ -132,6 +135,23 @@ describe('backup and restore', () => {
 
       const restored = await cli(['restore', cliFile], target.url);
       expect(restored.code, restored.output).toBe(0);
+      expect(await snapshot(target)).toEqual(await snapshot(app.db));
+    } finally {
+      await target.drop();
+    }
+  });
+
+  it('needs only DATABASE_URL, never the personal-data keys (SPEC §15): backup and restore round-trip in production', async () => {
+    const keyless = path.join(dir, 'sin-claves.ndjson.gz');
+    const made = await cli(['backup', keyless], app.db.url, { onlyDatabase: true });
+    expect(made.code, made.output).toBe(0);
+    expect(made.output).not.toMatch(/DATA_ENCRYPTION_KEYS|BLIND_INDEX_KEY/);
+
+    const target = await createEmptyDatabase();
+    try {
+      const restored = await cli(['restore', keyless], target.url, { onlyDatabase: true });
+      expect(restored.code, restored.output).toBe(0);
+      // The ciphertext and blind indexes come back byte for byte: the app with its keys reads them.
       expect(await snapshot(target)).toEqual(await snapshot(app.db));
     } finally {
       await target.drop();

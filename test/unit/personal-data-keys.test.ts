@@ -58,6 +58,13 @@ describe('DATA_ENCRYPTION_KEYS and BLIND_INDEX_KEY in the configuration', () => 
     expect(problems({ ...external, NODE_ENV: 'test' })).toEqual([]); // generated into the data folder
     expect(problems({})).toEqual([]); // embedded database: generated beside it
   });
+
+  it('are not asked for by the database-only tools (backup, restore: SPEC §15), nor read by them', () => {
+    const external = { DATABASE_URL: 'postgresql://db/ticketero', KIOSK_API_KEY: 'k' };
+    expect(() => loadConfig(external, { serving: false, personalDataKeys: false })).not.toThrow();
+    const config = loadConfig({ ...external, DATA_ENCRYPTION_KEYS: `k1:${key(1)}`, BLIND_INDEX_KEY: key(2) }, { serving: false, personalDataKeys: false });
+    expect(config.personalData).toMatchObject({ dataKeys: undefined, blindIndexKey: undefined });
+  });
 });
 
 describe('PersonalDataCipher', () => {
