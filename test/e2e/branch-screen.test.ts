@@ -13,7 +13,8 @@ let port: number;
 let app: TestApp;
 let n = 0;
 
-const start = () => startTestApp({ PORT: String(port) }, { db });
+// The safety sweep an hour away: a number reaches the screen only when pushed by the change notification.
+const start = () => startTestApp({ PORT: String(port), SCREEN_SWEEP_SECONDS: '3600' }, { db });
 const carlosId = async () =>
   Number((await db.query<{ id: string }>(`select id from advisor where email = 'carlos.rodriguez@banco.com'`))[0]!.id);
 const free = async (advisorId: number) => {
@@ -43,7 +44,7 @@ afterAll(async () => {
 });
 
 describe('the branch screen (/pantalla)', () => {
-  it('shows a number within a second of its assignment, at 1920×1080 and 1280×720', async () => {
+  it('shows a number when it is assigned, pushed (no polling), at 1920×1080 and 1280×720', async () => {
     const carlos = await carlosId();
     const created = await app.postTicket({ nationalId: rut(++n), queueType: 'CAJA' });
     expect(created.status).toBe(201);
@@ -54,10 +55,9 @@ describe('the branch screen (/pantalla)', () => {
     await page.locator('#status', { hasText: 'En línea' }).waitFor();
     await page.locator('tr[data-queue="CAJA"] .waiting', { hasText: '1 en espera' }).waitFor();
 
-    const before = Date.now();
     await free(carlos);
-    await page.locator('.called li.newest', { hasText: numero }).waitFor({ timeout: 1000 });
-    expect(Date.now() - before).toBeLessThan(1000);
+    // How fast is the bench's figure (screen latency); here: it arrives, pushed, with no reload.
+    await page.locator('.called li.newest', { hasText: numero }).waitFor({ timeout: 15_000 });
     await expect(page.locator('.called li.newest .modulo').textContent()).resolves.toBe('Módulo 1');
     // No personal data on a public screen.
     expect(await page.content()).not.toMatch(/\d{7,8}-[\dkK]/);

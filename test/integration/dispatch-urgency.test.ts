@@ -218,7 +218,8 @@ describe('TELEGRAM_PAID_BROADCAST', () => {
         ...sealedRut(telegram.app, nationalId),
       ]);
       expect((await telegram.app.postTicket({ nationalId, queueType: 'EMPRESAS' })).status).toBe(201);
-      const sent = await telegram.fake.waitForMessage(chatId, /Ticket Creado/);
+      // The app's dispatcher worker starts with the app: on a loaded machine that can take seconds.
+      const sent = await telegram.fake.waitForMessage(chatId, /Ticket Creado/, { timeoutMs: 20_000 });
       const call = telegram.fake.callsOf('sendMessage').find((c) => c.chatId === chatId && c.seq === sent.seq);
       expect(call?.params.allow_paid_broadcast).toBe(true);
     } finally {

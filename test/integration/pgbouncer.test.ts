@@ -27,7 +27,8 @@ describe.skipIf(!hasPgBouncer)('three instances through PgBouncer in transaction
     // PgBouncer drops the `options` startup parameter (TimeZone=UTC): the database carries it instead.
     await db.query(`alter database "${db.name}" set timezone to 'UTC'`);
     bouncer = await startPgBouncer(db.url);
-    const env = { DATABASE_URL: bouncer.url, DATABASE_DIRECT_URL: db.url, MIGRATE_ON_START: 'false' };
+    // The screens' safety sweep an hour away: a call reaches a screen only by change notification.
+    const env = { DATABASE_URL: bouncer.url, DATABASE_DIRECT_URL: db.url, MIGRATE_ON_START: 'false', SCREEN_SWEEP_SECONDS: '3600' };
     for (let i = 0; i < 3; i++) apps.push(await startTestApp(env, { db }));
   }, 60_000);
   afterAll(async () => {
@@ -106,7 +107,7 @@ describe.skipIf(!hasPgBouncer)('three instances through PgBouncer in transaction
     expect(assignedTwice).toEqual([]);
   });
 
-  it('shows a call made on one instance on a screen of another within a second (LISTEN on the direct URL)', async () => {
+  it('shows a call made on one instance on a screen of another, pushed by LISTEN on the direct URL', async () => {
     await db.query(`update advisor set status = 'BUSY'`);
     const screen = await openScreen(`${apps[2]!.url}/pantalla/stream?branch=Sucursal%20Centro`, controller.signal);
     await eventually(async () => expect(screen.events.some((e) => e.event === 'snapshot')).toBe(true));
@@ -114,14 +115,9 @@ describe.skipIf(!hasPgBouncer)('three instances through PgBouncer in transaction
     expect(created.status).toBe(201);
     const [ana] = await db.query<{ id: string }>(`select id from advisor where email = 'ana.martinez@banco.com'`);
     await admin(apps[0]!, `/advisors/${ana!.id}/complete-ticket`, 'PUT', {});
-    const at = Date.now();
     expect((await admin(apps[0]!, `/advisors/${ana!.id}/status`, 'PUT', { status: 'AVAILABLE' })).status).toBe(200);
-    const seen = await eventually(async () => {
-      const when = calledAt(screen, created.body.numero);
-      expect(when).toBeDefined();
-      return when!;
-    }, 3000);
-    expect(seen - at).toBeLessThan(1000);
+    // No sweep for an hour: seen at all means pushed by the notification (latency: `npm run bench`).
+    await eventually(async () => expect(calledAt(screen, created.body.numero)).toBeDefined(), 15_000);
   });
 
   it('holds a job lock through PgBouncer: a second instance cannot take it until it is released', async () => {

@@ -208,9 +208,13 @@ describe('robustness', () => {
     // Much later, the same (now gone) button again.
     const late = fake.pressButton(user, queues, callbackData.queue('Sucursal Centro', 'CAJA'), { unchecked: true });
     await fake.waitForAnswer(late);
+    const [only] = await ticketsOf(nationalId);
     expect(await ticketsOf(nationalId)).toHaveLength(1);
-    // One "created" notification only.
-    await new Promise((resolve) => setTimeout(resolve, 1200));
+    // One "created" notification only: the one ticket has one such message, and it has been sent
+    // (ENVIADO is final: the dispatcher never sends a row twice), so nothing else can come.
+    const created = (): Promise<Array<{ estado_envio: string }>> =>
+      t.app.db.query(`select estado_envio from mensaje where ticket_id = $1 and plantilla = 'TOTEM_TICKET_CREADO'`, [only!.id]);
+    await eventually(async () => expect(await created()).toEqual([{ estado_envio: 'ENVIADO' }]));
     expect(fake.messagesTo(user.id).filter((s) => s.text.includes('Ticket Creado'))).toHaveLength(1);
   });
 

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../support/app.js';
 import { linkCarlos, openQueues, registerCustomer } from '../support/journey-steps.js';
 import { rut } from '../support/ruts.js';
 import { startTelegramTestApp, type TelegramTestApp } from '../support/telegram-app.js';
@@ -124,7 +125,19 @@ describe('the customer journey through Telegram', () => {
       kiosk.body.numero,
     ]);
     expect(rows).toHaveLength(0);
-    await new Promise((resolve) => setTimeout(resolve, 1500)); // a dispatcher sweep or more
+    // A whole dispatcher sweep that started after the ticket existed has finished (job_run).
+    const sweeps = async (): Promise<{ runs: number; done: boolean }> => {
+      const [run] = await app.db.query<{ runs: number; done: boolean }>(
+        `select runs, coalesce(last_finished_at >= last_started_at, false) as done from job_run where name = 'dispatcher'`,
+      );
+      return run ?? { runs: 0, done: false };
+    };
+    const { runs } = await sweeps();
+    await eventually(async () => {
+      const now = await sweeps();
+      expect(now.runs).toBeGreaterThan(runs);
+      expect(now.done).toBe(true);
+    }, 15_000);
     // Carlos, free again, is told about his new customer; no customer chat hears of this ticket
     // (earlier tests' chats may still get their own late replies, which are not about it).
     const numero = String(kiosk.body.numero);

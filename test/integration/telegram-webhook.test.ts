@@ -81,8 +81,11 @@ describe('the Telegram webhook', () => {
     });
     expect(almost.status).toBe(401);
 
-    // None of them was handled.
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    // None of them was handled: a genuine update sent after them is answered, and still nothing for the intruder.
+    const control = { id: 5_660_002, first_name: 'Control' };
+    const mark = fake.mark();
+    fake.sendCommand(control, '/start');
+    await fake.waitForMessage(control.id, /./, { since: mark, timeoutMs: 15_000 });
     expect(fake.callsOf('sendMessage').slice(before).filter((c) => c.chatId === intruder)).toEqual([]);
     const rows = await app.db.query(`select 1 from telegram_customer where chat_id = $1`, [intruder]);
     expect(rows).toEqual([]);
