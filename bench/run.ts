@@ -22,6 +22,7 @@ import { takeTicketSteadyRate } from './sections/steady-rate.js';
 import { takeTicketThroughput } from './sections/take-ticket.js';
 import { kioskWrk } from './sections/kiosk-wrk.js';
 import { nationalBench } from './sections/national.js';
+import { screensBench } from './sections/screens.js';
 import { telegramBench } from './sections/telegram.js';
 import { metricsCost } from './sections/metrics-cost.js';
 import { yearOfData } from './sections/year-of-data.js';
@@ -45,13 +46,16 @@ const sections: readonly Section[] = [
   assignmentThroughput,
   telegramBench,
   nationalBench,
+  screensBench,
   metricsCost,
   yearOfData,
 ];
 
-/** BENCH_SECTIONS picks sections by id (run in the order above); unset or empty runs them all. */
+/** Arguments or BENCH_SECTIONS pick sections by id (run in the order above); neither runs them all. */
 function selectSections(): readonly Section[] {
-  const raw = process.env.BENCH_SECTIONS?.trim();
+  // `npm run bench -- kiosk-wrk screens` is the same as BENCH_SECTIONS=kiosk-wrk,screens.
+  const args = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+  const raw = args.length > 0 ? args.join(',') : process.env.BENCH_SECTIONS?.trim();
   if (!raw) return sections;
   const wanted = new Set(raw.split(',').map((id) => id.trim()).filter(Boolean));
   const unknown = [...wanted].filter((id) => !sections.some((section) => section.id === id));

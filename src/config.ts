@@ -260,7 +260,7 @@ export interface Config {
   // National scale (SPEC §16)
   /** A direct connection (not through PgBouncer) for what needs a session: LISTEN. Defaults to DATABASE_URL. */
   databaseDirectUrl: string | undefined;
-  /** Screens' safety sweep: a branch whose screens heard of no change for this long is refreshed anyway. */
+  /** Screens' safety sweep: this often, one statement per instance finds the branches whose screens missed a change. */
   screenSweepSeconds: number;
   /** `allow_paid_broadcast` on every send, and the rate cap lifted to Telegram's paid limit (1000/s). */
   telegramPaidBroadcast: boolean;

@@ -129,7 +129,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
           events,
           db,
           poolStats: () => db.poolStats(),
-          screens: () => ({ connected: screenHub.clientCount, snapshots: screenHub.snapshotsTaken }),
+          screens: () => ({ connected: screenHub.clientCount, snapshots: screenHub.snapshotsTaken, sweeps: screenHub.sweepsRun }),
         })
       : null;
     if (metrics) stack.push(async () => metrics.stop());

@@ -1,5 +1,5 @@
 import type { Logger } from '../logger.js';
-import type { ScreenService, ScreenSnapshot } from '../modules/screen/screen.service.js';
+import type { KeyedSnapshot, ScreenKey, ScreenService, ScreenSnapshot } from '../modules/screen/screen.service.js';
 
 export interface ScreenClient {
   send(event: 'snapshot' | 'called', data: unknown): Promise<void>;
@@ -8,18 +8,22 @@ export interface ScreenClient {
 interface BranchScreens {
   clients: Set<ScreenClient>;
   last: ScreenSnapshot | null;
+  /** What `last` was made from: the sweep compares it with the database's. */
+  key: ScreenKey | null;
   /** The first snapshot, shared by the screens that join before it is there. */
-  first: Promise<ScreenSnapshot> | null;
+  first: Promise<KeyedSnapshot> | null;
   busy: boolean;
   /** A change arrived while a refresh ran: run once more after it. */
   dirty: boolean;
-  refreshedAt: number;
 }
 
 export interface ScreenHubOptions {
-  screens: ScreenService;
+  screens: Pick<ScreenService, 'keyedSnapshot' | 'sweepKeys'>;
   logger: Logger;
-  /** Safety net: a branch not refreshed by a change for this long is refreshed anyway. */
+  /**
+   * Safety net against a missed notification: this often, ONE statement reads what every branch with
+   * screens is made of, and only a branch that moved since its snapshot is snapshotted again.
+   */
   sweepMs?: number;
   /** Changes arriving this close together are folded into one snapshot per branch. */
   coalesceMs?: number;
@@ -28,7 +32,8 @@ export interface ScreenHubOptions {
 /**
  * Fans the branch screens out, driven by change notifications (PostgreSQL LISTEN/NOTIFY, see
  * src/db/change-listener.ts): one snapshot per changed branch, whatever the number of screens
- * or instances; nothing is queried while nothing changes, except a slow safety sweep. A newly
+ * or instances; nothing is queried while nothing changes, except a slow safety sweep of one
+ * statement per instance whatever the number of branches (SPEC §16). A newly
  * called number is sent as its own `called` event so the screen can highlight it and chime.
  */
 export class ScreenHub {
@@ -36,10 +41,14 @@ export class ScreenHub {
   private readonly pending = new Set<string>();
   private flushTimer: NodeJS.Timeout | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
+  private sweeping = false;
   private readonly sweepMs: number;
   private readonly coalesceMs: number;
   /** Snapshots taken (each is the screens' whole database work for one branch): for tests and the bench. */
   snapshotsTaken = 0;
+  /** Sweeps run (one statement each), and branches they found moved: for tests and the bench. */
+  sweepsRun = 0;
+  sweepFound = 0;
   /** Set on shutdown: open streams end so the HTTP server can close. */
   stopped = false;
 
@@ -57,7 +66,7 @@ export class ScreenHub {
   async join(branch: string, client: ScreenClient): Promise<() => void> {
     let entry = this.branches.get(branch);
     if (!entry) {
-      entry = { clients: new Set(), last: null, first: null, busy: false, dirty: false, refreshedAt: Date.now() };
+      entry = { clients: new Set(), last: null, key: null, first: null, busy: false, dirty: false };
       this.branches.set(branch, entry);
     }
     const joined = entry;
@@ -65,9 +74,14 @@ export class ScreenHub {
     this.ensureSweep();
     let snapshot = joined.last;
     if (!snapshot) {
+      // Screens joining together (a deploy reconnecting them all) share one snapshot per branch.
       joined.first ??= this.takeSnapshot(branch).finally(() => (joined.first = null));
-      snapshot = await joined.first;
-      joined.last ??= snapshot;
+      const taken = await joined.first;
+      snapshot = taken.snapshot;
+      if (!joined.last) {
+        joined.last = taken.snapshot;
+        joined.key = taken.key;
+      }
     }
     await client.send('snapshot', joined.last ?? snapshot);
     return () => {
@@ -115,13 +129,34 @@ export class ScreenHub {
 
   private ensureSweep(): void {
     if (this.sweepTimer) return;
-    // Checked often, acted on rarely: a branch is swept only when no change refreshed it for sweepMs,
-    // which also spreads the sweep's queries over time instead of firing them all at once.
-    this.sweepTimer = setInterval(() => {
-      const staleBefore = Date.now() - this.sweepMs;
-      for (const [branch, entry] of this.branches) if (entry.refreshedAt <= staleBefore) this.changed(branch);
-    }, Math.min(1000, this.sweepMs));
+    this.sweepTimer = setInterval(() => void this.sweep(), this.sweepMs);
     this.sweepTimer.unref();
+  }
+
+  /**
+   * One statement for every branch with screens here; a snapshot only where what it is made of
+   * moved since the last one (a notification was missed). A branch being refreshed is left to that refresh.
+   */
+  async sweep(): Promise<void> {
+    if (this.sweeping || this.stopped) return;
+    const branches = [...this.branches].filter(([, e]) => e.key !== null && !e.busy).map(([b]) => b);
+    if (branches.length === 0) return;
+    this.sweeping = true;
+    try {
+      this.sweepsRun += 1;
+      const keys = await this.deps.screens.sweepKeys(branches);
+      for (const branch of branches) {
+        const entry = this.branches.get(branch);
+        const key = keys.get(branch);
+        if (!entry || entry.busy || entry.key === null || key === undefined || key === entry.key) continue;
+        this.sweepFound += 1;
+        this.changed(branch);
+      }
+    } catch (error) {
+      this.deps.logger.warn({ err: error }, 'no se pudo revisar las pantallas');
+    } finally {
+      this.sweeping = false;
+    }
   }
 
   private stopSweep(): void {
@@ -129,9 +164,9 @@ export class ScreenHub {
     this.sweepTimer = undefined;
   }
 
-  private takeSnapshot(branch: string): Promise<ScreenSnapshot> {
+  private takeSnapshot(branch: string): Promise<KeyedSnapshot> {
     this.snapshotsTaken += 1;
-    return this.deps.screens.snapshot(branch);
+    return this.deps.screens.keyedSnapshot(branch);
   }
 
   private async refresh(branch: string): Promise<void> {
@@ -142,11 +177,12 @@ export class ScreenHub {
       return;
     }
     entry.busy = true;
-    entry.refreshedAt = Date.now();
     try {
-      const next = await this.takeSnapshot(branch);
+      const taken = await this.takeSnapshot(branch);
+      const next = taken.snapshot;
       const previous = entry.last;
       entry.last = next;
+      entry.key = taken.key;
       const seen = new Set(previous?.called.map((c) => `${c.numero}@${c.calledAt}`) ?? []);
       const fresh = previous ? next.called.filter((c) => !seen.has(`${c.numero}@${c.calledAt}`)).reverse() : [];
       const changed = JSON.stringify({ ...previous, generatedAt: '' }) !== JSON.stringify({ ...next, generatedAt: '' });

@@ -13,10 +13,11 @@ export function isWorkerMetric(value: unknown): value is WorkerMetric {
   return typeof value === 'object' && value !== null && (value as { type?: unknown }).type === 'metric';
 }
 
-/** What this instance's waiting-room screens cost: streams open, snapshots taken since start. */
+/** What this instance's waiting-room screens cost: streams open, snapshots taken and sweeps run since start. */
 export interface ScreenStats {
   connected: number;
   snapshots: number;
+  sweeps?: number;
 }
 
 export interface PoolStats {
@@ -76,6 +77,8 @@ export class AppMetrics {
   private readonly screensConnected: Gauge;
   private readonly screenSnapshots: Counter;
   private screenSnapshotsSeen = 0;
+  private readonly screenSweeps: Counter;
+  private screenSweepsSeen = 0;
   private readonly offEvents: Array<() => void>;
 
   constructor(
@@ -191,6 +194,11 @@ export class AppMetrics {
       help: "Branch snapshots this instance read for its screens (each is the screens' database work for one change)",
       registers,
     });
+    this.screenSweeps = new Counter({
+      name: 'ticketero_screen_sweeps_total',
+      help: "Safety sweeps this instance ran for its screens (one statement each, whatever the number of branches)",
+      registers,
+    });
 
     const { events } = deps;
     this.offEvents = [
@@ -249,6 +257,8 @@ export class AppMetrics {
       this.screensConnected.set(screens.connected);
       this.screenSnapshots.inc(screens.snapshots - this.screenSnapshotsSeen);
       this.screenSnapshotsSeen = screens.snapshots;
+      this.screenSweeps.inc((screens.sweeps ?? 0) - this.screenSweepsSeen);
+      this.screenSweepsSeen = screens.sweeps ?? 0;
     }
     return this.registry.metrics();
   }

@@ -6,6 +6,9 @@ import { parseBranchOffice } from '../../modules/tickets/ticket.validation.js';
 import type { Assets } from '../assets.js';
 import type { ScreenHub } from '../screen-hub.js';
 
+/** How long the list of branches a screen may show is reused (a new branch is found by then). */
+const BRANCH_LIST_TTL_MS = 5000;
+
 /** The waiting-room screen (no key, read-only, no personal data) and its live stream. */
 export function screenRoutes(deps: {
   hub: ScreenHub;
@@ -14,10 +17,22 @@ export function screenRoutes(deps: {
   defaultBranch: string;
 }): Hono {
   const app = new Hono();
-  // Only real branches: a stream per invented name would cost a query a second each.
+  // Only real branches: a stream per invented name would cost a query a second each. The list is
+  // read once for every screen that connects within a few seconds (a deploy reconnects them all at once).
+  let known: { at: number; branches: Promise<string[]> } | null = null;
+  const knownBranches = (fresh = false): Promise<string[]> => {
+    const now = Date.now();
+    if (fresh || !known || now - known.at > BRANCH_LIST_TTL_MS) {
+      const read = deps.supervision.branches();
+      known = { at: now, branches: read };
+      read.catch(() => (known = null));
+    }
+    return known.branches;
+  };
   const branchOf = async (value: string | undefined): Promise<string> => {
     const branch = parseBranchOffice(value) ?? deps.defaultBranch;
-    if (!(await deps.supervision.branches()).includes(branch)) {
+    // A name not in the list read a moment ago is looked up afresh (a branch just created).
+    if (!(await knownBranches()).includes(branch) && !(await knownBranches(true)).includes(branch)) {
       throw new DomainError('NO_ENCONTRADO', `No existe la sucursal "${branch}"`);
     }
     return branch;

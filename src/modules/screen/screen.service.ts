@@ -3,6 +3,7 @@ import type { Db } from '../../db/sql.js';
 import { estimateWaitMinutes } from '../../domain/estimate.js';
 import { QUEUE_TYPES, type QueueType } from '../../domain/queue-types.js';
 import type { WaitEstimator } from '../estimates/wait-estimator.js';
+import { WAITING } from '../tickets/queue.sql.js';
 
 /** What the waiting-room screen shows: numbers and modules only, never personal data. */
 export interface ScreenSnapshot {
@@ -23,6 +24,65 @@ export interface ScreenSnapshot {
 
 const CALLED_SHOWN = 8;
 
+/**
+ * What a snapshot is made of, as one comparable string: the numbers called today (as shown), and per
+ * queue who waits and how many who serve it are online. The same for a snapshot and for the sweep's
+ * one statement over every branch (sweepKeys), so a branch is snapshotted again only where it moved.
+ */
+export type ScreenKey = string;
+
+/** A snapshot and the key it was made from. */
+export interface KeyedSnapshot {
+  snapshot: ScreenSnapshot;
+  key: ScreenKey;
+}
+
+type CalledRow = { numero: string; assigned_module_number: number; last_called_at: string; queue_type: QueueType; recall_count: number };
+
+const calledOf = (rows: CalledRow[]): ScreenSnapshot['called'] =>
+  rows.map((c) => ({
+    numero: c.numero,
+    moduleNumber: c.assigned_module_number,
+    // Plain rows give `2026-12-05 12:00:00.1`, JSON `2026-12-05T12:00:00.1`: the same instant either way.
+    calledAt: new Date(`${c.last_called_at.replace(' ', 'T')}Z`).toISOString(),
+    queueType: c.queue_type,
+    callNumber: Math.max(1, c.recall_count),
+  }));
+
+const keyOf = (called: ScreenSnapshot['called'], waiting: Partial<Record<string, number>>, online: Partial<Record<string, number>>): ScreenKey =>
+  JSON.stringify([called, QUEUE_TYPES.map((q) => waiting[q] ?? 0), QUEUE_TYPES.map((q) => online[q] ?? 0)]);
+
+/** The start of the service day in UTC, as the `called` list counts it. Params: now, tz, tz. */
+const DAY_START = `((date_trunc('day', ?::timestamptz at time zone ?) at time zone ?) at time zone 'UTC')`;
+
+/**
+ * The sweep's one statement, for any number of branches: per branch what a snapshot is made of
+ * (today's last calls, waiting per queue from the lines' partial indexes, advisors online per queue).
+ * Params: branches (text[]), now, tz, tz.
+ */
+const SWEEP_SQL = `select b.branch_office,
+    coalesce((select json_agg(json_build_object('numero', c.numero, 'assigned_module_number', c.assigned_module_number,
+                'last_called_at', c.last_called_at, 'queue_type', c.queue_type, 'recall_count', c.recall_count)
+              order by c.last_called_at desc, c.id desc)
+       from (select t.id, t.numero, t.assigned_module_number, t.last_called_at, t.queue_type, t.recall_count from ticket t
+             where t.branch_office = b.branch_office and t.last_called_at is not null and t.assigned_module_number is not null
+               and t.last_called_at >= d.day_start
+             order by t.last_called_at desc, t.id desc limit ${CALLED_SHOWN}) c), '[]'::json) as called,
+    (select coalesce(json_object_agg(w.queue_type, w.n), '{}'::json) from (
+       select q.queue_type, count(*)::int as n from (
+         select t.queue_type from ticket t
+         where t.branch_office = b.branch_office and t.status in ${WAITING} and t.reserved_advisor_id is null
+         union all
+         select t.queue_type from ticket t
+         where t.branch_office = b.branch_office and t.status in ${WAITING} and t.reserved_advisor_id is not null
+       ) q group by q.queue_type) w) as waiting,
+    (select coalesce(json_object_agg(o.queue_type, o.n), '{}'::json) from (
+       select q.queue_type, count(distinct a.id)::int as n
+       from advisor a cross join lateral json_array_elements_text(a.queue_types) as q(queue_type)
+       where a.branch_office = b.branch_office and a.status <> 'OFFLINE'
+       group by q.queue_type) o) as online
+  from unnest(?::text[]) as b(branch_office), (select ${DAY_START} as day_start) d`;
+
 /** The channel on which the database announces, with the branch as payload, a change a screen shows (migration 20261130130000). */
 export const SCREEN_CHANNEL = 'ticketero_screens';
 
@@ -40,29 +100,55 @@ export class ScreenService {
   ) {}
 
   async snapshot(branchOffice: string): Promise<ScreenSnapshot> {
+    return (await this.keyedSnapshot(branchOffice)).snapshot;
+  }
+
+  /** A branch's snapshot with the key it was made from (what the sweep compares). */
+  async keyedSnapshot(branchOffice: string): Promise<KeyedSnapshot> {
     const now = this.deps.clock.now();
-    const [called, queues] = await Promise.all([
-      this.deps.db.execute<
-        { numero: string; assigned_module_number: number; last_called_at: string; queue_type: QueueType; recall_count: number }[]
-      >(
+    const [rows, queues] = await Promise.all([
+      this.deps.db.execute<CalledRow[]>(
         `select numero, assigned_module_number, last_called_at, queue_type, recall_count from ticket
          where branch_office = ? and last_called_at is not null and assigned_module_number is not null
-           and last_called_at >= ((date_trunc('day', ?::timestamptz at time zone ?) at time zone ?) at time zone 'UTC')
+           and last_called_at >= ${DAY_START}
          order by last_called_at desc, id desc limit ${CALLED_SHOWN}`,
         [branchOffice, now, this.deps.timeZone, this.deps.timeZone],
       ),
       this.deps.outlook.newArrivalOutlook(this.deps.db, branchOffice),
     ]);
+    const called = calledOf(rows);
+    const key = keyOf(
+      called,
+      Object.fromEntries(QUEUE_TYPES.map((q) => [q, queues[q].waiting])),
+      Object.fromEntries(QUEUE_TYPES.map((q) => [q, queues[q].online])),
+    );
+    return { key, snapshot: this.build(branchOffice, now, called, queues) };
+  }
+
+  /**
+   * The sweep (SPEC §16): for every branch given, in ONE statement whatever their number, the key
+   * of what its snapshot would be made of now. A branch whose key moved since its last snapshot
+   * missed a change notification; the others cost nothing more.
+   */
+  async sweepKeys(branches: readonly string[]): Promise<Map<string, ScreenKey>> {
+    if (branches.length === 0) return new Map();
+    const now = this.deps.clock.now();
+    const rows = await this.deps.db.execute<
+      { branch_office: string; called: CalledRow[]; waiting: Record<string, number>; online: Record<string, number> }[]
+    >(SWEEP_SQL, [[...branches], now, this.deps.timeZone, this.deps.timeZone]);
+    return new Map(rows.map((r) => [r.branch_office, keyOf(calledOf(r.called), r.waiting, r.online)]));
+  }
+
+  private build(
+    branchOffice: string,
+    now: Date,
+    called: ScreenSnapshot['called'],
+    queues: Awaited<ReturnType<WaitEstimator['newArrivalOutlook']>>,
+  ): ScreenSnapshot {
     return {
       branchOffice,
       generatedAt: now.toISOString(),
-      called: called.map((c) => ({
-        numero: c.numero,
-        moduleNumber: c.assigned_module_number,
-        calledAt: new Date(`${c.last_called_at}Z`).toISOString(),
-        queueType: c.queue_type,
-        callNumber: Math.max(1, c.recall_count),
-      })),
+      called,
       queues: QUEUE_TYPES.map((queueType) => {
         const { waiting, online, minutes } = queues[queueType];
         return {
