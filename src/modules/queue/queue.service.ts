@@ -87,7 +87,7 @@ export class QueueService {
            from call_ordered r
            left join online o on o.branch_office = r.branch_office and o.queue_type = r.queue_type
          )`;
-    const params = [...(planned ? [planned.ids, planned.positions, planned.minutes] : []), this.deps.proximoThreshold, now, now, now];
+    const params = [...(planned ? [planned.ids, planned.positions, planned.minutes] : []), this.deps.proximoThreshold, now, now, now, now, now];
     type Recalculated = { updated: number; became_proximo: string[] | null; rescheduled: number };
     // No JIT even where the pool's startup options do not reach the server (PgBouncer drops them):
     // its cost model compiles this statement at national scale, and compiling costs more than running.
@@ -115,13 +115,16 @@ export class QueueService {
            from updated u
            where m.ticket_id = u.id and u.old_status = 'EN_ESPERA' and u.status = 'PROXIMO'
              and m.plantilla = 'TOTEM_PROXIMO_TURNO' and m.estado_envio = 'PENDIENTE'
+             and m.fecha_programada is distinct from ?::timestamp
            returning 1
          ),
          rescheduled as (
-           -- Planned times follow the estimate, for the tickets whose estimate just changed.
+           -- Planned times follow the estimate, for the tickets whose estimate just changed; a message
+           -- already planned then (time went by as fast as the line) is not rewritten.
            update mensaje m set fecha_programada = ?::timestamp + make_interval(mins => u.estimate)
            from updated u
            where m.ticket_id = u.id and u.estimate <> u.old_estimate and m.estado_envio = 'PENDIENTE'
+             and m.fecha_programada is distinct from ?::timestamp + make_interval(mins => u.estimate)
              and ((m.plantilla = 'TOTEM_PROXIMO_TURNO' and u.status = 'EN_ESPERA'
                    and not exists (select 1 from ticket_come_back cb where cb.ticket_id = u.id and cb.notified_at is not null))
                   or m.plantilla = 'TOTEM_ES_TU_TURNO')
