@@ -218,8 +218,7 @@ export const texts = {
   comeBackOffer: (minutes: readonly number[]) =>
     `¿Quieres salir mientras esperas? Te aviso cuando falten unos ${minutes.join(', ').replace(/, (\d+)$/, ' o $1')} minutos para tu turno.`,
   comeBackButton: (minutes: number) => `Avísame cuando falten ${minutes} min`,
-  comeBackSet: (minutes: number, threshold: number) =>
-    `👍 Listo: te avisaremos cuando falten unos <b>${minutes} minutos</b> para tu turno ` +
-    `(o antes, al quedar ${threshold === 1 ? 'primero' : `entre los ${threshold} primeros`} en la fila).`,
+  // Time-based only (SPEC §13): the place in line does not bring the notice forward.
+  comeBackSet: (minutes: number) => `👍 Listo: te avisaremos cuando falten unos <b>${minutes} minutos</b> para tu turno.`,
   comeBackTooLate: 'Tu turno ya no está en espera.',
 } as const;

@@ -210,7 +210,8 @@ export async function runScenario(
       baseline: estimateWaitMinutes(view.positionInQueue, queueType, online?.online ?? 0),
       calledAt: null,
       comeBackLead: comeBack,
-      noticeAt: view.status === 'PROXIMO' ? createdAt : null,
+      // The position rule tells those who did not ask; those who asked are told by time only (SPEC §13).
+      noticeAt: comeBack === null && view.status === 'PROXIMO' ? createdAt : null,
     };
     records.push(record);
     const customer: Customer = { record, codigo: view.identificador, ticketId, noShow, serviceMinutes, cancelled: false };
@@ -233,7 +234,11 @@ export async function runScenario(
     const result = await services.queue.tick();
     drainAssigned();
     const now = minutesNow();
-    for (const id of [...result.becameProximo, ...result.comeBackNotified]) {
+    for (const id of result.becameProximo) {
+      const c = customers.get(id);
+      if (c && c.record.comeBackLead === null && c.record.noticeAt === null) c.record.noticeAt = now;
+    }
+    for (const id of result.comeBackNotified) {
       const c = customers.get(id);
       if (c && c.record.noticeAt === null) c.record.noticeAt = now;
     }

@@ -9,7 +9,8 @@ import { createTelegramSender } from '../../src/bot/telegram-sender.js';
 import { ManualClock } from '../../src/clock.js';
 import { MessageDispatcher, RateLimiter } from '../../src/modules/notifications/dispatcher.js';
 import { peopleAhead } from '../../src/modules/notifications/templates.js';
-import { startTestApp, type TestApp } from '../support/app.js';
+import { ADMIN_KEY, startTestApp, type TestApp } from '../support/app.js';
+import { sealedRut } from '../support/personal-data.js';
 import { FakeTelegram } from '../support/fake-telegram.js';
 import { registerCustomer } from '../support/journey-steps.js';
 import { rut } from '../support/ruts.js';
@@ -79,7 +80,7 @@ describe('"Avísame cuando falten N minutos"', () => {
     fake.pressButton(customer, offer, { text: 'Avísame cuando falten 10 min' });
     await fake.waitForEdit(customer.id, offer.message_id, /Listo/);
     expect(fake.currentText(customer.id, offer.message_id)).toBe(
-      '👍 Listo: te avisaremos cuando falten unos <b>10 minutos</b> para tu turno (o antes, al quedar primero en la fila).',
+      '👍 Listo: te avisaremos cuando falten unos <b>10 minutos</b> para tu turno.',
     );
 
     // 30, 25, 20 minutes expected, give or take a few (five-minute services of the nominal spread, then the
@@ -128,6 +129,48 @@ describe('"Avísame cuando falten N minutos"', () => {
       await tickAndDispatch();
     }
     expect(nearNotices()).toHaveLength(1);
+  }, 60_000);
+
+  it('for a customer who asked, reaching the front sends nothing early: the notice is time-based, or comes with the call', async () => {
+    // A quiet line: nothing waiting, nothing pending, Carlos away (no estimate reaches the lead).
+    await app.db.query(`update mensaje set estado_envio = 'FALLIDO', error_message = 'limpieza' where estado_envio = 'PENDIENTE'`);
+    await app.db.query(`update ticket set status = 'CANCELADO' where status in ('EN_ESPERA', 'PROXIMO', 'ATENDIENDO')`);
+    await app.db.query(`update advisor set status = 'OFFLINE', assigned_tickets_count = 0, workload_minutes = 0 where id = $1`, [carlosId]);
+    const asked = { id: 5_560_002, first_name: 'Tomasa' };
+    const nationalId = rut(950);
+    await app.db.query(`insert into telegram_customer (chat_id, national_id_enc, national_id_bidx) values ($1, $2, $3)`, [
+      asked.id,
+      ...sealedRut(app, nationalId),
+    ]);
+    const taken = await app.postTicket({ nationalId, queueType: 'CAJA' });
+    expect(taken.status).toBe(201);
+    const [ticket] = await app.db.query<{ id: string; status: string }>(`select id, status from ticket where codigo_referencia = $1`, [
+      taken.body.identificador,
+    ]);
+    // First in line: PROXIMO by the position rule (PROXIMO_THRESHOLD=1) — and they asked for 10 minutes.
+    expect(ticket!.status).toBe('PROXIMO');
+    await app.services.comeBack.request(Number(ticket!.id), 10);
+
+    await tickAndDispatch();
+    clock.advance(60_000);
+    await tickAndDispatch();
+    const texts = () => fake.messagesTo(asked.id).map((m) => (m.text ?? '').split('\n')[0]);
+    expect(texts()).toEqual(['✅ <b>Ticket Creado</b>']);
+    const [near] = await app.db.query<{ estado_envio: string }>(
+      `select estado_envio from mensaje where ticket_id = $1 and plantilla = 'TOTEM_PROXIMO_TURNO'`,
+      [ticket!.id],
+    );
+    expect(near!.estado_envio).toBe('PENDIENTE');
+
+    // Called before the lead was reached: the notice still goes, before "your turn", in order.
+    const response = await fetch(`${app.url}/api/admin/advisors/${carlosId}/status`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ status: 'AVAILABLE' }),
+    });
+    expect(response.status).toBe(200);
+    await tickAndDispatch();
+    expect(texts()).toEqual(['✅ <b>Ticket Creado</b>', '⏰ <b>¡Pronto será tu turno!</b>', expect.stringMatching(/ES TU TURNO/)]);
   }, 60_000);
 
   it('says exactly who is ahead', () => {

@@ -45,7 +45,7 @@ export function comeBackFeature(deps: BotDeps): Composer<BotContext> {
     }
     try {
       await deps.services.comeBack.request(Number(idText), minutes);
-      await ctx.editMessageText(texts.comeBackSet(minutes, deps.config.proximoThreshold), { parse_mode: 'HTML' });
+      await ctx.editMessageText(texts.comeBackSet(minutes), { parse_mode: 'HTML' });
     } catch (error) {
       await ctx.editMessageText(replyForError(error, deps.logger), { parse_mode: 'HTML' });
     }
