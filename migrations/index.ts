@@ -13,6 +13,7 @@ import { Migration20261130130000_screen_notify } from './Migration20261130130000
 import { Migration20261130130100_audit_log_partitioned } from './Migration20261130130100_audit_log_partitioned.js';
 import { Migration20261204200000_ticket_completed_index } from './Migration20261204200000_ticket_completed_index.js';
 import { Migration20261205130000_idempotency_keys } from './Migration20261205130000_idempotency_keys.js';
+import { Migration20261205130100_ticket_link_tokens } from './Migration20261205130100_ticket_link_tokens.js';
 import { Migration20261205150000_mensaje_esperas } from './Migration20261205150000_mensaje_esperas.js';
 
 export const migrationsList = [
@@ -29,5 +30,6 @@ export const migrationsList = [
   { name: 'Migration20261130130100_audit_log_partitioned', class: Migration20261130130100_audit_log_partitioned },
   { name: 'Migration20261204200000_ticket_completed_index', class: Migration20261204200000_ticket_completed_index },
   { name: 'Migration20261205130000_idempotency_keys', class: Migration20261205130000_idempotency_keys },
+  { name: 'Migration20261205130100_ticket_link_tokens', class: Migration20261205130100_ticket_link_tokens },
   { name: 'Migration20261205150000_mensaje_esperas', class: Migration20261205150000_mensaje_esperas },
 ];

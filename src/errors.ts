@@ -18,6 +18,10 @@ export const ERROR_CODES = {
   CUERPO_DEMASIADO_GRANDE: 413,
   // SPEC §19: an Idempotency-Key reused with another request
   IDEMPOTENCIA_CONFLICTO: 422,
+  // SPEC §19: the tótem's QR token or short code, opened in the bot
+  ENLACE_NO_VALIDO: 404,
+  ENLACE_YA_USADO: 409,
+  ENLACE_VENCIDO: 410,
   TIPO_CONTENIDO_NO_SOPORTADO: 415,
   SERVICIO_NO_DISPONIBLE: 503,
   ERROR_INTERNO: 500,

@@ -89,6 +89,10 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
         const username = telegram?.username();
         return username ? `https://t.me/${username}?start=${ticketPayload(codigo)}` : null;
       },
+      start: (payload: string): string | null => {
+        const username = telegram?.username();
+        return username ? `https://t.me/${username}?start=${payload}` : null;
+      },
     };
     const services = createServices({ db, clock, events, config, links, personalData, logger });
     if (config.telegram.token) telegram = createTelegramBot({ services, config, logger, db });

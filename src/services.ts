@@ -16,6 +16,8 @@ import type { Logger } from './logger.js';
 import { WaitEstimator } from './modules/estimates/wait-estimator.js';
 import { ComeBackService } from './modules/estimates/come-back.service.js';
 import { StaffPlanService } from './modules/staff-plan/staff-plan.service.js';
+import { TicketLinkService } from './modules/ticket-links/ticket-link.service.js';
+import { TotemService } from './modules/totem/totem.service.js';
 
 /** The domain core every door uses: the kiosk API, the bot and the jobs call these and nothing else. */
 export interface Services {
@@ -34,6 +36,10 @@ export interface Services {
   estimator: WaitEstimator;
   comeBack: ComeBackService;
   staffPlan: StaffPlanService;
+  /** SPEC §19: the QR's single-use token and the short code that link a kiosk ticket to a chat. */
+  ticketLinks: TicketLinkService;
+  /** SPEC §19: a number taken at a kiosk (idempotent, with its link into the bot). */
+  totem: TotemService;
 }
 
 export function createServices(deps: {
@@ -98,5 +104,7 @@ export function createServices(deps: {
   });
   const comeBack = new ComeBackService({ db, clock });
   const staffPlan = new StaffPlanService({ db, clock, timeZone: config.branchTimeZone });
-  return { tickets, advisors, assignment, queue, supervision, customers, screen, floor, estimator: waitEstimator, comeBack, staffPlan, personas };
+  const ticketLinks = new TicketLinkService({ db, clock, timeZone: config.branchTimeZone });
+  const totem = new TotemService({ tickets, ticketLinks, links });
+  return { ticketLinks, totem, tickets, advisors, assignment, queue, supervision, customers, screen, floor, estimator: waitEstimator, comeBack, staffPlan, personas };
 }

@@ -13,6 +13,7 @@ import { customerFeature } from './features/customer.js';
 import { fallbackFeature } from './features/fallback.js';
 import { privacyFeature } from './features/privacy.js';
 import { supervisorFeature } from './features/supervisor.js';
+import { turnoFeature } from './features/turno.js';
 import { panelKeyboard } from './keyboards.js';
 import { refreshStatusMessages } from './status-refresher.js';
 import { texts } from './texts.js';
@@ -68,6 +69,7 @@ export function createTelegramBot(deps: BotDeps): TelegramBot {
   bot.use(supervisorFeature(deps));
   bot.use(advisorFeature(deps));
   bot.use(privacyFeature(deps));
+  bot.use(turnoFeature(deps));
   bot.use(customerFeature(deps));
   bot.use(comeBackFeature(deps));
   bot.use(fallbackFeature());

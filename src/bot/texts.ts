@@ -89,6 +89,12 @@ export const texts = {
   noActiveTicket: `No tienes un turno activo. Saca uno con <b>${BUTTONS.take}</b>.`,
   ticketLinked: (numero: string) => `🔗 Vinculamos el ticket <b>${escapeHtml(numero)}</b> a este chat. Te avisaremos aquí.`,
   ticketLinkUnknown: 'No encontré ese ticket. Revisa el código QR o saca un número nuevo.',
+  // SPEC §19: the tótem's single-use QR token and its short code for /turno CODE
+  linkAlreadyUsed: (numero: string) =>
+    `🔒 El ticket <b>${escapeHtml(numero)}</b> ya está vinculado a otro chat. Si fuiste tú, sigue tu turno desde ese chat; si no, acércate a un ejecutivo.`,
+  linkAlreadyHere: (numero: string) => `✅ El ticket <b>${escapeHtml(numero)}</b> ya está vinculado a este chat.`,
+  linkExpired: 'Ese código ya no sirve: venció al terminar el día o el ticket ya terminó. Saca un número nuevo si lo necesitas.',
+  shortCodeInvalid: 'Ese código no es válido. Son 8 letras y números, como <b>ABCD-EF23</b>, impresos bajo el QR de tu ticket.',
   status: (t: TicketView) => {
     // Called and called-then-served are both ATENDIENDO: the view tells them apart (SPEC §12).
     const label = t.status === 'ATENDIENDO' ? (t.serviceStartedAt ? 'Atendiendo' : 'Llamando') : STATUS_LABEL[t.status];

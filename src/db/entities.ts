@@ -12,6 +12,7 @@ import { AdvisorStatusPeriod, QueueCallState, TicketVisit } from '../modules/flo
 import { AdvisorPlan } from '../modules/staff-plan/advisor-plan.entity.js';
 import { TicketComeBack } from '../modules/estimates/come-back.entity.js';
 import { TicketIdempotencyKey } from '../modules/tickets/idempotency-key.entity.js';
+import { TicketLinkToken } from '../modules/ticket-links/ticket-link-token.entity.js';
 
 export const entities = [
   Advisor,
@@ -33,4 +34,5 @@ export const entities = [
   AdvisorPlan,
   TicketComeBack,
   TicketIdempotencyKey,
+  TicketLinkToken,
 ];

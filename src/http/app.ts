@@ -70,7 +70,7 @@ export function createApp(deps: HttpDeps): Hono {
   if (deps.metrics) app.route('/metrics', metricsRoutes(deps.metrics));
 
   const kioskAuth = requireBearer({ key: deps.kioskApiKey, openWhenUnset: deps.kioskOpenWithoutKey, realm: 'kiosk' });
-  app.route('/api/tickets', kioskRoutes({ tickets: deps.services.tickets, trustProxy: deps.trustProxy, auth: kioskAuth }));
+  app.route('/api/tickets', kioskRoutes({ tickets: deps.services.tickets, totem: deps.services.totem, trustProxy: deps.trustProxy, auth: kioskAuth }));
   // SPEC §14: the holder's rights (export, erasure), supervisor key.
   app.route(
     '/api/admin/personas',

@@ -61,7 +61,12 @@ export const openApiDocument = {
           queueType: { enum: [...QUEUE_TYPES] },
           status: { enum: [...TICKET_STATUSES] },
           branchOffice: { type: 'string' },
-          telegramLink: { type: ['string', 'null'] },
+          telegramLink: {
+            type: ['string', 'null'],
+            description: 'POST: https://t.me/<bot>?start=<token de un solo uso> (SPEC §19); null sin Telegram',
+          },
+          codigoCorto: { type: ['string', 'null'], examples: ['ABCD-EF23'], description: 'Para /turno CODIGO en el bot (solo POST)' },
+          telegramQrSvg: { type: ['string', 'null'], description: 'El enlace como QR en SVG (solo POST con ?qr=svg)' },
         },
       },
       Ticket: {
@@ -95,6 +100,7 @@ export const openApiDocument = {
               'Una clave por intento (p. ej. un UUID). Durante 24 h, la misma clave con la misma solicitud devuelve el mismo ticket (200, Idempotent-Replayed: true); con otra solicitud, 422 IDEMPOTENCIA_CONFLICTO',
             schema: { type: 'string', minLength: 1, maxLength: 255 },
           },
+          { name: 'qr', in: 'query', required: false, schema: { enum: ['svg'] }, description: 'Incluye telegramQrSvg' },
         ],
         requestBody: {
           required: true,

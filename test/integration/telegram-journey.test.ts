@@ -107,7 +107,8 @@ describe('the customer journey through Telegram', () => {
     const user = { id: 5_550_003, first_name: 'Rocío' };
     const kiosk = await app.postTicket({ nationalId: rut(8802), telefono: '+56911110000', queueType: 'EMPRESAS' });
     const link = String(kiosk.body.telegramLink);
-    expect(link).toMatch(/^https:\/\/t\.me\/ticketero_test_bot\?start=t_[0-9a-f]{32}$/);
+    // SPEC §19: an opaque single-use token, not the ticket's reference.
+    expect(link).toMatch(/^https:\/\/t\.me\/ticketero_test_bot\?start=k_[A-Za-z0-9_-]{43}$/);
     const mark = fake.mark();
     fake.sendCommand(user, '/start', link.split('start=')[1]);
     await fake.waitForMessage(user.id, /Vinculamos el ticket/, { since: mark });

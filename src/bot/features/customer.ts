@@ -223,7 +223,7 @@ async function showQueues(ctx: BotContext, deps: BotDeps, branch: string, edit: 
 }
 
 /** Sends "Mi turno" and remembers the message so the bot keeps it current as the line moves. */
-async function sendStatus(ctx: BotContext, deps: BotDeps, codigo: string): Promise<void> {
+export async function sendStatus(ctx: BotContext, deps: BotDeps, codigo: string): Promise<void> {
   const ticket = await deps.services.tickets.getByCodigo(codigo);
   const text = texts.status(ticket);
   const message = await ctx.reply(text, html);

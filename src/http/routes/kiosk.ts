@@ -12,6 +12,8 @@ import { isValidIdempotencyKey } from '../../modules/tickets/idempotency.js';
 import type { IdempotencyRequest } from '../../modules/tickets/ticket.service.js';
 import { ValidationError } from '../../errors.js';
 import type { Context } from 'hono';
+import { renderSVG } from 'uqr';
+import type { TotemService } from '../../modules/totem/totem.service.js';
 
 /** The `Idempotency-Key` header, scoped to the credential the request came with. */
 function idempotencyOf(c: Context): IdempotencyRequest | null {
@@ -25,19 +27,20 @@ function idempotencyOf(c: Context): IdempotencyRequest | null {
 
 export interface KioskRoutesDeps {
   tickets: TicketService;
+  totem: TotemService;
   trustProxy: boolean;
   auth: MiddlewareHandler;
 }
 
 /** The kiosk's doors: take a number, look it up, give it up. Thin: the rules live in TicketService. */
-export function kioskRoutes({ tickets, trustProxy, auth }: KioskRoutesDeps): Hono {
+export function kioskRoutes({ tickets, totem, trustProxy, auth }: KioskRoutesDeps): Hono {
   const app = new Hono();
   app.use('*', auth);
 
   app.post('/', async (c) => {
     const command = parseTakeTicket(await readJsonBody(c));
     const idempotency = idempotencyOf(c);
-    const ticket = await tickets.takeTicket(command, originOf(c, 'KIOSK', trustProxy), idempotency ?? undefined);
+    const ticket = await totem.takeTicket(command, originOf(c, 'KIOSK', trustProxy), idempotency ?? undefined);
     // SPEC §19: a repeated request gives back the first one's ticket, said in a header.
     if (ticket.replayed) c.header('Idempotent-Replayed', 'true');
     return c.json(
@@ -50,6 +53,9 @@ export function kioskRoutes({ tickets, trustProxy, auth }: KioskRoutesDeps): Hon
         status: ticket.status,
         branchOffice: ticket.branchOffice,
         telegramLink: ticket.telegramLink,
+        codigoCorto: ticket.codigoCorto,
+        // `?qr=svg`: the link as a QR the page shows as is (SPEC §19: rendered by the app).
+        ...(c.req.query('qr') === 'svg' ? { telegramQrSvg: ticket.telegramLink ? renderSVG(ticket.telegramLink) : null } : {}),
       },
       ticket.replayed ? 200 : 201,
     );

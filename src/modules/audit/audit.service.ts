@@ -26,6 +26,8 @@ export const AUDIT_EVENTS = [
   'TICKET_EVALUADO',
   // SPEC §13: an advisor's planned hours changed.
   'ADVISOR_PLAN_CHANGED',
+  // SPEC §19: a chat linked a ticket with its QR token or short code.
+  'TICKET_VINCULADO',
 ] as const;
 export type AuditEvent = (typeof AUDIT_EVENTS)[number];
 export type EntityType = 'TICKET' | 'ADVISOR' | 'MENSAJE' | 'SISTEMA' | 'PERSONA';

@@ -3,6 +3,7 @@ import type { Clock } from '../../clock.js';
 import type { Logger } from '../../logger.js';
 import { AuditPartitions } from '../audit/audit-partitions.js';
 import { PURGE_IDEMPOTENCY_KEYS_SQL } from '../tickets/idempotency.js';
+import { PURGE_LINK_TOKENS_SQL } from '../ticket-links/ticket-link.service.js';
 
 const BATCH = 5000;
 const FINISHED = `('COMPLETADO', 'CANCELADO', 'NO_ATENDIDO')`;
@@ -118,7 +119,9 @@ export class MaintenanceService {
       );
       // SPEC §19: an Idempotency-Key is honoured for 24 h, then forgotten.
       const keys = await this.db.execute<{ count: number }[]>(PURGE_IDEMPOTENCY_KEYS_SQL, [now]);
-      return (counters[0]?.count ?? 0) + (codes[0]?.count ?? 0) + (keys[0]?.count ?? 0);
+      // SPEC §19: the tótem's link tokens, a day after their branch day ended.
+      const links = await this.db.execute<{ count: number }[]>(PURGE_LINK_TOKENS_SQL, [now]);
+      return (counters[0]?.count ?? 0) + (codes[0]?.count ?? 0) + (keys[0]?.count ?? 0) + (links[0]?.count ?? 0);
     });
     return { tickets, messages };
   }

@@ -36,6 +36,8 @@ export interface TicketSettings {
 export interface DeepLinks {
   /** The `https://t.me/<bot>?start=<payload>` link for a ticket, or null while Telegram is off. */
   forTicket(codigoReferencia: string): string | null;
+  /** `https://t.me/<bot>?start=<payload>` for any payload (the tótem's single-use tokens), or null while Telegram is off. */
+  start(payload: string): string | null;
 }
 
 export interface TicketServiceDeps {
