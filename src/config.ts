@@ -168,6 +168,17 @@ const schema = z
     ),
     SCREEN_SWEEP_SECONDS: integer('SCREEN_SWEEP_SECONDS', 30, 1, 3600),
     TELEGRAM_PAID_BROADCAST: flag('TELEGRAM_PAID_BROADCAST', false),
+    // Accounts and sign-in (SPEC §18)
+    INITIAL_ADMIN_EMAIL: z.preprocess(
+      emptyAsUndefined,
+      z
+        .string()
+        .trim()
+        .toLowerCase()
+        .regex(/^[^\s@]{1,64}@[^\s@]{1,189}$/, 'INITIAL_ADMIN_EMAIL debe ser un email (ej: admin@banco.cl)')
+        .default('admin@localhost'),
+    ),
+    LOGIN_ATTEMPTS_PER_IP: integer('LOGIN_ATTEMPTS_PER_IP', 50, 5, 100_000),
   });
 
 /** Every variable the app reads (the .env.example lists them all). */
@@ -180,9 +191,7 @@ function crossFieldProblems(env: Record<string, string | undefined>, { personalD
   if ((value('BOT_MODE') ?? 'polling') === 'webhook' && value('TELEGRAM_BOT_TOKEN') && !value('TELEGRAM_WEBHOOK_SECRET')) {
     problems.push('TELEGRAM_WEBHOOK_SECRET es obligatorio con BOT_MODE=webhook');
   }
-  if ((value('NODE_ENV') ?? 'production') !== 'development' && !value('KIOSK_API_KEY')) {
-    problems.push('KIOSK_API_KEY es obligatorio salvo con NODE_ENV=development');
-  }
+  // SPEC §18: KIOSK_API_KEY is no longer required; the first run makes a kiosk credential.
   // Backup and restore copy ciphertext: they never read the personal-data keys (SPEC §15).
   if (personalDataKeys) problems.push(...personalDataProblems(env));
   return problems;
@@ -264,6 +273,13 @@ export interface Config {
   screenSweepSeconds: number;
   /** `allow_paid_broadcast` on every send, and the rate cap lifted to Telegram's paid limit (1000/s). */
   telegramPaidBroadcast: boolean;
+  /** SPEC §18: accounts and sign-in. */
+  accounts: {
+    /** The first run's ADMIN. */
+    initialAdminEmail: string;
+    /** Sign-in attempts one client IP may make in 15 minutes. */
+    loginAttemptsPerIp: number;
+  };
 }
 
 /** The service floor's rules (SPEC §12). */
@@ -290,10 +306,10 @@ export class ConfigError extends Error {
 /** Reads and validates the environment once; a bad value names its variable. */
 export function loadConfig(
   env: Record<string, string | undefined> = process.env,
-  { serving = true, personalDataKeys = true }: { serving?: boolean; personalDataKeys?: boolean } = {},
+  // `serving` is accepted for the tools that pass it; since SPEC §18 no key is required to serve.
+  { personalDataKeys = true }: { serving?: boolean; personalDataKeys?: boolean } = {},
 ): Config {
-  // Tools that only touch the database (migrations) need no API keys.
-  const effective = serving ? env : { ...env, KIOSK_API_KEY: env.KIOSK_API_KEY || 'unused' };
+  const effective = env;
   const parsed = schema.safeParse(effective);
   const problems = [
     ...(parsed.success
@@ -352,5 +368,6 @@ export function loadConfig(
     databaseDirectUrl: e.DATABASE_DIRECT_URL,
     screenSweepSeconds: e.SCREEN_SWEEP_SECONDS,
     telegramPaidBroadcast: e.TELEGRAM_PAID_BROADCAST,
+    accounts: { initialAdminEmail: e.INITIAL_ADMIN_EMAIL, loginAttemptsPerIp: e.LOGIN_ATTEMPTS_PER_IP },
   };
 }

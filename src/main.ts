@@ -20,6 +20,8 @@ import { createServices, type Services } from './services.js';
 import type { PersonalDataCipher } from './modules/privacy/cipher.js';
 import { openPersonalData } from './modules/privacy/key-source.js';
 import { AppMetrics } from './metrics/metrics.js';
+import path from 'node:path';
+import { credentialsText, runFirstStart, type FirstRunCredentials } from './modules/accounts/first-run.js';
 
 export interface RunningApp {
   config: Config;
@@ -37,6 +39,10 @@ export interface RunningApp {
   screenChanges: Pick<ChangeListener, 'backendPid'>;
   /** Base URL of the HTTP server, e.g. http://127.0.0.1:3000 */
   url: string;
+  /** SPEC §18: the first ADMIN (and kiosk credential) made by this start, or null. */
+  firstRun: FirstRunCredentials | null;
+  /** Every route the HTTP app answers (method and Hono pattern): what the route × role test walks. */
+  routes: ReadonlyArray<{ method: string; path: string }>;
   stop(): Promise<void>;
 }
 
@@ -47,6 +53,11 @@ export interface StartOptions {
   jobs?: boolean;
   /** Folder of the job workers (default: next to the scheduler, compiled or TypeScript). */
   workersDir?: string;
+  /**
+   * SPEC §18's first run (the first ADMIN and a kiosk credential when the database has no account):
+   * by default only on the embedded database; tests pass the folder for the credentials file.
+   */
+  firstRun?: { dir: string } | false;
 }
 
 /**
@@ -146,6 +157,24 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     const endOfDay = await services.floor.endOfDay();
     if (endOfDay.waitingClosed || endOfDay.servingClosed) logger.info(endOfDay, 'turnos de días anteriores cerrados al iniciar');
 
+    // SPEC §18: a database without accounts gets its first ADMIN (and, with no KIOSK_API_KEY, a kiosk credential).
+    const firstRunDir =
+      options.firstRun === false
+        ? null
+        : (options.firstRun?.dir ?? (database.embeddedDataDir ? path.dirname(database.embeddedDataDir) : null));
+    const firstRun = firstRunDir
+      ? await runFirstStart({
+          accounts: services.accounts,
+          email: config.accounts.initialAdminEmail,
+          kioskBranch: config.kioskApiKey ? null : config.branchOffice,
+          dir: firstRunDir,
+          logger,
+        })
+      : null;
+    if (config.adminApiKey) {
+      logger.warn('ADMIN_API_KEY está definida: funciona como llave de emergencia con rol ADMIN (auditada como "apikey"); las personas deben ingresar con su cuenta en /ingresar');
+    }
+
     const checkDatabase = async (): Promise<boolean> => {
       await db.execute('select 1');
       return true;
@@ -243,6 +272,8 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
       screenHub,
       screenChanges,
       url,
+      firstRun,
+      routes: http.routes.filter((r) => r.method !== 'ALL').map((r) => ({ method: r.method, path: r.path })),
       stop,
     };
   } catch (error) {
@@ -291,6 +322,8 @@ async function main(): Promise<void> {
     process.exitCode = 1;
     return;
   }
+  // SPEC §18: the first run's credentials, printed once (they are also in the file, mode 0600).
+  if (app.firstRun) process.stdout.write(`\n${credentialsText(app.firstRun, app.url)}\n`);
   // In a terminal, one line a person can read among the JSON logs.
   if (process.stdout.isTTY) {
     const telegram = config.telegram.token ? `activo (${config.telegram.mode})` : 'desactivado';

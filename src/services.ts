@@ -18,6 +18,7 @@ import { ComeBackService } from './modules/estimates/come-back.service.js';
 import { StaffPlanService } from './modules/staff-plan/staff-plan.service.js';
 import { TicketLinkService } from './modules/ticket-links/ticket-link.service.js';
 import { TotemService } from './modules/totem/totem.service.js';
+import { AccountService } from './modules/accounts/account.service.js';
 
 /** The domain core every door uses: the kiosk API, the bot and the jobs call these and nothing else. */
 export interface Services {
@@ -40,6 +41,8 @@ export interface Services {
   ticketLinks: TicketLinkService;
   /** SPEC §19: a number taken at a kiosk (idempotent, with its link into the bot). */
   totem: TotemService;
+  /** SPEC §18: accounts, sessions and integration tokens. */
+  accounts: AccountService;
 }
 
 export function createServices(deps: {
@@ -106,5 +109,12 @@ export function createServices(deps: {
   const staffPlan = new StaffPlanService({ db, clock, timeZone: config.branchTimeZone });
   const ticketLinks = new TicketLinkService({ db, clock, timeZone: config.branchTimeZone });
   const totem = new TotemService({ tickets, ticketLinks, links });
-  return { ticketLinks, totem, tickets, advisors, assignment, queue, supervision, customers, screen, floor, estimator: waitEstimator, comeBack, staffPlan, personas };
+  const accounts = new AccountService({
+    db,
+    clock,
+    cipher: personalData,
+    ...(deps.logger ? { logger: deps.logger } : {}),
+    settings: { loginAttemptsPerIp: config.accounts.loginAttemptsPerIp, totpIssuer: 'Ticketero' },
+  });
+  return { ticketLinks, totem, tickets, advisors, assignment, queue, supervision, customers, screen, floor, estimator: waitEstimator, comeBack, staffPlan, personas, accounts };
 }

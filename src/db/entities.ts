@@ -13,6 +13,7 @@ import { AdvisorPlan } from '../modules/staff-plan/advisor-plan.entity.js';
 import { TicketComeBack } from '../modules/estimates/come-back.entity.js';
 import { TicketIdempotencyKey } from '../modules/tickets/idempotency-key.entity.js';
 import { TicketLinkToken } from '../modules/ticket-links/ticket-link-token.entity.js';
+import { ApiToken, AuthRateLimit, StaffAccount, StaffBranchGrant, StaffSession } from '../modules/accounts/account.entities.js';
 
 export const entities = [
   Advisor,
@@ -35,4 +36,9 @@ export const entities = [
   TicketComeBack,
   TicketIdempotencyKey,
   TicketLinkToken,
+  StaffAccount,
+  StaffBranchGrant,
+  StaffSession,
+  ApiToken,
+  AuthRateLimit,
 ];

@@ -6,7 +6,7 @@ import { openPersonalData } from '../modules/privacy/key-source.js';
 import { prepareDatabase } from './prepare.js';
 
 async function run(): Promise<void> {
-  const config = loadConfig(process.env, { serving: false });
+  const config = loadConfig(process.env);
   const logger = createLogger(config.logLevel);
   const database = await openDatabase(config, logger);
   try {

@@ -3,7 +3,6 @@ import { bodyLimit } from 'hono/body-limit';
 import type { Logger } from '../logger.js';
 import type { Services } from '../services.js';
 import { errorResponse } from './errors.js';
-import { requireBearer } from './middleware/bearer.js';
 import { openApiDocument } from './openapi.js';
 import { healthRoutes } from './routes/health.js';
 import { Assets } from './assets.js';
@@ -16,6 +15,11 @@ import { kioskRoutes } from './routes/kiosk.js';
 import { scrubPath } from '../domain/privacy.js';
 import { personasRoutes } from './routes/personas.js';
 import { httpMetrics, metricsRoutes, type MetricsHttpOptions } from './routes/metrics.js';
+import { identify } from './middleware/principal.js';
+import { sameOriginOnly } from './middleware/csrf.js';
+import { authorize } from './authz/authorize.js';
+import { authRoutes, signInPage } from './routes/auth.js';
+import { accountRoutes } from './routes/accounts.js';
 
 export const MAX_BODY_BYTES = 16 * 1024;
 
@@ -65,20 +69,33 @@ export function createApp(deps: HttpDeps): Hono {
     }),
   );
 
+  // SPEC §18: who the request acts for, that a browser's session request comes from this origin,
+  // and whether the route table lets them: once, here, before any route.
+  const { services } = deps;
+  app.use('*', identify({ accounts: services.accounts, adminApiKey: deps.adminApiKey, kioskApiKey: deps.kioskApiKey, trustProxy: deps.trustProxy }));
+  app.use('*', sameOriginOnly(logger, deps.trustProxy));
+  app.use(
+    '*',
+    authorize({
+      defaultBranch: deps.defaultBranch,
+      advisorBranch: (id) => services.advisors.branchOf(id),
+      personBranches: (rut) => services.personas.branchesOf(rut),
+      kioskOpenWithoutKey: deps.kioskOpenWithoutKey,
+      logger,
+    }),
+  );
+
   app.route('/api/health', healthRoutes(deps.checkDatabase));
   app.get('/openapi.json', (c) => c.json(openApiDocument));
   if (deps.metrics) app.route('/metrics', metricsRoutes(deps.metrics));
 
-  const kioskAuth = requireBearer({ key: deps.kioskApiKey, openWhenUnset: deps.kioskOpenWithoutKey, realm: 'kiosk' });
-  app.route('/api/tickets', kioskRoutes({ tickets: deps.services.tickets, totem: deps.services.totem, trustProxy: deps.trustProxy, auth: kioskAuth }));
-  // SPEC §14: the holder's rights (export, erasure), supervisor key.
+  app.route('/api/auth', authRoutes({ accounts: services.accounts, trustProxy: deps.trustProxy }));
+  app.route('/api/tickets', kioskRoutes({ tickets: deps.services.tickets, totem: deps.services.totem, trustProxy: deps.trustProxy }));
+  // SPEC §14: the holder's rights (export, erasure).
+  app.route('/api/admin/personas', personasRoutes({ personas: deps.services.personas, trustProxy: deps.trustProxy }));
   app.route(
-    '/api/admin/personas',
-    personasRoutes({
-      personas: deps.services.personas,
-      trustProxy: deps.trustProxy,
-      auth: requireBearer({ key: deps.adminApiKey, openWhenUnset: false, realm: 'admin' }),
-    }),
+    '/api/admin',
+    accountRoutes({ accounts: services.accounts, trustProxy: deps.trustProxy, advisorBranch: (id) => services.advisors.branchOf(id) }),
   );
   app.route(
     '/api/admin',
@@ -88,21 +105,14 @@ export function createApp(deps: HttpDeps): Hono {
       supervision: deps.services.supervision,
       defaultBranch: deps.defaultBranch,
       trustProxy: deps.trustProxy,
-      auth: requireBearer({ key: deps.adminApiKey, openWhenUnset: false, realm: 'admin' }),
     }),
   );
-  app.route(
-    '/api/admin',
-    staffPlanRoutes({
-      staffPlan: deps.services.staffPlan,
-      trustProxy: deps.trustProxy,
-      auth: requireBearer({ key: deps.adminApiKey, openWhenUnset: false, realm: 'admin' }),
-    }),
-  );
+  app.route('/api/admin', staffPlanRoutes({ staffPlan: deps.services.staffPlan, trustProxy: deps.trustProxy }));
 
   // The pages: the waiting-room screen and the supervisor's dashboard, with their assets.
   const assets = new Assets();
   app.get('/static/:name', (c) => assets.serve(c, c.req.param('name')));
+  app.get('/ingresar', signInPage(assets));
   app.route(
     '/pantalla',
     screenRoutes({ hub: deps.screenHub, assets, supervision: deps.services.supervision, defaultBranch: deps.defaultBranch }),
@@ -110,7 +120,6 @@ export function createApp(deps: HttpDeps): Hono {
   app.route(
     '/supervisor',
     supervisorWebRoutes({
-      adminApiKey: deps.adminApiKey,
       supervision: deps.services.supervision,
       floor: deps.services.floor,
       staffPlan: deps.services.staffPlan,

@@ -26,7 +26,8 @@ export const openApiDocument = {
   components: {
     securitySchemes: {
       kiosk: { type: 'http', scheme: 'bearer', description: 'KIOSK_API_KEY' },
-      admin: { type: 'http', scheme: 'bearer', description: 'ADMIN_API_KEY' },
+      admin: { type: 'http', scheme: 'bearer', description: 'ADMIN_API_KEY (emergencia) o un token de integración tk_api_… (SPEC §18)' },
+      session: { type: 'apiKey', in: 'cookie', name: '__Host-ticketero', description: 'Sesión de una persona (ticketero en http://127.0.0.1)' },
       metrics: { type: 'http', scheme: 'bearer', description: 'METRICS_API_KEY' },
     },
     schemas: {
@@ -160,6 +161,7 @@ export const openApiDocument = {
     ...adminPaths(),
     ...staffPlanPaths(),
     ...personasPaths(),
+    ...accountPaths(),
     '/telegram/webhook': {
       post: {
         summary: 'Updates de Telegram (BOT_MODE=webhook); exige X-Telegram-Bot-Api-Secret-Token',
@@ -256,7 +258,7 @@ function adminPaths() {
       get: {
         summary: 'Auditoría con filtros y paginación por id (before / nextBefore)',
         security: admin,
-        parameters: ['entityType', 'entityId', 'eventType', 'from', 'to', 'limit', 'before'].map((name) => ({
+        parameters: ['entityType', 'entityId', 'eventType', 'actor', 'from', 'to', 'limit', 'before'].map((name) => ({
           name,
           in: 'query',
           required: false,
@@ -374,8 +376,10 @@ function staffPlanPaths() {
 function personasPaths() {
   const admin = [{ admin: [] }];
   const rut = { name: 'rut', in: 'path', required: true, schema: { type: 'string', examples: ['12.345.678-5'] } };
+  const motivo = { name: 'motivo', in: 'query', required: true, schema: { type: 'string', minLength: 10, maxLength: 500 }, description: 'Por qué (SPEC §18), guardado en la auditoría' };
   const common = {
-    '400': error('RUT inválido (VALIDACION_FALLIDA, campos.rut)'),
+    '400': error('RUT inválido o falta el motivo (VALIDACION_FALLIDA, campos.rut / campos.motivo)'),
+    '403': error('Sin TOTP verificado (TOTP_REQUERIDO), o la persona no tiene tickets en tus sucursales (SUCURSAL_NO_AUTORIZADA)'),
     '401': error('Falta la clave de administración'),
     '404': error('No hay datos de esa persona (PERSONA_NO_ENCONTRADA)'),
     '500': error('Un dato guardado no se puede descifrar (DATO_CIFRADO_ILEGIBLE, con keyId y motivo; nunca el dato)'),
@@ -385,7 +389,7 @@ function personasPaths() {
       get: {
         summary: 'Exporta lo que se guarda de una persona (RUT, chats de Telegram, teléfonos, tickets), descifrado; auditado DATOS_EXPORTADOS con el RUT enmascarado',
         security: admin,
-        parameters: [rut],
+        parameters: [rut, motivo],
         responses: {
           '200': {
             description: 'Datos de la persona',
@@ -440,7 +444,7 @@ function personasPaths() {
         summary:
           'Borra los datos de una persona: cancela su ticket activo, desvincula sus chats y deja sus tickets como cifras anónimas; auditado DATOS_ELIMINADOS con el RUT enmascarado',
         security: admin,
-        parameters: [rut],
+        parameters: [rut, motivo],
         responses: {
           '200': {
             description: 'Borrado',
@@ -462,5 +466,94 @@ function personasPaths() {
         },
       },
     },
+  };
+}
+
+/** SPEC §18: sign-in, accounts and integration tokens. */
+function accountPaths() {
+  const admin = [{ admin: [] }, { session: [] }];
+  const session = [{ session: [] }];
+  const json = (properties: Record<string, unknown>, required: string[]) => ({
+    required: true,
+    content: { 'application/json': { schema: { type: 'object', additionalProperties: false, required, properties } } },
+  });
+  const id = { name: 'id', in: 'path', required: true, schema: { type: 'integer' } };
+  const roles = ['ADMIN', 'SUPERVISOR', 'ASESOR', 'AUDITOR'];
+  const denied = {
+    '401': error('Sin sesión ni credencial (NO_AUTORIZADO)'),
+    '403': error('ROL_NO_AUTORIZADO, SUCURSAL_NO_AUTORIZADA, CAMBIO_DE_CLAVE_REQUERIDO, TOTP_REQUERIDO u ORIGEN_NO_PERMITIDO (CSRF)'),
+  };
+  return {
+    '/api/auth/login': {
+      post: {
+        summary: 'Ingreso con email y clave (y código TOTP si está activo); deja la cookie de sesión',
+        requestBody: json({ email: { type: 'string' }, password: { type: 'string' }, totp: { type: 'string', pattern: '^\\d{6}$' } }, ['email', 'password']),
+        responses: {
+          '200': { description: 'La persona (GET /api/auth/me)' },
+          '401': error('CREDENCIALES_INVALIDAS o CODIGO_TOTP_INVALIDO'),
+          '403': error('TOTP_REQUERIDO (falta el código) u ORIGEN_NO_PERMITIDO'),
+          '429': error('DEMASIADOS_INTENTOS: cinco fallos en 15 min bloquean la cuenta 15 min; también por IP (Retry-After)'),
+        },
+      },
+    },
+    '/api/auth/logout': { post: { summary: 'Cierra esta sesión', security: session, responses: { '200': { description: 'Sesión cerrada' }, ...denied } } },
+    '/api/auth/me': { get: { summary: 'Quién soy: rol, sucursales, si debo cambiar la clave o activar TOTP', security: session, responses: { '200': { description: 'La persona' }, ...denied } } },
+    '/api/auth/password': {
+      post: {
+        summary: 'Cambia la clave (12+ caracteres, no entre las 10.000 más usadas); cierra las demás sesiones',
+        security: session,
+        requestBody: json({ current: { type: 'string' }, new: { type: 'string', minLength: 12 } }, ['current', 'new']),
+        responses: { '200': { description: 'Clave cambiada; nueva cookie' }, '400': error('VALIDACION_FALLIDA (campos.new)'), ...denied },
+      },
+    },
+    '/api/auth/totp/enroll': {
+      post: { summary: 'Pide un secreto TOTP nuevo: {secret, otpauthUrl, qrSvg}', security: session, responses: { '200': { description: 'Secreto y QR' }, ...denied } },
+    },
+    '/api/auth/totp/confirm': {
+      post: {
+        summary: 'Activa TOTP con un código válido',
+        security: session,
+        requestBody: json({ code: { type: 'string', pattern: '^\\d{6}$' } }, ['code']),
+        responses: { '200': { description: 'TOTP activo' }, ...denied, '401': error('CODIGO_TOTP_INVALIDO o sin sesión') },
+      },
+    },
+    '/api/admin/accounts': {
+      get: { summary: 'Cuentas (un SUPERVISOR ve las ASESOR de sus sucursales)', security: admin, responses: { '200': { description: 'Cuentas' }, ...denied } },
+      post: {
+        summary: 'Crea una cuenta; responde la clave inicial una sola vez (se cambia al primer ingreso)',
+        security: admin,
+        requestBody: json(
+          { email: { type: 'string' }, name: { type: 'string' }, role: { enum: roles }, branches: { type: 'array', items: { type: 'string' } }, advisorId: { type: 'integer' } },
+          ['email', 'name', 'role'],
+        ),
+        responses: { '201': { description: 'Cuenta y initialPassword' }, '409': error('EMAIL_EN_USO'), ...denied },
+      },
+    },
+    '/api/admin/accounts/{id}': {
+      patch: {
+        summary: 'Modifica nombre, rol, sucursales, asesor o reactiva (active: true)',
+        security: admin,
+        parameters: [id],
+        requestBody: json({ name: { type: 'string' }, role: { enum: roles }, branches: { type: 'array', items: { type: 'string' } }, advisorId: { type: ['integer', 'null'] }, active: { const: true } }, []),
+        responses: { '200': { description: 'Cuenta' }, '404': error('CUENTA_NO_ENCONTRADA'), ...denied },
+      },
+      delete: { summary: 'Desactiva la cuenta: sus sesiones mueren al instante', security: admin, parameters: [id], responses: { '200': { description: 'Cuenta' }, ...denied } },
+    },
+    '/api/admin/accounts/{id}/revoke-sessions': {
+      post: { summary: 'Cierra todas las sesiones de la cuenta', security: admin, parameters: [id], responses: { '200': { description: '{revoked}' }, ...denied } },
+    },
+    '/api/admin/tokens': {
+      get: { summary: 'Tokens de integración (sin el token)', security: admin, responses: { '200': { description: 'Tokens' }, ...denied } },
+      post: {
+        summary: 'Crea un token de integración; se muestra una sola vez, se guarda su SHA-256',
+        security: admin,
+        requestBody: json(
+          { name: { type: 'string' }, role: { enum: ['ADMIN', 'SUPERVISOR', 'AUDITOR', 'KIOSK'] }, branches: { type: 'array', items: { type: 'string' } }, expiresAt: { type: ['string', 'null'], format: 'date-time' } },
+          ['name', 'role'],
+        ),
+        responses: { '201': { description: 'Token (una sola vez)' }, ...denied },
+      },
+    },
+    '/api/admin/tokens/{id}': { delete: { summary: 'Revoca el token', security: admin, parameters: [id], responses: { '200': { description: 'Revocado' }, ...denied } } },
   };
 }

@@ -16,7 +16,7 @@ import type { Scenario } from './scenario.js';
 /** Runs a (validated) scenario on a fresh database and computes the report and its breakdowns. */
 export async function simulate(scenario: Scenario, options: { serverUrl?: string; onProgress?: (p: Progress) => void } = {}) {
   const records = await withFreshDatabase(options.serverUrl, async (url) => {
-    const config = loadConfig({ ...process.env, DATABASE_URL: url, NODE_ENV: 'development', LOG_LEVEL: 'silent' }, { serving: false });
+    const config = loadConfig({ ...process.env, DATABASE_URL: url, NODE_ENV: 'development', LOG_LEVEL: 'silent' });
     const db = createDb({ url, max: 4 });
     try {
       return await runScenario(scenario, { db, config, onProgress: options.onProgress });

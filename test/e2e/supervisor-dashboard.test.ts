@@ -1,49 +1,52 @@
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_KEY, startTestApp, type TestApp } from '../support/app.js';
+import { startTestApp, type TestApp } from '../support/app.js';
+import { readyAccount, signInBrowser, type SignedIn } from '../support/accounts.js';
 import { ARTIFACTS, launchBrowser } from '../support/browser.js';
 import { rut } from '../support/ruts.js';
 
 let browser: Browser;
 let app: TestApp;
+let supervisor: SignedIn;
 
 beforeAll(async () => {
   browser = await launchBrowser();
   app = await startTestApp();
   await app.db.query(`update advisor set status = 'BUSY'`); // everyone paused: the lines grow
+  supervisor = await readyAccount(app, { role: 'SUPERVISOR', branches: ['Sucursal Centro'], email: 'jefa.centro@banco.cl' });
 }, 60_000);
 afterAll(async () => {
   await browser?.close();
   await app?.close();
 });
 
-async function signIn(page: Page, key: string): Promise<void> {
+/** Signed in as the branch's SUPERVISOR (SPEC §18; the sign-in page has its own test). */
+async function signIn(page: Page): Promise<void> {
+  await signInBrowser(page.context(), app, supervisor);
   await page.goto(`${app.url}/supervisor`);
-  await page.fill('#key', key);
-  await page.click('button[type=submit]');
 }
 
 describe('the supervisor dashboard (/supervisor)', () => {
-  it('refuses a wrong key', async () => {
+  it('sends the signed-out to /ingresar, and its API answers 401', async () => {
     const context = await browser.newContext();
     const page = await context.newPage();
-    await signIn(page, 'not-the-key');
-    await page.locator('.error', { hasText: 'Clave incorrecta' }).waitFor();
+    await page.goto(`${app.url}/supervisor`);
+    await page.waitForURL(/\/ingresar\?volver=\/supervisor$/);
     expect(await page.locator('#queues').count()).toBe(0);
-    expect(await context.cookies()).toEqual([]);
     const api = await page.request.get(`${app.url}/supervisor/api/dashboard`);
     expect(api.status()).toBe(401);
     await context.close();
   });
 
-  it('keeps the session in an HttpOnly, SameSite=Strict cookie and shows COLA_CRITICA when 16 wait', async () => {
+  it('keeps the session in an HttpOnly, SameSite=Lax cookie and shows COLA_CRITICA when 16 wait', async () => {
     const context = await browser.newContext({ viewport: { width: 1440, height: 1100 } });
     const page = await context.newPage();
-    await signIn(page, ADMIN_KEY);
+    await signIn(page);
     await page.locator('#queues tbody tr').first().waitFor();
     const [cookie] = await context.cookies();
-    expect(cookie).toMatchObject({ name: 'tk_supervisor', httpOnly: true, sameSite: 'Strict', path: '/supervisor' });
+    // Plain http on loopback: `ticketero` (behind https it is `__Host-ticketero`, Secure; see accounts-sign-in.test.ts).
+    expect(cookie).toMatchObject({ name: 'ticketero', httpOnly: true, sameSite: 'Lax', path: '/' });
     expect(await page.locator('.alert[data-type="COLA_CRITICA"]').count()).toBe(0);
 
     for (let i = 0; i < 16; i++) {
@@ -63,7 +66,7 @@ describe('the supervisor dashboard (/supervisor)', () => {
     const [luis] = await app.db.query<{ id: string }>(`select id from advisor where email = 'luis.perez@banco.com'`);
     const context = await browser.newContext();
     const page = await context.newPage();
-    await signIn(page, ADMIN_KEY);
+    await signIn(page);
     const row = page.locator(`#advisors tr[data-advisor="${luis!.id}"]`);
     await row.waitFor();
     await row.locator('select.status').selectOption('BUSY');
@@ -77,14 +80,14 @@ describe('the supervisor dashboard (/supervisor)', () => {
        order by id desc limit 1`,
       [luis!.id],
     );
-    expect(audit).toMatchObject({ actor: 'ADMIN', additional_data: { reason: 'Colación' } });
+    expect(audit).toMatchObject({ actor: `staff:${supervisor.id}`, additional_data: { reason: 'Colación', email: 'jefa.centro@banco.cl' } });
     await context.close();
   });
 
   it('refuses a status change without the page’s own header (a cross-site form cannot set it)', async () => {
     const context = await browser.newContext();
     const page = await context.newPage();
-    await signIn(page, ADMIN_KEY);
+    await signIn(page);
     await page.locator('#queues tbody tr').first().waitFor();
     const response = await page.request.put(`${app.url}/supervisor/api/advisors/1/status`, {
       data: { status: 'OFFLINE' },

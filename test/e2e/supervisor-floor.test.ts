@@ -7,7 +7,8 @@ import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
-import { ADMIN_KEY, startTestApp, type TestApp } from '../support/app.js';
+import { startTestApp, type TestApp } from '../support/app.js';
+import { readyAccount, signInBrowser } from '../support/accounts.js';
 import { ARTIFACTS, launchBrowser } from '../support/browser.js';
 import { rut } from '../support/ruts.js';
 
@@ -59,9 +60,9 @@ describe('the supervisor page on the service floor', () => {
     const context = await browser.newContext({ viewport: { width: 1600, height: 1200 } });
     const page = await context.newPage();
     page.on('dialog', (dialog) => void dialog.dismiss());
+    const supervisor = await readyAccount(app, { role: 'SUPERVISOR', branches: ['Sucursal Centro'] }, () => clock.now());
+    await signInBrowser(context, app, supervisor);
     await page.goto(`${app.url}/supervisor`);
-    await page.fill('#key', ADMIN_KEY);
-    await page.click('button[type=submit]');
     const row = (id: number) => page.locator(`#advisors tr[data-advisor="${id}"]`);
     await row(maria!).waitFor();
 

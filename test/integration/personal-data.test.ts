@@ -19,8 +19,12 @@ function captureLogs(): { lines: string[]; logger: ReturnType<typeof createLogge
   return { lines, logger: createLogger('info', { write: (line: string) => void lines.push(line) }) };
 }
 
+/** As the break-glass ADMIN; a person's data is read or erased with a `motivo` (SPEC §18). */
 const admin = (app: TestApp, route: string, init: RequestInit = {}) =>
-  app.request(route, { ...init, headers: { authorization: `Bearer ${ADMIN_KEY}`, ...(init.headers ?? {}) } });
+  app.request(route.startsWith('/api/admin/personas/') ? `${route}?motivo=${encodeURIComponent('Solicitud del titular (Ley 21.719)')}` : route, {
+    ...init,
+    headers: { authorization: `Bearer ${ADMIN_KEY}`, ...(init.headers ?? {}) },
+  });
 
 const cipherFor = (env: { DATA_ENCRYPTION_KEYS: string; BLIND_INDEX_KEY: string }): PersonalDataCipher =>
   new PersonalDataCipher({
@@ -153,7 +157,7 @@ describe('the holder’s rights through the supervisor API', () => {
     const [audit] = await app.db.query<{ entity_id: string; new_state: Record<string, unknown>; actor: string }>(
       `select entity_id, new_state::text as text, new_state, actor from audit_log where event_type = 'DATOS_EXPORTADOS'`,
     );
-    expect(audit).toMatchObject({ entity_id: `10.***.***-${person.slice(-1)}`, actor: 'ADMIN' });
+    expect(audit).toMatchObject({ entity_id: `10.***.***-${person.slice(-1)}`, actor: 'apikey' });
     expect(JSON.stringify(audit)).not.toContain(person.slice(0, 8));
   });
 
@@ -231,7 +235,9 @@ describe('the holder’s rights through the supervisor API', () => {
     const unknown = await admin(app, `/api/admin/personas/${rut(4299)}`, { method: 'DELETE' });
     expect(unknown.status).toBe(404);
     expect(await unknown.json()).toMatchObject({ error: 'PERSONA_NO_ENCONTRADA' });
-    expect((await app.request(`/api/admin/personas/${rut(4299)}`)).status).toBe(401);
+    // The kiosk's key is no supervisor's.
+    expect((await app.request(`/api/admin/personas/${rut(4299)}`)).status).toBe(403);
+    expect((await fetch(`${app.url}/api/admin/personas/${rut(4299)}`)).status).toBe(401);
     const text = logs.lines.join('');
     expect(text).toContain('/api/admin/personas/[oculto]');
     for (const body of ['10004201', '10004202', '10004299', '12345678']) expect(text).not.toContain(body);

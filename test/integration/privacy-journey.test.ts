@@ -61,8 +61,12 @@ function expectNoPersonalData(text: string): void {
   }
 }
 
+/** As the break-glass ADMIN; a person's data is read or erased with a `motivo` (SPEC §18). */
 const admin = (path: string, init: RequestInit = {}) =>
-  app.request(path, { ...init, headers: { authorization: `Bearer ${ADMIN_KEY}`, ...(init.headers ?? {}) } });
+  app.request(path.startsWith('/api/admin/personas/') ? `${path}?motivo=${encodeURIComponent('Solicitud del titular (Ley 21.719)')}` : path, {
+    ...init,
+    headers: { authorization: `Bearer ${ADMIN_KEY}`, ...(init.headers ?? {}) },
+  });
 
 describe('no RUT or phone in clear anywhere, after a full journey', () => {
   it('kiosk, bot registration, contact, advisor flow, rights: tables and logs hold neither', async () => {

@@ -42,7 +42,7 @@ describe('advisors’ planned hours (GET/PUT /api/admin/advisors/:id/plan)', () 
       `select actor from audit_log where event_type = 'ADVISOR_PLAN_CHANGED' and entity_id = $1`,
       [String(ana)],
     );
-    expect(audit).toEqual([{ actor: 'ADMIN' }]);
+    expect(audit).toEqual([{ actor: 'apikey' }]);
   });
 
   it('refuses a bad plan naming the field, an unknown advisor and a bad date', async () => {

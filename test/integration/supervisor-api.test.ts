@@ -188,7 +188,6 @@ describe('admin authentication', () => {
     ['no authorization header', undefined],
     ['a wrong key', 'Bearer not-the-admin-key'],
     ['the admin key with a suffix', `Bearer ${ADMIN_KEY}x`],
-    ['the kiosk key', `Bearer ${KIOSK_KEY}`],
     ['the admin key without the Bearer scheme', ADMIN_KEY],
     ['a Basic header', `Basic ${Buffer.from(`admin:${ADMIN_KEY}`).toString('base64')}`],
   ])('answers every /api/admin endpoint with a JSON 401 for %s', async (_label, authorization) => {
@@ -203,8 +202,19 @@ describe('admin authentication', () => {
     const [carlos] = await app.db.query<{ status: string }>(`select status from advisor where id = $1`, [id(CARLOS)]);
     expect(carlos?.status).toBe('BUSY');
     expect(await app.db.query(`select 1 from advisor_link_code`)).toHaveLength(0);
+  });
+
+  it('answers every /api/admin endpoint 403 ROL_NO_AUTORIZADO for the kiosk key (a credential, not a supervisor)', async () => {
+    for (const endpoint of ENDPOINTS) {
+      const response = await fetch(`${app.url}/api/admin${endpoint.path()}`, endpointInit(endpoint, `Bearer ${KIOSK_KEY}`));
+      const where = `${endpoint.method} ${endpoint.path()}`;
+      expect(response.status, where).toBe(403);
+      expect(await response.json(), where).toMatchObject({ error: 'ROL_NO_AUTORIZADO' });
+    }
+    const [carlos] = await app.db.query<{ status: string }>(`select status from advisor where id = $1`, [id(CARLOS)]);
+    expect(carlos?.status).toBe('BUSY');
     expect(
-      await app.db.query(`select 1 from audit_log where event_type = 'ADVISOR_STATUS_CHANGED' and actor = 'ADMIN'`),
+      await app.db.query(`select 1 from audit_log where event_type = 'ADVISOR_STATUS_CHANGED' and actor = 'apikey'`),
     ).toHaveLength(0);
   });
 
@@ -219,15 +229,15 @@ describe('admin authentication', () => {
     }
   });
 
-  it('answers 503 on every endpoint when ADMIN_API_KEY is not configured', async () => {
+  it('answers 401 on every endpoint to a key that is not configured (people sign in instead, SPEC §18)', async () => {
     const closed = await startTestApp({ ADMIN_API_KEY: '' });
     try {
       for (const endpoint of ENDPOINTS) {
         for (const authorization of [undefined, 'Bearer ', `Bearer ${ADMIN_KEY}`, 'Bearer undefined']) {
           const response = await fetch(`${closed.url}/api/admin${endpoint.path()}`, endpointInit(endpoint, authorization));
           const where = `${endpoint.method} ${endpoint.path()} with ${String(authorization)}`;
-          expect(response.status, where).toBe(503);
-          expect(await response.json(), where).toMatchObject({ error: 'SERVICIO_NO_DISPONIBLE' });
+          expect(response.status, where).toBe(401);
+          expect(await response.json(), where).toMatchObject({ error: 'NO_AUTORIZADO' });
         }
       }
       const [carlos] = await closed.db.query<{ status: string }>(`select status from advisor where email = $1`, [CARLOS]);
@@ -654,7 +664,7 @@ describe('PUT /api/admin/advisors/:id/status', () => {
     expect(audits).toHaveLength(1);
     expect(audits[0]).toMatchObject({
       entity_type: 'ADVISOR',
-      actor: 'ADMIN',
+      actor: 'apikey',
       old_state: { status: 'BUSY' },
       new_state: { status: 'OFFLINE' },
       additional_data: { reason: 'colación' },
@@ -777,7 +787,7 @@ describe('PUT /api/admin/advisors/:id/complete-ticket', () => {
       `select actor, new_state from audit_log where event_type = 'TICKET_COMPLETADO' and entity_id = $1`,
       [String(c01.id)],
     );
-    expect(audit).toMatchObject({ actor: 'ADMIN', new_state: { status: 'COMPLETADO', actualServiceTimeMinutes: 7 } });
+    expect(audit).toMatchObject({ actor: 'apikey', new_state: { status: 'COMPLETADO', actualServiceTimeMinutes: 7 } });
     expect(await app.db.query(`select 1 from audit_log where event_type = 'ADVISOR_FREED'`)).toHaveLength(1);
   });
 
@@ -790,7 +800,7 @@ describe('PUT /api/admin/advisors/:id/complete-ticket', () => {
     expect(status).toBe(200);
     expect(body).toMatchObject({ status: 'BUSY', totalTicketsServedToday: 0, currentTicket: expect.objectContaining({ numero: 'C02' }) });
     expect(await ticketRow('C01')).toMatchObject({ status: 'NO_ATENDIDO', actual_service_time_minutes: null });
-    expect(await app.db.query(`select 1 from audit_log where event_type = 'TICKET_NO_ATENDIDO' and actor = 'ADMIN'`)).toHaveLength(1);
+    expect(await app.db.query(`select 1 from audit_log where event_type = 'TICKET_NO_ATENDIDO' and actor = 'apikey'`)).toHaveLength(1);
   });
 
   it('accepts an explicit {"outcome":"COMPLETADO"} and refuses any other outcome', async () => {
@@ -913,7 +923,7 @@ describe('GET /api/admin/audit', () => {
       entityType: 'ADVISOR',
       entityId: String(id(CARLOS)),
       eventType: 'ADVISOR_STATUS_CHANGED',
-      actor: 'ADMIN',
+      actor: 'apikey',
       oldState: { status: 'BUSY' },
       newState: { status: 'OFFLINE' },
       additionalData: { reason: 'colación' },

@@ -27,7 +27,7 @@ export interface TestApp extends RunningApp {
  */
 export async function startTestApp(
   env: Record<string, string> = {},
-  options: { clock?: Clock; db?: TestDatabase; jobs?: boolean; workersDir?: string; logger?: Logger } = {},
+  options: { clock?: Clock; db?: TestDatabase; jobs?: boolean; workersDir?: string; logger?: Logger; firstRun?: { dir: string } } = {},
 ): Promise<TestApp> {
   const db = options.db ?? (await createEmptyDatabase());
   const config = loadConfig({
@@ -48,6 +48,7 @@ export async function startTestApp(
     jobs: options.jobs ?? false,
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.workersDir ? { workersDir: options.workersDir } : {}),
+    ...(options.firstRun ? { firstRun: options.firstRun } : {}),
   });
 
   const request = (path: string, init: RequestInit = {}): Promise<Response> => {

@@ -127,11 +127,17 @@ describe('loadConfig rejects a bad value, naming the variable', () => {
     expect(error.message).toContain('TELEGRAM_WEBHOOK_SECRET');
   });
 
-  it('requires KIOSK_API_KEY outside development', () => {
+  it('starts with nothing set: KIOSK_API_KEY is optional since accounts and kiosk credentials (SPEC §18)', () => {
     for (const NODE_ENV of [undefined, 'production', 'test']) {
-      const error = configError({ NODE_ENV });
-      expect(error.message).toContain('KIOSK_API_KEY');
+      const config = loadConfig(NODE_ENV ? { NODE_ENV } : {});
+      expect(config.kioskApiKey).toBeUndefined();
+      expect(config.accounts.initialAdminEmail).toBe('admin@localhost');
     }
+  });
+
+  it('lower-cases INITIAL_ADMIN_EMAIL and refuses one that is not an email', () => {
+    expect(loadConfig({ INITIAL_ADMIN_EMAIL: ' Jefa@Banco.CL ' }).accounts.initialAdminEmail).toBe('jefa@banco.cl');
+    expect(configError({ INITIAL_ADMIN_EMAIL: 'no-es-email' }).message).toContain('INITIAL_ADMIN_EMAIL');
   });
 
   it('reports every bad variable at once', () => {

@@ -1,4 +1,4 @@
-import { Hono, type MiddlewareHandler } from 'hono';
+import { Hono } from 'hono';
 import { isQueueType, QUEUE_TYPES, type QueueType } from '../../domain/queue-types.js';
 import { fieldErrors, ValidationError } from '../../errors.js';
 import { parseBranchOffice } from '../../modules/tickets/ticket.validation.js';
@@ -9,7 +9,7 @@ import { parseCallOutOfOrder, parseTransfer } from '../../modules/floor/floor.va
 import { AUDIT_EVENTS } from '../../modules/audit/audit.service.js';
 import type { SupervisionService } from '../../modules/supervision/supervision.service.js';
 import { readJsonBody } from '../middleware/json-body.js';
-import { originOf } from '../middleware/request-context.js';
+import { requestOrigin } from '../middleware/principal.js';
 
 export interface AdminRoutesDeps {
   advisors: AdvisorService;
@@ -17,13 +17,14 @@ export interface AdminRoutesDeps {
   supervision: SupervisionService;
   defaultBranch: string;
   trustProxy: boolean;
-  auth: MiddlewareHandler;
 }
 
-/** Supervisor API (SPEC §7): reads come from SupervisionService, actions from AdvisorService. */
-export function adminRoutes({ advisors, floor, supervision, defaultBranch, trustProxy, auth }: AdminRoutesDeps): Hono {
+/**
+ * Supervisor API (SPEC §7): reads come from SupervisionService, actions from AdvisorService.
+ * Who may call what is decided before these handlers, from src/http/authz/route-permissions.ts.
+ */
+export function adminRoutes({ advisors, floor, supervision, defaultBranch, trustProxy }: AdminRoutesDeps): Hono {
   const app = new Hono();
-  app.use('*', auth);
   const branchOf = (value: string | undefined): string => parseBranchOffice(value) ?? defaultBranch;
 
   app.get('/dashboard', async (c) => c.json(await supervision.dashboard(branchOf(c.req.query('branchOffice')))));
@@ -50,32 +51,32 @@ export function adminRoutes({ advisors, floor, supervision, defaultBranch, trust
   app.put('/advisors/:id/status', async (c) => {
     const id = advisorIdParam(c.req.param('id'));
     const { status, reason } = parseStatusChange(await readJsonBody(c));
-    return c.json(await floor.setStatus(id, status, reason, originOf(c, 'ADMIN', trustProxy)));
+    return c.json(await floor.setStatus(id, status, reason, requestOrigin(c, trustProxy)));
   });
 
   app.put('/advisors/:id/complete-ticket', async (c) => {
     const id = advisorIdParam(c.req.param('id'));
     const hasBody = Number(c.req.header('content-length') ?? '0') > 0 || c.req.header('transfer-encoding');
     const outcome = hasBody ? parseOutcome(await readJsonBody(c)) : 'COMPLETADO';
-    return c.json(await floor.finishCurrent(id, outcome, originOf(c, 'ADMIN', trustProxy)));
+    return c.json(await floor.finishCurrent(id, outcome, requestOrigin(c, trustProxy)));
   });
 
   // The service floor (SPEC §12): the same actions as the advisor's /panel.
   app.post('/advisors/:id/arrived', async (c) =>
-    c.json(await floor.arrived(advisorIdParam(c.req.param('id')), originOf(c, 'ADMIN', trustProxy))),
+    c.json(await floor.arrived(advisorIdParam(c.req.param('id')), requestOrigin(c, trustProxy))),
   );
   app.post('/advisors/:id/recall', async (c) =>
-    c.json(await floor.recall(advisorIdParam(c.req.param('id')), originOf(c, 'ADMIN', trustProxy))),
+    c.json(await floor.recall(advisorIdParam(c.req.param('id')), requestOrigin(c, trustProxy))),
   );
   app.post('/advisors/:id/transfer', async (c) => {
     const id = advisorIdParam(c.req.param('id'));
     const command = parseTransfer(await readJsonBody(c));
-    return c.json(await floor.transfer(id, command, originOf(c, 'ADMIN', trustProxy)));
+    return c.json(await floor.transfer(id, command, requestOrigin(c, trustProxy)));
   });
   app.post('/advisors/:id/call', async (c) => {
     const id = advisorIdParam(c.req.param('id'));
     const { numero, reason } = parseCallOutOfOrder(await readJsonBody(c));
-    return c.json(await floor.callOutOfOrder(id, numero, reason, originOf(c, 'ADMIN', trustProxy)));
+    return c.json(await floor.callOutOfOrder(id, numero, reason, requestOrigin(c, trustProxy)));
   });
 
   app.post('/advisors/:id/link-code', async (c) => {
@@ -147,9 +148,9 @@ function parseAuditQuery(query: Record<string, string>) {
     if (!/^\d+$/.test(value) || parsed < 1 || parsed > max) campos[name] = `Debe ser un entero entre 1 y ${max}`;
     return parsed;
   };
-  const text = (name: 'entityType' | 'entityId' | 'eventType'): string | undefined => {
+  const text = (name: 'entityType' | 'entityId' | 'eventType' | 'actor'): string | undefined => {
     const value = query[name]?.trim();
-    if (value && value.length > 50) campos[name] = 'Admite hasta 50 caracteres';
+    if (value && value.length > (name === 'actor' ? 100 : 50)) campos[name] = `Admite hasta ${name === 'actor' ? 100 : 50} caracteres`;
     return value || undefined;
   };
   const eventType = text('eventType');
@@ -160,6 +161,7 @@ function parseAuditQuery(query: Record<string, string>) {
     entityType: text('entityType'),
     entityId: text('entityId'),
     eventType,
+    actor: text('actor'),
     from: date('from'),
     to: date('to'),
     limit: int('limit', 500) ?? 50,

@@ -1,4 +1,4 @@
-import { Hono, type MiddlewareHandler } from 'hono';
+import { Hono } from 'hono';
 import type { TicketService } from '../../modules/tickets/ticket.service.js';
 import {
   parseBranchOffice,
@@ -7,7 +7,7 @@ import {
   parseTakeTicket,
 } from '../../modules/tickets/ticket.validation.js';
 import { readJsonBody } from '../middleware/json-body.js';
-import { originOf } from '../middleware/request-context.js';
+import { requestOrigin } from '../middleware/principal.js';
 import { isValidIdempotencyKey } from '../../modules/tickets/idempotency.js';
 import type { IdempotencyRequest } from '../../modules/tickets/ticket.service.js';
 import { ValidationError } from '../../errors.js';
@@ -29,18 +29,21 @@ export interface KioskRoutesDeps {
   tickets: TicketService;
   totem: TotemService;
   trustProxy: boolean;
-  auth: MiddlewareHandler;
 }
 
 /** The kiosk's doors: take a number, look it up, give it up. Thin: the rules live in TicketService. */
-export function kioskRoutes({ tickets, totem, trustProxy, auth }: KioskRoutesDeps): Hono {
+export function kioskRoutes({ tickets, totem, trustProxy }: KioskRoutesDeps): Hono {
   const app = new Hono();
-  app.use('*', auth);
 
   app.post('/', async (c) => {
     const command = parseTakeTicket(await readJsonBody(c));
+    // A kiosk credential of one branch takes numbers for that branch (the route table refused any other).
+    const principal = c.get('principal');
+    if (command.branchOffice === null && principal && principal.branches !== 'ALL' && principal.branches.length > 0) {
+      command.branchOffice = principal.branches[0]!;
+    }
     const idempotency = idempotencyOf(c);
-    const ticket = await totem.takeTicket(command, originOf(c, 'KIOSK', trustProxy), idempotency ?? undefined);
+    const ticket = await totem.takeTicket(command, requestOrigin(c, trustProxy, 'KIOSK'), idempotency ?? undefined);
     // SPEC §19: a repeated request gives back the first one's ticket, said in a header.
     if (ticket.replayed) c.header('Idempotent-Replayed', 'true');
     return c.json(
@@ -82,7 +85,7 @@ export function kioskRoutes({ tickets, totem, trustProxy, auth }: KioskRoutesDep
 
   app.post('/:codigoReferencia/cancel', async (c) => {
     const codigo = parseCodigoReferencia(c.req.param('codigoReferencia'));
-    const ticket = await tickets.cancel(codigo, originOf(c, 'KIOSK', trustProxy));
+    const ticket = await tickets.cancel(codigo, requestOrigin(c, trustProxy, 'KIOSK'));
     return c.json(ticket);
   });
 

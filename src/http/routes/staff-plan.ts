@@ -1,18 +1,17 @@
-import { Hono, type MiddlewareHandler } from 'hono';
+import { Hono } from 'hono';
 import { ValidationError } from '../../errors.js';
 import type { StaffPlanService } from '../../modules/staff-plan/staff-plan.service.js';
 import { readJsonBody } from '../middleware/json-body.js';
-import { originOf } from '../middleware/request-context.js';
+import { requestOrigin } from '../middleware/principal.js';
 
 /** Advisors' planned hours (SPEC §13): `GET/PUT /api/admin/advisors/:id/plan?date=YYYY-MM-DD`. */
-export function staffPlanRoutes({ staffPlan, trustProxy, auth }: { staffPlan: StaffPlanService; trustProxy: boolean; auth: MiddlewareHandler }): Hono {
+export function staffPlanRoutes({ staffPlan, trustProxy }: { staffPlan: StaffPlanService; trustProxy: boolean }): Hono {
   const app = new Hono();
-  app.use('*', auth);
   app.get('/advisors/:id/plan', async (c) => c.json(await staffPlan.get(idParam(c.req.param('id')), c.req.query('date'))));
   app.put('/advisors/:id/plan', async (c) => {
     const id = idParam(c.req.param('id'));
     const body = await readJsonBody(c);
-    return c.json(await staffPlan.put(id, c.req.query('date'), body, originOf(c, 'ADMIN', trustProxy)));
+    return c.json(await staffPlan.put(id, c.req.query('date'), body, requestOrigin(c, trustProxy)));
   });
   return app;
 }

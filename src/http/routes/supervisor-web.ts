@@ -1,6 +1,4 @@
-import { createHmac } from 'node:crypto';
-import { Hono, type Context, type MiddlewareHandler } from 'hono';
-import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import { Hono } from 'hono';
 import { ValidationError } from '../../errors.js';
 import { ADVISOR_STATUSES, type AdvisorStatus } from '../../modules/advisors/advisor.entity.js';
 import type { FloorService } from '../../modules/floor/floor.service.js';
@@ -9,15 +7,10 @@ import type { SupervisionService } from '../../modules/supervision/supervision.s
 import type { StaffPlanService } from '../../modules/staff-plan/staff-plan.service.js';
 import { parseBranchOffice } from '../../modules/tickets/ticket.validation.js';
 import type { Assets } from '../assets.js';
-import { safeEqual } from '../middleware/bearer.js';
 import { readJsonBody } from '../middleware/json-body.js';
-import { originOf } from '../middleware/request-context.js';
-
-const COOKIE = 'tk_supervisor';
-const SESSION_HOURS = 8;
+import { requestOrigin } from '../middleware/principal.js';
 
 export interface SupervisorWebDeps {
-  adminApiKey: string | undefined;
   supervision: SupervisionService;
   floor: FloorService;
   assets: Assets;
@@ -28,66 +21,29 @@ export interface SupervisorWebDeps {
   staffPlan?: StaffPlanService;
 }
 
-/** A session is `<expiry>.<HMAC of it under a key derived from ADMIN_API_KEY>`: rotating the key ends every session. */
-function signature(expires: number, adminKey: string): string {
-  return createHmac('sha256', `ticketero-supervisor:${adminKey}`).update(String(expires)).digest('base64url');
-}
-
-function validSession(token: string | undefined, adminKey: string | undefined, now: Date): boolean {
-  if (!token || !adminKey) return false;
-  const [expires, mac] = token.split('.');
-  const at = Number(expires);
-  if (!Number.isSafeInteger(at) || at <= now.getTime() || !mac) return false;
-  return safeEqual(mac, signature(at, adminKey));
-}
-
 /**
- * The supervisor's live dashboard (SPEC RF-007): signs in with ADMIN_API_KEY, kept in an
- * HttpOnly, SameSite=Strict cookie; the page reads the dashboard every 5 s and can set an
- * advisor's status. Writes also require a custom header, which a cross-site form cannot send.
+ * The supervisor's live dashboard (SPEC RF-007): people sign in at /ingresar with their own
+ * account (SPEC §18); the page reads the dashboard every 5 s and acts on advisors. Who may see
+ * which branch and act on which desk is decided by the route table; writes also require a custom
+ * header, which a cross-site form cannot send.
  */
 export function supervisorWebRoutes(deps: SupervisorWebDeps): Hono {
   const app = new Hono();
-  const loggedIn = (c: Context) => validSession(getCookie(c, COOKIE), deps.adminApiKey, deps.now());
-  const loginPage = (c: Context, status: 200 | 401 | 503, message: string) => {
-    const page = deps.assets.serve(c, 'supervisor-login.html');
-    return page.text().then((html) =>
-      c.html(html.replace('<!--mensaje-->', message ? `<p class="error" role="alert">${message}</p>` : ''), status),
-    );
-  };
 
-  app.get('/', (c) => (loggedIn(c) ? deps.assets.serve(c, 'supervisor.html') : loginPage(c, 200, '')));
-
-  app.post('/login', async (c) => {
-    if (!deps.adminApiKey) return loginPage(c, 503, 'El panel no está habilitado: falta ADMIN_API_KEY.');
-    const form = await c.req.parseBody().catch(() => ({}) as Record<string, unknown>);
-    const key = typeof form.key === 'string' ? form.key : '';
-    if (!key || !safeEqual(key, deps.adminApiKey)) return loginPage(c, 401, 'Clave incorrecta.');
-    const expires = deps.now().getTime() + SESSION_HOURS * 3_600_000;
-    setCookie(c, COOKIE, `${expires}.${signature(expires, deps.adminApiKey)}`, {
-      httpOnly: true,
-      sameSite: 'Strict',
-      path: '/supervisor',
-      maxAge: SESSION_HOURS * 3600,
-      secure: new URL(c.req.url).protocol === 'https:' || c.req.header('x-forwarded-proto') === 'https',
-    });
-    return c.redirect('/supervisor', 303);
+  app.get('/', (c) => {
+    const principal = c.get('principal');
+    if (!principal || principal.kind !== 'staff') return c.redirect('/ingresar?volver=/supervisor', 303);
+    if (principal.mustChangePassword || principal.mustEnrolTotp) return c.redirect('/ingresar?volver=/supervisor', 303);
+    if (principal.role === 'ASESOR') return c.redirect('/escritorio', 303);
+    return deps.assets.serve(c, 'supervisor.html');
   });
-
-  app.post('/logout', (c) => {
-    deleteCookie(c, COOKIE, { path: '/supervisor' });
-    return c.redirect('/supervisor', 303);
-  });
-
-  const requireSession: MiddlewareHandler = async (c, next) => {
-    if (!loggedIn(c)) return c.json({ error: 'NO_AUTORIZADO', mensaje: 'Inicia sesión de nuevo' }, 401);
-    return next();
-  };
-  app.use('/api/*', requireSession);
 
   app.get('/api/dashboard', async (c) => {
-    const branch = parseBranchOffice(c.req.query('branch')) ?? deps.defaultBranch;
-    const [dashboard, history, branches] = await Promise.all([
+    const principal = c.get('principal');
+    const own = principal && principal.branches !== 'ALL' ? principal.branches : null;
+    // A SUPERVISOR sees their branches only; without ?branch= the first of them (the route table checked a named one).
+    const branch = parseBranchOffice(c.req.query('branch')) ?? (own?.includes(deps.defaultBranch) === false ? own[0]! : deps.defaultBranch);
+    const [dashboard, history, allBranches] = await Promise.all([
       deps.supervision.dashboard(branch),
       deps.supervision.waitingOverDay(branch),
       deps.supervision.branches(),
@@ -98,6 +54,7 @@ export function supervisorWebRoutes(deps: SupervisorWebDeps): Hono {
       noShowRateToday: rate(q.noShowToday, q.calledToday),
       cancellationRateToday: rate(q.cancelledToday, q.createdToday),
     }));
+    const branches = own ? allBranches.filter((b) => own.includes(b)) : allBranches;
     return c.json({ ...dashboard, queues, history, branches });
   });
 
@@ -120,7 +77,7 @@ export function supervisorWebRoutes(deps: SupervisorWebDeps): Hono {
       id,
       status as AdvisorStatus,
       typeof reason === 'string' && reason.trim() ? reason.trim() : null,
-      originOf(c, 'ADMIN', deps.trustProxy),
+      requestOrigin(c, deps.trustProxy),
     );
     return c.json(advisor);
   });
@@ -132,7 +89,7 @@ export function supervisorWebRoutes(deps: SupervisorWebDeps): Hono {
     }
     const id = Number(c.req.param('id'));
     if (!Number.isSafeInteger(id) || id < 1) throw new ValidationError({ id: 'El id del asesor debe ser un entero positivo' });
-    const origin = originOf(c, 'ADMIN', deps.trustProxy);
+    const origin = requestOrigin(c, deps.trustProxy);
     switch (c.req.param('action')) {
       case 'arrived':
         return c.json(await deps.floor.arrived(id, origin));
@@ -168,7 +125,7 @@ export function supervisorWebRoutes(deps: SupervisorWebDeps): Hono {
       }
       const id = planId(c.req.param('id'));
       const body = await readJsonBody(c);
-      return c.json(await staffPlan.put(id, c.req.query('date'), body, originOf(c, 'ADMIN', deps.trustProxy)));
+      return c.json(await staffPlan.put(id, c.req.query('date'), body, requestOrigin(c, deps.trustProxy)));
     });
   }
 

@@ -191,4 +191,13 @@
   });
   load();
   setInterval(load, 5000);
+
+  // SPEC §18: who is signed in, and signing out through the account session.
+  fetch('/api/auth/me', { credentials: 'same-origin' }).then(function (r) {
+    if (r.status === 200) return r.json().then(function (me) { document.getElementById('quien').textContent = me.name + ' (' + me.role + ')'; });
+  });
+  document.getElementById('salir').addEventListener('click', function () {
+    fetch('/api/auth/logout', { method: 'POST', credentials: 'same-origin', headers: { 'content-type': 'application/json' }, body: '{}' })
+      .then(function () { location.assign('/ingresar'); });
+  });
 })();

@@ -114,6 +114,12 @@ export class AdvisorService {
     return rows.map((row) => this.toView(row));
   }
 
+  /** The branch an advisor works in (SPEC §18's authorization), or null when there is no such advisor. */
+  async branchOf(advisorId: number): Promise<string | null> {
+    const [row] = await this.db.execute<{ branch_office: string }[]>('select branch_office from advisor where id = ?', [advisorId]);
+    return row?.branch_office ?? null;
+  }
+
   async get(advisorId: number): Promise<AdvisorView> {
     const [row] = await this.db.execute<AdvisorRow[]>(`${ADVISOR_SELECT} where a.id = ?`, [advisorId]);
     if (!row) throw advisorNotFound(advisorId);

@@ -28,16 +28,36 @@ export const AUDIT_EVENTS = [
   'ADVISOR_PLAN_CHANGED',
   // SPEC §19: a chat linked a ticket with its QR token or short code.
   'TICKET_VINCULADO',
+  // SPEC §18: accounts, sign-in and who read a person's data
+  'CUENTA_CREADA',
+  'CUENTA_MODIFICADA',
+  'CUENTA_DESACTIVADA',
+  'SESION_INICIADA',
+  'SESION_RECHAZADA',
+  'SESION_CERRADA',
+  'SESIONES_REVOCADAS',
+  'CLAVE_CAMBIADA',
+  'TOTP_ACTIVADO',
+  'TOKEN_CREADO',
+  'TOKEN_REVOCADO',
+  'DATOS_CONSULTADOS',
 ] as const;
 export type AuditEvent = (typeof AUDIT_EVENTS)[number];
-export type EntityType = 'TICKET' | 'ADVISOR' | 'MENSAJE' | 'SISTEMA' | 'PERSONA';
+export type EntityType = 'TICKET' | 'ADVISOR' | 'MENSAJE' | 'SISTEMA' | 'PERSONA' | 'CUENTA' | 'TOKEN';
 
-/** Who did it: `SYSTEM`, `KIOSK`, an advisor's email or `telegram:<id>`. */
-export type Actor = 'SYSTEM' | 'KIOSK' | `telegram:${number}` | (string & {});
+/**
+ * Who did it (SPEC §18): `staff:<id>`, `device:<id>`, `token:<id>`, `telegram:<chat>`, `apikey`
+ * (the break-glass ADMIN_API_KEY), `KIOSK` (the all-branches KIOSK_API_KEY) or `SYSTEM`.
+ */
+export type Actor = 'SYSTEM' | 'KIOSK' | 'apikey' | `telegram:${number}` | `staff:${number}` | `token:${number}` | (string & {});
 
 /** Where an HTTP-originated change came from. */
 export interface Origin {
   actor: Actor;
+  /** A signed-in person's email, kept in additional_data beside the actor. */
+  email?: string | null;
+  /** Why personal data was read or erased (SPEC §18), kept in additional_data. */
+  motivo?: string | null;
   ipAddress?: string | null;
   userAgent?: string | null;
 }
@@ -55,6 +75,11 @@ export interface AuditEntry {
 
 const json = (value: JsonObject | null | undefined): string | null => (value == null ? null : JSON.stringify(value));
 
+function withOrigin(data: JsonObject | null | undefined, origin: Origin): JsonObject | null | undefined {
+  if (!origin.email && !origin.motivo) return data;
+  return { ...(data ?? {}), ...(origin.email ? { email: origin.email } : {}), ...(origin.motivo ? { motivo: origin.motivo } : {}) };
+}
+
 /** The audit row's columns after `entity_id`, as bound parameters (see AUDIT_VALUES). */
 export function auditParams(entry: Omit<AuditEntry, 'entityType' | 'entityId'>): unknown[] {
   return [
@@ -62,7 +87,8 @@ export function auditParams(entry: Omit<AuditEntry, 'entityType' | 'entityId'>):
     entry.origin.actor.slice(0, 100),
     json(entry.oldState),
     json(entry.newState),
-    json(entry.additionalData),
+    // SPEC §18: a person's actor is `staff:<id>`; their email travels beside it.
+    json(withOrigin(entry.additionalData, entry.origin)),
     entry.origin.ipAddress?.slice(0, 45) ?? null,
     entry.origin.userAgent?.slice(0, 500) ?? null,
     entry.at,

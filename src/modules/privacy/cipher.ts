@@ -5,7 +5,7 @@ import type { Logger } from '../../logger.js';
 import type { DataKey, PersonalDataKeys } from './keys.js';
 
 /** What a protected value is: each kind has its own associated data and blind-index domain. */
-export type PersonalDataKind = 'rut' | 'phone';
+export type PersonalDataKind = 'rut' | 'phone' | 'totp';
 
 /**
  * Stored form of an encrypted value: `v1:<key id>:<base64url(nonce ‖ ciphertext ‖ tag)>` — AES-256-GCM

@@ -125,6 +125,21 @@ export class PersonalDataService {
     });
   }
 
+  /** SPEC §18: the branches where a RUT has tickets (who may export or erase it); null for a RUT that is not valid. */
+  async branchesOf(rutText: string): Promise<string[] | null> {
+    let nationalId: string;
+    try {
+      nationalId = parseRutParam(rutText);
+    } catch {
+      return null;
+    }
+    const rows = await this.deps.db.execute<{ branch_office: string }[]>(
+      'select distinct branch_office from ticket where national_id_bidx = ?',
+      [this.cipher.blindIndex('rut', nationalId)],
+    );
+    return rows.map((r) => r.branch_office);
+  }
+
   /** GET /api/admin/personas/:rut: everything held about the RUT, decrypted, audited DATOS_EXPORTADOS. */
   async exportPerson(rutText: string, origin: Origin): Promise<PersonExport> {
     const nationalId = parseRutParam(rutText);

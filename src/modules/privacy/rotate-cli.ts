@@ -9,7 +9,7 @@ import { openPersonalData } from './key-source.js';
 import { rotateKeys } from './rotation.js';
 
 async function run(): Promise<void> {
-  const config = loadConfig(process.env, { serving: false });
+  const config = loadConfig(process.env);
   const logger = createLogger(config.logLevel);
   const database = await openDatabase(config, logger);
   try {

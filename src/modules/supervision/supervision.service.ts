@@ -69,6 +69,8 @@ export interface AuditQuery {
   entityType?: string;
   entityId?: string;
   eventType?: string;
+  /** SPEC §18: the audit's actor, exactly. */
+  actor?: string;
   from?: Date;
   to?: Date;
   limit: number;
@@ -492,6 +494,8 @@ export class SupervisionService {
     if (query.entityType) add('entity_type = ?', query.entityType);
     if (query.entityId) add('entity_id = ?', query.entityId);
     if (query.eventType) add('event_type = ?', query.eventType);
+    // SPEC §18: who did it (`staff:12`, `token:3`, `apikey`, `telegram:…`, `SYSTEM`).
+    if (query.actor) add('actor = ?', query.actor);
     if (query.from) add('created_at >= ?', query.from);
     if (query.to) add('created_at < ?', query.to);
     if (query.before) add('id < ?', query.before);
