@@ -15,6 +15,7 @@ import { Migration20261204200000_ticket_completed_index } from './Migration20261
 import { Migration20261205120000_staff_accounts } from './Migration20261205120000_staff_accounts.js';
 import { Migration20261205130000_idempotency_keys } from './Migration20261205130000_idempotency_keys.js';
 import { Migration20261205130100_ticket_link_tokens } from './Migration20261205130100_ticket_link_tokens.js';
+import { Migration20261205140000_ticket_waiting_count } from './Migration20261205140000_ticket_waiting_count.js';
 import { Migration20261205150000_mensaje_esperas } from './Migration20261205150000_mensaje_esperas.js';
 
 export const migrationsList = [
@@ -34,4 +35,5 @@ export const migrationsList = [
   { name: 'Migration20261205130000_idempotency_keys', class: Migration20261205130000_idempotency_keys },
   { name: 'Migration20261205130100_ticket_link_tokens', class: Migration20261205130100_ticket_link_tokens },
   { name: 'Migration20261205150000_mensaje_esperas', class: Migration20261205150000_mensaje_esperas },
+  { name: 'Migration20261205140000_ticket_waiting_count', class: Migration20261205140000_ticket_waiting_count },
 ];

@@ -126,8 +126,9 @@ export async function prepareBranches(url: string, count: number): Promise<strin
  */
 export async function resetTickets(url: string): Promise<void> {
   await withClient(url, async (client) => {
-    await client.query('truncate ticket, mensaje, audit_log, ticket_daily_counter cascade');
-    await client.query('vacuum analyze ticket, mensaje, audit_log, ticket_daily_counter');
+    // The waiting counts (kept by a trigger that TRUNCATE does not fire) go with the tickets.
+    await client.query('truncate ticket, mensaje, audit_log, ticket_daily_counter, ticket_waiting_count cascade');
+    await client.query('vacuum analyze ticket, mensaje, audit_log, ticket_daily_counter, ticket_waiting_count');
   });
 }
 

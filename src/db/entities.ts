@@ -14,6 +14,7 @@ import { TicketComeBack } from '../modules/estimates/come-back.entity.js';
 import { TicketIdempotencyKey } from '../modules/tickets/idempotency-key.entity.js';
 import { TicketLinkToken } from '../modules/ticket-links/ticket-link-token.entity.js';
 import { ApiToken, AuthRateLimit, StaffAccount, StaffBranchGrant, StaffSession } from '../modules/accounts/account.entities.js';
+import { TicketWaitingCount } from '../modules/tickets/waiting-count.entity.js';
 
 export const entities = [
   Advisor,
@@ -41,4 +42,5 @@ export const entities = [
   StaffSession,
   ApiToken,
   AuthRateLimit,
+  TicketWaitingCount,
 ];

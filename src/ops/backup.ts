@@ -35,6 +35,9 @@ interface Header {
 }
 type Line = { header: Header } | { table: string } | { row: Record<string, unknown> } | { trailer: { rows: Record<string, number>; sha256: string } };
 
+/** Kept by triggers from other tables (migration 20261205140000): rebuilt, never restored. */
+const DERIVED_TABLES = ['ticket_waiting_count'];
+
 /** Ordinary and partitioned tables of the public schema (not partitions), parents before children. */
 async function tablesInLoadOrder(client: pg.ClientBase): Promise<string[]> {
   const { rows } = await client.query<{ name: string; deps: string[] | null }>(
@@ -93,7 +96,8 @@ export async function createBackup(url: string, file: string): Promise<BackupSum
     const { rows: migrationRows } = await client.query<{ name: string }>(`select name from ${MIGRATIONS_TABLE} order by id`);
     const { rows: version } = await client.query<{ server_version: string }>('show server_version');
     const migrations = migrationRows.map((m) => m.name);
-    const data = tables.filter((t) => t !== MIGRATIONS_TABLE);
+    // Derived tables are not kept: a restore's tickets rebuild them as they are inserted (their triggers).
+    const data = tables.filter((t) => t !== MIGRATIONS_TABLE && !DERIVED_TABLES.includes(t));
     await write({
       header: { format: BACKUP_FORMAT, createdAt: new Date().toISOString(), serverVersion: version[0]!.server_version, migrations, tables: data },
     });

@@ -92,9 +92,11 @@ export const earlierDaysSql = (one: boolean) => `select t.branch_office,
 /**
  * Everything a newcomer's promise reads live, in one round trip: the waiting count per queue (as
  * JSON, on every row) beside advisorsSql's rows — one row of nulls when the branch has no advisor.
- * Params: branch, branch, now, now, planDate, branch.
+ * The counts are the ones the database keeps per branch and queue (migration 20261205140000), equal
+ * to waitingCountsSql's but one row each whatever the line's length. Params: branch, now, now, planDate, branch.
  */
 export const newcomerStateSql = `with waiting as (
-    select coalesce(json_object_agg(w.queue_type, w.n), '{}'::json) as counts from (${waitingCountsSql}) w
+    select coalesce(json_object_agg(c.queue_type, c.waiting) filter (where c.waiting > 0), '{}'::json) as counts
+    from ticket_waiting_count c where c.branch_office = ?
   )
   select w.counts, a.* from waiting w left join (${advisorsSql(true)}) a on true`;

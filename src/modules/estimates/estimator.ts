@@ -222,8 +222,9 @@ export function estimateBranch(state: BranchState): Map<number, number> {
  * of when they are next free (the services in their chain add up); a customer is called by
  * whichever of the n advisors who serve the queue is free first, and n parallel chains move a line
  * n times faster with 1/n² of the variance of one: the call's variance is the mean of their chains' ÷ n.
+ * With `until`, the replay stops at that ticket's call (its forecast is the same as the full replay's).
  */
-export function forecastBranch(state: BranchState): Map<number, WaitForecast> {
+export function forecastBranch(state: BranchState, until?: number): Map<number, WaitForecast> {
   const result = new Map<number, WaitForecast>();
   const pending = new Map<QueueType, Pending>();
   let remaining = 0;
@@ -344,7 +345,10 @@ export function forecastBranch(state: BranchState): Map<number, WaitForecast> {
     const hold = holdMoments(model, state.minuteOfDay + t);
     let added = hold.variance;
     if (served.real) {
-      result.set(p.ids[p.next]!, { expected: t, sd: Math.sqrt(callVariance(served.queue, chosen)) });
+      const id = p.ids[p.next]!;
+      result.set(id, { expected: t, sd: Math.sqrt(callVariance(served.queue, chosen)) });
+      // Only one ticket's call wanted: the replay after it cannot change it (nothing looks ahead).
+      if (id === until) return result;
       p.next++;
       remaining--;
     } else {
@@ -356,6 +360,11 @@ export function forecastBranch(state: BranchState): Map<number, WaitForecast> {
     chosen.variance += added;
     chosen.lastVariance = chosen.variance;
     chosen.freeAt = overtime ? chosen.lastBusy : afterHold(chosen.state, t, chosen.lastBusy);
+  }
+  if (until !== undefined) {
+    // Not called within the horizon: only that ticket is asked about.
+    if (!result.has(until)) result.set(until, { expected: Infinity, sd: Infinity });
+    return result;
   }
   for (const queue of QUEUE_TYPES) {
     const p = pending.get(queue)!;

@@ -165,40 +165,24 @@ export class WaitEstimator {
    * newcomer's: the line as counts (the others waiting, read live), this customer among them.
    */
   async promiseForPlace(db: Queryable, branchOffice: string, queue: QueueType, place: number): Promise<number> {
-    const { now, advisors, models, waiting } = await this.newcomerState(db, branchOffice);
-    const rows = [...waiting, { id: '-1', pos: 0, branch_office: branchOffice, queue_type: queue, lead_minutes: null, notified: false }];
-    const state = this.branchState(now, branchOffice, rows, advisors, models.get(branchOffice));
+    const { now, counts, advisors, models } = await this.newcomerState(db, branchOffice);
+    const state = this.branchState(now, branchOffice, [], advisors, models.get(branchOffice), lineOf(counts, queue, true));
     // Everyone in a queue holds the same place in the replay whoever they are: the place-th one's time is theirs.
     const line = state.waiting[queue];
-    const id = line[Math.max(1, Math.min(place, line.length)) - 1]!;
-    return promisedMinutes(state, forecastBranch(state)).get(id)!;
+    const index = Math.max(1, Math.min(place, line.length)) - 1;
+    return promiseAt(state, queue, index);
   }
 
-  /** A newcomer's live read (waiting counts and advisors, one statement), the statistics, and stand-ins for those waiting. */
+  /** A newcomer's live read (waiting counts and advisors, one statement) and the statistics. */
   private async newcomerState(db: Queryable, branchOffice: string) {
     const now = this.deps.clock.now();
     const [live, models] = await Promise.all([
-      db.execute<NewcomerRow[]>(newcomerStateSql, [
-        branchOffice,
-        branchOffice,
-        now,
-        now,
-        serviceDay(now, this.deps.timeZone),
-        branchOffice,
-      ]),
+      db.execute<NewcomerRow[]>(newcomerStateSql, [branchOffice, now, now, serviceDay(now, this.deps.timeZone), branchOffice]),
       this.models(db, now, branchOffice),
     ]);
     const advisors = live.filter((row): row is NewcomerRow & AdvisorRow => row.id !== null);
     const counts = live[0]?.counts ?? {};
-    // Stand-ins for the tickets waiting (ids below -1), in their queues.
-    const waiting: WaitingRow[] = [];
-    for (const [queue, n] of Object.entries(counts)) {
-      if (!isQueueType(queue)) continue;
-      for (let i = 0; i < n; i++) {
-        waiting.push({ id: String(-2 - waiting.length), pos: 0, branch_office: branchOffice, queue_type: queue, lead_minutes: null, notified: false });
-      }
-    }
-    return { now, counts, advisors, models, waiting };
+    return { now, counts, advisors, models };
   }
 
   /**
@@ -207,25 +191,31 @@ export class WaitEstimator {
    * newcomer's one live read (and the cached statistics).
    */
   async newArrivalOutlook(db: Queryable, branchOffice: string, only?: QueueType): Promise<Record<QueueType, QueueOutlook>> {
-    const { now, counts, advisors, models, waiting } = await this.newcomerState(db, branchOffice);
+    const { now, counts, advisors, models } = await this.newcomerState(db, branchOffice);
     const out = {} as Record<QueueType, QueueOutlook>;
     for (const queue of only ? [only] : QUEUE_TYPES) {
-      // The newcomer goes at the back of their queue: a ticket id no real ticket has.
-      const rows = [...waiting, { id: '-1', pos: 0, branch_office: branchOffice, queue_type: queue, lead_minutes: null, notified: false }];
-      const state = this.branchState(now, branchOffice, rows, advisors, models.get(branchOffice));
+      // The newcomer goes at the back of their queue.
+      const state = this.branchState(now, branchOffice, [], advisors, models.get(branchOffice), lineOf(counts, queue, true));
       out[queue] = {
         waiting: counts[queue] ?? 0,
         online: advisors.filter((a) => a.status !== 'OFFLINE' && a.queue_types.includes(queue)).length,
-        minutes: promisedMinutes(state, forecastBranch(state)).get(-1)!,
+        minutes: promiseAt(state, queue, state.waiting[queue].length - 1),
       };
     }
     return out;
   }
 
   /** The state the pure estimator replays, for one branch. */
-  private branchState(now: Date, branch: string, rows: WaitingRow[], advisors: AdvisorRow[], models: Models | undefined): BranchState {
+  private branchState(
+    now: Date,
+    branch: string,
+    rows: WaitingRow[],
+    advisors: AdvisorRow[],
+    models: Models | undefined,
+    line?: Record<QueueType, number[]>,
+  ): BranchState {
     const nowMinute = minuteOfDay(now, this.deps.timeZone);
-    const waiting = Object.fromEntries(QUEUE_TYPES.map((q) => [q, [] as number[]])) as Record<QueueType, number[]>;
+    const waiting = line ?? (Object.fromEntries(QUEUE_TYPES.map((q) => [q, [] as number[]])) as Record<QueueType, number[]>);
     for (const row of rows) waiting[row.queue_type].push(Number(row.id));
     let lastPlanned = 0;
     const states: AdvisorState[] = advisors.map((a) => {
@@ -421,6 +411,35 @@ export class WaitEstimator {
     }
     return models;
   }
+}
+
+/**
+ * Stand-ins for the customers a newcomer's replay needs, from the waiting counts: ids below -1 in
+ * their queues (in the order the counts come, as before), and with `newcomer` the newcomer (-1) at
+ * the back of `queue`. Only numbers: the replay never needs who they are.
+ */
+function lineOf(counts: Record<string, number>, queue: QueueType, newcomer = false): Record<QueueType, number[]> {
+  const line = Object.fromEntries(QUEUE_TYPES.map((q) => [q, [] as number[]])) as Record<QueueType, number[]>;
+  let next = -2;
+  for (const [q, n] of Object.entries(counts)) {
+    if (!isQueueType(q)) continue;
+    const ids = line[q];
+    for (let i = 0; i < n; i++) ids.push(next--);
+  }
+  if (newcomer) line[queue].push(-1);
+  return line;
+}
+
+/**
+ * What promisedMinutes gives the ticket at `index` of `queue`, replaying only up to its call: the
+ * replay's minutes, or the seed's formula when nobody who serves the queue is expected.
+ */
+function promiseAt(state: BranchState, queue: QueueType, index: number): number {
+  const id = state.waiting[queue][index]!;
+  const f = forecastBranch(state, id).get(id);
+  if (f && Number.isFinite(f.expected)) return promiseOf(f);
+  const online = state.advisors.filter((a) => a.now.kind !== 'OFFLINE' && a.queues.includes(queue)).length;
+  return estimateWaitMinutes(index + 1, queue, online);
 }
 
 /**

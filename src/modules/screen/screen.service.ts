@@ -3,7 +3,6 @@ import type { Db } from '../../db/sql.js';
 import { estimateWaitMinutes } from '../../domain/estimate.js';
 import { QUEUE_TYPES, type QueueType } from '../../domain/queue-types.js';
 import type { WaitEstimator } from '../estimates/wait-estimator.js';
-import { WAITING } from '../tickets/queue.sql.js';
 
 /** What the waiting-room screen shows: numbers and modules only, never personal data. */
 export interface ScreenSnapshot {
@@ -57,7 +56,7 @@ const DAY_START = `((date_trunc('day', ?::timestamptz at time zone ?) at time zo
 
 /**
  * The sweep's one statement, for any number of branches: per branch what a snapshot is made of
- * (today's last calls, waiting per queue from the lines' partial indexes, advisors online per queue).
+ * (today's last calls, waiting per queue as the database keeps it, advisors online per queue).
  * Params: branches (text[]), now, tz, tz.
  */
 const SWEEP_SQL = `select b.branch_office,
@@ -68,14 +67,8 @@ const SWEEP_SQL = `select b.branch_office,
              where t.branch_office = b.branch_office and t.last_called_at is not null and t.assigned_module_number is not null
                and t.last_called_at >= d.day_start
              order by t.last_called_at desc, t.id desc limit ${CALLED_SHOWN}) c), '[]'::json) as called,
-    (select coalesce(json_object_agg(w.queue_type, w.n), '{}'::json) from (
-       select q.queue_type, count(*)::int as n from (
-         select t.queue_type from ticket t
-         where t.branch_office = b.branch_office and t.status in ${WAITING} and t.reserved_advisor_id is null
-         union all
-         select t.queue_type from ticket t
-         where t.branch_office = b.branch_office and t.status in ${WAITING} and t.reserved_advisor_id is not null
-       ) q group by q.queue_type) w) as waiting,
+    (select coalesce(json_object_agg(w.queue_type, w.waiting), '{}'::json) from ticket_waiting_count w
+       where w.branch_office = b.branch_office and w.waiting > 0) as waiting,
     (select coalesce(json_object_agg(o.queue_type, o.n), '{}'::json) from (
        select q.queue_type, count(distinct a.id)::int as n
        from advisor a cross join lateral json_array_elements_text(a.queue_types) as q(queue_type)
