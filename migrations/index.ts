@@ -12,6 +12,7 @@ import { Migration20261130120001_drop_plaintext_personal_data } from './Migratio
 import { Migration20261130130000_screen_notify } from './Migration20261130130000_screen_notify.js';
 import { Migration20261130130100_audit_log_partitioned } from './Migration20261130130100_audit_log_partitioned.js';
 import { Migration20261204200000_ticket_completed_index } from './Migration20261204200000_ticket_completed_index.js';
+import { Migration20261205100000_chat_ownership } from './Migration20261205100000_chat_ownership.js';
 import { Migration20261205120000_staff_accounts } from './Migration20261205120000_staff_accounts.js';
 import { Migration20261205130000_idempotency_keys } from './Migration20261205130000_idempotency_keys.js';
 import { Migration20261205130100_ticket_link_tokens } from './Migration20261205130100_ticket_link_tokens.js';
@@ -31,6 +32,7 @@ export const migrationsList = [
   { name: 'Migration20261130130000_screen_notify', class: Migration20261130130000_screen_notify },
   { name: 'Migration20261130130100_audit_log_partitioned', class: Migration20261130130100_audit_log_partitioned },
   { name: 'Migration20261204200000_ticket_completed_index', class: Migration20261204200000_ticket_completed_index },
+  { name: 'Migration20261205100000_chat_ownership', class: Migration20261205100000_chat_ownership },
   { name: 'Migration20261205120000_staff_accounts', class: Migration20261205120000_staff_accounts },
   { name: 'Migration20261205130000_idempotency_keys', class: Migration20261205130000_idempotency_keys },
   { name: 'Migration20261205130100_ticket_link_tokens', class: Migration20261205130100_ticket_link_tokens },

@@ -179,6 +179,9 @@ const schema = z
         .default('admin@localhost'),
     ),
     LOGIN_ATTEMPTS_PER_IP: integer('LOGIN_ATTEMPTS_PER_IP', 50, 5, 100_000),
+    // Who a chat is (SPEC §22)
+    MAX_RUTS_PER_CHAT: integer('MAX_RUTS_PER_CHAT', 3, 1, 100),
+    CHAT_TICKETS_PER_HOUR: integer('CHAT_TICKETS_PER_HOUR', 5, 1, 1000),
   });
 
 /** Every variable the app reads (the .env.example lists them all). */
@@ -280,6 +283,16 @@ export interface Config {
     /** Sign-in attempts one client IP may make in 15 minutes. */
     loginAttemptsPerIp: number;
   };
+  /** Who a chat is (SPEC §22). */
+  chats: ChatLimits;
+}
+
+/** What one Telegram chat may do (SPEC §22). */
+export interface ChatLimits {
+  /** Different RUTs one chat may register in 30 days. */
+  maxRutsPerChat: number;
+  /** Tickets one chat may take in an hour. */
+  ticketsPerHour: number;
 }
 
 /** The service floor's rules (SPEC §12). */
@@ -369,5 +382,6 @@ export function loadConfig(
     screenSweepSeconds: e.SCREEN_SWEEP_SECONDS,
     telegramPaidBroadcast: e.TELEGRAM_PAID_BROADCAST,
     accounts: { initialAdminEmail: e.INITIAL_ADMIN_EMAIL, loginAttemptsPerIp: e.LOGIN_ATTEMPTS_PER_IP },
+    chats: { maxRutsPerChat: e.MAX_RUTS_PER_CHAT, ticketsPerHour: e.CHAT_TICKETS_PER_HOUR },
   };
 }

@@ -40,6 +40,9 @@ export const ERROR_CODES = {
   // SPEC §14
   PERSONA_NO_ENCONTRADA: 404,
   DATO_CIFRADO_ILEGIBLE: 500,
+  // SPEC §22: what one Telegram chat may do
+  LIMITE_TICKETS_CHAT: 429,
+  LIMITE_RUT_CHAT: 429,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

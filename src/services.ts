@@ -90,13 +90,14 @@ export function createServices(deps: {
       timeZone: config.branchTimeZone,
       proximoThreshold: config.proximoThreshold,
       preferentialEvery,
+      chatTicketsPerHour: config.chats.ticketsPerHour,
     },
     links,
     floor,
     personalData,
     estimator,
   });
-  const customers = new CustomerService({ db, clock, events, personalData });
+  const customers = new CustomerService({ db, clock, events, personalData, limits: config.chats });
   const personas = new PersonalDataService({ db, clock, events, personalData, tickets, ...(deps.logger ? { logger: deps.logger } : {}) });
   const screen = new ScreenService({
     db,

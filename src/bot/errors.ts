@@ -8,7 +8,10 @@ export function replyForError(error: unknown, logger: Logger): string {
   if (error instanceof DomainError) {
     switch (error.code) {
       case 'TICKET_ACTIVO_EXISTENTE':
-        return texts.activeTicket(String(error.details.ticketActivo ?? ''));
+        // No number: the active ticket of a RUT this chat does not own is someone else's (SPEC §22).
+        return error.details.ticketActivo ? texts.activeTicket(String(error.details.ticketActivo)) : texts.rutHasActiveTicket;
+      case 'LIMITE_TICKETS_CHAT':
+        return texts.chatTicketLimit(Number(error.details.porHora ?? 0));
       case 'TICKET_NO_CANCELABLE':
         return texts.cancelTooLate;
       case 'DATO_CIFRADO_ILEGIBLE':

@@ -73,6 +73,14 @@ export const texts = {
   badRut: (reason: string) => `❗ ${escapeHtml(reason)}. Inténtalo de nuevo, por ejemplo <b>12.345.678-5</b>, o escribe <i>cancelar</i>.`,
   rutSaved: (masked: string) => `✅ Listo, registramos tu RUT <b>${masked}</b>. Ahora puedes tomar un número con <b>${BUTTONS.take}</b>.`,
   rutCancelled: 'Ok, no cambiamos tu RUT.',
+  // SPEC §22: a RUT typed here is a claim; it moves nothing from another chat.
+  rutRegisteredElsewhere: 'Tu RUT fue registrado en otro chat de Telegram. Si no fuiste tú, escribe /ayuda.',
+  rutTooMany: (max: number) =>
+    `❗ Este chat ya usó ${max} RUT distintos en los últimos 30 días. Por seguridad no podemos registrar otro por ahora.`,
+  rutHasActiveTicket:
+    'Ese RUT ya tiene un turno activo. Si es tuyo, escanea el código QR del ticket o comparte tu teléfono para seguirlo aquí.',
+  chatTicketLimit: (perHour: number) =>
+    `❗ Ya sacaste ${perHour} números en la última hora desde este chat. Inténtalo más tarde.`,
   needRut: `Primero necesito tu RUT. Tócame <b>${BUTTONS.rut}</b> o escribe /rut.`,
   askPhone: 'Toca el botón para compartir tu número de teléfono con el banco.',
   phoneSaved: (masked: string) => `✅ Guardamos tu teléfono <b>${masked}</b>. Te avisaremos aquí de tus turnos del tótem.`,

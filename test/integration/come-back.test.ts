@@ -63,7 +63,8 @@ describe('"Avísame cuando falten N minutos"', () => {
     // Carlos serves one customer and five more wait: Josefa will be the seventh.
     for (let i = 1; i <= 6; i++) expect((await app.postTicket({ nationalId: rut(900 + i), queueType: 'CAJA' })).status).toBe(201);
     await registerCustomer(fake, customer);
-    const { body } = await app.postTicket({ nationalId: '12.345.678-5', queueType: 'CAJA' });
+    // The phone Josefa shared in the bot reaches her kiosk ticket (SPEC §22: the typed RUT does not).
+    const { body } = await app.postTicket({ nationalId: '12.345.678-5', telefono: '+56912345678', queueType: 'CAJA' });
     // One service in progress (5 min expected) and five ahead at 5 min each.
     expect(body).toMatchObject({ numero: 'C07', positionInQueue: 6, estimatedWaitMinutes: 30 });
 

@@ -9,7 +9,7 @@ import { ManualClock } from '../../src/clock.js';
 import { MessageDispatcher, RateLimiter } from '../../src/modules/notifications/dispatcher.js';
 import { SUPERSEDED_REASON } from '../../src/modules/notifications/urgency.js';
 import { ADMIN_KEY, startTestApp, type TestApp } from '../support/app.js';
-import { sealedRut } from '../support/personal-data.js';
+import { chatWithOwnPhone } from '../support/personal-data.js';
 import { FakeTelegram } from '../support/fake-telegram.js';
 import { rut } from '../support/ruts.js';
 import { startTelegramTestApp } from '../support/telegram-app.js';
@@ -36,18 +36,16 @@ beforeEach(async () => {
   await app.db.query(`update advisor set status = 'BUSY', assigned_tickets_count = 0, workload_minutes = 0`);
 });
 
-/** A ticket of a chat registered with its RUT (so it can be reached), taken at the kiosk. */
+/**
+ * A kiosk ticket whose phone is a chat's own shared phone (so it can be reached, SPEC §22); unlinked:
+ * a phone no chat has shared yet.
+ */
 async function reachableTicket(linked = true): Promise<{ id: number; numero: string; chatId: number }> {
   customers += 1;
   const chatId = 7_200_000 + customers;
   const nationalId = rut(300 + customers);
-  if (linked) {
-    await app.db.query(`insert into telegram_customer (chat_id, national_id_enc, national_id_bidx) values ($1, $2, $3)`, [
-      chatId,
-      ...sealedRut(app, nationalId),
-    ]);
-  }
-  const response = await app.postTicket({ nationalId, queueType: 'CAJA', telefono: '+56911111111' });
+  const telefono = linked ? await chatWithOwnPhone(app, chatId, nationalId) : '+56911111111';
+  const response = await app.postTicket({ nationalId, queueType: 'CAJA', telefono });
   expect(response.status).toBe(201);
   const [row] = await app.db.query<{ id: string }>(`select id from ticket where codigo_referencia = $1`, [response.body.identificador]);
   return { id: Number(row!.id), numero: String(response.body.numero), chatId };
@@ -213,11 +211,8 @@ describe('TELEGRAM_PAID_BROADCAST', () => {
       const chatId = 7_299_100;
       const nationalId = rut(399);
       await telegram.app.db.query(`update advisor set status = 'BUSY'`); // nobody called: only "created" is due
-      await telegram.app.db.query(`insert into telegram_customer (chat_id, national_id_enc, national_id_bidx) values ($1, $2, $3)`, [
-        chatId,
-        ...sealedRut(telegram.app, nationalId),
-      ]);
-      expect((await telegram.app.postTicket({ nationalId, queueType: 'EMPRESAS' })).status).toBe(201);
+      const telefono = await chatWithOwnPhone(telegram.app, chatId, nationalId);
+      expect((await telegram.app.postTicket({ nationalId, telefono, queueType: 'EMPRESAS' })).status).toBe(201);
       // The app's dispatcher worker starts with the app: on a loaded machine that can take seconds.
       const sent = await telegram.fake.waitForMessage(chatId, /Ticket Creado/, { timeoutMs: 20_000 });
       const call = telegram.fake.callsOf('sendMessage').find((c) => c.chatId === chatId && c.seq === sent.seq);

@@ -13,7 +13,7 @@ import {
   type DispatchResult,
 } from '../../src/modules/notifications/dispatcher.js';
 import { ADMIN_KEY, startTestApp, type TestApp } from '../support/app.js';
-import { sealedRut } from '../support/personal-data.js';
+import { chatWithOwnPhone } from '../support/personal-data.js';
 import { FakeTelegram, type ApiCall } from '../support/fake-telegram.js';
 import { rut } from '../support/ruts.js';
 
@@ -51,6 +51,8 @@ let customers = 0;
 interface Customer {
   chatId: number;
   nationalId: string;
+  /** The chat's own phone (a verified contact): what reaches its kiosk tickets (SPEC §22). */
+  phone: string;
 }
 interface Ticket {
   id: number;
@@ -68,15 +70,13 @@ interface MensajeRow {
   fecha_programada_ms: string;
 }
 
-/** A chat registered with a RUT, straight in the database (what the bot's RUT conversation stores). */
+/** A chat with a RUT and its own shared phone, straight in the database (what the bot stores). */
 async function registeredCustomer(): Promise<Customer> {
   customers += 1;
-  const customer = { chatId: 6_100_000 + customers, nationalId: rut(100 + customers) };
-  await app.db.query(`insert into telegram_customer (chat_id, national_id_enc, national_id_bidx) values ($1, $2, $3)`, [
-    customer.chatId,
-    ...sealedRut(app, customer.nationalId),
-  ]);
-  return customer;
+  const chatId = 6_100_000 + customers;
+  const nationalId = rut(100 + customers);
+  const phone = await chatWithOwnPhone(app, chatId, nationalId);
+  return { chatId, nationalId, phone };
 }
 
 async function takeTicket(nationalId: string, extra: Record<string, unknown> = {}): Promise<Ticket> {
@@ -145,7 +145,7 @@ const TU_TURNO = 'TOTEM_ES_TU_TURNO';
 describe('MessageDispatcher', () => {
   it('sends a due message: ENVIADO, fecha_envio, telegram_message_id and MENSAJE_ENVIADO', async () => {
     const customer = await registeredCustomer();
-    const ticket = await takeTicket(customer.nationalId);
+    const ticket = await takeTicket(customer.nationalId, { telefono: customer.phone });
     const mark = fake.mark();
 
     const result = await newDispatcher().dispatchDue();
@@ -172,7 +172,7 @@ describe('MessageDispatcher', () => {
 
   it('retries a 400 about the message and then sends: ENVIADO with intentos 1 and MENSAJE_REINTENTADO', async () => {
     const customer = await registeredCustomer();
-    const ticket = await takeTicket(customer.nationalId);
+    const ticket = await takeTicket(customer.nationalId, { telefono: customer.phone });
     fake.failNext('sendMessage', 1, { status: 400, description: 'Bad Request: TOPIC_CLOSED' }, { chatId: customer.chatId });
     const mark = fake.mark();
     const dispatcher = newDispatcher();
@@ -197,7 +197,7 @@ describe('MessageDispatcher', () => {
 
   it('retries a 500 without spending an attempt: the schedule’s first step, then ENVIADO with intentos 0', async () => {
     const customer = await registeredCustomer();
-    const ticket = await takeTicket(customer.nationalId);
+    const ticket = await takeTicket(customer.nationalId, { telefono: customer.phone });
     fake.failNext('sendMessage', 1, { status: 500 }, { chatId: customer.chatId });
     const mark = fake.mark();
     const dispatcher = newDispatcher();
@@ -221,7 +221,7 @@ describe('MessageDispatcher', () => {
 
   it('after four failures about the message (retries at 30 s, 60 s, 120 s) it is FALLIDO with MENSAJE_FALLIDO', async () => {
     const customer = await registeredCustomer();
-    const ticket = await takeTicket(customer.nationalId);
+    const ticket = await takeTicket(customer.nationalId, { telefono: customer.phone });
     fake.failNext('sendMessage', 4, { status: 400, description: 'Bad Request: TOPIC_CLOSED' }, { chatId: customer.chatId });
     const mark = fake.mark();
     const dispatcher = newDispatcher();
@@ -258,7 +258,7 @@ describe('MessageDispatcher', () => {
 
   it('fails at once, without retries, when the user blocked the bot (403)', async () => {
     const customer = await registeredCustomer();
-    const ticket = await takeTicket(customer.nationalId);
+    const ticket = await takeTicket(customer.nationalId, { telefono: customer.phone });
     fake.failAlways('sendMessage', { status: 403, description: 'Forbidden: bot was blocked by the user' }, { chatId: customer.chatId });
     const mark = fake.mark();
     const dispatcher = newDispatcher();
@@ -281,7 +281,7 @@ describe('MessageDispatcher', () => {
 
   it('fails at once when the chat does not exist (400 chat not found)', async () => {
     const customer = await registeredCustomer();
-    const ticket = await takeTicket(customer.nationalId);
+    const ticket = await takeTicket(customer.nationalId, { telefono: customer.phone });
     fake.failAlways('sendMessage', { status: 400, description: 'Bad Request: chat not found' }, { chatId: customer.chatId });
     const mark = fake.mark();
 
@@ -298,7 +298,7 @@ describe('MessageDispatcher', () => {
 
   it('honours 429 retry_after: no attempt spent, nothing claimed before it passes (other chats too), then sent', async () => {
     const customer = await registeredCustomer();
-    const ticket = await takeTicket(customer.nationalId);
+    const ticket = await takeTicket(customer.nationalId, { telefono: customer.phone });
     fake.failNext('sendMessage', 1, { status: 429, retryAfter: 2 }, { chatId: customer.chatId });
     const mark = fake.mark();
     const dispatcher = newDispatcher();
@@ -311,7 +311,7 @@ describe('MessageDispatcher', () => {
 
     // Another customer's message falls due while Telegram asked to wait: it waits too.
     const other = await registeredCustomer();
-    await takeTicket(other.nationalId);
+    await takeTicket(other.nationalId, { telefono: other.phone });
     clock.advance(1000);
     await dispatcher.dispatchDue();
     expect(sendsTo(customer.chatId, mark)).toHaveLength(1);
@@ -327,7 +327,7 @@ describe('MessageDispatcher', () => {
 
   it('counts a request that hangs past the sender’s timeout as Telegram’s failure: retried, no attempt spent', { timeout: 45_000 }, async () => {
     const customer = await registeredCustomer();
-    const ticket = await takeTicket(customer.nationalId);
+    const ticket = await takeTicket(customer.nationalId, { telefono: customer.phone });
     // Longer than the sender's 10 s timeout; then the fake drops the connection unanswered.
     fake.failNext('sendMessage', 1, { timeoutMs: 12_000 }, { chatId: customer.chatId });
     const mark = fake.mark();
@@ -351,7 +351,7 @@ describe('MessageDispatcher', () => {
   // goes out as a burst of `perSecond` plus the refill in the same second (about 2× the cap).
   it('never sends faster than the rate cap', async () => {
     const people = await Promise.all(Array.from({ length: 20 }, () => registeredCustomer()));
-    for (const person of people) await takeTicket(person.nationalId);
+    for (const person of people) await takeTicket(person.nationalId, { telefono: person.phone });
     const mark = fake.mark();
 
     const result = await newDispatcher(5).dispatchDue();
@@ -362,10 +362,10 @@ describe('MessageDispatcher', () => {
 
   it('sends "your turn" before the others when throttled', async () => {
     const first = await registeredCustomer();
-    const firstTicket = await takeTicket(first.nationalId);
+    const firstTicket = await takeTicket(first.nationalId, { telefono: first.phone });
     await newDispatcher().dispatchDue(); // its "created" and "near" are out
     const others = await Promise.all(Array.from({ length: 8 }, () => registeredCustomer()));
-    for (const person of others) await takeTicket(person.nationalId);
+    for (const person of others) await takeTicket(person.nationalId, { telefono: person.phone });
     // A minute later Carlos is free and calls the first in line: "your turn" is due after the others.
     clock.advance(60_000);
     await freeAdvisor(carlosId);
@@ -389,7 +389,7 @@ describe('MessageDispatcher', () => {
 
   it('sends the three messages of a ticket in their order, even when all are due at once', async () => {
     const customer = await registeredCustomer();
-    const ticket = await takeTicket(customer.nationalId);
+    const ticket = await takeTicket(customer.nationalId, { telefono: customer.phone });
     await freeAdvisor(carlosId); // assigned at once: "near" and "your turn" are due too
     const mark = fake.mark();
 
@@ -440,7 +440,7 @@ describe('MessageDispatcher', () => {
 
   it('sends nothing for a cancelled ticket; its messages are FALLIDO "ticket cancelado"', async () => {
     const customer = await registeredCustomer();
-    const ticket = await takeTicket(customer.nationalId);
+    const ticket = await takeTicket(customer.nationalId, { telefono: customer.phone });
     const cancel = await app.request(`/api/tickets/${ticket.codigo}/cancel`, { method: 'POST' });
     expect(cancel.status).toBe(200);
     const mark = fake.mark();

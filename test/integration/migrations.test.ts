@@ -138,6 +138,8 @@ const ADDED: Record<string, Record<string, Expected>> = {
     end_reason: varchar(100, true),
     rating: { type: 'smallint', nullable: true, default: null },
     rated_at: ts(),
+    // SPEC §22: the chat that took the ticket in the bot owns it.
+    chat_id: { type: 'bigint', nullable: true, default: null },
   },
   mensaje: { datos: json(), esperas: { type: 'integer', nullable: false, default: ZERO } },
   audit_log: {},
@@ -519,6 +521,12 @@ describe('indexes', () => {
 });
 
 describe('one active ticket per RUT, enforced by the database', () => {
+  it('has the partial unique index uq_ticket_active_chat: one active ticket per chat (SPEC §22)', async () => {
+    const [index] = await db.query<{ indexdef: string }>(`select indexdef from pg_indexes where indexname = 'uq_ticket_active_chat'`);
+    expect(index?.indexdef).toMatch(/UNIQUE INDEX uq_ticket_active_chat ON public\.ticket USING btree \(chat_id\) WHERE/);
+    expect(index?.indexdef).toContain('EN_ESPERA');
+  });
+
   it('rejects a second active ticket for the same RUT (blind index) inserted with plain SQL', async () => {
     const rut = blindIndex('12345678-5');
     const first = await insertTicket({ national_id_bidx: rut, status: 'EN_ESPERA' });
@@ -587,9 +595,8 @@ describe('the deliberate additions', () => {
       blindIndex('+56912345678'),
     ]);
     expect(await failure(`insert into telegram_customer (chat_id) values (7000000001)`)).toBe(UNIQUE_VIOLATION);
-    expect(await failure(`insert into telegram_customer (chat_id, national_id_bidx) values (7000000002, $1)`, [rut])).toBe(
-      UNIQUE_VIOLATION,
-    );
+    // SPEC §22: a RUT is a claim, so another chat may give the same one (nothing moves between them).
+    await db.query(`insert into telegram_customer (chat_id, national_id_bidx) values (7000000002, $1)`, [rut]);
     await db.query('delete from telegram_customer');
   });
 

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { callbackData } from '../../src/bot/callback-data.js';
 import { BUTTONS } from '../../src/bot/texts.js';
 import { ADMIN_KEY, eventually } from '../support/app.js';
-import { rutIndex, sealedRut } from '../support/personal-data.js';
+import { chatWithOwnPhone, phoneForChat, rutIndex } from '../support/personal-data.js';
 import type { FakeUser, SentMessage } from '../support/fake-telegram.js';
 import { rut } from '../support/ruts.js';
 import { startTelegramTestApp, type TelegramTestApp } from '../support/telegram-app.js';
@@ -26,13 +26,10 @@ afterAll(async () => {
 let users = 0;
 const newUser = (first_name: string): FakeUser => ({ id: 9_900_000 + ++users, first_name });
 
+/** A chat with a RUT and its own shared phone (SPEC §22: the phone is what reaches its kiosk tickets). */
 async function withRut(user: FakeUser, n: number): Promise<string> {
   const nationalId = rut(n);
-  await t.app.db.query(`insert into telegram_customer (chat_id, national_id_enc, national_id_bidx, name) values ($1, $2, $3, $4)`, [
-    user.id,
-    ...sealedRut(t.app, nationalId),
-    user.first_name,
-  ]);
+  await chatWithOwnPhone(t.app, user.id, nationalId, { name: user.first_name });
   return nationalId;
 }
 
@@ -146,8 +143,8 @@ describe('the service floor in Telegram', () => {
     panel = (await press(luis, reasons, /^Reunión$/, /En pausa \(Reunión, 0 min\)/)).panel;
 
     // Two customers wait; Luis calls the second one out of order from his pause.
-    const a = await app.postTicket({ nationalId: rut(70_010), queueType: 'CAJA' });
-    const b = await app.postTicket({ nationalId: rut(70_011), queueType: 'CAJA' });
+    const a = await app.postTicket({ nationalId: rut(70_010), telefono: phoneForChat(first.id), queueType: 'CAJA' });
+    const b = await app.postTicket({ nationalId: rut(70_011), telefono: phoneForChat(second.id), queueType: 'CAJA' });
     const list = t.fake.pressButton(luis, panel, { text: /Llamar otro número/ });
     await fake.waitForAnswer(list);
     const numbers = await fake.waitForEdit(luis.id, panel.message_id, /Elige el número que quieres llamar/);

@@ -86,7 +86,7 @@ describe('the customer journey through Telegram', () => {
     expect(sent.every((m) => /^\d+$/.test(m.telegram_message_id))).toBe(true);
   });
 
-  it('notifies the chat registered with a kiosk ticket’s RUT', async () => {
+  it('notifies the chat that shared the phone given with a kiosk ticket (a typed RUT alone reaches nothing, SPEC §22)', async () => {
     const { fake, app } = t;
     const user = { id: 5_550_002, first_name: 'Tomás' };
     const nationalId = rut(8801);
@@ -94,8 +94,10 @@ describe('the customer journey through Telegram', () => {
     await fake.waitForMessage(user.id, /Escribe tu RUT/);
     fake.sendText(user, nationalId);
     await fake.waitForMessage(user.id, /registramos tu RUT/);
+    fake.sendContact(user, '56922223333');
+    await fake.waitForMessage(user.id, /Guardamos tu teléfono/);
     const mark = fake.mark();
-    const kiosk = await app.postTicket({ nationalId, queueType: 'GERENCIA' });
+    const kiosk = await app.postTicket({ nationalId, telefono: '+56 9 2222 3333', queueType: 'GERENCIA' });
     expect(kiosk.status).toBe(201);
     const message = await fake.waitForMessage(user.id, /Ticket Creado/, { since: mark });
     expect(message.text).toContain(`<b>${String(kiosk.body.numero)}</b>`);

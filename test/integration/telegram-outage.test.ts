@@ -9,7 +9,7 @@ import { ManualClock } from '../../src/clock.js';
 import { TelegramCircuit } from '../../src/modules/notifications/circuit-breaker.js';
 import { MessageDispatcher, RateLimiter } from '../../src/modules/notifications/dispatcher.js';
 import { ADMIN_KEY, eventually, startTestApp, type TestApp } from '../support/app.js';
-import { rutIndex, sealedRut } from '../support/personal-data.js';
+import { chatWithOwnPhone, rutIndex } from '../support/personal-data.js';
 import { seedBranch } from '../support/branch.js';
 import { FakeTelegram, type Failure } from '../support/fake-telegram.js';
 import { rut } from '../support/ruts.js';
@@ -48,8 +48,9 @@ async function customerWithTicket(branchOffice: string): Promise<{ chatId: numbe
   customers += 1;
   const chatId = 7_200_000 + customers;
   const nationalId = rut(9300 + customers);
-  await app.db.query(`insert into telegram_customer (chat_id, national_id_enc, national_id_bidx) values ($1, $2, $3)`, [chatId, ...sealedRut(app, nationalId)]);
-  const { status, body } = await app.postTicket({ nationalId, queueType: 'CAJA', branchOffice });
+  // The chat's own shared phone reaches the kiosk ticket given with it (SPEC §22).
+  const telefono = await chatWithOwnPhone(app, chatId, nationalId);
+  const { status, body } = await app.postTicket({ nationalId, telefono, queueType: 'CAJA', branchOffice });
   expect(status).toBe(201);
   const [row] = await app.db.query<{ id: string }>(`select id from ticket where codigo_referencia = $1`, [body.identificador]);
   return { chatId, ticketId: Number(row!.id) };
@@ -260,8 +261,8 @@ describe('the running app during a Telegram outage', () => {
       bot.failAlways('getMe', { status: 502, description: 'Bad Gateway' });
       const chatId = 7_299_001;
       const nationalId = rut(9399);
-      await live.db.query(`insert into telegram_customer (chat_id, national_id_enc, national_id_bidx) values ($1, $2, $3)`, [chatId, ...sealedRut(live, nationalId)]);
-      const taken = await live.postTicket({ nationalId, queueType: 'CAJA' });
+      const telefono = await chatWithOwnPhone(live, chatId, nationalId);
+      const taken = await live.postTicket({ nationalId, telefono, queueType: 'CAJA' });
       expect(taken.status).toBe(201);
       await eventually(async () => {
         const text = await (await fetch(`${live.url}/metrics`, { headers: { authorization: 'Bearer m' } })).text();

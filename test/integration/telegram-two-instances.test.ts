@@ -11,7 +11,7 @@ import { systemClock } from '../../src/clock.js';
 import { MessageDispatcher, RateLimiter } from '../../src/modules/notifications/dispatcher.js';
 import { SUPERSEDED_REASON } from '../../src/modules/notifications/urgency.js';
 import { ADMIN_KEY, KIOSK_KEY, eventually } from '../support/app.js';
-import { sealedRut } from '../support/personal-data.js';
+import { chatWithOwnPhone } from '../support/personal-data.js';
 import { startAppProcess, type AppProcess } from '../support/second-instance.js';
 import { rut } from '../support/ruts.js';
 import { startTelegramTestApp, type TelegramTestApp } from '../support/telegram-app.js';
@@ -65,23 +65,20 @@ async function settled(): Promise<void> {
 interface Chat {
   chatId: number;
   nationalId: string;
+  /** The chat's own shared phone, given with its kiosk ticket (SPEC §22: what reaches the chat). */
+  phone?: string;
 }
 const allChats: Chat[] = [];
 const QUEUES = ['CAJA', 'PERSONAL_BANKER', 'EMPRESAS', 'GERENCIA'];
 
-/** Registers `CUSTOMERS` chats with RUTs (SQL) and gives each a ticket, alternating between the instances. */
+/** Registers `CUSTOMERS` chats with RUTs and own phones (SQL) and gives each a ticket, alternating between the instances. */
 async function ticketsForNewChats(first: number): Promise<Chat[]> {
   const urls = [t.app.url, second.url];
-  const chats = Array.from({ length: CUSTOMERS }, (_, i) => ({ chatId: 9_300_000 + first + i, nationalId: rut(3000 + first + i) }));
-  for (const c of chats) {
-    await t.app.db.query(`insert into telegram_customer (chat_id, national_id_enc, national_id_bidx) values ($1, $2, $3)`, [
-      c.chatId,
-      ...sealedRut(t.app, c.nationalId),
-    ]);
-  }
+  const chats: Chat[] = Array.from({ length: CUSTOMERS }, (_, i) => ({ chatId: 9_300_000 + first + i, nationalId: rut(3000 + first + i) }));
+  for (const c of chats) c.phone = await chatWithOwnPhone(t.app, c.chatId, c.nationalId);
   allChats.push(...chats);
   const created = await Promise.all(
-    chats.map((c, i) => postTicket(urls[i % 2]!, { nationalId: c.nationalId, queueType: QUEUES[i % QUEUES.length] })),
+    chats.map((c, i) => postTicket(urls[i % 2]!, { nationalId: c.nationalId, telefono: c.phone, queueType: QUEUES[i % QUEUES.length] })),
   );
   expect(created.map((r) => r.status)).toEqual(chats.map(() => 201));
   return chats;
@@ -101,7 +98,7 @@ async function expectEachMessageDeliveredOnce(): Promise<void> {
     telegram_message_id: string | null;
   }>(
     `select c.chat_id, m.plantilla, m.estado_envio, m.error_message, m.telegram_message_id
-     from mensaje m join ticket t on t.id = m.ticket_id join telegram_customer c on c.national_id_bidx = t.national_id_bidx
+     from mensaje m join ticket t on t.id = m.ticket_id join telegram_customer c on c.phone_bidx = t.telefono_bidx
      order by m.id`,
   );
   // Nothing failed; only an informational message overtaken while the dispatcher was behind may be

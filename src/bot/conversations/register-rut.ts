@@ -1,5 +1,6 @@
 import type { Conversation } from '@grammyjs/conversations';
 import { maskRut, parseRut } from '../../domain/rut.js';
+import { isDomainError } from '../../errors.js';
 import type { BotContext, ConversationContext } from '../context.js';
 import type { BotDeps } from '../deps.js';
 import { mainKeyboard } from '../keyboards.js';
@@ -37,10 +38,26 @@ export function registerRutConversation(deps: BotDeps) {
       }
       const chatId = answer.chat.id;
       const name = answer.from.first_name;
-      // Returns nothing: what an external call returns is kept in the conversation's replay state.
-      await conversation.external(async () => {
-        await deps.services.customers.setRut(chatId, rut.rut, name);
+      // Returns only an outcome word: what an external call returns is kept in the conversation's replay state.
+      const outcome = await conversation.external(async (): Promise<'saved' | 'too-many'> => {
+        try {
+          const { otherChats } = await deps.services.customers.setRut(chatId, rut.rut, name);
+          // SPEC §22: the chats that gave this RUT before keep everything, and are told.
+          for (const other of otherChats) {
+            await answer.api
+              .sendMessage(other, texts.rutRegisteredElsewhere)
+              .catch((error: unknown) => deps.logger.warn({ err: error }, 'aviso de RUT registrado en otro chat no enviado'));
+          }
+          return 'saved';
+        } catch (error) {
+          if (isDomainError(error) && error.code === 'LIMITE_RUT_CHAT') return 'too-many';
+          throw error;
+        }
       });
+      if (outcome === 'too-many') {
+        await answer.reply(texts.rutTooMany(deps.config.chats.maxRutsPerChat), { parse_mode: 'HTML', reply_markup: mainKeyboard() });
+        return;
+      }
       await answer.reply(texts.rutSaved(maskRut(rut.rut)), { parse_mode: 'HTML', reply_markup: mainKeyboard() });
       return;
     }

@@ -71,9 +71,11 @@ export function customerFeature(deps: BotDeps): Composer<BotContext> {
       await ctx.reply(texts.needRut, { ...html, reply_markup: mainKeyboard() });
       return;
     }
-    const active = await services.tickets.activeNumeroFor(customer.nationalId);
+    // One active ticket per chat (SPEC §22): the chat's own, never a typed RUT's.
+    const active = await services.customers.activeTicketCodigo(ctx.chat!.id);
     if (active) {
-      await ctx.reply(texts.activeTicket(active), { ...html, reply_markup: mainKeyboard() });
+      const ticket = await services.tickets.getByCodigo(active);
+      await ctx.reply(texts.activeTicket(ticket.numero), { ...html, reply_markup: mainKeyboard() });
       return;
     }
     const branches = await services.supervision.branches();
@@ -182,6 +184,8 @@ export function customerFeature(deps: BotDeps): Composer<BotContext> {
             atencionPreferente: data.preferente,
           },
           telegramOrigin(ctx.from.id),
+          undefined,
+          { chatId: ctx.chat.id },
         );
         await ctx.answerCallbackQuery();
         await ctx.editMessageText(texts.taking(data.queue, branch), html);

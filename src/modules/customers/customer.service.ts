@@ -1,10 +1,13 @@
 import type { Clock } from '../../clock.js';
 import type { Db } from '../../db/sql.js';
 import type { EventBus } from '../../events.js';
+import type { ChatLimits } from '../../config.js';
 import { DomainError } from '../../errors.js';
 import { ARMED } from '../notifications/chat.sql.js';
+import { planTicketMessages } from '../notifications/message-plan.js';
 import { ACTIVE } from '../tickets/queue.sql.js';
 import type { PersonalDataCipher } from '../privacy/cipher.js';
+import { CHAT_OWNS_TICKET } from './ownership.sql.js';
 
 export interface Customer {
   chatId: number;
@@ -34,12 +37,25 @@ export function parseTicketPayload(payload: string): string | null {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
+/** A RUT registered in a chat: the other chats that gave the same RUT are told, nothing moves (SPEC §22). */
+export interface RutRegistration {
+  customer: Customer;
+  /** Chats that registered the same RUT before: each is told, none loses anything. */
+  otherChats: number[];
+}
+
+/** How far back MAX_RUTS_PER_CHAT counts a chat's RUTs. */
+const RUT_WINDOW_MS = 30 * 86_400_000;
+
 /**
- * The link between a Telegram chat and a customer: their RUT, their phone, the tickets opened by
- * deep link. Each new link may make waiting messages deliverable, so it wakes the dispatcher.
+ * The link between a Telegram chat and a customer: the RUT it gives (a claim), its verified phone,
+ * the tickets opened by deep link. Which tickets a chat owns is decided in ownership.sql.ts (SPEC §22).
+ * Each new link may make waiting messages deliverable, so it wakes the dispatcher.
  */
 export class CustomerService {
-  constructor(private readonly deps: { db: Db; clock: Clock; events: EventBus; personalData: PersonalDataCipher }) {}
+  constructor(
+    private readonly deps: { db: Db; clock: Clock; events: EventBus; personalData: PersonalDataCipher; limits: ChatLimits },
+  ) {}
 
   /** RUT and phone are stored encrypted (SPEC §14): decrypted here, for the chat's own use. */
   private toCustomer(row: CustomerRow): Customer {
@@ -70,30 +86,51 @@ export class CustomerService {
     );
   }
 
-  /** Registers (or changes) the chat's RUT; a RUT lives in one chat, so it moves from any other. */
-  async setRut(chatId: number, nationalId: string, name: string | null): Promise<Customer> {
+  /**
+   * Registers (or changes) the chat's RUT. A RUT is a claim, not a proof (SPEC §22): it links no
+   * ticket, and registering one already given in another chat moves nothing — the other chat keeps
+   * its RUT and tickets, and is told. A chat uses at most MAX_RUTS_PER_CHAT different RUTs in 30 days.
+   */
+  async setRut(chatId: number, nationalId: string, name: string | null): Promise<RutRegistration> {
     const now = this.deps.clock.now();
-    const { personalData } = this.deps;
+    const { personalData, limits } = this.deps;
     const bidx = personalData.blindIndex('rut', nationalId);
-    const customer = await this.deps.db.transactional(async (tx) => {
+    return this.deps.db.transactional(async (tx) => {
+      // The chat's row, locked: two registrations of one chat are counted in turn.
       await tx.execute(
-        `update telegram_customer set national_id_enc = null, national_id_bidx = null, updated_at = ?
-         where national_id_bidx = ? and chat_id <> ?`,
-        [now, bidx, chatId],
+        `insert into telegram_customer (chat_id, name, created_at, updated_at) values (?, ?, ?, ?)
+         on conflict (chat_id) do update set updated_at = telegram_customer.updated_at`,
+        [chatId, name?.slice(0, 100) ?? null, now, now],
+      );
+      await tx.execute(`select 1 from telegram_customer where chat_id = ? for update`, [chatId]);
+      const [used] = await tx.execute<{ others: number }[]>(
+        `select count(*)::int as others from telegram_chat_rut
+         where chat_id = ? and national_id_bidx <> ? and last_registered_at > ?`,
+        [chatId, bidx, new Date(now.getTime() - RUT_WINDOW_MS)],
+      );
+      if (used!.others >= limits.maxRutsPerChat) {
+        throw new DomainError('LIMITE_RUT_CHAT', 'Este chat ya usó demasiados RUT distintos en 30 días', {
+          maximo: limits.maxRutsPerChat,
+        });
+      }
+      await tx.execute(
+        `insert into telegram_chat_rut (chat_id, national_id_bidx, first_registered_at, last_registered_at) values (?, ?, ?, ?)
+         on conflict (chat_id, national_id_bidx) do update set last_registered_at = excluded.last_registered_at`,
+        [chatId, bidx, now, now],
       );
       const [row] = await tx.execute<CustomerRow[]>(
-        `insert into telegram_customer (chat_id, national_id_enc, national_id_bidx, name, created_at, updated_at)
-         values (?, ?, ?, ?, ?, ?)
-         on conflict (chat_id) do update set national_id_enc = excluded.national_id_enc,
-           national_id_bidx = excluded.national_id_bidx,
-           name = coalesce(excluded.name, telegram_customer.name), updated_at = excluded.updated_at
+        `update telegram_customer set national_id_enc = ?, national_id_bidx = ?,
+           name = coalesce(?, name), updated_at = ?
+         where chat_id = ?
          returning ${CUSTOMER_COLUMNS}`,
-        [chatId, personalData.encrypt('rut', nationalId), bidx, name?.slice(0, 100) ?? null, now, now],
+        [personalData.encrypt('rut', nationalId), bidx, name?.slice(0, 100) ?? null, now, chatId],
       );
-      return this.toCustomer(row!);
+      const others = await tx.execute<{ chat_id: string }[]>(
+        `select chat_id from telegram_customer where national_id_bidx = ? and chat_id <> ? order by chat_id limit 20`,
+        [bidx, chatId],
+      );
+      return { customer: this.toCustomer(row!), otherChats: others.map((o) => Number(o.chat_id)) };
     });
-    await this.releaseMessages(chatId);
-    return customer;
   }
 
   async setPhone(chatId: number, phone: string, name: string | null): Promise<Customer> {
@@ -110,24 +147,41 @@ export class CustomerService {
     return this.toCustomer(row!);
   }
 
-  /** The chat opened a ticket's deep link: that ticket now reaches this chat. */
+  /**
+   * The chat opened a ticket's deep link (whoever holds the printed ticket): that ticket now
+   * belongs to this chat (SPEC §22). A ticket planned without messages (nobody could be reached
+   * when it was taken) gets its three now, so the chat hears of it.
+   */
   async linkTicket(chatId: number, codigoReferencia: string): Promise<{ ticketId: number }> {
     const now = this.deps.clock.now();
-    const [ticket] = await this.deps.db.execute<{ id: string }[]>(`select id from ticket where codigo_referencia = ?`, [
-      codigoReferencia,
-    ]);
-    if (!ticket) throw new DomainError('TICKET_NO_ENCONTRADO', 'No encontramos ese ticket');
-    await this.deps.db.execute(
-      `insert into ticket_telegram_link (ticket_id, chat_id, created_at) values (?, ?, ?)
-       on conflict (ticket_id) do update set chat_id = excluded.chat_id, created_at = excluded.created_at`,
-      [ticket.id, chatId, now],
-    );
+    const ticketId = await this.deps.db.transactional(async (tx) => {
+      const [ticket] = await tx.execute<{ id: string; status: string; estimated_wait_minutes: number; planned: boolean }[]>(
+        `select id, status, estimated_wait_minutes, exists (select 1 from mensaje m where m.ticket_id = ticket.id) as planned
+         from ticket where codigo_referencia = ? for update`,
+        [codigoReferencia],
+      );
+      if (!ticket) throw new DomainError('TICKET_NO_ENCONTRADO', 'No encontramos ese ticket');
+      await tx.execute(
+        `insert into ticket_telegram_link (ticket_id, chat_id, created_at) values (?, ?, ?)
+         on conflict (ticket_id) do update set chat_id = excluded.chat_id, created_at = excluded.created_at`,
+        [ticket.id, chatId, now],
+      );
+      if (!ticket.planned && (ticket.status === 'EN_ESPERA' || ticket.status === 'PROXIMO')) {
+        for (const m of planTicketMessages(now, ticket.estimated_wait_minutes, ticket.status === 'PROXIMO')) {
+          await tx.execute(
+            `insert into mensaje (ticket_id, plantilla, estado_envio, fecha_programada, created_at) values (?, ?, 'PENDIENTE', ?, ?)`,
+            [ticket.id, m.plantilla, m.fechaProgramada, now],
+          );
+        }
+      }
+      return Number(ticket.id);
+    });
     await this.releaseMessages(chatId);
-    return { ticketId: Number(ticket.id) };
+    return { ticketId };
   }
 
   /**
-   * The chat can now be reached: the messages of the tickets it reaches that waited for a chat
+   * The chat can now be reached: the messages of the tickets it owns that waited for a chat
    * (parked by the dispatcher) are due again, and the dispatcher is woken.
    */
   private async releaseMessages(chatId: number): Promise<void> {
@@ -136,26 +190,20 @@ export class CustomerService {
       `update mensaje m set fecha_programada = ?
        from ticket t, telegram_customer c
        where c.chat_id = ? and t.id = m.ticket_id and m.estado_envio = 'PENDIENTE' and m.fecha_programada > ?
-         and t.status in ${ACTIVE} and ${ARMED}
-         and (t.national_id_bidx = c.national_id_bidx or t.telefono_bidx = c.phone_bidx
-              or exists (select 1 from ticket_telegram_link l where l.ticket_id = t.id and l.chat_id = c.chat_id))`,
+         and t.status in ${ACTIVE} and ${ARMED} and ${CHAT_OWNS_TICKET}`,
       [now, chatId, now],
     );
     this.deps.events.emit('chat.linked', { chatId });
   }
 
-  /** The chat's active ticket: the one of its RUT, else the newest it opened by deep link or phone. */
+  /** The chat's active ticket (SPEC §22: one it owns): the one it took first, else the newest it linked. */
   async activeTicketCodigo(chatId: number): Promise<string | null> {
     const [row] = await this.deps.db.execute<{ codigo_referencia: string }[]>(
-      `select t.codigo_referencia from ticket t
-       where t.status in ${ACTIVE} and (
-         t.national_id_bidx = (select national_id_bidx from telegram_customer where chat_id = ?)
-         or t.telefono_bidx = (select phone_bidx from telegram_customer where chat_id = ?)
-         or t.id in (select ticket_id from ticket_telegram_link where chat_id = ?))
-       order by (t.national_id_bidx = (select national_id_bidx from telegram_customer where chat_id = ?)) desc nulls last,
-                t.created_at desc
+      `select t.codigo_referencia from ticket t join telegram_customer c on c.chat_id = ?
+       where t.status in ${ACTIVE} and ${CHAT_OWNS_TICKET}
+       order by (t.chat_id is not distinct from c.chat_id) desc, t.created_at desc
        limit 1`,
-      [chatId, chatId, chatId, chatId],
+      [chatId],
     );
     return row?.codigo_referencia ?? null;
   }

@@ -8,14 +8,43 @@ export const TelegramCustomer = defineEntity({
   properties: (p) => ({
     id: p.bigint('number').primary().autoincrement(),
     chatId: p.bigint('number').unique('telegram_customer_chat_id_unique'),
-    // Encrypted, with blind indexes for lookups (SPEC §14): a RUT lives in one chat at most.
+    // Encrypted, with blind indexes for lookups (SPEC §14). The RUT the chat uses now: a claim, not a
+    // proof (SPEC §22) — several chats may give the same RUT, and it links no ticket by itself.
     nationalIdEnc: p.text().nullable(),
-    nationalIdBidx: p.blob().nullable().unique('telegram_customer_national_id_bidx_unique'),
+    nationalIdBidx: p.blob().nullable().index('idx_telegram_customer_national_id_bidx'),
     phoneEnc: p.text().nullable(),
     phoneBidx: p.blob().nullable().index('idx_telegram_customer_phone_bidx'),
     name: p.string().length(100).nullable(),
     createdAt: createdAtColumn(),
     updatedAt: updatedAtColumn(),
+  }),
+});
+
+/** The RUTs a chat registered (blind index only), so a chat uses at most MAX_RUTS_PER_CHAT in 30 days (SPEC §22). */
+export const TelegramChatRut = defineEntity({
+  name: 'TelegramChatRut',
+  tableName: 'telegram_chat_rut',
+  properties: (p) => ({
+    chatId: p.bigint('number').primary().autoincrement(false),
+    nationalIdBidx: p.blob().primary(),
+    firstRegisteredAt: p.datetime().columnType('timestamp').defaultRaw('current_timestamp'),
+    lastRegisteredAt: p.datetime().columnType('timestamp').defaultRaw('current_timestamp'),
+  }),
+});
+
+/**
+ * A RUT the customer's own identity provider vouched for (SPEC §22, OpenID Connect): that chat owns
+ * every ticket of the RUT, kiosk ones included. Blind index and masked RUT only.
+ */
+export const TelegramVerifiedRut = defineEntity({
+  name: 'TelegramVerifiedRut',
+  tableName: 'telegram_verified_rut',
+  properties: (p) => ({
+    chatId: p.bigint('number').primary().autoincrement(false),
+    nationalIdBidx: p.blob().index('idx_telegram_verified_rut_bidx'),
+    maskedRut: p.string().length(20),
+    issuer: p.string().length(255),
+    verifiedAt: p.datetime().columnType('timestamp').defaultRaw('current_timestamp'),
   }),
 });
 

@@ -1,14 +1,11 @@
+import { OWNER_CHAT_ID } from '../customers/ownership.sql.js';
+
 /**
- * The Telegram chat that reaches a ticket's customer (SPEC §5): the chat registered with the
- * ticket's RUT, else the chat that shared the ticket's phone, else the chat that opened the
- * ticket's deep link. `t` is the ticket alias. RUT and phone meet by their blind indexes (SPEC §14).
+ * The Telegram chat that reaches a ticket's customer (SPEC §5, §22): the chat that owns it — took
+ * it, opened its deep link, or shared its phone as a verified contact. A typed RUT routes nothing.
+ * `t` is the ticket alias.
  */
-export const RESOLVED_CHAT_ID = `coalesce(
-  (select c.chat_id from telegram_customer c where c.national_id_bidx = t.national_id_bidx limit 1),
-  (select c.chat_id from telegram_customer c where t.telefono_bidx is not null and c.phone_bidx = t.telefono_bidx
-     order by c.updated_at desc limit 1),
-  (select l.chat_id from ticket_telegram_link l where l.ticket_id = t.id)
-)`;
+export const RESOLVED_CHAT_ID = OWNER_CHAT_ID;
 
 /**
  * A message whose event has happened: created; PROXIMO or later; assigned. For a customer who asked

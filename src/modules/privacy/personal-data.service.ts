@@ -8,6 +8,7 @@ import { DomainError, ValidationError } from '../../errors.js';
 import type { EventBus } from '../../events.js';
 import type { Logger } from '../../logger.js';
 import { recordAudit, type Origin } from '../audit/audit.service.js';
+import { CHAT_OWNS_TICKET } from '../customers/ownership.sql.js';
 import { ACTIVE } from '../tickets/queue.sql.js';
 import type { TicketService } from '../tickets/ticket.service.js';
 import type { PersonalDataCipher } from './cipher.js';
@@ -46,8 +47,13 @@ export interface Erasure {
   ticketsCancelled: string[];
 }
 
-/** Who is erased: a RUT (blind index), phones (blind indexes), chats. */
+/**
+ * Who is erased: a RUT (blind index), phones (blind indexes), chats. `chat`: one chat's own
+ * erasure (/borrar) — the tickets it owns (SPEC §22), its verified phone and verified RUT, never a
+ * RUT it merely typed. `person`: a supervisor's erasure of a RUT and the phones it used.
+ */
 interface Subject {
+  scope: 'chat' | 'person';
   rutBidx: Buffer | null;
   phoneBidxs: Buffer[];
   chatIds: number[];
@@ -78,7 +84,7 @@ export class PersonalDataService {
     return this.deps.personalData;
   }
 
-  /** /misdatos: the chat's RUT and phone (masked) and its tickets of the last 90 days. */
+  /** /misdatos: the chat's RUT and phone (masked) and the tickets it owns (SPEC §22) of the last 90 days. */
   async chatData(chatId: number): Promise<ChatData> {
     const [customer] = await this.deps.db.execute<{ national_id_enc: string | null; phone_enc: string | null }[]>(
       `select national_id_enc, phone_enc from telegram_customer where chat_id = ?`,
@@ -89,11 +95,10 @@ export class PersonalDataService {
       { numero: string; queue_type: QueueType; status: TicketStatus; branch_office: string; created_at: string }[]
     >(
       `select t.numero, t.queue_type, t.status, t.branch_office, t.created_at from ticket t
-       left join telegram_customer c on c.chat_id = ?
-       where t.created_at >= ? and (t.national_id_bidx = c.national_id_bidx or t.telefono_bidx = c.phone_bidx
-         or t.id in (select ticket_id from ticket_telegram_link where chat_id = ?))
+       join telegram_customer c on c.chat_id = ?
+       where t.created_at >= ? and ${CHAT_OWNS_TICKET}
        order by t.created_at desc limit 50`,
-      [chatId, since, chatId],
+      [chatId, since],
     );
     const phone = this.cipher.decryptNullable('phone', customer?.phone_enc);
     return {
@@ -109,13 +114,23 @@ export class PersonalDataService {
     };
   }
 
-  /** /borrar: the chat's link, RUT and phone; its tickets keep only anonymous figures. */
+  /**
+   * /borrar: the chat's link, RUT and phone; the tickets it owns keep only anonymous figures. A RUT
+   * the chat only typed reaches nobody else's tickets (SPEC §22); one its identity provider
+   * verified covers every ticket of that RUT.
+   */
   async eraseChat(chatId: number, origin: Origin): Promise<Erasure> {
     const [customer] = await this.deps.db.execute<
-      { national_id_enc: string | null; national_id_bidx: Buffer | null; phone_enc: string | null; phone_bidx: Buffer | null }[]
-    >(`select national_id_enc, national_id_bidx, phone_enc, phone_bidx from telegram_customer where chat_id = ?`, [chatId]);
+      { national_id_enc: string | null; phone_enc: string | null; phone_bidx: Buffer | null; verified_bidx: Buffer | null }[]
+    >(
+      `select c.national_id_enc, c.phone_enc, c.phone_bidx,
+              (select v.national_id_bidx from telegram_verified_rut v where v.chat_id = c.chat_id) as verified_bidx
+       from telegram_customer c where c.chat_id = ?`,
+      [chatId],
+    );
     const subject: Subject = {
-      rutBidx: customer?.national_id_bidx ?? null,
+      scope: 'chat',
+      rutBidx: customer?.verified_bidx ?? null,
       phoneBidxs: customer?.phone_bidx ? [customer.phone_bidx] : [],
       chatIds: [chatId],
     };
@@ -216,6 +231,7 @@ export class PersonalDataService {
     );
     if (known.length === 0) throw personNotFound();
     const subject: Subject = {
+      scope: 'person',
       rutBidx,
       phoneBidxs: uniqueBuffers(known.map((k) => k.phone_bidx)),
       chatIds: known.filter((k) => k.chat_id !== null).map((k) => Number(k.chat_id)),
@@ -234,11 +250,14 @@ export class PersonalDataService {
     // 2. Unlink and anonymise, in one transaction with the audit row.
     const now = this.deps.clock.now();
     const { chatsUnlinked, ticketsAnonymised } = await this.deps.db.transactional(async (tx) => {
+      // A chat erases itself only; a person's erasure reaches every chat that gave the RUT or its phones.
       const chats = await tx.execute<{ chat_id: string }[]>(
-        `select chat_id from telegram_customer
-         where chat_id = any(?::bigint[]) or national_id_bidx = ? or phone_bidx = any(?::bytea[])
-         order by chat_id for update`,
-        [subject.chatIds, subject.rutBidx, subject.phoneBidxs],
+        subject.scope === 'chat'
+          ? `select chat_id from telegram_customer where chat_id = any(?::bigint[]) order by chat_id for update`
+          : `select chat_id from telegram_customer
+             where chat_id = any(?::bigint[]) or national_id_bidx = ? or phone_bidx = any(?::bytea[])
+             order by chat_id for update`,
+        subject.scope === 'chat' ? [subject.chatIds] : [subject.chatIds, subject.rutBidx, subject.phoneBidxs],
       );
       const chatIds = [...new Set([...subject.chatIds, ...chats.map((c) => Number(c.chat_id))])];
       // A ticket taken between the cancel and this lock would lose its one-active-ticket guard: refuse.
@@ -252,9 +271,10 @@ export class PersonalDataService {
            updated_at = ?
          where status not in ${ACTIVE}
            and (national_id_bidx = ? or telefono_bidx = any(?::bytea[])
-                or id in (select ticket_id from ticket_telegram_link where chat_id = any(?::bigint[])))
+                or id in (select ticket_id from ticket_telegram_link where chat_id = any(?::bigint[]))
+                or chat_id = any(?::bigint[]))
          returning id`,
-        [now, subject.rutBidx, subject.phoneBidxs, chatIds],
+        [now, subject.rutBidx, subject.phoneBidxs, chatIds, this.takerChats(subject)],
       );
       // The phone on someone else's waiting ticket (they gave it at the kiosk) is the holder's too.
       await tx.execute(
@@ -263,6 +283,15 @@ export class PersonalDataService {
         [now, subject.phoneBidxs, subject.rutBidx],
       );
       await tx.execute(`delete from ticket_telegram_link where chat_id = any(?::bigint[])`, [chatIds]);
+      await tx.execute(`update ticket set chat_id = null where chat_id = any(?::bigint[])`, [chatIds]);
+      await tx.execute(`delete from telegram_chat_rut where chat_id = any(?::bigint[]) or national_id_bidx = ?`, [
+        chatIds,
+        subject.rutBidx,
+      ]);
+      await tx.execute(`delete from telegram_verified_rut where chat_id = any(?::bigint[]) or national_id_bidx = ?`, [
+        chatIds,
+        subject.rutBidx,
+      ]);
       await tx.execute(`delete from telegram_status_message where chat_id = any(?::bigint[])`, [chatIds]);
       await tx.execute(`delete from bot_conversation where key = any(?::text[])`, [chatIds.map(String)]);
       const deleted = await tx.execute<{ chat_id: string }[]>(
@@ -289,13 +318,19 @@ export class PersonalDataService {
     return { chatsUnlinked, ticketsAnonymised, ticketsCancelled: cancelled };
   }
 
+  /** The chats whose taken tickets are the subject's: the erasing chat itself, none for a person (SPEC §22). */
+  private takerChats(subject: Subject): number[] {
+    return subject.scope === 'chat' ? subject.chatIds : [];
+  }
+
+  /** Active tickets cancelled first: the RUT's (a person, or a chat's verified RUT), those the chat took or linked. */
   private activeTickets(db: Queryable, subject: Subject): Promise<{ codigo_referencia: string; numero: string }[]> {
     return db.execute<{ codigo_referencia: string; numero: string }[]>(
       `select codigo_referencia, numero from ticket
-       where status in ${ACTIVE} and (national_id_bidx = ?
+       where status in ${ACTIVE} and (national_id_bidx = ? or chat_id = any(?::bigint[])
          or id in (select ticket_id from ticket_telegram_link where chat_id = any(?::bigint[])))
        order by id`,
-      [subject.rutBidx, subject.chatIds],
+      [subject.rutBidx, this.takerChats(subject), subject.chatIds],
     );
   }
 }

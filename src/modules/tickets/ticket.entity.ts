@@ -57,6 +57,8 @@ export const Ticket = defineEntity({
     /** Why the system ended it (`cierre del día`), when nobody did. */
     endReason: p.string().length(100).nullable(),
     rating: p.smallint().nullable(),
+    /** The Telegram chat that took the ticket in the bot (SPEC §22): it owns the ticket. */
+    chatId: p.bigint('number').nullable(),
     ratedAt: p.datetime().columnType('timestamp').nullable(),
   }),
   checks: [
@@ -74,6 +76,11 @@ export const Ticket = defineEntity({
     },
     { name: 'idx_ticket_created_at', expression: 'create index "idx_ticket_created_at" on "ticket" ("created_at" desc)' },
     { name: 'idx_ticket_queue_status', properties: ['queueType', 'status'] },
+    {
+      // A chat's tickets: /misdatos, /borrar and the per-chat rate limit (SPEC §22).
+      name: 'idx_ticket_chat',
+      expression: 'create index "idx_ticket_chat" on "ticket" ("chat_id", "created_at") where chat_id is not null',
+    },
     {
       // The estimator's service statistics: the customers completed in the recent weeks, without a scan of the year.
       name: 'idx_ticket_completed_at',
@@ -108,6 +115,13 @@ export const Ticket = defineEntity({
       expression:
         `create unique index "uq_ticket_active_national_id_bidx" on "ticket" ("national_id_bidx") ` +
         `where status in ('EN_ESPERA', 'PROXIMO', 'ATENDIENDO')`,
+    },
+    {
+      // One active ticket per chat, whatever RUTs it has used (SPEC §22).
+      name: 'uq_ticket_active_chat',
+      expression:
+        `create unique index "uq_ticket_active_chat" on "ticket" ("chat_id") ` +
+        `where chat_id is not null and status in ('EN_ESPERA', 'PROXIMO', 'ATENDIENDO')`,
     },
     {
       // An advisor serves one customer at a time, whatever the code above does.

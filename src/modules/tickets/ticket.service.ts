@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Db } from '../../db/sql.js';
+import type { Db, Queryable } from '../../db/sql.js';
 import type { Clock } from '../../clock.js';
 import { estimateWaitMinutes, isProximo } from '../../domain/estimate.js';
 import { formatTicketNumber, serviceDay } from '../../domain/numbering.js';
@@ -12,6 +12,7 @@ import type { AtencionPreferente } from '../../domain/floor.js';
 import { positionOfTicketSql } from '../floor/call-order.sql.js';
 import type { FloorService } from '../floor/floor.service.js';
 import { ACTIVE } from './queue.sql.js';
+import { CHAT_OWNS_TICKET } from '../customers/ownership.sql.js';
 import {
   INSERT_TICKET_SQL,
   insertTicketParams,
@@ -31,6 +32,8 @@ export interface TicketSettings {
   timeZone: string;
   proximoThreshold: number;
   preferentialEvery: number;
+  /** Tickets one Telegram chat may take in an hour (SPEC §22, CHAT_TICKETS_PER_HOUR). */
+  chatTicketsPerHour: number;
 }
 
 export interface DeepLinks {
@@ -107,7 +110,8 @@ export interface IdempotencyRequest {
 /** Thrown inside the transaction when another request already holds the key: caught to replay it. */
 class KeyAlreadyUsed extends Error {}
 
-const ACTIVE_TICKET_INDEX = 'uq_ticket_active_national_id_bidx';
+/** One active ticket per RUT, and per chat (SPEC §22). */
+const ACTIVE_TICKET_INDEXES = ['uq_ticket_active_national_id_bidx', 'uq_ticket_active_chat'];
 
 /** Timestamps come back from `timestamp` columns as UTC text without a zone. */
 const utcIso = (value: string | null): string | null => (value == null ? null : new Date(`${value}Z`).toISOString());
@@ -123,7 +127,13 @@ export class TicketService {
    * Gives the customer the next number of their queue: number, position, estimate, the three
    * notifications when the customer can be reached in Telegram, and the audit row — one transaction.
    */
-  async takeTicket(command: TakeTicketCommand, origin: Origin, idempotency?: IdempotencyRequest): Promise<TakenTicket> {
+  async takeTicket(
+    command: TakeTicketCommand,
+    origin: Origin,
+    idempotency?: IdempotencyRequest,
+    taker: { chatId?: number } = {},
+  ): Promise<TakenTicket> {
+    const chatId = taker.chatId ?? null;
     const { clock, settings } = this.deps;
     const branchOffice = command.branchOffice ?? settings.defaultBranch;
     const now = clock.now();
@@ -155,6 +165,8 @@ export class TicketService {
       created = await this.db.transactional(async (tx) => {
         // First, before the numbering lock: a repeated tap waits here, not in the branch's queue.
         if (claim && !(await claimKey(tx, claim, now))) throw new KeyAlreadyUsed();
+        // SPEC §22: a chat holds one active ticket, whatever RUTs it used, and takes a few per hour.
+        if (chatId !== null) await this.checkChatMayTake(tx, chatId, now);
         const [counter] = await tx.execute<{ last_number: number }[]>(NEXT_NUMBER_SQL, [
           branchOffice,
           day,
@@ -169,7 +181,9 @@ export class TicketService {
         );
         const advisorFree = context!.advisor_free;
         // Throwing rolls the counter back too: refused requests leave no gap in the numbers.
-        if (context!.active_numero) throw activeTicketError(context!.active_numero);
+        // The RUT's active ticket belongs to someone else when a chat asks (its own was refused above):
+        // a typed RUT must not learn that person's number (SPEC §22).
+        if (context!.active_numero) throw activeTicketError(chatId === null ? context!.active_numero : '');
         if (!context!.branch_known) {
           throw new ValidationError({ branchOffice: `La sucursal "${branchOffice}" no existe` });
         }
@@ -179,7 +193,8 @@ export class TicketService {
         const status: TicketStatus = isProximo(position, settings.proximoThreshold) ? 'PROXIMO' : 'EN_ESPERA';
         // Taken after the counter lock, so arrival order within a queue follows the numbers.
         const createdAt = clock.now();
-        const reachable = command.telefono !== null || context!.registered;
+        // A chat that takes it, a phone a chat may verify, or a RUT given in the bot (SPEC §5, §22).
+        const reachable = chatId !== null || command.telefono !== null || context!.registered;
         const [ticket] = await tx.execute<{ id: string }[]>(
           INSERT_TICKET_SQL,
           insertTicketParams({
@@ -194,6 +209,7 @@ export class TicketService {
             serviceDate: day,
             createdAt,
             reachable,
+            chatId,
             origin,
             atencionPreferente: command.atencionPreferente ?? null,
           }),
@@ -237,8 +253,8 @@ export class TicketService {
         return { ...(response as unknown as TicketView), telegramLink: this.deps.links.forTicket(identificador), replayed: true };
       }
       if (isActiveTicketViolation(error)) {
-        // Another request for the same RUT won the race; the database refused this one.
-        const numero = await this.activeNumeroFor(command.nationalId);
+        // Another request for the same RUT (or chat) won the race; the database refused this one.
+        const numero = chatId === null ? await this.activeNumeroFor(command.nationalId) : null;
         throw activeTicketError(numero ?? '');
       }
       throw error;
@@ -385,16 +401,35 @@ export class TicketService {
     return Number(row.id);
   }
 
-  /** A ticket this chat may act on: its RUT's, its phone's, or one it opened by deep link. */
+  /** A ticket this chat may act on: one it owns (SPEC §22), never one of a RUT it merely typed. */
   async findOwnedBy(chatId: number, ticketId: number): Promise<TicketView | null> {
     const [row] = await this.db.execute<{ codigo_referencia: string }[]>(
-      `select t.codigo_referencia from ticket t, telegram_customer c
-       where t.id = ? and c.chat_id = ?
-         and (t.national_id_bidx = c.national_id_bidx or t.telefono_bidx = c.phone_bidx
-              or exists (select 1 from ticket_telegram_link l where l.ticket_id = t.id and l.chat_id = c.chat_id))`,
-      [ticketId, chatId],
+      `select t.codigo_referencia from ticket t join telegram_customer c on c.chat_id = ?
+       where t.id = ? and ${CHAT_OWNS_TICKET}`,
+      [chatId, ticketId],
     );
     return row ? this.getByCodigo(row.codigo_referencia) : null;
+  }
+
+  /**
+   * SPEC §22: the chat owns no active ticket and took fewer than CHAT_TICKETS_PER_HOUR in the last
+   * hour. The chat's row is locked so two takes of one chat (two instances) are counted in turn;
+   * the unique index uq_ticket_active_chat settles the rest.
+   */
+  private async checkChatMayTake(tx: Queryable, chatId: number, now: Date): Promise<void> {
+    await tx.execute(`select 1 from telegram_customer where chat_id = ? for update`, [chatId]);
+    const [row] = await tx.execute<{ recent: number; owned_active: string | null }[]>(
+      `select (select count(*)::int from ticket where chat_id = ? and created_at > ?) as recent,
+              (select t.numero from ticket t join telegram_customer c on c.chat_id = ?
+                where t.status in ${ACTIVE} and ${CHAT_OWNS_TICKET} order by t.id desc limit 1) as owned_active`,
+      [chatId, new Date(now.getTime() - 3_600_000), chatId],
+    );
+    if (row!.owned_active) throw activeTicketError(row!.owned_active);
+    if (row!.recent >= this.deps.settings.chatTicketsPerHour) {
+      throw new DomainError('LIMITE_TICKETS_CHAT', 'Sacaste muchos números en la última hora; inténtalo más tarde', {
+        porHora: this.deps.settings.chatTicketsPerHour,
+      });
+    }
   }
 
   /** The number of the RUT's active ticket, if any. */
@@ -474,6 +509,6 @@ function isActiveTicketViolation(error: unknown): boolean {
     typeof error === 'object' &&
     error !== null &&
     (error as { code?: string }).code === '23505' &&
-    (error as { constraint?: string }).constraint === ACTIVE_TICKET_INDEX
+    ACTIVE_TICKET_INDEXES.includes((error as { constraint?: string }).constraint ?? '')
   );
 }

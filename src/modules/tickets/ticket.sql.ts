@@ -20,7 +20,8 @@ export const NEXT_NUMBER_SQL = `insert into ticket_daily_counter (branch_office,
 
 /**
  * 2. Under that lock, what the rules need: an active ticket of the RUT, whether the branch
- * exists and the RUT is registered in the bot, who waits ahead and who serves the queue; and
+ * exists and the RUT was given in the bot (typed, or verified by the customer's identity provider:
+ * its messages are planned, though only a chat that owns the ticket receives them, SPEC §22), who waits ahead and who serves the queue; and
  * whether anyone in the branch is free (else the immediate assignment attempt is not worth a query).
  * The RUT is looked up by its blind index (SPEC §14).
  * Params: RUT blind index, branch, RUT blind index, branch, queueType, branch, queueType, branch.
@@ -28,7 +29,8 @@ export const NEXT_NUMBER_SQL = `insert into ticket_daily_counter (branch_office,
 export const TICKET_CONTEXT_SQL = `select
     (select numero from ticket where national_id_bidx = ? and status in ${ACTIVE} limit 1) as active_numero,
     exists(select 1 from advisor where branch_office = ?) as branch_known,
-    exists(select 1 from telegram_customer where national_id_bidx = ?) as registered,
+    exists(select 1 from (select national_id_bidx from telegram_customer union all
+                          select national_id_bidx from telegram_verified_rut) r where r.national_id_bidx = ?) as registered,
     (select count(*)::int from ticket where branch_office = ? and queue_type = ? and status in ${WAITING}
        and reserved_advisor_id is null) as waiting,
     ${ADVISORS_ONLINE_COUNT} as online,
@@ -38,6 +40,7 @@ export const TICKET_CONTEXT_SQL = `select
 export interface TicketContextRow {
   active_numero: string | null;
   branch_known: boolean;
+  /** A chat gave this RUT: the messages are planned (SPEC §5); who receives them is §22's rule. */
   registered: boolean;
   waiting: number;
   online: number;
@@ -58,14 +61,14 @@ export const ticketContextParams = (nationalIdBidx: Buffer, branchOffice: string
 
 /**
  * 3. The ticket, its three messages (only when `reachable`) and its TICKET_CREADO audit row, in
- * one statement. Params: the 15 ticket columns; reachable; 3 × (plantilla, fecha_programada);
+ * one statement. Params: the 16 ticket columns (the last, the chat that took it); reachable; 3 × (plantilla, fecha_programada);
  * created_at of the messages; entity type 'TICKET'; then auditParams.
  */
 export const INSERT_TICKET_SQL = `with t as (
     insert into ticket (codigo_referencia, numero, national_id_enc, national_id_bidx, telefono_enc, telefono_bidx,
       branch_office, queue_type, status, position_in_queue, estimated_wait_minutes, service_date, created_at, updated_at,
-      atencion_preferente)
-    values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      atencion_preferente, chat_id)
+    values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
     returning id
   ),
   reach as (select ?::boolean as reachable),
@@ -96,6 +99,8 @@ export interface NewTicket {
   createdAt: Date;
   /** The customer can be reached in Telegram: the three messages are planned. */
   reachable: boolean;
+  /** The Telegram chat that took it in the bot (SPEC §22), else null. */
+  chatId?: number | null;
   origin: Origin;
   atencionPreferente?: AtencionPreferente | null;
 }
@@ -119,6 +124,7 @@ export function insertTicketParams(t: NewTicket): unknown[] {
     t.createdAt,
     t.createdAt,
     t.atencionPreferente ?? null,
+    t.chatId ?? null,
     t.reachable,
     t.createdAt,
     ...messages.flatMap((m) => [m.plantilla, m.fechaProgramada]),
