@@ -10,7 +10,7 @@ import { ManualClock } from '../../src/clock.js';
 import { MessageDispatcher, RateLimiter } from '../../src/modules/notifications/dispatcher.js';
 import { peopleAhead } from '../../src/modules/notifications/templates.js';
 import { ADMIN_KEY, startTestApp, type TestApp } from '../support/app.js';
-import { sealedRut } from '../support/personal-data.js';
+import { chatWithOwnPhone } from '../support/personal-data.js';
 import { FakeTelegram } from '../support/fake-telegram.js';
 import { registerCustomer } from '../support/journey-steps.js';
 import { rut } from '../support/ruts.js';
@@ -139,11 +139,9 @@ describe('"Avísame cuando falten N minutos"', () => {
     await app.db.query(`update advisor set status = 'OFFLINE', assigned_tickets_count = 0, workload_minutes = 0 where id = $1`, [carlosId]);
     const asked = { id: 5_560_002, first_name: 'Tomasa' };
     const nationalId = rut(950);
-    await app.db.query(`insert into telegram_customer (chat_id, national_id_enc, national_id_bidx) values ($1, $2, $3)`, [
-      asked.id,
-      ...sealedRut(app, nationalId),
-    ]);
-    const taken = await app.postTicket({ nationalId, queueType: 'CAJA' });
+    // The chat's own shared phone reaches the kiosk ticket (SPEC §22).
+    const telefono = await chatWithOwnPhone(app, asked.id, nationalId);
+    const taken = await app.postTicket({ nationalId, telefono, queueType: 'CAJA' });
     expect(taken.status).toBe(201);
     const [ticket] = await app.db.query<{ id: string; status: string }>(`select id, status from ticket where codigo_referencia = $1`, [
       taken.body.identificador,
