@@ -21,6 +21,7 @@ import { queueJobAtScale } from './sections/queue-job.js';
 import { takeTicketSteadyRate } from './sections/steady-rate.js';
 import { takeTicketThroughput } from './sections/take-ticket.js';
 import { kioskWrk } from './sections/kiosk-wrk.js';
+import { kioskEstimator } from './sections/kiosk-estimator.js';
 import { nationalBench } from './sections/national.js';
 import { screensBench } from './sections/screens.js';
 import { telegramBench } from './sections/telegram.js';
@@ -42,6 +43,7 @@ const sections: readonly Section[] = [
   takeTicketThroughput,
   takeTicketSteadyRate,
   kioskWrk,
+  kioskEstimator,
   queueJobAtScale,
   assignmentThroughput,
   telegramBench,

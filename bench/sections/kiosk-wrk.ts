@@ -21,7 +21,7 @@ const ROUNDS = 2;
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const run = promisify(execFile);
 
-interface SideRun {
+export interface SideRun {
   seconds: number;
   /** Tickets given: 201 answers, or committed transactions. */
   done: number;
@@ -150,7 +150,7 @@ export const kioskWrk: Section = {
   },
 };
 
-async function wrk(url: string, context: BenchContext, firstRut: number, seconds: number): Promise<SideRun> {
+export async function wrk(url: string, context: BenchContext, firstRut: number, seconds: number): Promise<SideRun> {
   const { settings } = context;
   const { stdout } = await run(
     'wrk',
@@ -186,7 +186,7 @@ async function wrk(url: string, context: BenchContext, firstRut: number, seconds
   };
 }
 
-async function pgbench(databaseUrl: string, context: BenchContext, firstRut: number, seconds: number): Promise<SideRun> {
+export async function pgbench(databaseUrl: string, context: BenchContext, firstRut: number, seconds: number): Promise<SideRun> {
   const { settings, config } = context;
   const dir = await mkdtemp(path.join(tmpdir(), 'ticketero-pgbench-'));
   try {
