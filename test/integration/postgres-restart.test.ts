@@ -14,7 +14,7 @@ import { createLogger } from '../../src/logger.js';
 import { startApp, type RunningApp } from '../../src/main.js';
 import { eventually, TEST_PERSONAL_DATA_KEYS } from '../support/app.js';
 import { FakeTelegram } from '../support/fake-telegram.js';
-import { sealedRut } from '../support/personal-data.js';
+import { chatWithOwnPhone, phoneForChat } from '../support/personal-data.js';
 import { rut } from '../support/ruts.js';
 
 const KEY = 'kiosk-restart-key';
@@ -46,14 +46,10 @@ beforeAll(async () => {
   app = await startApp(config, { logger, jobs: true });
   db = new pg.Pool({ connectionString: url, max: 2 });
   db.on('error', () => {}); // its idle connections die with the server, as they should
-  // Every customer has a chat, so every ticket has messages to send; nobody serves yet.
+  // Every customer has a chat that shared its own phone (SPEC §22: what reaches a kiosk ticket),
+  // so every ticket has messages to send; nobody serves yet.
   await db.query(`update advisor set status = 'OFFLINE'`);
-  for (let i = 0; i < 400; i++) {
-    await db.query(`insert into telegram_customer (chat_id, national_id_enc, national_id_bidx) values ($1, $2, $3)`, [
-      8_800_000 + i,
-      ...sealedRut(app, rut(6000 + i)),
-    ]);
-  }
+  for (let i = 0; i < 400; i++) await chatWithOwnPhone({ ...app, db }, 8_800_000 + i, rut(6000 + i));
 }, 90_000);
 
 afterAll(async () => {
@@ -79,7 +75,7 @@ describe('a PostgreSQL restart under steady kiosk load', () => {
         const response = await fetch(`${app.url}/api/tickets`, {
           method: 'POST',
           headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
-          body: JSON.stringify({ nationalId: rut(6000 + i), queueType: 'CAJA' }),
+          body: JSON.stringify({ nationalId: rut(6000 + i), telefono: phoneForChat(8_800_000 + i), queueType: 'CAJA' }),
         }).catch(() => null);
         statuses.push(response?.status ?? 0);
         if (response?.status === 201) accepted.push(String(((await response.json()) as { identificador: string }).identificador));
@@ -114,7 +110,7 @@ describe('a PostgreSQL restart under steady kiosk load', () => {
     // taken after the restart arrives) and the queue job's sweep assigns again.
     const lastAccepted = accepted.at(-1)!;
     const [last] = (await db.query<{ chat_id: string }>(
-      `select c.chat_id from ticket t join telegram_customer c on c.national_id_bidx = t.national_id_bidx where t.codigo_referencia = $1`,
+      `select c.chat_id from ticket t join telegram_customer c on c.phone_bidx = t.telefono_bidx where t.codigo_referencia = $1`,
       [lastAccepted],
     )).rows;
     await fake.waitForMessage(Number(last!.chat_id), /Ticket Creado/, { timeoutMs: 30_000 });
@@ -141,7 +137,7 @@ describe('a PostgreSQL restart under steady kiosk load', () => {
       if (ours().length !== sentRows[0]!.n) {
         const { rows: all } = await db.query<{ chat_id: string; estado_envio: string }>(
           `select c.chat_id, m.id, m.plantilla, m.estado_envio, m.intentos, m.error_message, m.fecha_programada, m.fecha_envio, t.status
-           from mensaje m join ticket t on t.id = m.ticket_id join telegram_customer c on c.national_id_bidx = t.national_id_bidx order by m.id`,
+           from mensaje m join ticket t on t.id = m.ticket_id join telegram_customer c on c.phone_bidx = t.telefono_bidx order by m.id`,
         );
         const odd = [...new Set(ours().map((m) => m.chat_id))].filter(
           (chat) => ours().filter((m) => m.chat_id === chat).length !== all.filter((r) => Number(r.chat_id) === chat && r.estado_envio === 'ENVIADO').length,
