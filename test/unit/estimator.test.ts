@@ -121,13 +121,14 @@ describe('the wait-time estimator', () => {
     ]);
   });
 
-  it('sends the come-back notice when the 10 % quantile of the remaining wait reaches the lead', () => {
-    // expected − max(2, 1.3 × sd) ≤ lead
+  it('sends the come-back notice when the expected wait less its margin (1.3 sd, between 2 and 6 minutes) reaches the lead', () => {
+    // expected − min(6, max(2, 1.3 × sd)) ≤ lead
     expect(comeBackDue(13, 10, 1)).toBe(false); // 13 − 2 = 11: a sure wait keeps the customer away a little longer
     expect(comeBackDue(12, 10, 1)).toBe(true); // 12 − 2 = 10
-    expect(comeBackDue(16, 10, 5)).toBe(true); // 16 − 6.5 = 9.5: an uncertain one calls them back earlier
-    expect(comeBackDue(40, 30, 5)).toBe(false); // 40 − 6.5 = 33.5: not half an hour early (the old margin said 26)
-    expect(comeBackDue(40, 30, 8)).toBe(true); // 40 − 10.4 = 29.6
+    expect(comeBackDue(16, 10, 5)).toBe(true); // 16 − 6 = 10: an uncertain one calls them back earlier
+    expect(comeBackDue(16.5, 10, 5)).toBe(false); // 16.5 − 6 = 10.5
+    expect(comeBackDue(40, 30, 8)).toBe(false); // 40 − 6 = 34: capped, not 10.4 (told 30 minutes early far too often)
+    expect(comeBackDue(36, 30, 20)).toBe(true); // 36 − 6 = 30
     expect(comeBackDue(14, 30, 0)).toBe(true);
     expect(comeBackDue(Infinity, 30, Infinity)).toBe(false);
   });
