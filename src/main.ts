@@ -192,6 +192,8 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
       telegramWebhook: telegram?.webhook ?? null,
       screenHub,
       now: () => clock.now(),
+      events,
+      pauseReasons: config.floor.pauseReasons,
       metrics: metrics ? { metrics, apiKey: config.metrics.apiKey, loopbackOnly: loopback } : null,
     });
     const server = await listen(http.fetch, config);

@@ -2,6 +2,7 @@ import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { Logger } from '../logger.js';
 import type { Services } from '../services.js';
+import type { EventBus } from '../events.js';
 import { errorResponse } from './errors.js';
 import { openApiDocument } from './openapi.js';
 import { healthRoutes } from './routes/health.js';
@@ -20,6 +21,7 @@ import { sameOriginOnly } from './middleware/csrf.js';
 import { authorize } from './authz/authorize.js';
 import { authRoutes, signInPage } from './routes/auth.js';
 import { accountRoutes } from './routes/accounts.js';
+import { deskRoutes } from './routes/desk.js';
 
 export const MAX_BODY_BYTES = 16 * 1024;
 
@@ -37,6 +39,9 @@ export interface HttpDeps {
   telegramWebhook?: ((c: Context) => Promise<Response>) | null;
   screenHub: ScreenHub;
   now: () => Date;
+  /** The advisor's web desk (SPEC §18) follows the domain events. */
+  events: EventBus;
+  pauseReasons: readonly string[];
   /** Prometheus metrics (SPEC §15); null when METRICS_ENABLED=false. */
   metrics?: MetricsHttpOptions | null;
 }
@@ -113,6 +118,18 @@ export function createApp(deps: HttpDeps): Hono {
   const assets = new Assets();
   app.get('/static/:name', (c) => assets.serve(c, c.req.param('name')));
   app.get('/ingresar', signInPage(assets));
+  app.route(
+    '/escritorio',
+    deskRoutes({
+      advisors: services.advisors,
+      floor: services.floor,
+      supervision: services.supervision,
+      events: deps.events,
+      assets,
+      pauseReasons: deps.pauseReasons,
+      trustProxy: deps.trustProxy,
+    }),
+  );
   app.route(
     '/pantalla',
     screenRoutes({ hub: deps.screenHub, assets, supervision: deps.services.supervision, defaultBranch: deps.defaultBranch }),

@@ -554,6 +554,21 @@ function accountPaths() {
         responses: { '201': { description: 'Token (una sola vez)' }, ...denied },
       },
     },
+    '/escritorio/api/estado': {
+      get: { summary: 'El escritorio del ASESOR: su cliente actual (RUT enmascarado), su estado, la fila de su sucursal', security: session, responses: { '200': { description: 'Estado' }, ...denied } },
+    },
+    '/escritorio/api/stream': {
+      get: { summary: 'El mismo estado en vivo (SSE, evento `estado`)', security: session, responses: { '200': { description: 'text/event-stream' }, ...denied } },
+    },
+    '/escritorio/api/{action}': {
+      post: {
+        summary:
+          'Acción del escritorio: llego, volver-a-llamar, completar, no-se-presento, transferir {queueType|advisorId}, llamar {numero, reason}, pausa {reason}, disponible, desconectado, vincular-telegram',
+        security: session,
+        parameters: [{ name: 'action', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: { '200': { description: 'Estado después de la acción' }, '201': { description: 'vincular-telegram: {code, expiresAt, instrucciones}' }, '409': error('La acción no corresponde ahora (TRANSICION_INVALIDA, …)'), ...denied },
+      },
+    },
     '/api/admin/tokens/{id}': { delete: { summary: 'Revoca el token', security: admin, parameters: [id], responses: { '200': { description: 'Revocado' }, ...denied } } },
   };
 }

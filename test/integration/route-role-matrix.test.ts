@@ -82,7 +82,17 @@ function requestFor(method: string, pattern: string, branch: 'A' | 'B'): { path:
 
 async function call(method: string, pattern: string, branch: 'A' | 'B', headers: Record<string, string>) {
   const { path, init } = requestFor(method, pattern, branch);
-  const response = await fetch(`${app.url}${path}`, { ...init, headers: { ...(init.headers as Record<string, string>), ...headers } });
+  const controller = new AbortController();
+  const response = await fetch(`${app.url}${path}`, {
+    ...init,
+    headers: { ...(init.headers as Record<string, string>), ...headers },
+    signal: controller.signal,
+  });
+  // A live stream (the desk's SSE) answered: that it opened is the answer; stop reading.
+  if (response.headers.get('content-type')?.startsWith('text/event-stream')) {
+    controller.abort();
+    return { status: response.status, error: undefined };
+  }
   const text = await response.text();
   let error: string | undefined;
   try {

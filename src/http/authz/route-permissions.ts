@@ -108,6 +108,12 @@ export const ROUTE_PERMISSIONS: readonly RoutePermission[] = [
   { method: 'POST', path: '/api/admin/tokens', allow: ['ADMIN'] },
   { method: 'DELETE', path: '/api/admin/tokens/:id', allow: ['ADMIN'] },
 
+  // The advisor's web desk (SPEC §18): an ASESOR, always on the desk linked to their account
+  { method: 'GET', path: '/escritorio', allow: 'public' }, // the page itself; it sends the signed-out to /ingresar
+  { method: 'GET', path: '/escritorio/api/estado', allow: ['ASESOR'] },
+  { method: 'GET', path: '/escritorio/api/stream', allow: ['ASESOR'] },
+  { method: 'POST', path: '/escritorio/api/:action', allow: ['ASESOR'] },
+
   // The supervisor's page (signed in by session) and its API
   { method: 'GET', path: '/supervisor', allow: 'public' }, // the page itself; it sends the signed-out to /ingresar
   { method: 'GET', path: '/supervisor/api/dashboard', allow: FLOOR_READ, scope: pageBranch },
