@@ -18,6 +18,7 @@ import { Migration20261205130000_idempotency_keys } from './Migration20261205130
 import { Migration20261205130100_ticket_link_tokens } from './Migration20261205130100_ticket_link_tokens.js';
 import { Migration20261205140000_ticket_waiting_count } from './Migration20261205140000_ticket_waiting_count.js';
 import { Migration20261205150000_mensaje_esperas } from './Migration20261205150000_mensaje_esperas.js';
+import { Migration20261205110000_branches } from './Migration20261205110000_branches.js';
 
 export const migrationsList = [
   { name: 'Migration20261129160749_initial_schema', class: Migration20261129160749_initial_schema },
@@ -38,4 +39,5 @@ export const migrationsList = [
   { name: 'Migration20261205130100_ticket_link_tokens', class: Migration20261205130100_ticket_link_tokens },
   { name: 'Migration20261205150000_mensaje_esperas', class: Migration20261205150000_mensaje_esperas },
   { name: 'Migration20261205140000_ticket_waiting_count', class: Migration20261205140000_ticket_waiting_count },
+  { name: 'Migration20261205110000_branches', class: Migration20261205110000_branches },
 ];

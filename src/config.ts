@@ -132,6 +132,8 @@ const schema = z
         .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'BRANCH_CLOSING_TIME debe ser una hora HH:MM (ej: 19:00)')
         .default('19:00'),
     ),
+    // SPEC §17: tickets are taken from this many minutes before a branch opens.
+    KIOSK_OPENS_EARLY_MINUTES: integer('KIOSK_OPENS_EARLY_MINUTES', 15, 0, 240),
     LOG_LEVEL: z.preprocess(
       emptyAsUndefined,
       z
@@ -248,7 +250,10 @@ export interface Config {
   kioskApiKey: string | undefined;
   adminApiKey: string | undefined;
   branchOffice: string;
+  /** The time zone of a branch created without one (and of the branches the migration made). */
   branchTimeZone: string;
+  /** SPEC §17: a ticket is accepted from this many minutes before the branch opens. */
+  kioskOpensEarlyMinutes: number;
   proximoThreshold: number;
   waitEstimator: 'replay' | 'formula';
   queueRecalcIntervalMs: number;
@@ -305,7 +310,7 @@ export interface FloorSettings {
   pauseReasons: string[];
   pauseAlertMinutes: number;
   preferentialEvery: number;
-  /** HH:MM, branch time. */
+  /** HH:MM: the closing time of a branch created without hours (and of those the migration made). */
   closingTime: string;
 }
 
@@ -357,6 +362,7 @@ export function loadConfig(
     adminApiKey: e.ADMIN_API_KEY,
     branchOffice: e.BRANCH_OFFICE,
     branchTimeZone: e.TZ_BRANCH,
+    kioskOpensEarlyMinutes: e.KIOSK_OPENS_EARLY_MINUTES,
     proximoThreshold: e.PROXIMO_THRESHOLD,
     waitEstimator: e.WAIT_ESTIMATOR,
     queueRecalcIntervalMs: e.QUEUE_RECALC_INTERVAL_MS,

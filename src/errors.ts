@@ -39,6 +39,15 @@ export const ERROR_CODES = {
   DEMASIADOS_INTENTOS: 429,
   // SPEC §14
   PERSONA_NO_ENCONTRADA: 404,
+  // Branches and staff (SPEC §17)
+  SUCURSAL_CERRADA: 409,
+  SUCURSAL_NO_ENCONTRADA: 404,
+  SUCURSAL_CON_TICKETS: 409,
+  CODIGO_EN_USO: 409,
+  NOMBRE_EN_USO: 409,
+  EMAIL_EN_USO: 409,
+  MODULO_OCUPADO: 409,
+  ASESOR_ATENDIENDO: 409,
   DATO_CIFRADO_ILEGIBLE: 500,
   // SPEC §22: what one Telegram chat may do
   LIMITE_TICKETS_CHAT: 429,
@@ -84,4 +93,18 @@ export class ValidationError extends DomainError {
 
 export function isDomainError(error: unknown): error is DomainError {
   return error instanceof DomainError;
+}
+
+/** SPEC §17: "La sucursal abre el lunes a las 09:00"; `abre` is the ISO instant. */
+export function branchClosedError(branchOffice: string, opensAt: { weekday: string; time: string; iso: string } | null): DomainError {
+  return new DomainError(
+    'SUCURSAL_CERRADA',
+    opensAt ? `La sucursal abre el ${opensAt.weekday} a las ${opensAt.time}` : `La sucursal ${branchOffice} no tiene horario de atención próximo`,
+    { abre: opensAt?.iso ?? null },
+  );
+}
+
+/** SPEC §17: a queue the branch does not offer. */
+export function queueNotOfferedError(branchOffice: string, queueLabel: string): DomainError {
+  return new DomainError('COLA_NO_DISPONIBLE', `La sucursal ${branchOffice} no atiende ${queueLabel}`);
 }

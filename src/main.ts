@@ -17,6 +17,7 @@ import { createScheduler, type Scheduler } from './jobs/scheduler.js';
 import { ticketPayload } from './modules/customers/customer.service.js';
 import { recordAudit } from './modules/audit/audit.service.js';
 import { createServices, type Services } from './services.js';
+import { ensureBranch } from './modules/branches/default-branch.js';
 import type { PersonalDataCipher } from './modules/privacy/cipher.js';
 import { openPersonalData } from './modules/privacy/key-source.js';
 import { AppMetrics } from './metrics/metrics.js';
@@ -91,6 +92,8 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
 
     const db = createDb({ url: database.url, max: config.databasePoolMax, logger });
     stack.push(() => db.close());
+    // The kiosk's default branch exists (SPEC §17), with the default zone and closing time when new.
+    await ensureBranch(db, { name: config.branchOffice, timeZone: config.branchTimeZone, closingTime: config.floor.closingTime });
 
     const events = new EventBus();
     let telegram: TelegramBot | null = null;

@@ -19,6 +19,7 @@ import { StaffPlanService } from './modules/staff-plan/staff-plan.service.js';
 import { TicketLinkService } from './modules/ticket-links/ticket-link.service.js';
 import { TotemService } from './modules/totem/totem.service.js';
 import { AccountService } from './modules/accounts/account.service.js';
+import { BranchZones } from './modules/branches/branch-zones.js';
 
 /** The domain core every door uses: the kiosk API, the bot and the jobs call these and nothing else. */
 export interface Services {
@@ -59,9 +60,11 @@ export function createServices(deps: {
 }): Services {
   const { db, clock, events, config, links, personalData } = deps;
   const preferentialEvery = config.floor.preferentialEvery;
+  // Each branch's time zone, for what is computed in TypeScript (SPEC §17).
+  const zones = new BranchZones({ fallback: config.branchTimeZone });
   const waitEstimator = new WaitEstimator({
     clock,
-    timeZone: config.branchTimeZone,
+    zones,
     preferentialEvery,
     waitForFreshStatistics: deps.waitForFreshStatistics ?? false,
   });
@@ -77,17 +80,16 @@ export function createServices(deps: {
     assignment,
     advisors,
     settings: config.floor,
-    timeZone: config.branchTimeZone,
     proximoThreshold: config.proximoThreshold,
   });
-  const supervision = new SupervisionService({ db, clock, advisors, timeZone: config.branchTimeZone, floor: config.floor, estimator, personalData });
+  const supervision = new SupervisionService({ db, clock, advisors, zones, floor: config.floor, estimator, personalData });
   const tickets = new TicketService({
     db,
     clock,
     events,
     settings: {
       defaultBranch: config.branchOffice,
-      timeZone: config.branchTimeZone,
+      opensEarlyMinutes: config.kioskOpensEarlyMinutes,
       proximoThreshold: config.proximoThreshold,
       preferentialEvery,
       chatTicketsPerHour: config.chats.ticketsPerHour,
@@ -104,10 +106,9 @@ export function createServices(deps: {
     clock,
     outlook: waitEstimator,
     replay: config.waitEstimator === 'replay',
-    timeZone: config.branchTimeZone,
   });
   const comeBack = new ComeBackService({ db, clock });
-  const staffPlan = new StaffPlanService({ db, clock, timeZone: config.branchTimeZone });
+  const staffPlan = new StaffPlanService({ db, clock, zones });
   const ticketLinks = new TicketLinkService({ db, clock, timeZone: config.branchTimeZone });
   const totem = new TotemService({ tickets, ticketLinks, links });
   const accounts = new AccountService({

@@ -4,6 +4,7 @@ import { fixed, ms, perSecond } from '../support/format.js';
 import { runLoops } from '../support/loops.js';
 import { withClient } from '../support/postgres.js';
 import { count, insertWaitingTickets, openServices } from '../support/scale.js';
+import { ensureBranches } from '../support/branches.js';
 
 /** Advisors in all, each in its own loop. */
 const ADVISORS = 50;
@@ -53,6 +54,7 @@ async function runLayout(context: BenchContext, branchCount: number, label: stri
   const database = await context.scratchDatabase(`assign${branchCount}`);
   const seedMs = await withClient(database.url, async (client) => {
     const started = performance.now();
+    await ensureBranches(client, branches, context.config.branchTimeZone);
     await client.query(
       `insert into advisor (name, email, status, module_number, queue_types, branch_office)
        select 'Cajero ' || k, 'cajero' || k || '@bench.banco.com', 'AVAILABLE', 1 + (k - 1) % 5, '["CAJA"]',

@@ -21,6 +21,7 @@ import { ADVISOR_QUEUES, count, insertWaitingTickets, percentile } from '../supp
 import { kioskTicket, postTicket, sleep } from '../support/telegram.js';
 import { seriesValue, startAppProcess, type AppProcess } from '../support/app-process.js';
 import { startScreenReaders, type ScreenReaders } from '../support/screen-readers.js';
+import { ensureBranches } from '../support/branches.js';
 
 const BRANCHES = 1000;
 const ADVISORS_PER_BRANCH = 5;
@@ -100,6 +101,7 @@ export const nationalBench: Section = {
     try {
       const seedMs = await withClient(database.url, async (client) => {
         const started = performance.now();
+        await ensureBranches(client, branches, context.config.branchTimeZone);
         await client.query(
           `insert into advisor (name, email, status, module_number, queue_types, branch_office)
            select 'Asesor ' || k || ' ' || b.name, 'asesor' || k || '.nacional' || b.ix || '@bench.banco.com', 'BUSY',

@@ -4,6 +4,7 @@ import type { BenchContext, Row, Section } from '../support/context.js';
 import { fixed, ms } from '../support/format.js';
 import { withClient } from '../support/postgres.js';
 import { ADVISOR_QUEUES, count, insertWaitingTickets, openServices, percentile, timed } from '../support/scale.js';
+import { ensureBranches } from '../support/branches.js';
 
 /** Issue target: one run over 10,000 waiting tickets (nothing changed) under 100 ms. */
 const MAX_STEADY_MS_AT_10K = 100;
@@ -46,6 +47,7 @@ async function runScale(context: BenchContext, waiting: number): Promise<Row[]> 
 
   const seedMs = await withClient(database.url, async (client) => {
     const started = performance.now();
+    await ensureBranches(client, branches, context.config.branchTimeZone);
     await client.query(
       `insert into advisor (name, email, status, module_number, queue_types, branch_office)
        select 'Asesor ' || k || ' ' || b.name, 'asesor' || k || '.escala' || b.ix || '@bench.banco.com',

@@ -77,7 +77,7 @@ async function rawThroughput(context: BenchContext): Promise<{ result: LoopsResu
   const { settings, config } = context;
   const database = await context.scratchDatabase('raw');
   const rawSettings: RawSettings = {
-    timeZone: config.branchTimeZone,
+    opensEarlyMinutes: config.kioskOpensEarlyMinutes,
     proximoThreshold: config.proximoThreshold,
     personalData: context.app.personalData,
   };

@@ -222,7 +222,6 @@ export const yearOfData: Section = {
         db,
         clock: systemClock,
         logger,
-        timeZone,
         onStep: (step, took, n) => {
           steps.push({ step, ms: took, rows: n });
           log(`  maintenance: ${STEP_LABELS[step]}: ${count(n)} rows in ${ms(took)}`);

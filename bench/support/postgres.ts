@@ -7,6 +7,7 @@ import { describeUrl, ensureDatabase, withDatabase } from '../../src/db/database
 import { startEmbeddedPostgres } from '../../src/db/embedded.js';
 import { migrate, openOrm } from '../../src/db/orm.js';
 import type { Logger } from '../../src/logger.js';
+import { ensureBranches } from './branches.js';
 
 /** A PostgreSQL server the bench may create and drop databases on. */
 export interface PgServer {
@@ -106,6 +107,7 @@ export async function prepareBranches(url: string, count: number): Promise<strin
     const branches = [seedBranch];
     for (let i = 2; i <= count; i++) {
       const branch = `Sucursal Bench ${i}`;
+      await ensureBranches(client, [branch], 'America/Santiago');
       await client.query(
         `insert into advisor (name, email, status, module_number, queue_types, branch_office)
          select name, split_part(email, '@', 1) || '.bench' || $2::text || '@' || split_part(email, '@', 2),

@@ -2,12 +2,14 @@ import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { toNumbered } from '../../src/db/sql.js';
 import { estimateWaitMinutes, isProximo } from '../../src/domain/estimate.js';
-import { formatTicketNumber, serviceDay } from '../../src/domain/numbering.js';
+import { formatTicketNumber } from '../../src/domain/numbering.js';
 import type { TicketStatus } from '../../src/domain/ticket-status.js';
 import {
   INSERT_TICKET_SQL,
   insertTicketParams,
   NEXT_NUMBER_SQL,
+  nextNumberParams,
+  type NextNumberRow,
   TICKET_CONTEXT_SQL,
   ticketContextParams,
   type TicketContextRow,
@@ -22,7 +24,8 @@ const CONTEXT = toNumbered(TICKET_CONTEXT_SQL);
 const INSERT_TICKET = toNumbered(INSERT_TICKET_SQL);
 
 export interface RawSettings {
-  timeZone: string;
+  /** KIOSK_OPENS_EARLY_MINUTES (default 15). */
+  opensEarlyMinutes?: number;
   proximoThreshold: number;
   /** The app's cipher: the baseline stores RUT and phone the way the app does (SPEC §14). */
   personalData: PersonalDataCipher;
@@ -36,22 +39,25 @@ export async function rawTakeTicket(pool: pg.Pool, request: TicketRequest, setti
   const { branchOffice, queueType, nationalId } = request;
   const telefono = request.telefono ?? null;
   const now = new Date();
-  const day = serviceDay(now, settings.timeZone);
   const codigo = randomUUID();
   const personal = sealTicketPersonalData(settings.personalData, nationalId, telefono);
 
   const client = await pool.connect();
   try {
     await client.query('begin');
-    const counter = (await client.query<{ last_number: number }>(NEXT_NUMBER, [branchOffice, day, queueType, now]))
-      .rows[0]!;
+    const counter = (await client.query<NextNumberRow>(NEXT_NUMBER, nextNumberParams(branchOffice, queueType, now))).rows[0];
+    if (!counter) throw new Error(`unknown branch ${branchOffice}`);
     const numero = formatTicketNumber(queueType, counter.last_number);
+    const day = counter.service_date;
 
     const context = (
-      await client.query<TicketContextRow>(CONTEXT, ticketContextParams(personal.nationalIdBidx, branchOffice, queueType))
+      await client.query<TicketContextRow>(
+        CONTEXT,
+        ticketContextParams(personal.nationalIdBidx, branchOffice, queueType, now, settings.opensEarlyMinutes ?? 15),
+      )
     ).rows[0]!;
     if (context.active_numero) throw new Error(`TICKET_ACTIVO_EXISTENTE ${context.active_numero}`);
-    if (!context.branch_known) throw new Error(`unknown branch ${branchOffice}`);
+    if (!context.branch_active || context.opens_at !== null || !context.offers_queue) throw new Error(`branch ${branchOffice} refuses`);
 
     const position = context.waiting + 1;
     const estimate = estimateWaitMinutes(position, queueType, context.online);

@@ -9,6 +9,7 @@ import { fixed, ms, perSecond } from './format.js';
 import { withClient } from './postgres.js';
 import { count, percentile } from './scale.js';
 import { kioskTicket, postTicket, registerChats, sleep, type KioskTicket, type TelegramApp } from './telegram.js';
+import { ensureBranches } from './branches.js';
 
 /** Telegram's cap for one bot (messages per second), enforced by the fake with real 429s. */
 export const TELEGRAM_CAP = 30;
@@ -138,6 +139,7 @@ export async function telegramAtTheCap(context: BenchContext, app: TelegramApp, 
   const over = Array.from({ length: OVER_CAP_TICKETS_PER_SECOND * seconds }, (_, n) => kioskTicket(n, overRut, ticketBranches, false));
   await registerChats(databaseUrl, OVER_FIRST_CHAT, over.map((t) => t.nationalId), app.app.personalData);
   const advisors = await withClient(databaseUrl, async (client) => {
+    await ensureBranches(client, [callBranch!], 'America/Santiago');
     await client.query(
       `insert into advisor (name, email, status, module_number, queue_types, branch_office)
        select 'Asesor Tope ' || k, 'asesor.tope' || k || '@bench.banco.com', 'BUSY', 1 + k % 5, '["CAJA","EMPRESAS"]'::json, $1

@@ -10,6 +10,7 @@ import { Ticket } from '../modules/tickets/ticket.entity.js';
 import { PersonalDataKey } from '../modules/privacy/personal-data-key.entity.js';
 import { AdvisorStatusPeriod, QueueCallState, TicketVisit } from '../modules/floor/floor.entities.js';
 import { AdvisorPlan } from '../modules/staff-plan/advisor-plan.entity.js';
+import { Branch } from '../modules/branches/branch.entity.js';
 import { TicketComeBack } from '../modules/estimates/come-back.entity.js';
 import { TicketIdempotencyKey } from '../modules/tickets/idempotency-key.entity.js';
 import { TicketLinkToken } from '../modules/ticket-links/ticket-link-token.entity.js';
@@ -45,4 +46,5 @@ export const entities = [
   ApiToken,
   AuthRateLimit,
   TicketWaitingCount,
+  Branch,
 ];

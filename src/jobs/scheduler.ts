@@ -114,8 +114,10 @@ export function createScheduler({ config, databaseUrl, logger, events, personalD
       job('queue', { timeout: 0 }, { intervalMs: config.queueRecalcIntervalMs }),
       job('floor', { timeout: 0 }, { intervalMs: FLOOR_INTERVAL_MS }),
       ...dispatcher,
-      // At start (to catch up after downtime; it is idempotent) and every midnight, branch time.
-      job('daily-maintenance', { timeout: 0, cron: '0 0 * * *', timezone: config.branchTimeZone }),
+      // At start (to catch up after downtime; it is idempotent) and every hour on the hour: each
+      // branch's midnight falls on some hour in its own zone (SPEC §17), and the advisor figures are
+      // counted from each branch's own midnight.
+      job('daily-maintenance', { timeout: 0, cron: '0 * * * *', timezone: 'UTC' }),
       job('weekly-maintenance', { timeout: false, cron: '30 3 * * 0', timezone: config.branchTimeZone }),
     ],
   });

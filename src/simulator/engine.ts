@@ -15,6 +15,7 @@ import { AdvisorBehaviour, type SimAdvisor } from './advisor-behaviour.js';
 import { streams, type Random } from './random.js';
 import type { CustomerRecord } from './report.js';
 import type { BranchScenario, Scenario } from './scenario.js';
+import { ensureBranch } from '../modules/branches/default-branch.js';
 
 /** The queue job's period in virtual time (the app's default is 5 s; 30 s keeps a day under a minute). */
 export const SIM_TICK_MS = 30_000;
@@ -147,7 +148,7 @@ export async function runScenario(
     }
   }
 
-  await setUpBranches(db, scenario, advisorsById, advisorsOf, clock.now());
+  await setUpBranches(db, scenario, advisorsById, advisorsOf, clock.now(), { timeZone: tz, closingTime: config.floor.closingTime });
 
   let rutSequence = 0;
   for (let day = 0; day < scenario.days; day++) {
@@ -280,10 +281,12 @@ async function setUpBranches(
   advisorsById: Map<number, SimAdvisor>,
   advisorsOf: Map<string, SimAdvisor[]>,
   now: Date,
+  defaults: { timeZone: string; closingTime: string },
 ): Promise<void> {
   await db.execute(`delete from advisor`);
   let n = 0;
   for (const branch of scenario.branches) {
+    await ensureBranch(db, { name: branch.name, ...defaults });
     for (const [i, a] of branch.advisors.entries()) {
       n++;
       const email = `asesor${n}@sim.banco.com`;

@@ -183,7 +183,7 @@ describe('Idempotency-Key on POST /api/tickets (SPEC §19)', () => {
       `update ticket_idempotency_key set created_at = created_at - interval '24 hours 1 minute' where ticket_id <> (select id from ticket where codigo_referencia = $1)`,
       [later.body.identificador],
     );
-    const maintenance = new MaintenanceService({ db: app.sql, clock: { now: () => new Date() }, logger: app.logger, timeZone: app.config.branchTimeZone });
+    const maintenance = new MaintenanceService({ db: app.sql, clock: { now: () => new Date() }, logger: app.logger });
     await maintenance.purgeOldRecords();
     const left = await app.db.query<{ ticket_id: string }>('select ticket_id from ticket_idempotency_key');
     expect(left).toHaveLength(1);

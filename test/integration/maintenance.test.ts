@@ -136,7 +136,7 @@ const figuresOf = async (email: string): Promise<Omit<Figures, 'email'>> => {
 beforeAll(async () => {
   app = await startTestApp({}, { clock });
   timeZone = app.config.branchTimeZone;
-  maintenance = new MaintenanceService({ db: app.sql, clock, logger: app.logger, timeZone });
+  maintenance = new MaintenanceService({ db: app.sql, clock, logger: app.logger });
   for (const row of await app.db.query<{ id: string; email: string }>(`select id, email from advisor`)) {
     advisorIds[row.email] = Number(row.id);
   }
@@ -352,7 +352,6 @@ describe('daily maintenance: cleanup and archive', () => {
       db: app.sql,
       clock,
       logger: app.logger,
-      timeZone,
       onStep: (step, ms, rows) => heard.push({ step, ms, rows }),
     });
     const summary = await observed.runDaily();

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
 import type { Db, Queryable } from '../../src/db/sql.js';
 import { QUEUE_TYPES } from '../../src/domain/queue-types.js';
+import { BranchZones } from '../../src/modules/branches/branch-zones.js';
 import { STATS_TTL_MS, WaitEstimator } from '../../src/modules/estimates/wait-estimator.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { createMigratedDatabase, type TestDatabase } from '../support/database.js';
@@ -23,7 +24,7 @@ let b: TestApp;
 let nextRut = 0;
 
 /** An estimator nobody has asked before: what any instance reading afresh would promise. */
-const uncached = (): WaitEstimator => new WaitEstimator({ clock, timeZone: 'America/Santiago', preferentialEvery: 2 });
+const uncached = (): WaitEstimator => new WaitEstimator({ clock, zones: new BranchZones({ fallback: 'America/Santiago' }), preferentialEvery: 2 });
 
 /** Counts the statistics reads (the 28-day service times) that go through `sql`. */
 function counting(sql: Db): { db: Queryable; statsReads: () => number } {

@@ -1,3 +1,4 @@
+import { branchCodeFromName } from '../../src/domain/branch-hours.js';
 import type { QueueType } from '../../src/domain/queue-types.js';
 import type { AdvisorStatus } from '../../src/modules/advisors/advisor.entity.js';
 import type { TestDatabase } from './database.js';
@@ -13,6 +14,10 @@ export interface AdvisorSeed {
 
 /** A branch of its own with the advisors a test needs; returns their ids by name. */
 export async function seedBranch(db: TestDatabase, branch: string, advisors: AdvisorSeed[]): Promise<Record<string, number>> {
+  await db.query(`insert into branch (code, name, timezone) values ($1, $2, 'America/Santiago') on conflict do nothing`, [
+    branchCodeFromName(branch),
+    branch,
+  ]);
   const ids: Record<string, number> = {};
   for (const a of advisors) {
     const email = `${a.name.toLowerCase().replace(/\W+/g, '.')}.${branch.toLowerCase().replace(/\W+/g, '-')}@banco.com`;

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { Queryable } from '../../src/db/sql.js';
 import { ManualClock } from '../../src/clock.js';
 import { serviceStatsSql } from '../../src/modules/estimates/branch-state.sql.js';
+import { BranchZones } from '../../src/modules/branches/branch-zones.js';
 import { WaitEstimator } from '../../src/modules/estimates/wait-estimator.js';
 
 /** Answers every statement with no rows, after `delayMs` (statistics after `statsDelayMs`); counts the service-statistics reads. */
@@ -56,7 +57,7 @@ const settle = async (): Promise<void> => {
 
 describe('the estimator’s statistics refresh', () => {
   const clock = new ManualClock(new Date('2026-12-04T15:00:00Z'));
-  const estimator = () => new WaitEstimator({ clock, timeZone: 'America/Santiago', preferentialEvery: 3 });
+  const estimator = () => new WaitEstimator({ clock, zones: new BranchZones({ fallback: 'America/Santiago' }), preferentialEvery: 3 });
 
   it('is shared by concurrent requests for the same branch: one read, not one each', async () => {
     const db = slowDatabase(30);
@@ -104,7 +105,7 @@ describe('the estimator’s statistics refresh', () => {
 
   it('waits for the fresh read instead when told to (the simulator)', async () => {
     const db = slowDatabase(5, 400);
-    const e = new WaitEstimator({ clock, timeZone: 'America/Santiago', preferentialEvery: 3, waitForFreshStatistics: true });
+    const e = new WaitEstimator({ clock, zones: new BranchZones({ fallback: 'America/Santiago' }), preferentialEvery: 3, waitForFreshStatistics: true });
     await e.newArrivalEstimates(db, 'Sucursal Centro');
     clock.set(new Date(clock.now().getTime() + 61_000));
     const started = performance.now();

@@ -14,7 +14,6 @@ await runJobWorker('floor', ({ db, clock, events, settings, personalData }) => {
     assignment,
     advisors: new AdvisorService({ db, clock, personalData }),
     settings: settings.floor,
-    timeZone: settings.branchTimeZone,
     proximoThreshold: settings.proximoThreshold,
   });
   return async () => {

@@ -1,6 +1,7 @@
 // Queue job (SPEC §8): positions, estimates, PROXIMO, message planning and assignment, every period.
 import { AssignmentService } from '../../modules/queue/assignment.service.js';
 import { QueueService } from '../../modules/queue/queue.service.js';
+import { BranchZones } from '../../modules/branches/branch-zones.js';
 import { WaitEstimator } from '../../modules/estimates/wait-estimator.js';
 import { runJobWorker } from '../worker-runtime.js';
 
@@ -10,7 +11,7 @@ await runJobWorker('queue', ({ db, clock, events, settings }) => {
   const estimator =
     settings.waitEstimator === 'formula'
       ? undefined
-      : new WaitEstimator({ clock, timeZone: settings.branchTimeZone, preferentialEvery });
+      : new WaitEstimator({ clock, zones: new BranchZones({ fallback: settings.branchTimeZone }), preferentialEvery });
   const queue = new QueueService({
     db,
     clock,

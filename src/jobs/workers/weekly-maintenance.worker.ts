@@ -2,7 +2,7 @@
 import { MaintenanceService } from '../../modules/maintenance/maintenance.service.js';
 import { runJobWorker } from '../worker-runtime.js';
 
-await runJobWorker('weekly-maintenance', ({ db, clock, logger, settings }) => {
-  const maintenance = new MaintenanceService({ db, clock, logger, timeZone: settings.branchTimeZone });
+await runJobWorker('weekly-maintenance', ({ db, clock, logger }) => {
+  const maintenance = new MaintenanceService({ db, clock, logger });
   return () => maintenance.runWeekly();
 });

@@ -34,7 +34,7 @@ export const waitingCountsSql = `select q.queue_type, count(*)::int as n from (
   ) q
   group by q.queue_type`;
 
-/** Advisors, the customer each is serving and for how long, and today's plan. Params: now, now, planDate[, branch]. */
+/** Advisors, the customer each is serving and for how long, and today's plan (their branch's day). Params: now, now, now[, branch]. */
 export const advisorsSql = (one: boolean) => `select a.id, a.branch_office, a.status, a.queue_types,
     t.queue_type as serving_queue,
     extract(epoch from (?::timestamp - t.assigned_at)) / 60 as minutes_in_service,
@@ -42,19 +42,21 @@ export const advisorsSql = (one: boolean) => `select a.id, a.branch_office, a.st
     p.shifts, p.breaks
   from advisor a
   left join ticket t on t.assigned_advisor_id = a.id and t.status = 'ATENDIENDO'
-  left join advisor_plan p on p.advisor_id = a.id and p.plan_date = ?::date
+  left join branch ab on ab.name = a.branch_office
+  left join advisor_plan p on p.advisor_id = a.id and p.plan_date = branch_local_date(ab.timezone, ?::timestamp)
   where true ${branchFilter('a', one)}`;
 
 /**
  * Observed service minutes (their sum and sum of squares: mean and spread) per branch, queue and
- * branch-local hour of the call, over the recent weeks (completed customers only). Params: tz, since[, branch].
+ * branch-local hour of the call (each branch's own zone), over the recent weeks (completed customers only).
+ * Params: since[, branch].
  */
 export const serviceStatsSql = (one: boolean) => `select t.branch_office, t.queue_type,
-    extract(hour from (t.assigned_at at time zone 'UTC') at time zone ?)::int as hour,
+    extract(hour from (t.assigned_at at time zone 'UTC') at time zone b.timezone)::int as hour,
     count(*)::int as n,
     sum(extract(epoch from t.completed_at - t.assigned_at) / 60)::float8 as minutes,
     sum((extract(epoch from t.completed_at - t.assigned_at) / 60) ^ 2)::float8 as squares
-  from ticket t
+  from ticket t join branch b on b.name = t.branch_office
   where t.status = 'COMPLETADO' and t.completed_at >= ? ${branchFilter('t', one)}
   group by 1, 2, 3`;
 
@@ -71,21 +73,21 @@ export const outcomeStatsSql = (one: boolean) => `select t.branch_office, t.queu
 
 /**
  * Arrivals per branch, queue and branch-local hour: on earlier days (for the profile of the
- * day) and today (today's pace). Params: tz, today, today, since[, branch].
+ * day) and today (today's pace), in each branch's own zone and day. Params: now, now, since[, branch].
  */
 export const arrivalStatsSql = (one: boolean) => `select t.branch_office, t.queue_type,
-    extract(hour from (t.created_at at time zone 'UTC') at time zone ?)::int as hour,
-    count(*) filter (where t.service_date < ?::date)::int as earlier,
-    count(*) filter (where t.service_date = ?::date)::int as today
-  from ticket t
+    extract(hour from (t.created_at at time zone 'UTC') at time zone b.timezone)::int as hour,
+    count(*) filter (where t.service_date < branch_local_date(b.timezone, ?::timestamp))::int as earlier,
+    count(*) filter (where t.service_date = branch_local_date(b.timezone, ?::timestamp))::int as today
+  from ticket t join branch b on b.name = t.branch_office
   where t.created_at >= ? ${branchFilter('t', one)}
   group by 1, 2, 3`;
 
-/** Earlier service days seen per branch in the window, and today's first arrival. Params: today, today, since[, branch]. */
+/** Earlier service days seen per branch in the window, and today's first arrival. Params: now, now, since[, branch]. */
 export const earlierDaysSql = (one: boolean) => `select t.branch_office,
-    count(distinct t.service_date) filter (where t.service_date < ?::date)::int as days,
-    min(t.created_at) filter (where t.service_date = ?::date) as first_today
-  from ticket t
+    count(distinct t.service_date) filter (where t.service_date < branch_local_date(b.timezone, ?::timestamp))::int as days,
+    min(t.created_at) filter (where t.service_date = branch_local_date(b.timezone, ?::timestamp)) as first_today
+  from ticket t join branch b on b.name = t.branch_office
   where t.created_at >= ? ${branchFilter('t', one)}
   group by 1`;
 
@@ -93,7 +95,7 @@ export const earlierDaysSql = (one: boolean) => `select t.branch_office,
  * Everything a newcomer's promise reads live, in one round trip: the waiting count per queue (as
  * JSON, on every row) beside advisorsSql's rows — one row of nulls when the branch has no advisor.
  * The counts are the ones the database keeps per branch and queue (migration 20261205140000), equal
- * to waitingCountsSql's but one row each whatever the line's length. Params: branch, now, now, planDate, branch.
+ * to waitingCountsSql's but one row each whatever the line's length. Params: branch, now, now, now, branch.
  */
 export const newcomerStateSql = `with waiting as (
     select coalesce(json_object_agg(c.queue_type, c.waiting) filter (where c.waiting > 0), '{}'::json) as counts

@@ -1,6 +1,6 @@
 import type { Clock } from '../../clock.js';
 import type { Queryable } from '../../db/sql.js';
-import { serviceDay } from '../../domain/numbering.js';
+import type { BranchZones } from '../branches/branch-zones.js';
 import { QUEUE_TYPES, QUEUES, isQueueType, type QueueType } from '../../domain/queue-types.js';
 import type { PlannedBreak, PlannedShift } from '../staff-plan/advisor-plan.entity.js';
 import { minuteOfDay, parseHhmm, planWindows } from '../staff-plan/plan-time.js';
@@ -101,7 +101,8 @@ export class WaitEstimator {
   constructor(
     private readonly deps: {
       clock: Clock;
-      timeZone: string;
+      /** Each branch's zone: the minute of its day (SPEC §17). */
+      zones: BranchZones;
       preferentialEvery: number;
       /**
        * Wait for a fresh read once the statistics are stale, instead of serving the previous ones
@@ -117,10 +118,11 @@ export class WaitEstimator {
     const now = this.deps.clock.now();
     const one = branchOffice !== null;
     const extra = one ? [branchOffice] : [];
-    const [waiting, advisors, models] = await Promise.all([
+    const [waiting, advisors, models, zoneOf] = await Promise.all([
       db.execute<WaitingRow[]>(waitingSql(one, this.deps.preferentialEvery), extra),
       this.advisors(db, now, branchOffice),
       this.models(db, now, branchOffice),
+      this.deps.zones.all(db),
     ]);
     const byBranch = new Map<string, WaitingRow[]>();
     for (const row of waiting) {
@@ -130,7 +132,7 @@ export class WaitEstimator {
     }
     const result = new Map<number, TicketEstimate>();
     for (const [branch, rows] of byBranch) {
-      const state = this.branchState(now, branch, rows, advisors.get(branch) ?? [], models.get(branch));
+      const state = this.branchState(now, zoneOf(branch), rows, advisors.get(branch) ?? [], models.get(branch));
       const forecast = forecastBranch(state);
       const shown = promisedMinutes(state, forecast);
       for (const row of rows) {
@@ -165,8 +167,8 @@ export class WaitEstimator {
    * newcomer's: the line as counts (the others waiting, read live), this customer among them.
    */
   async promiseForPlace(db: Queryable, branchOffice: string, queue: QueueType, place: number): Promise<number> {
-    const { now, counts, advisors, models } = await this.newcomerState(db, branchOffice);
-    const state = this.branchState(now, branchOffice, [], advisors, models.get(branchOffice), lineOf(counts, queue, true));
+    const { now, zone, counts, advisors, models } = await this.newcomerState(db, branchOffice);
+    const state = this.branchState(now, zone, [], advisors, models.get(branchOffice), lineOf(counts, queue, true));
     // Everyone in a queue holds the same place in the replay whoever they are: the place-th one's time is theirs.
     const line = state.waiting[queue];
     const index = Math.max(1, Math.min(place, line.length)) - 1;
@@ -176,13 +178,14 @@ export class WaitEstimator {
   /** A newcomer's live read (waiting counts and advisors, one statement) and the statistics. */
   private async newcomerState(db: Queryable, branchOffice: string) {
     const now = this.deps.clock.now();
-    const [live, models] = await Promise.all([
-      db.execute<NewcomerRow[]>(newcomerStateSql, [branchOffice, now, now, serviceDay(now, this.deps.timeZone), branchOffice]),
+    const [live, models, zone] = await Promise.all([
+      db.execute<NewcomerRow[]>(newcomerStateSql, [branchOffice, now, now, now, branchOffice]),
       this.models(db, now, branchOffice),
+      this.deps.zones.of(db, branchOffice),
     ]);
     const advisors = live.filter((row): row is NewcomerRow & AdvisorRow => row.id !== null);
     const counts = live[0]?.counts ?? {};
-    return { now, counts, advisors, models };
+    return { now, zone, counts, advisors, models };
   }
 
   /**
@@ -191,11 +194,11 @@ export class WaitEstimator {
    * newcomer's one live read (and the cached statistics).
    */
   async newArrivalOutlook(db: Queryable, branchOffice: string, only?: QueueType): Promise<Record<QueueType, QueueOutlook>> {
-    const { now, counts, advisors, models } = await this.newcomerState(db, branchOffice);
+    const { now, zone, counts, advisors, models } = await this.newcomerState(db, branchOffice);
     const out = {} as Record<QueueType, QueueOutlook>;
     for (const queue of only ? [only] : QUEUE_TYPES) {
       // The newcomer goes at the back of their queue.
-      const state = this.branchState(now, branchOffice, [], advisors, models.get(branchOffice), lineOf(counts, queue, true));
+      const state = this.branchState(now, zone, [], advisors, models.get(branchOffice), lineOf(counts, queue, true));
       out[queue] = {
         waiting: counts[queue] ?? 0,
         online: advisors.filter((a) => a.status !== 'OFFLINE' && a.queue_types.includes(queue)).length,
@@ -208,13 +211,13 @@ export class WaitEstimator {
   /** The state the pure estimator replays, for one branch. */
   private branchState(
     now: Date,
-    branch: string,
+    timeZone: string,
     rows: WaitingRow[],
     advisors: AdvisorRow[],
     models: Models | undefined,
     line?: Record<QueueType, number[]>,
   ): BranchState {
-    const nowMinute = minuteOfDay(now, this.deps.timeZone);
+    const nowMinute = minuteOfDay(now, timeZone);
     const waiting = line ?? (Object.fromEntries(QUEUE_TYPES.map((q) => [q, [] as number[]])) as Record<QueueType, number[]>);
     for (const row of rows) waiting[row.queue_type].push(Number(row.id));
     let lastPlanned = 0;
@@ -248,11 +251,10 @@ export class WaitEstimator {
   }
 
   private async advisors(db: Queryable, now: Date, branchOffice: string | null): Promise<Map<string, AdvisorRow[]>> {
-    const day = serviceDay(now, this.deps.timeZone);
     const rows = await db.execute<AdvisorRow[]>(advisorsSql(branchOffice !== null), [
       now,
       now,
-      day,
+      now,
       ...(branchOffice !== null ? [branchOffice] : []),
     ]);
     const out = new Map<string, AdvisorRow[]>();
@@ -310,13 +312,11 @@ export class WaitEstimator {
   private async readModels(db: Queryable, now: Date, branchOffice: string | null): Promise<Map<string, Models>> {
     const one = branchOffice !== null;
     const extra = one ? [branchOffice] : [];
-    const tz = this.deps.timeZone;
-    const today = serviceDay(now, tz);
     const since = new Date(now.getTime() - STATS_DAYS * 86_400_000);
     const [service, outcomes, arrivals, days] = await Promise.all([
       db.execute<{ branch_office: string; queue_type: QueueType; hour: number; n: number; minutes: number; squares: number }[]>(
         serviceStatsSql(one),
-        [tz, since, ...extra],
+        [since, ...extra],
       ),
       db.execute<
         {
@@ -331,11 +331,11 @@ export class WaitEstimator {
       >(outcomeStatsSql(one), [since, ...extra]),
       db.execute<{ branch_office: string; queue_type: QueueType; hour: number; earlier: number; today: number }[]>(
         arrivalStatsSql(one),
-        [tz, today, today, since, ...extra],
+        [now, now, since, ...extra],
       ),
       db.execute<{ branch_office: string; days: number; first_today: string | null }[]>(earlierDaysSql(one), [
-        today,
-        today,
+        now,
+        now,
         since,
         ...extra,
       ]),

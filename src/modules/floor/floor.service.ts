@@ -3,7 +3,6 @@ import type { FloorSettings } from '../../config.js';
 import type { Db, Queryable } from '../../db/sql.js';
 import { estimateWaitMinutes, isProximo } from '../../domain/estimate.js';
 import { END_OF_DAY_REASON } from '../../domain/floor.js';
-import { serviceDay } from '../../domain/numbering.js';
 import { QUEUES, type QueueType } from '../../domain/queue-types.js';
 import { DomainError, ValidationError } from '../../errors.js';
 import type { EventBus } from '../../events.js';
@@ -65,7 +64,6 @@ export class FloorService {
       assignment: AssignmentService;
       advisors: AdvisorService;
       settings: FloorSettings;
-      timeZone: string;
       proximoThreshold: number;
     },
   ) {}
@@ -433,13 +431,12 @@ export class FloorService {
       if (serving) {
         throw new DomainError('TRANSICION_INVALIDA', `Primero termina con ${serving.numero}`, { ticketEnAtencion: serving.numero });
       }
-      const day = serviceDay(now, this.deps.timeZone);
       const [ticket] = await tx.execute<
         { id: string; numero: string; queue_type: QueueType; status: string; position_in_queue: number; reserved_advisor_id: string | null }[]
       >(
         `select id, numero, queue_type, status, position_in_queue, reserved_advisor_id from ticket
-         where branch_office = ? and service_date = ? and numero = ? for update`,
-        [advisor.branch_office, day, numero],
+         where branch_office = ? and service_date = branch_service_date(?, ?::timestamp) and numero = ? for update`,
+        [advisor.branch_office, advisor.branch_office, now, numero],
       );
       if (!ticket) throw new DomainError('TICKET_NO_ENCONTRADO', `No hay un turno ${numero} hoy en ${advisor.branch_office}`);
       if (ticket.status !== 'EN_ESPERA' && ticket.status !== 'PROXIMO') {
@@ -581,34 +578,31 @@ export class FloorService {
   }
 
   /**
-   * The day ends (SPEC §12). Tickets of an earlier service day still active are closed whatever
-   * the hour (at start and at the change of day), their advisors freed; once today's closing time
-   * has passed, today's tickets still waiting from before it are closed. Closed tickets become
-   * NO_ATENDIDO (`cierre del día`), their unsent messages closed and their customers told; the RUT
-   * is free again. Idempotent: the jobs run it every minute and at start.
+   * The day ends (SPEC §12), each branch in its own time (SPEC §17: branch_days gives its service
+   * day and its closing instant for that weekday). Tickets of an earlier service day still active
+   * are closed whatever the hour (at start and at the change of day), their advisors freed; once a
+   * branch's closing time has passed, its tickets of today still waiting from before it are closed.
+   * Closed tickets become NO_ATENDIDO (`cierre del día`), their unsent messages closed and their
+   * customers told; the RUT is free again. Idempotent: the jobs run it every half minute and at start.
    */
   async endOfDay(): Promise<EndOfDayResult> {
     const now = this.deps.clock.now();
-    const today = serviceDay(now, this.deps.timeZone);
-    const [closing] = await this.db.execute<{ at: string }[]>(
-      `select ((?::date + ?::time) at time zone ?) at time zone 'UTC' as at`,
-      [today, this.deps.settings.closingTime, this.deps.timeZone],
-    );
-    const closingAt = utc(closing!.at);
-    const waitingClosed = await this.closeWaiting(today, now >= closingAt ? closingAt : null, now);
+    const waitingClosed = await this.closeWaiting(now);
 
     // Earlier days' customers still at a desk: closed one by one, each freeing its advisor.
     const stale = await this.db.execute<{ advisor_id: string }[]>(
-      `select assigned_advisor_id as advisor_id from ticket where status = 'ATENDIENDO' and service_date < ?`,
-      [today],
+      `select t.assigned_advisor_id as advisor_id from ticket t join branch_days(?::timestamp) d on d.branch_office = t.branch_office
+       where t.status = 'ATENDIENDO' and t.service_date < d.service_date`,
+      [now],
     );
     let servingClosed = 0;
     for (const { advisor_id } of stale) {
       const released = await this.db.transactional(async (tx) => {
         const advisor = await lockAdvisor(tx, Number(advisor_id));
         const [ticket] = await tx.execute<ServingTicket[]>(
-          `select ${SERVING_COLUMNS} from ticket t where t.assigned_advisor_id = ? and t.status = 'ATENDIENDO' and t.service_date < ? for update`,
-          [advisor_id, today],
+          `select ${SERVING_COLUMNS} from ticket t where t.assigned_advisor_id = ? and t.status = 'ATENDIENDO'
+             and t.service_date < branch_service_date(t.branch_office, ?::timestamp) for update of t`,
+          [advisor_id, now],
         );
         if (!ticket) return null;
         const result = await this.finishTicket(tx, advisor, ticket, 'NO_ATENDIDO', SYSTEM, now, END_OF_DAY_REASON);
@@ -623,8 +617,8 @@ export class FloorService {
     return { waitingClosed, servingClosed };
   }
 
-  /** Set-based: every waiting ticket of an earlier day, or of today from before the closing time. */
-  private async closeWaiting(today: string, closingAt: Date | null, now: Date): Promise<number> {
+  /** Set-based: every waiting ticket of an earlier day of its branch, or of today from before the branch's closing. */
+  private async closeWaiting(now: Date): Promise<number> {
     // One transaction: the closing notice is written with the close, and an instance running the
     // same sweep at the same moment finds the rows no longer waiting (its update re-checks them).
     const row = await this.db.transactional(async (tx) => {
@@ -632,8 +626,10 @@ export class FloorService {
         `with closed as (
            update ticket t set status = 'NO_ATENDIDO', completed_at = ?, end_reason = ?, position_in_queue = 0,
              estimated_wait_minutes = 0, reserved_advisor_id = null, updated_at = ?
-           where t.status in ${WAITING}
-             and (t.service_date < ? or (?::timestamp is not null and t.service_date = ? and t.created_at < ?::timestamp))
+           from branch_days(?::timestamp) d
+           where d.branch_office = t.branch_office and t.status in ${WAITING}
+             and (t.service_date < d.service_date
+               or (d.day_end <= ?::timestamp and t.service_date = d.service_date and t.created_at < d.day_end))
            returning t.id, t.numero, t.queue_type, t.branch_office, t.status),
          messages as (
            update mensaje m set estado_envio = 'FALLIDO', error_message = ?
@@ -648,7 +644,7 @@ export class FloorService {
            from closed c
            returning 1)
          select (select count(*) from closed)::int as closed, (select array_agg(id) from closed) as ids`,
-        [now, END_OF_DAY_REASON, now, today, closingAt, today, closingAt, END_OF_DAY_REASON, END_OF_DAY_REASON, now],
+        [now, END_OF_DAY_REASON, now, now, now, END_OF_DAY_REASON, END_OF_DAY_REASON, now],
       );
       if (closedRow?.ids?.length) await this.tellClosed(tx, closedRow.ids, now);
       return closedRow;

@@ -29,7 +29,7 @@ export interface DailySummary extends Record<string, unknown> {
  */
 export class MaintenanceService {
   constructor(
-    private readonly deps: { db: Db; clock: Clock; logger: Logger; timeZone: string; onStep?: StepObserver },
+    private readonly deps: { db: Db; clock: Clock; logger: Logger; onStep?: StepObserver },
   ) {}
 
   private get db(): Db {
@@ -45,18 +45,16 @@ export class MaintenanceService {
     return summary;
   }
 
-  /** served-today and average service time, from the tickets completed since the branch's midnight. */
+  /** served-today and average service time, from the tickets completed since each advisor's branch's midnight. */
   async refreshAdvisorFigures(): Promise<number> {
     const now = this.deps.clock.now();
     const [row] = await this.db.execute<{ count: number }[]>(
-      `with day as (
-         select ((date_trunc('day', ?::timestamptz at time zone ?) at time zone ?) at time zone 'UTC') as start
-       ),
-       figures as (
+      `with figures as (
          select a.id, count(t.id)::int as served, coalesce(round(avg(t.actual_service_time_minutes), 2), 0) as average
          from advisor a
+         left join branch_days(?::timestamp) d on d.branch_office = a.branch_office
          left join ticket t on t.assigned_advisor_id = a.id and t.status = 'COMPLETADO'
-           and t.completed_at >= (select start from day)
+           and t.completed_at >= d.day_start
          group by a.id
        ),
        changed as (
@@ -68,7 +66,7 @@ export class MaintenanceService {
          returning 1
        )
        select count(*)::int as count from changed`,
-      [now, this.deps.timeZone, this.deps.timeZone, now],
+      [now, now],
     );
     return row?.count ?? 0;
   }

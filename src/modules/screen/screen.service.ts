@@ -51,13 +51,11 @@ const calledOf = (rows: CalledRow[]): ScreenSnapshot['called'] =>
 const keyOf = (called: ScreenSnapshot['called'], waiting: Partial<Record<string, number>>, online: Partial<Record<string, number>>): ScreenKey =>
   JSON.stringify([called, QUEUE_TYPES.map((q) => waiting[q] ?? 0), QUEUE_TYPES.map((q) => online[q] ?? 0)]);
 
-/** The start of the service day in UTC, as the `called` list counts it. Params: now, tz, tz. */
-const DAY_START = `((date_trunc('day', ?::timestamptz at time zone ?) at time zone ?) at time zone 'UTC')`;
 
 /**
  * The sweep's one statement, for any number of branches: per branch what a snapshot is made of
  * (today's last calls, waiting per queue as the database keeps it, advisors online per queue).
- * Params: branches (text[]), now, tz, tz.
+ * Each branch's day starts at its own midnight (SPEC §17). Params: branches (text[]), now.
  */
 const SWEEP_SQL = `select b.branch_office,
     coalesce((select json_agg(json_build_object('numero', c.numero, 'assigned_module_number', c.assigned_module_number,
@@ -74,7 +72,8 @@ const SWEEP_SQL = `select b.branch_office,
        from advisor a cross join lateral json_array_elements_text(a.queue_types) as q(queue_type)
        where a.branch_office = b.branch_office and a.status <> 'OFFLINE'
        group by q.queue_type) o) as online
-  from unnest(?::text[]) as b(branch_office), (select ${DAY_START} as day_start) d`;
+  from unnest(?::text[]) as b(branch_office)
+  cross join lateral (select branch_day_start(b.branch_office, ?::timestamp) as day_start) d`;
 
 /** The channel on which the database announces, with the branch as payload, a change a screen shows (migration 20261130130000). */
 export const SCREEN_CHANNEL = 'ticketero_screens';
@@ -88,7 +87,6 @@ export class ScreenService {
       outlook: WaitEstimator;
       /** false under WAIT_ESTIMATOR=formula: the seed's formula is shown. */
       replay: boolean;
-      timeZone: string;
     },
   ) {}
 
@@ -103,9 +101,9 @@ export class ScreenService {
       this.deps.db.execute<CalledRow[]>(
         `select numero, assigned_module_number, last_called_at, queue_type, recall_count from ticket
          where branch_office = ? and last_called_at is not null and assigned_module_number is not null
-           and last_called_at >= ${DAY_START}
+           and last_called_at >= branch_day_start(?, ?::timestamp)
          order by last_called_at desc, id desc limit ${CALLED_SHOWN}`,
-        [branchOffice, now, this.deps.timeZone, this.deps.timeZone],
+        [branchOffice, branchOffice, now],
       ),
       this.deps.outlook.newArrivalOutlook(this.deps.db, branchOffice),
     ]);
@@ -128,7 +126,7 @@ export class ScreenService {
     const now = this.deps.clock.now();
     const rows = await this.deps.db.execute<
       { branch_office: string; called: CalledRow[]; waiting: Record<string, number>; online: Record<string, number> }[]
-    >(SWEEP_SQL, [[...branches], now, this.deps.timeZone, this.deps.timeZone]);
+    >(SWEEP_SQL, [[...branches], now]);
     return new Map(rows.map((r) => [r.branch_office, keyOf(calledOf(r.called), r.waiting, r.online)]));
   }
 

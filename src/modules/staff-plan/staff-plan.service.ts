@@ -1,6 +1,7 @@
 import type { Clock } from '../../clock.js';
 import type { Db } from '../../db/sql.js';
 import { serviceDay } from '../../domain/numbering.js';
+import type { BranchZones } from '../branches/branch-zones.js';
 import { DomainError, ValidationError } from '../../errors.js';
 import { recordAudit, type Origin } from '../audit/audit.service.js';
 import { dayPlanSchema, issuesToFields, type DayPlan } from './plan.validation.js';
@@ -19,11 +20,15 @@ const DATE = /^\d{4}-\d{2}-\d{2}$/;
  * will be there. The advisor's real status still decides the present.
  */
 export class StaffPlanService {
-  constructor(private readonly deps: { db: Db; clock: Clock; timeZone: string }) {}
+  constructor(private readonly deps: { db: Db; clock: Clock; zones: BranchZones }) {}
 
-  /** `date` (YYYY-MM-DD) or today in the branch. */
-  dateOrToday(date: string | undefined): string {
-    if (date === undefined || date === '') return serviceDay(this.deps.clock.now(), this.deps.timeZone);
+  /** `date` (YYYY-MM-DD) or today in the advisor's branch, in its own zone (SPEC §17). */
+  async dateOrToday(advisorId: number, date: string | undefined): Promise<string> {
+    if (date === undefined || date === '') {
+      const [row] = await this.deps.db.execute<{ branch_office: string }[]>(`select branch_office from advisor where id = ?`, [advisorId]);
+      if (!row) throw new DomainError('ASESOR_NO_ENCONTRADO', `No existe el asesor ${advisorId}`);
+      return serviceDay(this.deps.clock.now(), await this.deps.zones.of(this.deps.db, row.branch_office));
+    }
     if (!DATE.test(date) || Number.isNaN(Date.parse(`${date}T00:00:00Z`))) {
       throw new ValidationError({ date: 'debe ser una fecha AAAA-MM-DD' });
     }
@@ -31,7 +36,7 @@ export class StaffPlanService {
   }
 
   async get(advisorId: number, date: string | undefined): Promise<AdvisorDayPlan> {
-    const day = this.dateOrToday(date);
+    const day = await this.dateOrToday(advisorId, date);
     const [row] = await this.deps.db.execute<{ id: string; shifts: DayPlan['shifts'] | null; breaks: DayPlan['breaks'] | null }[]>(
       `select a.id, p.shifts, p.breaks from advisor a
        left join advisor_plan p on p.advisor_id = a.id and p.plan_date = ?::date where a.id = ?`,
@@ -45,7 +50,7 @@ export class StaffPlanService {
 
   /** Replaces the advisor's plan for a day (an empty plan removes it), audited. */
   async put(advisorId: number, date: string | undefined, body: unknown, origin: Origin): Promise<AdvisorDayPlan> {
-    const day = this.dateOrToday(date);
+    const day = await this.dateOrToday(advisorId, date);
     const parsed = dayPlanSchema.safeParse(body);
     if (!parsed.success) throw new ValidationError(issuesToFields(parsed.error));
     const plan = parsed.data;

@@ -3,6 +3,7 @@ import type { Db } from '../../db/sql.js';
 import type { Clock } from '../../clock.js';
 import { estimateWaitMinutes } from '../../domain/estimate.js';
 import { serviceDay } from '../../domain/numbering.js';
+import type { BranchZones } from '../branches/branch-zones.js';
 import { QUEUE_TYPES, type QueueType } from '../../domain/queue-types.js';
 import { FLOOR_STATES, type FloorState } from '../../domain/floor.js';
 import { maskPersonalData } from '../../domain/privacy.js';
@@ -99,8 +100,8 @@ interface QueueRow {
 
 const round1 = (value: string | null): number | null => (value == null ? null : Math.round(Number(value) * 10) / 10);
 
-/** The start of the branch's day holding `?` (now), as UTC; binds now, zone, zone. */
-const DAY_START = `((date_trunc('day', ?::timestamptz at time zone ?) at time zone ?) at time zone 'UTC')`;
+/** The start of the branch's day holding now, as UTC (SPEC §17: its own zone); binds branch, now. */
+const DAY_START = `branch_day_start(?, ?::timestamp)`;
 
 /** Minutes per floor state (SPEC §12). */
 export type MinutesByState = Record<FloorState, number>;
@@ -123,7 +124,8 @@ export class SupervisionService {
       db: Db;
       clock: Clock;
       advisors: AdvisorService;
-      timeZone: string;
+      /** Each branch's zone: its service day (SPEC §17). */
+      zones: BranchZones;
       floor: FloorSettings;
       /** The wait-time estimator (SPEC §13); without it, the seed's formula. */
       estimator?: WaitEstimator;
@@ -135,9 +137,14 @@ export class SupervisionService {
     return this.deps.db;
   }
 
+  /** The branch's service day (YYYY-MM-DD) now, in its own zone. */
+  private async today(branchOffice: string, now: Date): Promise<string> {
+    return serviceDay(now, await this.deps.zones.of(this.db, branchOffice));
+  }
+
   async queueFigures(branchOffice: string, only?: QueueType): Promise<QueueFigures[]> {
     const now = this.deps.clock.now();
-    const day = serviceDay(now, this.deps.timeZone);
+    const day = await this.today(branchOffice, now);
     const rows = await this.db.execute<QueueRow[]>(
       `select q.queue_type,
          count(t.id) filter (where t.status in ${WAITING})::int as waiting,
@@ -173,13 +180,11 @@ export class SupervisionService {
         day,
         day,
         branchOffice,
-        now,
-        this.deps.timeZone,
-        this.deps.timeZone,
         branchOffice,
         now,
-        this.deps.timeZone,
-        this.deps.timeZone,
+        branchOffice,
+        branchOffice,
+        now,
         day,
         day,
         day,
@@ -258,7 +263,7 @@ export class SupervisionService {
   }
 
   async dashboard(branchOffice: string) {
-    const day = serviceDay(this.deps.clock.now(), this.deps.timeZone);
+    const day = await this.today(branchOffice, this.deps.clock.now());
     const [byStatus, queues, advisors, jobs] = await Promise.all([
       this.db.execute<{ status: TicketStatus; n: number }[]>(
         `select status, count(*)::int as n from ticket
@@ -301,7 +306,7 @@ export class SupervisionService {
     const now = this.deps.clock.now();
     const rows = await this.db.execute<{ at: string; queue_type: QueueType; waiting: number }[]>(
       `with day as (
-         select ((date_trunc('day', ?::timestamptz at time zone ?) at time zone ?) at time zone 'UTC') as start
+         select ${DAY_START} as start
        ),
        buckets as (
          select generate_series((select start from day), ?::timestamp, interval '15 minutes') as at
@@ -315,7 +320,7 @@ export class SupervisionService {
          and coalesce(t.assigned_at, t.completed_at, 'infinity'::timestamp) > b.at
        group by b.at, q.queue_type
        order by b.at`,
-      [now, this.deps.timeZone, this.deps.timeZone, now, now, `{${QUEUE_TYPES.join(',')}}`, branchOffice],
+      [branchOffice, now, now, now, `{${QUEUE_TYPES.join(',')}}`, branchOffice],
     );
     const points = new Map<string, { at: string } & Record<QueueType, number>>();
     for (const row of rows) {
@@ -434,8 +439,7 @@ export class SupervisionService {
 
   async advisorStats(branchOffice: string): Promise<AdvisorStats[]> {
     const now = this.deps.clock.now();
-    const day = serviceDay(now, this.deps.timeZone);
-    const tz = this.deps.timeZone;
+    const day = await this.today(branchOffice, now);
     const [advisors, counts, periods] = await Promise.all([
       this.deps.advisors.list(branchOffice),
       this.db.execute<{ advisor_id: string; completed: number; no_show: number; ratings: number; avg_rating: string | null }[]>(
@@ -455,7 +459,7 @@ export class SupervisionService {
          from advisor_status_period p join advisor a on a.id = p.advisor_id
          where a.branch_office = ? and coalesce(p.ended_at, ?::timestamp) > ${DAY_START} and p.started_at < ?
          group by p.advisor_id, p.status, p.reason`,
-        [now, now, now, tz, tz, branchOffice, now, now, tz, tz, now],
+        [now, now, branchOffice, now, branchOffice, now, branchOffice, now, now],
       ),
     ]);
     const byAdvisor = new Map(counts.map((c) => [Number(c.advisor_id), c]));

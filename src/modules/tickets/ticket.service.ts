@@ -2,10 +2,11 @@ import { randomUUID } from 'node:crypto';
 import type { Db, Queryable } from '../../db/sql.js';
 import type { Clock } from '../../clock.js';
 import { estimateWaitMinutes, isProximo } from '../../domain/estimate.js';
-import { formatTicketNumber, serviceDay } from '../../domain/numbering.js';
-import type { QueueType } from '../../domain/queue-types.js';
+import { localWeekdayAndTime } from '../../domain/branch-hours.js';
+import { formatTicketNumber } from '../../domain/numbering.js';
+import { QUEUES, type QueueType } from '../../domain/queue-types.js';
 import type { TicketStatus } from '../../domain/ticket-status.js';
-import { DomainError, ValidationError } from '../../errors.js';
+import { branchClosedError, DomainError, queueNotOfferedError, ValidationError } from '../../errors.js';
 import type { EventBus } from '../../events.js';
 import { recordAudit, type Origin } from '../audit/audit.service.js';
 import type { AtencionPreferente } from '../../domain/floor.js';
@@ -17,6 +18,8 @@ import {
   INSERT_TICKET_SQL,
   insertTicketParams,
   NEXT_NUMBER_SQL,
+  nextNumberParams,
+  type NextNumberRow,
   TICKET_CONTEXT_SQL,
   ticketContextParams,
   type TicketContextRow,
@@ -29,7 +32,8 @@ import { claimKey, idempotencyClaim, replayKey, settleKey, type IdempotencyClaim
 
 export interface TicketSettings {
   defaultBranch: string;
-  timeZone: string;
+  /** SPEC §17: tickets are accepted from this many minutes before the branch opens. */
+  opensEarlyMinutes: number;
   proximoThreshold: number;
   preferentialEvery: number;
   /** Tickets one Telegram chat may take in an hour (SPEC §22, CHAT_TICKETS_PER_HOUR). */
@@ -137,7 +141,6 @@ export class TicketService {
     const { clock, settings } = this.deps;
     const branchOffice = command.branchOffice ?? settings.defaultBranch;
     const now = clock.now();
-    const day = serviceDay(now, settings.timeZone);
     const codigo = randomUUID();
     // SPEC §14: stored encrypted, found (and kept unique while active) by its blind index.
     const personal = sealTicketPersonalData(this.deps.personalData, command.nationalId, command.telefono);
@@ -167,26 +170,26 @@ export class TicketService {
         if (claim && !(await claimKey(tx, claim, now))) throw new KeyAlreadyUsed();
         // SPEC §22: a chat holds one active ticket, whatever RUTs it used, and takes a few per hour.
         if (chatId !== null) await this.checkChatMayTake(tx, chatId, now);
-        const [counter] = await tx.execute<{ last_number: number }[]>(NEXT_NUMBER_SQL, [
-          branchOffice,
-          day,
-          command.queueType,
-          now,
-        ]);
-        const numero = formatTicketNumber(command.queueType, counter!.last_number);
+        // The branch's own service day (its time zone), numbered under the counter row's lock.
+        const [counter] = await tx.execute<NextNumberRow[]>(NEXT_NUMBER_SQL, nextNumberParams(branchOffice, command.queueType, now));
+        if (!counter) throw new ValidationError({ branchOffice: `La sucursal "${branchOffice}" no existe` });
+        const numero = formatTicketNumber(command.queueType, counter.last_number);
+        const day = counter.service_date;
 
         const [context] = await tx.execute<TicketContextRow[]>(
           TICKET_CONTEXT_SQL,
-          ticketContextParams(personal.nationalIdBidx, branchOffice, command.queueType),
+          ticketContextParams(personal.nationalIdBidx, branchOffice, command.queueType, now, settings.opensEarlyMinutes),
         );
         const advisorFree = context!.advisor_free;
         // Throwing rolls the counter back too: refused requests leave no gap in the numbers.
         // The RUT's active ticket belongs to someone else when a chat asks (its own was refused above):
         // a typed RUT must not learn that person's number (SPEC §22).
         if (context!.active_numero) throw activeTicketError(chatId === null ? context!.active_numero : '');
-        if (!context!.branch_known) {
-          throw new ValidationError({ branchOffice: `La sucursal "${branchOffice}" no existe` });
+        if (!context!.branch_active) {
+          throw new ValidationError({ branchOffice: `La sucursal "${branchOffice}" no está activa` });
         }
+        if (context!.opens_at !== null) throw await this.closedError(tx, branchOffice, context!.opens_at);
+        if (!context!.offers_queue) throw queueNotOfferedError(branchOffice, QUEUES[command.queueType].label);
 
         const position = context!.waiting + 1;
         const estimate = promised ?? estimateWaitMinutes(position, command.queueType, context!.online);
@@ -296,6 +299,14 @@ export class TicketService {
     };
   }
 
+  /** SUCURSAL_CERRADA with when the branch opens, in its own time (SPEC §17). */
+  private async closedError(tx: Queryable, branchOffice: string, opensAt: string): Promise<DomainError> {
+    if (opensAt === 'infinity') return branchClosedError(branchOffice, null);
+    const [branch] = await tx.execute<{ timezone: string }[]>(`select timezone from branch where name = ?`, [branchOffice]);
+    const instant = new Date(`${opensAt}Z`);
+    return branchClosedError(branchOffice, { ...localWeekdayAndTime(instant, branch!.timezone), iso: instant.toISOString() });
+  }
+
   async getByCodigo(codigoReferencia: string): Promise<TicketView> {
     const row = await this.findOne('t.codigo_referencia = ?', [codigoReferencia]);
     if (!row) throw notFound();
@@ -305,10 +316,11 @@ export class TicketService {
   /** Position and estimate of today's ticket with that number in a branch. */
   async getByNumero(numero: string, branchOffice: string | null): Promise<TicketView> {
     const { clock, settings } = this.deps;
-    const day = serviceDay(clock.now(), settings.timeZone);
-    const row = await this.findOne('t.branch_office = ? and t.service_date = ? and t.numero = ?', [
-      branchOffice ?? settings.defaultBranch,
-      day,
+    const branch = branchOffice ?? settings.defaultBranch;
+    const row = await this.findOne('t.branch_office = ? and t.service_date = branch_service_date(?, ?::timestamp) and t.numero = ?', [
+      branch,
+      branch,
+      clock.now(),
       numero,
     ]);
     if (!row) throw notFound();

@@ -11,35 +11,56 @@ import { ACTIVE, ADVISORS_ONLINE_COUNT, WAITING } from './queue.sql.js';
  * The benchmark's raw-SQL baseline runs these same texts through node-pg.
  */
 
-/** 1. The next number: the counter row's lock serialises numbering per branch, day and queue. */
+/**
+ * 1. The next number of the branch's service day (its own time zone, SPEC §17): the counter row's
+ * lock serialises numbering per branch, day and queue. No row when the branch does not exist.
+ * Params: now, queueType, now, branch.
+ */
 export const NEXT_NUMBER_SQL = `insert into ticket_daily_counter (branch_office, service_date, queue_type, last_number, updated_at)
-  values (?, ?, ?, 1, ?)
+  select b.name, branch_local_date(b.timezone, ?::timestamp), ?, 1, ? from branch b where b.name = ?
   on conflict (branch_office, service_date, queue_type)
   do update set last_number = ticket_daily_counter.last_number + 1, updated_at = excluded.updated_at
-  returning last_number`;
+  returning last_number, service_date`;
+
+/** The parameters of NEXT_NUMBER_SQL. */
+export const nextNumberParams = (branchOffice: string, queueType: QueueType, now: Date): unknown[] => [now, queueType, now, branchOffice];
+
+/** What NEXT_NUMBER_SQL returns: the number and the branch's service day (YYYY-MM-DD). */
+export interface NextNumberRow {
+  last_number: number;
+  service_date: string;
+}
 
 /**
- * 2. Under that lock, what the rules need: an active ticket of the RUT, whether the branch
- * exists and the RUT was given in the bot (typed, or verified by the customer's identity provider:
- * its messages are planned, though only a chat that owns the ticket receives them, SPEC §22), who waits ahead and who serves the queue; and
- * whether anyone in the branch is free (else the immediate assignment attempt is not worth a query).
+ * 2. Under that lock, what the rules need: an active ticket of the RUT, whether the branch is
+ * active, open (null) or when it opens, and offers the queue (SPEC §17), whether the RUT was given
+ * in the bot (typed, or verified by the customer's identity provider: its messages are planned,
+ * though only a chat that owns the ticket receives them, SPEC §22), who waits ahead and who serves
+ * the queue; and whether anyone in the branch is free (else the immediate assignment attempt is not worth a query).
  * The RUT is looked up by its blind index (SPEC §14).
- * Params: RUT blind index, branch, RUT blind index, branch, queueType, branch, queueType, branch.
+ * Params: RUT blind index, now, early minutes, queueType, RUT blind index, queueType, branch,
+ * queueType, branch.
  */
 export const TICKET_CONTEXT_SQL = `select
     (select numero from ticket where national_id_bidx = ? and status in ${ACTIVE} limit 1) as active_numero,
-    exists(select 1 from advisor where branch_office = ?) as branch_known,
+    coalesce(b.active, false) as branch_active,
+    branch_opening(b.name, ?::timestamp, ?::int) as opens_at,
+    exists(select 1 from jsonb_array_elements(b.queues) q where q->>'queueType' = ?) as offers_queue,
     exists(select 1 from (select national_id_bidx from telegram_customer union all
                           select national_id_bidx from telegram_verified_rut) r where r.national_id_bidx = ?) as registered,
-    (select count(*)::int from ticket where branch_office = ? and queue_type = ? and status in ${WAITING}
+    (select count(*)::int from ticket where branch_office = k.name and queue_type = ? and status in ${WAITING}
        and reserved_advisor_id is null) as waiting,
     ${ADVISORS_ONLINE_COUNT} as online,
-    exists(select 1 from advisor where branch_office = ? and status = 'AVAILABLE') as advisor_free`;
+    exists(select 1 from advisor where branch_office = k.name and status = 'AVAILABLE') as advisor_free
+  from (select ?::text as name) k left join branch b on b.name = k.name`;
 
 /** What TICKET_CONTEXT_SQL returns. */
 export interface TicketContextRow {
   active_numero: string | null;
-  branch_known: boolean;
+  branch_active: boolean;
+  /** Null while the branch takes tickets; else its next opening (UTC text, or 'infinity'). */
+  opens_at: string | null;
+  offers_queue: boolean;
   /** A chat gave this RUT: the messages are planned (SPEC §5); who receives them is §22's rule. */
   registered: boolean;
   waiting: number;
@@ -48,16 +69,13 @@ export interface TicketContextRow {
 }
 
 /** The parameters of TICKET_CONTEXT_SQL. */
-export const ticketContextParams = (nationalIdBidx: Buffer, branchOffice: string, queueType: QueueType): unknown[] => [
-  nationalIdBidx,
-  branchOffice,
-  nationalIdBidx,
-  branchOffice,
-  queueType,
-  branchOffice,
-  queueType,
-  branchOffice,
-];
+export const ticketContextParams = (
+  nationalIdBidx: Buffer,
+  branchOffice: string,
+  queueType: QueueType,
+  now: Date,
+  earlyMinutes: number,
+): unknown[] => [nationalIdBidx, now, earlyMinutes, queueType, nationalIdBidx, queueType, branchOffice, queueType, branchOffice];
 
 /**
  * 3. The ticket, its three messages (only when `reachable`) and its TICKET_CREADO audit row, in
