@@ -38,12 +38,19 @@ type Line = { header: Header } | { table: string } | { row: Record<string, unkno
 /** Kept by triggers from other tables (migration 20261205140000): rebuilt, never restored. */
 const DERIVED_TABLES = ['ticket_waiting_count'];
 
-/** Ordinary and partitioned tables of the public schema (not partitions), parents before children. */
+/**
+ * Ordinary and partitioned tables of the public schema (not partitions), parents before children:
+ * foreign keys, and the triggers that act as one towards `branch` (SPEC §17, migration 20261205110000).
+ */
 async function tablesInLoadOrder(client: pg.ClientBase): Promise<string[]> {
   const { rows } = await client.query<{ name: string; deps: string[] | null }>(
     `select c.relname as name,
-       (select array_agg(distinct r.relname::text) from pg_constraint k join pg_class r on r.oid = k.confrelid
-         where k.conrelid = c.oid and k.contype = 'f' and k.confrelid <> c.oid) as deps
+       (select array_agg(distinct d.name) from (
+          select r.relname::text as name from pg_constraint k join pg_class r on r.oid = k.confrelid
+          where k.conrelid = c.oid and k.contype = 'f' and k.confrelid <> c.oid
+          union
+          select 'branch' from pg_trigger t join pg_proc p on p.oid = t.tgfoid
+          where t.tgrelid = c.oid and p.proname = 'branch_name_must_exist') d) as deps
      from pg_class c join pg_namespace n on n.oid = c.relnamespace
      where n.nspname = 'public' and c.relkind in ('r', 'p') and not c.relispartition
      order by c.relname`,
