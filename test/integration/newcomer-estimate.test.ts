@@ -64,6 +64,7 @@ beforeAll(async () => {
   db = await createMigratedDatabase();
   a = await startTestApp({}, { clock, db });
   b = await startTestApp({}, { clock, db });
+  await db.query(`insert into branch (code, name, timezone) values ('NORTE', $1, 'America/Santiago')`, [NORTE]);
   await db.query(
     `insert into advisor (name, email, status, module_number, queue_types, branch_office)
      select name, split_part(email, '@', 1) || '.norte@' || split_part(email, '@', 2), status, module_number, queue_types, $1
