@@ -5,6 +5,7 @@
  * did: the full replay of the real line (estimateWaiting, the queue job's path, unchanged) then gives
  * the ticket taken the same minutes. The counts are checked against the line after every kind of move.
  */
+import { BranchZones } from '../../src/modules/branches/branch-zones.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
 import { QUEUE_TYPES } from '../../src/domain/queue-types.js';
@@ -19,7 +20,7 @@ const LINE = 4000;
 let app: TestApp;
 let nextRut = 0;
 
-const uncached = (): WaitEstimator => new WaitEstimator({ clock, timeZone: 'America/Santiago', preferentialEvery: 2 });
+const uncached = (): WaitEstimator => new WaitEstimator({ clock, zones: new BranchZones({ fallback: 'America/Santiago' }), preferentialEvery: 2 });
 
 /** The kept counts and the line counted, per branch and queue. */
 async function countsAgree(): Promise<void> {
