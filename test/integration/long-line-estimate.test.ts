@@ -127,6 +127,7 @@ describe('a newcomer on a long line', () => {
     await countsAgree();
     // Moves the API has no door for, straight in SQL: a queue change, a branch change, a deletion.
     await app.db.query(`update ticket set queue_type = 'EMPRESAS' where id = (select min(id) from ticket where status = 'EN_ESPERA' and queue_type = 'CAJA')`);
+    await app.db.query(`insert into branch (code, name, timezone) values ('OTRA', 'Sucursal Otra', 'America/Santiago')`);
     await app.db.query(`update ticket set branch_office = 'Sucursal Otra' where id = (select max(id) from ticket where status = 'EN_ESPERA')`);
     await app.db.query(`delete from ticket where id = (select max(id) from ticket where status = 'PROXIMO' or status = 'EN_ESPERA')`);
     await app.db.query(`update ticket set status = 'EN_ESPERA', assigned_advisor_id = null, assigned_module_number = null where status = 'ATENDIENDO'`);

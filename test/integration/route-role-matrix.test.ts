@@ -25,6 +25,7 @@ beforeAll(async () => {
   app = await startTestApp();
   await app.db.query(`update advisor set status = 'OFFLINE'`);
   const [a] = await app.db.query<{ id: string }>(`select id from advisor where branch_office = $1 order by id limit 1`, [A]);
+  await app.db.query(`insert into branch (code, name, timezone) values ('MAIPU', $1, 'America/Santiago')`, [B]);
   const [b] = await app.db.query<{ id: string }>(
     `insert into advisor (name, email, status, module_number, queue_types, branch_office)
      values ('Paula Maipú', 'paula.maipu@banco.com', 'OFFLINE', 1, '["CAJA"]', $1) returning id`,
