@@ -26,7 +26,8 @@ export default tseslint.config(
       sourceType: 'script',
       globals: Object.fromEntries(
         ['window', 'document', 'location', 'history', 'setInterval', 'clearInterval', 'setTimeout', 'EventSource',
-          'URLSearchParams', 'fetch', 'alert', 'console', 'AudioContext'].map((name) => [name, 'readonly']),
+          'URLSearchParams', 'fetch', 'alert', 'console', 'AudioContext', 'clearTimeout', 'localStorage',
+          'HTMLInputElement', 'crypto', 'DOMParser'].map((name) => [name, 'readonly']),
       ),
     },
   },

@@ -16,6 +16,7 @@ import { Migration20261205100000_chat_ownership } from './Migration2026120510000
 import { Migration20261205120000_staff_accounts } from './Migration20261205120000_staff_accounts.js';
 import { Migration20261205130000_idempotency_keys } from './Migration20261205130000_idempotency_keys.js';
 import { Migration20261205130100_ticket_link_tokens } from './Migration20261205130100_ticket_link_tokens.js';
+import { Migration20261205130200_ticket_phone_consent } from './Migration20261205130200_ticket_phone_consent.js';
 import { Migration20261205140000_ticket_waiting_count } from './Migration20261205140000_ticket_waiting_count.js';
 import { Migration20261205150000_mensaje_esperas } from './Migration20261205150000_mensaje_esperas.js';
 import { Migration20261205110000_branches } from './Migration20261205110000_branches.js';
@@ -37,6 +38,7 @@ export const migrationsList = [
   { name: 'Migration20261205120000_staff_accounts', class: Migration20261205120000_staff_accounts },
   { name: 'Migration20261205130000_idempotency_keys', class: Migration20261205130000_idempotency_keys },
   { name: 'Migration20261205130100_ticket_link_tokens', class: Migration20261205130100_ticket_link_tokens },
+  { name: 'Migration20261205130200_ticket_phone_consent', class: Migration20261205130200_ticket_phone_consent },
   { name: 'Migration20261205150000_mensaje_esperas', class: Migration20261205150000_mensaje_esperas },
   { name: 'Migration20261205140000_ticket_waiting_count', class: Migration20261205140000_ticket_waiting_count },
   { name: 'Migration20261205110000_branches', class: Migration20261205110000_branches },

@@ -16,6 +16,7 @@ import { TicketIdempotencyKey } from '../modules/tickets/idempotency-key.entity.
 import { TicketLinkToken } from '../modules/ticket-links/ticket-link-token.entity.js';
 import { ApiToken, AuthRateLimit, StaffAccount, StaffBranchGrant, StaffSession } from '../modules/accounts/account.entities.js';
 import { TicketWaitingCount } from '../modules/tickets/waiting-count.entity.js';
+import { TicketPhoneConsent } from '../modules/tickets/phone-consent.entity.js';
 
 export const entities = [
   Advisor,
@@ -47,4 +48,5 @@ export const entities = [
   AuthRateLimit,
   TicketWaitingCount,
   Branch,
+  TicketPhoneConsent,
 ];

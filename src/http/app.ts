@@ -13,6 +13,7 @@ import { staffPlanRoutes } from './routes/staff-plan.js';
 import { screenRoutes } from './routes/screens.js';
 import { supervisorWebRoutes } from './routes/supervisor-web.js';
 import { kioskRoutes } from './routes/kiosk.js';
+import { totemApiRoutes, totemPageRoutes } from './routes/totem.js';
 import { scrubPath } from '../domain/privacy.js';
 import { personasRoutes } from './routes/personas.js';
 import { httpMetrics, metricsRoutes, type MetricsHttpOptions } from './routes/metrics.js';
@@ -98,6 +99,7 @@ export function createApp(deps: HttpDeps): Hono {
   app.route('/api/tickets', kioskRoutes({ tickets: deps.services.tickets, totem: deps.services.totem, trustProxy: deps.trustProxy }));
   // SPEC §14: the holder's rights (export, erasure).
   app.route('/api/admin/personas', personasRoutes({ personas: deps.services.personas, trustProxy: deps.trustProxy }));
+  app.route('/api/totem', totemApiRoutes({ supervision: deps.services.supervision, defaultBranch: deps.defaultBranch, now: deps.now }));
   app.route(
     '/api/admin',
     accountRoutes({ accounts: services.accounts, trustProxy: deps.trustProxy, advisorBranch: (id) => services.advisors.branchOf(id) }),
@@ -118,6 +120,7 @@ export function createApp(deps: HttpDeps): Hono {
   const assets = new Assets();
   app.get('/static/:name', (c) => assets.serve(c, c.req.param('name')));
   app.get('/ingresar', signInPage(assets));
+  app.route('/totem', totemPageRoutes({ assets }));
   app.route(
     '/escritorio',
     deskRoutes({

@@ -50,6 +50,7 @@ export const openApiDocument = {
           branchOffice: { type: ['string', 'null'], maxLength: 100 },
           queueType: { enum: [...QUEUE_TYPES] },
           atencionPreferente: { enum: [...ATENCION_PREFERENTE, null], description: 'Atención preferente (SPEC §12)' },
+          consentimientoTelefono: { type: 'boolean', description: 'El cliente marcó el consentimiento para usar su teléfono (SPEC §19); se guarda' },
         },
       },
       TicketCreado: {
@@ -124,6 +125,42 @@ export const openApiDocument = {
           '503': error('La base de datos no responde (SERVICIO_NO_DISPONIBLE); nada quedó guardado, reintentar'),
           '413': error('Cuerpo sobre 16 KiB'),
           '415': error('El cuerpo no es application/json'),
+        },
+      },
+    },
+    '/api/totem/estado': {
+      get: {
+        summary: 'Lo que muestra el tótem (SPEC §19): su sucursal y sus filas con personas en espera y la espera estimada',
+        security: [{ kiosk: [] }],
+        responses: {
+          '200': {
+            description: 'Sucursal y filas',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['sucursal', 'hora', 'colas'],
+                  properties: {
+                    sucursal: { type: 'string' },
+                    hora: { type: 'string', format: 'date-time' },
+                    colas: {
+                      type: 'array',
+                      items: {
+                        type: 'object',
+                        properties: {
+                          queueType: { enum: [...QUEUE_TYPES] },
+                          nombre: { type: 'string' },
+                          enEspera: { type: 'integer' },
+                          esperaEstimadaMinutos: { type: 'integer' },
+                        },
+                      },
+                    },
+                  },
+                },
+              },
+            },
+          },
+          '401': error('Tótem no autorizado'),
         },
       },
     },

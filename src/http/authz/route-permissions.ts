@@ -56,6 +56,8 @@ export const ROUTE_PERMISSIONS: readonly RoutePermission[] = [
   { method: 'GET', path: '/metrics', allow: 'public' }, // METRICS_API_KEY / loopback, checked by its own route
   { method: 'GET', path: '/static/:name', allow: 'public' },
   { method: 'GET', path: '/pantalla', allow: 'public' },
+  // SPEC §19: the tótem's page (its data comes through the kiosk credential)
+  { method: 'GET', path: '/totem', allow: 'public' },
   { method: 'GET', path: '/pantalla/stream', allow: 'public' },
   { method: 'POST', path: '/telegram/webhook', allow: 'public' }, // grammY checks the secret token
 
@@ -73,6 +75,7 @@ export const ROUTE_PERMISSIONS: readonly RoutePermission[] = [
   { method: 'GET', path: '/api/tickets/:numero/position', allow: KIOSK, scope: branchQuery, openInDevelopment: true },
   { method: 'GET', path: '/api/tickets/:codigoReferencia', allow: KIOSK, openInDevelopment: true },
   { method: 'POST', path: '/api/tickets/:codigoReferencia/cancel', allow: KIOSK, openInDevelopment: true },
+  { method: 'GET', path: '/api/totem/estado', allow: KIOSK, openInDevelopment: true },
 
   // Supervision reads (SPEC §7)
   { method: 'GET', path: '/api/admin/dashboard', allow: FLOOR_READ, scope: branchQuery },

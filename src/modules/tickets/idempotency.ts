@@ -30,6 +30,7 @@ export function idempotencyClaim(
     command.branchOffice,
     command.queueType,
     command.atencionPreferente ?? null,
+    command.consentimientoTelefono === true,
   ]);
   return { keyHash: sha256(`${sha256(credential)}\n${key}`), requestHash: sha256(request) };
 }

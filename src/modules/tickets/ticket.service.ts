@@ -217,6 +217,9 @@ export class TicketService {
             atencionPreferente: command.atencionPreferente ?? null,
           }),
         );
+        if (command.consentimientoTelefono && command.telefono) {
+          await tx.execute(`insert into ticket_phone_consent (ticket_id, consented_at) values (?, ?)`, [ticket!.id, createdAt]);
+        }
         if (command.atencionPreferente) {
           // A preferential customer does not go to the back: their place follows the real call order.
           const [row] = await tx.execute<{ pos: number }[]>(positionOfTicketSql(settings.preferentialEvery), [ticket!.id, ticket!.id]);

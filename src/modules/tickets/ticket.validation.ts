@@ -11,9 +11,11 @@ export interface TakeTicketCommand {
   queueType: QueueType;
   /** Preferential attention (SPEC §12), or null. */
   atencionPreferente?: AtencionPreferente | null;
+  /** SPEC §19: the customer ticked the phone's own consent checkbox (stored with the ticket). */
+  consentimientoTelefono?: boolean;
 }
 
-const ALLOWED_FIELDS = new Set(['nationalId', 'telefono', 'branchOffice', 'queueType', 'atencionPreferente']);
+const ALLOWED_FIELDS = new Set(['nationalId', 'telefono', 'branchOffice', 'queueType', 'atencionPreferente', 'consentimientoTelefono']);
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -70,8 +72,16 @@ export function parseTakeTicket(input: unknown): TakeTicketCommand {
     campos.atencionPreferente = `La atención preferente debe ser una de: ${ATENCION_PREFERENTE.join(', ')}`;
   }
 
+  const rawConsent = input.consentimientoTelefono;
+  if (rawConsent !== undefined && rawConsent !== null && typeof rawConsent !== 'boolean') {
+    campos.consentimientoTelefono = 'El consentimiento debe ser true o false';
+  } else if (rawConsent === true && telefono === null && !campos.telefono) {
+    campos.consentimientoTelefono = 'Sin teléfono no hay consentimiento que guardar';
+  }
+
   if (Object.keys(campos).length > 0) throw new ValidationError(campos);
   return {
+    consentimientoTelefono: rawConsent === true,
     nationalId,
     telefono,
     branchOffice,

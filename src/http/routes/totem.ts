@@ -1,0 +1,35 @@
+import { Hono } from 'hono';
+import { QUEUES } from '../../domain/queue-types.js';
+import type { SupervisionService } from '../../modules/supervision/supervision.service.js';
+import type { Assets } from '../assets.js';
+
+/** The tótem's page (SPEC §19): public HTML; everything it shows comes through the kiosk credential. */
+export function totemPageRoutes(deps: { assets: Assets }): Hono {
+  const app = new Hono();
+  app.get('/', (c) => deps.assets.serve(c, 'totem.html'));
+  return app;
+}
+
+/**
+ * What the tótem's start and queue screens read: its branch and the queues with people waiting and
+ * the estimate a newcomer would get. A wrong credential is a 401 here, so the page says
+ * "Tótem no autorizado" before anyone types a RUT.
+ */
+export function totemApiRoutes(deps: { supervision: SupervisionService; defaultBranch: string; now: () => Date }): Hono {
+  const app = new Hono();
+  app.get('/estado', async (c) => {
+    const branch = deps.defaultBranch;
+    const figures = await deps.supervision.queueFigures(branch);
+    return c.json({
+      sucursal: branch,
+      hora: deps.now().toISOString(),
+      colas: figures.map((f) => ({
+        queueType: f.queueType,
+        nombre: QUEUES[f.queueType].label,
+        enEspera: f.waiting,
+        esperaEstimadaMinutos: f.estimatedWaitMinutes,
+      })),
+    });
+  });
+  return app;
+}
