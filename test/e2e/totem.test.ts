@@ -23,10 +23,7 @@ afterAll(async () => {
 
 async function axeSerious(page: Page): Promise<string[]> {
   await page.addScriptTag({ path: AXE });
-  const violations = await page.evaluate(async () => {
-    const result = await (window as unknown as { axe: { run: () => Promise<{ violations: { id: string; impact: string }[] }> } }).axe.run();
-    return result.violations.map((v) => `${v.impact}: ${v.id}`);
-  });
+  const violations = (await page.evaluate(`axe.run().then((r) => r.violations.map((v) => v.impact + ': ' + v.id))`)) as string[];
   return violations.filter((v) => v.startsWith('serious') || v.startsWith('critical'));
 }
 
@@ -118,7 +115,7 @@ describe('the tótem page (SPEC §19)', () => {
 
   it('keeps only the RUN of a cédula’s QR typed by a keyboard-wedge scanner', async () => {
     const page = await openTotem(1080, 1920);
-    await page.evaluate((key) => localStorage.setItem('ticketero.totem.credencial', key), KIOSK_KEY);
+    await page.evaluate(`localStorage.setItem('ticketero.totem.credencial', ${JSON.stringify(KIOSK_KEY)})`);
     await page.reload();
     await page.click('#start');
     const id = rut(7101);
@@ -133,7 +130,7 @@ describe('the tótem page (SPEC §19)', () => {
 
   it('makes one ticket of two taps on Confirmar 50 ms apart', async () => {
     const page = await openTotem(1280, 1024);
-    await page.evaluate((key) => localStorage.setItem('ticketero.totem.credencial', key), KIOSK_KEY);
+    await page.evaluate(`localStorage.setItem('ticketero.totem.credencial', ${JSON.stringify(KIOSK_KEY)})`);
     await page.reload();
     await page.click('#start');
     const id = rut(7202);
@@ -144,13 +141,13 @@ describe('the tótem page (SPEC §19)', () => {
     await page.click('#phone-skip');
     await page.locator('#s-confirm').waitFor();
     // Two taps that both reach the server (the button's own guard bypassed): the key settles it.
-    await page.evaluate(async () => {
-      const button = document.getElementById('confirm')!;
+    await page.evaluate(`(async () => {
+      const button = document.getElementById('confirm');
       button.click();
       await new Promise((resolve) => setTimeout(resolve, 50));
       button.removeAttribute('disabled');
       button.click();
-    });
+    })()`);
     await page.locator('#t-numero', { hasText: /^C\d{2,}$/ }).waitFor();
     await eventually(async () => expect(await ticketsOf(id)).toBe(1));
     await page.close();
@@ -158,7 +155,7 @@ describe('the tótem page (SPEC §19)', () => {
 
   it('says so in words when the API cannot be reached, and the retry (same key) makes one ticket', async () => {
     const page = await openTotem(1080, 1920);
-    await page.evaluate((key) => localStorage.setItem('ticketero.totem.credencial', key), KIOSK_KEY);
+    await page.evaluate(`localStorage.setItem('ticketero.totem.credencial', ${JSON.stringify(KIOSK_KEY)})`);
     await page.reload();
     await page.click('#start');
     const id = rut(7303);
@@ -185,7 +182,7 @@ describe('the tótem page (SPEC §19)', () => {
   it('asks "¿Sigues ahí?" after the idle time, then goes back to the start', async () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 1024 } });
     await page.goto(`${t.app.url}/totem?inactividad=1&aviso=1`);
-    await page.evaluate((key) => localStorage.setItem('ticketero.totem.credencial', key), KIOSK_KEY);
+    await page.evaluate(`localStorage.setItem('ticketero.totem.credencial', ${JSON.stringify(KIOSK_KEY)})`);
     await page.reload();
     await page.click('#start');
     await page.locator('#idle', { hasText: '¿Sigues ahí?' }).waitFor();
