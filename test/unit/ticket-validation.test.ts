@@ -29,6 +29,7 @@ describe('parseTakeTicket: a valid request', () => {
       branchOffice: null,
       queueType: 'CAJA',
       atencionPreferente: null,
+      consentimientoTelefono: false,
     });
   });
 
@@ -41,6 +42,7 @@ describe('parseTakeTicket: a valid request', () => {
       branchOffice: 'Sucursal Centro',
       queueType: 'GERENCIA',
       atencionPreferente: null,
+      consentimientoTelefono: false,
     });
   });
 
@@ -128,6 +130,14 @@ describe('parseTakeTicket: the request as a whole', () => {
     for (const input of [null, undefined, [], [VALID], 'CAJA', 42, true]) {
       expect(camposOf(input)).toEqual({ cuerpo: 'Se esperaba un objeto JSON' });
     }
+  });
+
+  it('keeps the phone consent (SPEC §19) only as a boolean, and only with a phone', () => {
+    expect(parseTakeTicket({ ...VALID, telefono: '+56912345678', consentimientoTelefono: true }).consentimientoTelefono).toBe(true);
+    expect(camposOf({ ...VALID, telefono: '+56912345678', consentimientoTelefono: 'sí' })).toHaveProperty('consentimientoTelefono');
+    expect(camposOf({ ...VALID, consentimientoTelefono: true })).toEqual({
+      consentimientoTelefono: 'Sin teléfono no hay consentimiento que guardar',
+    });
   });
 
   it('rejects unknown fields by name', () => {
