@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
 import { callOrder, callPositions, type WaitingTicket } from '../../src/domain/call-order.js';
 import { ADMIN_KEY, startTestApp, type TestApp } from '../support/app.js';
-import { sealedRut } from '../support/personal-data.js';
+import { chatWithOwnPhone } from '../support/personal-data.js';
 import { seedBranch } from '../support/branch.js';
 import { rut } from '../support/ruts.js';
 
@@ -26,9 +26,10 @@ afterAll(async () => {
 const SUPERVISOR = { actor: 'supervisor@banco.com' };
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-async function take(branchOffice: string, preferential: boolean, nationalId = rut(40_000 + ++n)) {
+async function take(branchOffice: string, preferential: boolean, nationalId = rut(40_000 + ++n), telefono?: string) {
   const response = await app.postTicket({
     nationalId,
+    ...(telefono ? { telefono } : {}),
     queueType: 'CAJA',
     branchOffice,
     ...(preferential ? { atencionPreferente: 'TERCERA_EDAD' } : {}),
@@ -123,11 +124,10 @@ describe('the end of the day (BRANCH_CLOSING_TIME 19:00 in America/Santiago)', (
     const { Cierre } = await seedBranch(app.db, branch, [{ name: 'Cierre', module: 1, queues: ['CAJA'], status: 'BUSY' }]);
     clock.set(new Date('2026-06-02T19:30:00Z')); // 19:30 UTC is only 15:30 in Santiago
     const linkedRut = rut(49_001);
-    await app.db.query(`insert into telegram_customer (chat_id, national_id_enc, national_id_bidx, name) values (7700001, $1, $2, 'Rosa')`, [
-      ...sealedRut(app, linkedRut),
-    ]);
+    // The chat is reached by the phone it shared (SPEC §22), given at the kiosk.
+    const telefono = await chatWithOwnPhone(app, 7700001, linkedRut, { name: 'Rosa' });
     const atDesk = await take(branch, false);
-    const waiting = await take(branch, false, linkedRut);
+    const waiting = await take(branch, false, linkedRut, telefono);
     const preferential = await take(branch, true);
     await app.services.floor.setStatus(Cierre!, 'AVAILABLE', null, SUPERVISOR);
     expect((await app.services.advisors.get(Cierre!)).currentTicket?.numero).toBe(atDesk.numero);

@@ -1,6 +1,7 @@
-import { branchCodeFromName } from '../../src/domain/branch-hours.js';
 import type { QueueType } from '../../src/domain/queue-types.js';
 import type { AdvisorStatus } from '../../src/modules/advisors/advisor.entity.js';
+import { toNumbered } from '../../src/db/sql.js';
+import { ensureBranch } from '../../src/modules/branches/default-branch.js';
 import type { TestDatabase } from './database.js';
 
 export interface AdvisorSeed {
@@ -14,10 +15,11 @@ export interface AdvisorSeed {
 
 /** A branch of its own with the advisors a test needs; returns their ids by name. */
 export async function seedBranch(db: TestDatabase, branch: string, advisors: AdvisorSeed[]): Promise<Record<string, number>> {
-  await db.query(`insert into branch (code, name, timezone) values ($1, $2, 'America/Santiago') on conflict do nothing`, [
-    branchCodeFromName(branch),
-    branch,
-  ]);
+  // The app's own rule, so two names sharing a code's first 20 letters get codes of their own.
+  await ensureBranch(
+    { execute: async <T>(sql: string, params: readonly unknown[] = []) => (await db.query(toNumbered(sql), [...params])) as T },
+    { name: branch, timeZone: 'America/Santiago', closingTime: '19:00' },
+  );
   const ids: Record<string, number> = {};
   for (const a of advisors) {
     const email = `${a.name.toLowerCase().replace(/\W+/g, '.')}.${branch.toLowerCase().replace(/\W+/g, '-')}@banco.com`;
