@@ -20,6 +20,7 @@ import { Migration20261205130200_ticket_phone_consent } from './Migration2026120
 import { Migration20261205140000_ticket_waiting_count } from './Migration20261205140000_ticket_waiting_count.js';
 import { Migration20261205150000_mensaje_esperas } from './Migration20261205150000_mensaje_esperas.js';
 import { Migration20261205110000_branches } from './Migration20261205110000_branches.js';
+import { Migration20261206130000_devices } from './Migration20261206130000_devices.js';
 
 export const migrationsList = [
   { name: 'Migration20261129160749_initial_schema', class: Migration20261129160749_initial_schema },
@@ -42,4 +43,5 @@ export const migrationsList = [
   { name: 'Migration20261205150000_mensaje_esperas', class: Migration20261205150000_mensaje_esperas },
   { name: 'Migration20261205140000_ticket_waiting_count', class: Migration20261205140000_ticket_waiting_count },
   { name: 'Migration20261205110000_branches', class: Migration20261205110000_branches },
+  { name: 'Migration20261206130000_devices', class: Migration20261206130000_devices },
 ];

@@ -19,6 +19,7 @@ import { StaffPlanService } from './modules/staff-plan/staff-plan.service.js';
 import { TicketLinkService } from './modules/ticket-links/ticket-link.service.js';
 import { TotemService } from './modules/totem/totem.service.js';
 import { AccountService } from './modules/accounts/account.service.js';
+import { DeviceService } from './modules/devices/device.service.js';
 import { BranchZones } from './modules/branches/branch-zones.js';
 
 /** The domain core every door uses: the kiosk API, the bot and the jobs call these and nothing else. */
@@ -44,6 +45,8 @@ export interface Services {
   totem: TotemService;
   /** SPEC §18: accounts, sessions and integration tokens. */
   accounts: AccountService;
+  /** SPEC §17: tótems and screens with their own tokens. */
+  devices: DeviceService;
 }
 
 export function createServices(deps: {
@@ -118,5 +121,23 @@ export function createServices(deps: {
     ...(deps.logger ? { logger: deps.logger } : {}),
     settings: { loginAttemptsPerIp: config.accounts.loginAttemptsPerIp, totpIssuer: 'Ticketero' },
   });
-  return { ticketLinks, totem, tickets, advisors, assignment, queue, supervision, customers, screen, floor, estimator: waitEstimator, comeBack, staffPlan, personas, accounts };
+  const devices = new DeviceService({ db, clock, ...(deps.logger ? { logger: deps.logger } : {}) });
+  return {
+    ticketLinks,
+    totem,
+    tickets,
+    advisors,
+    assignment,
+    queue,
+    supervision,
+    customers,
+    screen,
+    floor,
+    estimator: waitEstimator,
+    comeBack,
+    staffPlan,
+    personas,
+    accounts,
+    devices,
+  };
 }

@@ -17,6 +17,7 @@ import { TicketLinkToken } from '../modules/ticket-links/ticket-link-token.entit
 import { ApiToken, AuthRateLimit, StaffAccount, StaffBranchGrant, StaffSession } from '../modules/accounts/account.entities.js';
 import { TicketWaitingCount } from '../modules/tickets/waiting-count.entity.js';
 import { TicketPhoneConsent } from '../modules/tickets/phone-consent.entity.js';
+import { Device } from '../modules/devices/device.entity.js';
 
 export const entities = [
   Advisor,
@@ -49,4 +50,5 @@ export const entities = [
   TicketWaitingCount,
   Branch,
   TicketPhoneConsent,
+  Device,
 ];

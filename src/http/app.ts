@@ -23,6 +23,7 @@ import { authorize } from './authz/authorize.js';
 import { authRoutes, signInPage } from './routes/auth.js';
 import { accountRoutes } from './routes/accounts.js';
 import { deskRoutes } from './routes/desk.js';
+import { deviceRoutes } from './routes/devices.js';
 
 export const MAX_BODY_BYTES = 16 * 1024;
 
@@ -78,7 +79,7 @@ export function createApp(deps: HttpDeps): Hono {
   // SPEC §18: who the request acts for, that a browser's session request comes from this origin,
   // and whether the route table lets them: once, here, before any route.
   const { services } = deps;
-  app.use('*', identify({ accounts: services.accounts, adminApiKey: deps.adminApiKey, kioskApiKey: deps.kioskApiKey, trustProxy: deps.trustProxy }));
+  app.use('*', identify({ accounts: services.accounts, devices: services.devices, adminApiKey: deps.adminApiKey, kioskApiKey: deps.kioskApiKey, trustProxy: deps.trustProxy }));
   app.use('*', sameOriginOnly(logger, deps.trustProxy));
   app.use(
     '*',
@@ -86,6 +87,8 @@ export function createApp(deps: HttpDeps): Hono {
       defaultBranch: deps.defaultBranch,
       advisorBranch: (id) => services.advisors.branchOf(id),
       personBranches: (rut) => services.personas.branchesOf(rut),
+      branchByCode: (code) => services.devices.branchNameByCode(code),
+      deviceBranch: (id) => services.devices.branchOf(id),
       kioskOpenWithoutKey: deps.kioskOpenWithoutKey,
       logger,
     }),
@@ -114,6 +117,7 @@ export function createApp(deps: HttpDeps): Hono {
       trustProxy: deps.trustProxy,
     }),
   );
+  app.route('/api/admin', deviceRoutes({ devices: services.devices, trustProxy: deps.trustProxy }));
   app.route('/api/admin', staffPlanRoutes({ staffPlan: deps.services.staffPlan, trustProxy: deps.trustProxy }));
 
   // The pages: the waiting-room screen and the supervisor's dashboard, with their assets.

@@ -1,6 +1,7 @@
 import { ATENCION_PREFERENTE } from '../domain/floor.js';
 import { QUEUE_TYPES } from '../domain/queue-types.js';
 import { TICKET_STATUSES } from '../domain/ticket-status.js';
+import { devicePaths, deviceSchema } from './openapi-devices.js';
 
 const error = (description: string) => ({
   description,
@@ -25,12 +26,13 @@ export const openApiDocument = {
   },
   components: {
     securitySchemes: {
-      kiosk: { type: 'http', scheme: 'bearer', description: 'KIOSK_API_KEY' },
+      kiosk: { type: 'http', scheme: 'bearer', description: 'El token de un tótem (tk_kiosk_…, de su sucursal; SPEC §17), un token de integración KIOSK o KIOSK_API_KEY (todas las sucursales)' },
       admin: { type: 'http', scheme: 'bearer', description: 'ADMIN_API_KEY (emergencia) o un token de integración tk_api_… (SPEC §18)' },
       session: { type: 'apiKey', in: 'cookie', name: '__Host-ticketero', description: 'Sesión de una persona (ticketero en http://127.0.0.1)' },
       metrics: { type: 'http', scheme: 'bearer', description: 'METRICS_API_KEY' },
     },
     schemas: {
+      Device: deviceSchema,
       Error: {
         type: 'object',
         required: ['error'],
@@ -199,6 +201,7 @@ export const openApiDocument = {
     ...staffPlanPaths(),
     ...personasPaths(),
     ...accountPaths(),
+    ...devicePaths(),
     '/telegram/webhook': {
       post: {
         summary: 'Updates de Telegram (BOT_MODE=webhook); exige X-Telegram-Bot-Api-Secret-Token',

@@ -19,6 +19,9 @@ const CONDITIONAL = new Set([permissionKey('POST', '/telegram/webhook')]);
 let app: TestApp;
 let who: Array<{ label: string; role: Role | null; headers: Record<string, string> }>;
 let advisorOf: Record<'A' | 'B', number>;
+/** Each branch's code, and a device of each that the walk may revoke (not the ones in `who`). */
+let codeOf: Record<'A' | 'B', string>;
+let walkDeviceOf: Record<'A' | 'B', number>;
 const rutOf = { A: rut(501), B: rut(502) };
 
 beforeAll(async () => {
@@ -44,6 +47,13 @@ beforeAll(async () => {
     return { cookie: person.cookie, origin: app.url };
   };
   const kiosk = await app.services.accounts.createToken({ name: 'Tótem Centro', role: 'KIOSK', branches: [A] }, { actor: 'SYSTEM' });
+  const [centro] = await app.db.query<{ code: string }>(`select code from branch where name = $1`, [A]);
+  codeOf = { A: centro!.code, B: 'MAIPU' };
+  const device = (branch: 'A' | 'B', kind: 'KIOSK' | 'SCREEN', name: string) =>
+    app.services.devices.create(codeOf[branch], { kind, name }, { actor: 'SYSTEM' });
+  walkDeviceOf = { A: (await device('A', 'KIOSK', 'Recorrido A')).device.id, B: (await device('B', 'KIOSK', 'Recorrido B')).device.id };
+  const kioskDevice = await device('A', 'KIOSK', 'Tótem 1');
+  const screenDevice = await device('A', 'SCREEN', 'Pantalla 1');
   who = [
     { label: 'nobody', role: null, headers: {} },
     { label: 'ADMIN', role: 'ADMIN', headers: await session('ADMIN') },
@@ -52,6 +62,8 @@ beforeAll(async () => {
     { label: 'AUDITOR', role: 'AUDITOR', headers: await session('AUDITOR') },
     { label: `KIOSK token of ${A}`, role: 'KIOSK', headers: { authorization: `Bearer ${kiosk.token}` } },
     { label: 'KIOSK_API_KEY', role: 'KIOSK', headers: { authorization: `Bearer ${KIOSK_KEY}` } },
+    { label: `KIOSK device of ${A}`, role: 'KIOSK', headers: { authorization: `Bearer ${kioskDevice.token}` } },
+    { label: `SCREEN device of ${A}`, role: 'SCREEN', headers: { authorization: `Bearer ${screenDevice.token}` } },
   ];
 }, 120_000);
 afterAll(async () => {
@@ -67,8 +79,10 @@ function requestFor(method: string, pattern: string, branch: 'A' | 'B'): { path:
     action: 'recall',
     name: 'styles.css',
     rut: encodeURIComponent(rutOf[branch]),
-    // Accounts and tokens: an id that does not exist (404 after the decision, nothing changed).
-    id: /\/(accounts|tokens)\//.test(pattern) ? '999999' : String(advisorOf[branch]),
+    code: codeOf[branch],
+    // Accounts and tokens: an id that does not exist (404 after the decision, nothing changed);
+    // devices: one of the branch kept for the walk (revoking it again changes nothing).
+    id: /\/(accounts|tokens)\//.test(pattern) ? '999999' : /\/devices\//.test(pattern) ? String(walkDeviceOf[branch]) : String(advisorOf[branch]),
   };
   const path = pattern.replace(/:(\w+)/g, (_, name: string) => byName[name] ?? 'x');
   const query = `?branchOffice=${encodeURIComponent(branch === 'A' ? A : B)}&branch=${encodeURIComponent(branch === 'A' ? A : B)}`;
@@ -152,7 +166,7 @@ describe('the route × role matrix (SPEC §18)', () => {
     expect(checked).toBeGreaterThan(15);
   }, 60_000);
 
-  it(`holds an ASESOR to their own desk and a kiosk token to its branch`, async () => {
+  it(`holds an ASESOR to their own desk and a kiosk token or device to its branch`, async () => {
     const asesor = who.find((w) => w.role === 'ASESOR')!;
     expect(await call('POST', '/api/admin/advisors/:id/recall', 'B', asesor.headers)).toEqual({ status: 403, error: 'PROHIBIDO' });
     expect(await call('GET', '/api/admin/dashboard', 'B', asesor.headers)).toEqual({ status: 403, error: 'SUCURSAL_NO_AUTORIZADA' });
@@ -160,13 +174,15 @@ describe('the route × role matrix (SPEC §18)', () => {
     expect(own.status).toBe(409); // allowed: nobody to recall
     const kiosk = who.find((w) => w.label.startsWith('KIOSK token'))!;
     expect(await call('POST', '/api/tickets', 'B', kiosk.headers)).toEqual({ status: 403, error: 'SUCURSAL_NO_AUTORIZADA' });
+    const device = who.find((w) => w.label.startsWith('KIOSK device'))!;
+    expect(await call('POST', '/api/tickets', 'B', device.headers)).toEqual({ status: 403, error: 'SUCURSAL_NO_AUTORIZADA' });
   });
 
   it('lets every signed-in person, and nobody else, sign out (walked last: it ends the sessions)', async () => {
     for (const principal of who) {
       const { status, error } = await call('POST', '/api/auth/logout', 'A', principal.headers);
       if (principal.role === null) expect({ status, error }).toEqual({ status: 401, error: 'NO_AUTORIZADO' });
-      else if (principal.role === 'KIOSK') expect({ status, error }).toEqual({ status: 403, error: 'ROL_NO_AUTORIZADO' });
+      else if (principal.role === 'KIOSK' || principal.role === 'SCREEN') expect({ status, error }).toEqual({ status: 403, error: 'ROL_NO_AUTORIZADO' });
       else expect(status, principal.label).toBe(200);
     }
   });

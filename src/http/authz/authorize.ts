@@ -12,6 +12,10 @@ export interface AuthorizeDeps {
   advisorBranch(id: number): Promise<string | null>;
   /** The branches where a person (by RUT) has tickets; null when the RUT is not valid (the handler answers 400). */
   personBranches(rut: string): Promise<string[] | null>;
+  /** A branch's name by its code; null when there is none (the handler answers 404). */
+  branchByCode(code: string): Promise<string | null>;
+  /** A device's branch (its name); null when there is no such device (the handler answers 404). */
+  deviceBranch(id: number): Promise<string | null>;
   /** Development: the kiosk answers without a credential when no KIOSK_API_KEY is set. */
   kioskOpenWithoutKey: boolean;
   logger: Logger;
@@ -108,6 +112,21 @@ async function checkScope(c: Context, pattern: string, scope: BranchScope, princ
       const branches = rut === null ? null : await deps.personBranches(rut);
       if (branches === null) return; // the handler answers 400
       if (!branches.some((b) => mayTouchBranch(principal, b))) refuse('persona sin tickets en sus sucursales');
+      return;
+    }
+    case 'branchCode': {
+      if (principal.branches === 'ALL') return;
+      const code = paramOf(pattern, c.req.path, scope.param);
+      const branch = code === null ? null : await deps.branchByCode(code);
+      if (branch === null || !mayTouchBranch(principal, branch)) refuse('sucursal del código');
+      return;
+    }
+    case 'device': {
+      if (principal.branches === 'ALL') return;
+      const id = Number(paramOf(pattern, c.req.path, scope.param));
+      if (!Number.isSafeInteger(id) || id < 1) return; // the handler answers 400
+      const branch = await deps.deviceBranch(id);
+      if (branch === null || !mayTouchBranch(principal, branch)) refuse('sucursal del dispositivo');
       return;
     }
     case 'body': {

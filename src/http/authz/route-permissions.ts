@@ -1,6 +1,7 @@
 import type { StaffRole, TokenRole } from '../../modules/accounts/account.entities.js';
+import type { DeviceKind } from '../../modules/devices/device.entity.js';
 
-export type Role = StaffRole | TokenRole;
+export type Role = StaffRole | TokenRole | DeviceKind;
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 /** How a route finds the branch it touches, so a SUPERVISOR (or a kiosk token) is held to theirs. */
@@ -15,7 +16,11 @@ export type BranchScope =
   /** The person (RUT) in the path: a branch where they have a ticket. */
   | { from: 'person'; param: string }
   /** A JSON body field; absent means the principal's own branch (a kiosk token) or the default. */
-  | { from: 'body'; field: string };
+  | { from: 'body'; field: string }
+  /** The branch code in the path (`/branches/:code/…`). */
+  | { from: 'branchCode'; param: string }
+  /** The device in the path (`/devices/:id`): its branch. */
+  | { from: 'device'; param: string };
 
 export interface RoutePermission {
   method: Method;
@@ -110,6 +115,12 @@ export const ROUTE_PERMISSIONS: readonly RoutePermission[] = [
   { method: 'GET', path: '/api/admin/tokens', allow: ['ADMIN'] },
   { method: 'POST', path: '/api/admin/tokens', allow: ['ADMIN'] },
   { method: 'DELETE', path: '/api/admin/tokens/:id', allow: ['ADMIN'] },
+
+  // Devices (SPEC §17, §18): only ADMIN creates them or sets a printer; a SUPERVISOR lists and revokes their branches' own
+  { method: 'GET', path: '/api/admin/branches/:code/devices', allow: MANAGERS, scope: { from: 'branchCode', param: 'code' } },
+  { method: 'POST', path: '/api/admin/branches/:code/devices', allow: ['ADMIN'] },
+  { method: 'PATCH', path: '/api/admin/devices/:id', allow: ['ADMIN'] },
+  { method: 'DELETE', path: '/api/admin/devices/:id', allow: MANAGERS, scope: { from: 'device', param: 'id' } },
 
   // The advisor's web desk (SPEC §18): an ASESOR, always on the desk linked to their account
   { method: 'GET', path: '/escritorio', allow: 'public' }, // the page itself; it sends the signed-out to /ingresar

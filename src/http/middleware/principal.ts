@@ -1,6 +1,7 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { getCookie } from 'hono/cookie';
 import type { AccountService } from '../../modules/accounts/account.service.js';
+import { devicePrincipal, looksLikeDeviceToken, type DeviceService } from '../../modules/devices/device.service.js';
 import { breakGlassPrincipal, kioskKeyPrincipal, originFor, type Principal } from '../../modules/accounts/principal.js';
 import type { Origin } from '../../modules/audit/audit.service.js';
 import { safeEqual } from './bearer.js';
@@ -39,6 +40,8 @@ export function sessionTokenOf(c: Context, trustProxy: boolean): string | undefi
 
 export interface IdentifyOptions {
   accounts: AccountService;
+  /** SPEC §17: a branch's tótems and screens, each with its own token. */
+  devices: DeviceService;
   /** Break-glass ADMIN (SPEC §18), audited as `apikey`. */
   adminApiKey: string | undefined;
   /** The all-branches kiosk integration key, audited as `KIOSK`. */
@@ -47,8 +50,8 @@ export interface IdentifyOptions {
 }
 
 /**
- * Finds who a request acts for, however it arrived: the break-glass key, the kiosk key, an
- * integration token (`Authorization: Bearer tk_…`) or a session cookie. Decides nothing: that is
+ * Finds who a request acts for, however it arrived: the break-glass key, the kiosk key, a device's
+ * token or an integration token (`Authorization: Bearer tk_…`), or a session cookie. Decides nothing: that is
  * `authorize`'s job, from the route table.
  */
 export function identify(options: IdentifyOptions): MiddlewareHandler {
@@ -58,11 +61,17 @@ export function identify(options: IdentifyOptions): MiddlewareHandler {
   };
 }
 
-async function principalOf(c: Context, { accounts, adminApiKey, kioskApiKey, trustProxy }: IdentifyOptions): Promise<Principal | undefined> {
+async function principalOf(c: Context, { accounts, devices, adminApiKey, kioskApiKey, trustProxy }: IdentifyOptions): Promise<Principal | undefined> {
   const bearer = bearerOf(c);
   if (bearer !== null) {
     if (adminApiKey && safeEqual(bearer, adminApiKey)) return breakGlassPrincipal();
     if (kioskApiKey && safeEqual(bearer, kioskApiKey)) return kioskKeyPrincipal();
+    if (looksLikeDeviceToken(bearer)) {
+      // Read afresh on every request (nothing cached): a revoked device is refused at once, on every instance.
+      const device = await devices.authenticate(bearer);
+      if (device) return devicePrincipal(device);
+      // `tk_kiosk_…` is also the prefix of integration tokens of role KIOSK: those are looked up next.
+    }
     if (bearer.startsWith('tk_')) return (await accounts.principalForToken(bearer)) ?? undefined;
     return undefined;
   }

@@ -37,13 +37,15 @@ export function kioskRoutes({ tickets, totem, trustProxy }: KioskRoutesDeps): Ho
 
   app.post('/', async (c) => {
     const command = parseTakeTicket(await readJsonBody(c));
-    // A kiosk credential of one branch takes numbers for that branch (the route table refused any other).
+    // A kiosk credential of one branch takes numbers for that branch (the route table refused any other):
+    // a device's tickets are its branch's, and record the device (SPEC §17).
     const principal = c.get('principal');
     if (command.branchOffice === null && principal && principal.branches !== 'ALL' && principal.branches.length > 0) {
       command.branchOffice = principal.branches[0]!;
     }
+    const deviceId = principal?.kind === 'device' && principal.id !== null ? principal.id : undefined;
     const idempotency = idempotencyOf(c);
-    const ticket = await totem.takeTicket(command, requestOrigin(c, trustProxy, 'KIOSK'), idempotency ?? undefined);
+    const ticket = await totem.takeTicket(command, requestOrigin(c, trustProxy, 'KIOSK'), idempotency ?? undefined, deviceId);
     // SPEC §19: a repeated request gives back the first one's ticket, said in a header.
     if (ticket.replayed) c.header('Idempotent-Replayed', 'true');
     return c.json(

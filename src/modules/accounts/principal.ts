@@ -1,18 +1,20 @@
 import type { StaffRole, TokenRole } from './account.entities.js';
+import type { DeviceKind } from '../devices/device.entity.js';
 import type { Origin } from '../audit/audit.service.js';
 
 /**
  * Whoever a request acts for (SPEC §18), however it arrived: a signed-in person, an integration
- * token, the break-glass ADMIN_API_KEY or the all-branches KIOSK_API_KEY. Services and the audit
+ * token, a branch's device (SPEC §17), the break-glass ADMIN_API_KEY or the all-branches KIOSK_API_KEY. Services and the audit
  * see only this value, never headers or cookies.
  */
 export interface Principal {
-  kind: 'staff' | 'token' | 'apikey' | 'kiosk-key';
-  /** The account's or token's id; null for the configured keys. */
+  kind: 'staff' | 'token' | 'device' | 'apikey' | 'kiosk-key';
+  /** The account's, token's or device's id; null for the configured keys. */
   id: number | null;
-  /** The audit's actor: `staff:<id>`, `token:<id>`, `apikey`, `KIOSK`. */
+  /** The audit's actor: `staff:<id>`, `token:<id>`, `device:<id>`, `apikey`, `KIOSK`. */
   actor: string;
-  role: StaffRole | TokenRole;
+  /** A device acts as its kind: KIOSK (takes numbers) or SCREEN (a waiting-room screen). */
+  role: StaffRole | TokenRole | DeviceKind;
   /** The branches (their names) this principal may touch; 'ALL' for ADMIN, AUDITOR and the keys. */
   branches: 'ALL' | readonly string[];
   /** ASESOR: the advisor whose desk they work. */

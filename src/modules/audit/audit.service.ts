@@ -41,9 +41,13 @@ export const AUDIT_EVENTS = [
   'TOKEN_CREADO',
   'TOKEN_REVOCADO',
   'DATOS_CONSULTADOS',
+  // SPEC §17: a branch's devices (tótems and screens) and their tokens
+  'DISPOSITIVO_CREADO',
+  'DISPOSITIVO_MODIFICADO',
+  'DISPOSITIVO_REVOCADO',
 ] as const;
 export type AuditEvent = (typeof AUDIT_EVENTS)[number];
-export type EntityType = 'TICKET' | 'ADVISOR' | 'MENSAJE' | 'SISTEMA' | 'PERSONA' | 'CUENTA' | 'TOKEN';
+export type EntityType = 'TICKET' | 'ADVISOR' | 'MENSAJE' | 'SISTEMA' | 'PERSONA' | 'CUENTA' | 'TOKEN' | 'DISPOSITIVO';
 
 /**
  * Who did it (SPEC §18): `staff:<id>`, `device:<id>`, `token:<id>`, `telegram:<chat>`, `apikey`

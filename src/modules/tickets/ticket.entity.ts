@@ -5,6 +5,7 @@ import { QUEUE_TYPES, type QueueType } from '../../domain/queue-types.js';
 import { TICKET_STATUSES, type TicketStatus } from '../../domain/ticket-status.js';
 import { ATENCION_PREFERENTE, type AtencionPreferente } from '../../domain/floor.js';
 import { Advisor } from '../advisors/advisor.entity.js';
+import { Device } from '../devices/device.entity.js';
 
 export const Ticket = defineEntity({
   name: 'Ticket',
@@ -60,6 +61,8 @@ export const Ticket = defineEntity({
     /** The Telegram chat that took the ticket in the bot (SPEC §22): it owns the ticket. */
     chatId: p.bigint('number').nullable(),
     ratedAt: p.datetime().columnType('timestamp').nullable(),
+    /** The kiosk device whose token took it (SPEC §17); null for the bot, integration keys and tokens. */
+    device: p.manyToOne(Device).fieldName('device_id').nullable().deleteRule('set null').updateRule('no action').index(false),
   }),
   checks: [
     { name: 'ticket_queue_type_check', expression: oneOf('queue_type', QUEUE_TYPES) },

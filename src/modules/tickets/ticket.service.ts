@@ -135,9 +135,10 @@ export class TicketService {
     command: TakeTicketCommand,
     origin: Origin,
     idempotency?: IdempotencyRequest,
-    taker: { chatId?: number } = {},
+    taker: { chatId?: number; deviceId?: number } = {},
   ): Promise<TakenTicket> {
     const chatId = taker.chatId ?? null;
+    const deviceId = taker.deviceId ?? null;
     const { clock, settings } = this.deps;
     const branchOffice = command.branchOffice ?? settings.defaultBranch;
     const now = clock.now();
@@ -213,6 +214,7 @@ export class TicketService {
             createdAt,
             reachable,
             chatId,
+            deviceId,
             origin,
             atencionPreferente: command.atencionPreferente ?? null,
           }),

@@ -79,14 +79,14 @@ export const ticketContextParams = (
 
 /**
  * 3. The ticket, its three messages (only when `reachable`) and its TICKET_CREADO audit row, in
- * one statement. Params: the 16 ticket columns (the last, the chat that took it); reachable; 3 × (plantilla, fecha_programada);
+ * one statement. Params: the 17 ticket columns (the last two, the chat or the kiosk device that took it); reachable; 3 × (plantilla, fecha_programada);
  * created_at of the messages; entity type 'TICKET'; then auditParams.
  */
 export const INSERT_TICKET_SQL = `with t as (
     insert into ticket (codigo_referencia, numero, national_id_enc, national_id_bidx, telefono_enc, telefono_bidx,
       branch_office, queue_type, status, position_in_queue, estimated_wait_minutes, service_date, created_at, updated_at,
-      atencion_preferente, chat_id)
-    values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      atencion_preferente, chat_id, device_id)
+    values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
     returning id
   ),
   reach as (select ?::boolean as reachable),
@@ -119,6 +119,8 @@ export interface NewTicket {
   reachable: boolean;
   /** The Telegram chat that took it in the bot (SPEC §22), else null. */
   chatId?: number | null;
+  /** The kiosk device whose token took it (SPEC §17), else null. */
+  deviceId?: number | null;
   origin: Origin;
   atencionPreferente?: AtencionPreferente | null;
 }
@@ -143,6 +145,7 @@ export function insertTicketParams(t: NewTicket): unknown[] {
     t.createdAt,
     t.atencionPreferente ?? null,
     t.chatId ?? null,
+    t.deviceId ?? null,
     t.reachable,
     t.createdAt,
     ...messages.flatMap((m) => [m.plantilla, m.fechaProgramada]),

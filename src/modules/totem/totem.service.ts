@@ -18,8 +18,9 @@ export interface KioskTicket extends TakenTicket {
 export class TotemService {
   constructor(private readonly deps: { tickets: TicketService; ticketLinks: TicketLinkService; links: DeepLinks }) {}
 
-  async takeTicket(command: TakeTicketCommand, origin: Origin, idempotency?: IdempotencyRequest): Promise<KioskTicket> {
-    const ticket = await this.deps.tickets.takeTicket(command, origin, idempotency);
+  /** `deviceId`: the kiosk device whose token took it (SPEC §17), recorded on the ticket. */
+  async takeTicket(command: TakeTicketCommand, origin: Origin, idempotency?: IdempotencyRequest, deviceId?: number): Promise<KioskTicket> {
+    const ticket = await this.deps.tickets.takeTicket(command, origin, idempotency, deviceId === undefined ? {} : { deviceId });
     // No bot, no link: a token nobody can open is not worth a row.
     if (this.deps.links.start('x') === null) return { ...ticket, telegramLink: null, codigoCorto: null };
     const issued = await this.deps.ticketLinks.issue(ticket.identificador);

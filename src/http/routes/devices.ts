@@ -1,0 +1,35 @@
+import { Hono } from 'hono';
+import { ValidationError } from '../../errors.js';
+import type { DeviceService } from '../../modules/devices/device.service.js';
+import { readJsonBody } from '../middleware/json-body.js';
+import { requestOrigin } from '../middleware/principal.js';
+
+function idParam(value: string): number {
+  const id = Number(value);
+  if (!/^\d{1,15}$/.test(value) || !Number.isSafeInteger(id) || id < 1) throw new ValidationError({ id: 'Debe ser un entero positivo' });
+  return id;
+}
+
+/**
+ * A branch's devices (SPEC §17): create (the token shown once), list, rename or set the printer,
+ * revoke. Who may call what is decided before these handlers, in route-permissions.ts.
+ */
+export function deviceRoutes({ devices, trustProxy }: { devices: DeviceService; trustProxy: boolean }): Hono {
+  const app = new Hono();
+
+  app.get('/branches/:code/devices', async (c) => c.json({ devices: await devices.list(c.req.param('code')) }));
+
+  app.post('/branches/:code/devices', async (c) => {
+    const { device, token } = await devices.create(c.req.param('code'), await readJsonBody(c), requestOrigin(c, trustProxy));
+    return c.json({ ...device, token, aviso: 'El token se muestra una sola vez: guárdalo ahora' }, 201);
+  });
+
+  app.patch('/devices/:id', async (c) => {
+    const id = idParam(c.req.param('id'));
+    return c.json(await devices.update(id, await readJsonBody(c), requestOrigin(c, trustProxy)));
+  });
+
+  app.delete('/devices/:id', async (c) => c.json(await devices.revoke(idParam(c.req.param('id')), requestOrigin(c, trustProxy))));
+
+  return app;
+}
