@@ -140,6 +140,8 @@ const ADDED: Record<string, Record<string, Expected>> = {
     rated_at: ts(),
     // SPEC §22: the chat that took the ticket in the bot owns it.
     chat_id: { type: 'bigint', nullable: true, default: null },
+    // SPEC §17: the kiosk device whose token took it.
+    device_id: { type: 'bigint', nullable: true, default: null },
   },
   mensaje: { datos: json(), esperas: { type: 'integer', nullable: false, default: ZERO } },
   audit_log: {},
@@ -379,6 +381,8 @@ describe('foreign keys', () => {
     expect(rows).toEqual([
       { table: 'mensaje', column: 'ticket_id', ref_table: 'ticket', ref_column: 'id', on_delete: 'c' },
       { table: 'ticket', column: 'assigned_advisor_id', ref_table: 'advisor', ref_column: 'id', on_delete: 'a' },
+      // SPEC §17: the device that took it (devices are revoked, never deleted).
+      { table: 'ticket', column: 'device_id', ref_table: 'device', ref_column: 'id', on_delete: 'n' },
       // The service floor (SPEC §12): a transfer to a named advisor.
       { table: 'ticket', column: 'reserved_advisor_id', ref_table: 'advisor', ref_column: 'id', on_delete: 'n' },
     ]);
