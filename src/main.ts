@@ -14,7 +14,6 @@ import { SCREEN_CHANNEL } from './modules/screen/screen.service.js';
 import { createLogger, type Logger } from './logger.js';
 import { createTelegramBot, type TelegramBot } from './bot/index.js';
 import { createScheduler, type Scheduler } from './jobs/scheduler.js';
-import { ticketPayload } from './modules/customers/customer.service.js';
 import { recordAudit } from './modules/audit/audit.service.js';
 import { createServices, type Services } from './services.js';
 import { ensureBranch } from './modules/branches/default-branch.js';
@@ -98,11 +97,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     const events = new EventBus();
     let telegram: TelegramBot | null = null;
     const links = {
-      // The kiosk prints this as a QR; without a bot (or before it connects) there is no link.
-      forTicket: (codigo: string): string | null => {
-        const username = telegram?.username();
-        return username ? `https://t.me/${username}?start=${ticketPayload(codigo)}` : null;
-      },
+      // The tótem's QR (its single-use token); without a bot (or before it connects) there is no link.
       start: (payload: string): string | null => {
         const username = telegram?.username();
         return username ? `https://t.me/${username}?start=${payload}` : null;

@@ -28,7 +28,7 @@ export function openServices(
     clock: options.clock ?? systemClock,
     events,
     config,
-    links: { forTicket: () => null, start: () => null },
+    links: { start: () => null },
     personalData: options.personalData,
   });
   return { services, db, events, close: () => db.close() };

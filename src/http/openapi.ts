@@ -67,7 +67,8 @@ export const openApiDocument = {
           branchOffice: { type: 'string' },
           telegramLink: {
             type: ['string', 'null'],
-            description: 'POST: https://t.me/<bot>?start=<token de un solo uso> (SPEC §19); null sin Telegram',
+            description:
+              'Solo la respuesta de POST: https://t.me/<bot>?start=<token k_ de un solo uso> (SPEC §19); null sin Telegram. Al consultar o anular un ticket, siempre null: no hay enlace reutilizable',
           },
           codigoCorto: { type: ['string', 'null'], examples: ['ABCD-EF23'], description: 'Para /turno CODIGO en el bot (solo POST)' },
           telegramQrSvg: { type: ['string', 'null'], description: 'El enlace como QR en SVG (solo POST con ?qr=svg)' },

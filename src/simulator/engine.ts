@@ -114,7 +114,7 @@ export async function runScenario(
   // SPEC §14: the simulated customers' RUTs are encrypted as the app's are, under throwaway keys.
   const personalData = new PersonalDataCipher({ dataKeys: [{ id: 'sim', key: randomBytes(32) }], blindIndexKey: randomBytes(32) });
   // Statistics re-read when stale, never served stale meanwhile: the same seed gives the same day.
-  const services = createServices({ db, clock, events, config, links: { forTicket: () => null, start: () => null }, personalData, waitForFreshStatistics: true });
+  const services = createServices({ db, clock, events, config, links: { start: () => null }, personalData, waitForFreshStatistics: true });
   const random = streams(scenario.seed);
   const queue = new EventQueue();
   const schedule = (at: number, work: () => Promise<void>) => queue.push(at, work);

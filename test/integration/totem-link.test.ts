@@ -154,6 +154,20 @@ describe('the tótem’s QR and short code into the bot (SPEC §19)', () => {
     await fake.waitForMessage(intruder.id, /ya está vinculado a otro chat/, { since: mark });
   });
 
+  it('hands out no reusable link: looking a ticket up or cancelling it answers telegramLink null, never a t_ payload', async () => {
+    const ticket = await kioskTicket();
+    expect(tokenOf(ticket)).toMatch(/^k_/);
+    const auth = { authorization: `Bearer ${KIOSK_KEY}` };
+    const looked = await t.app.request(`/api/tickets/${String(ticket.identificador)}`, { headers: auth });
+    expect(looked.status).toBe(200);
+    const body = (await looked.json()) as Record<string, unknown>;
+    expect(body).toMatchObject({ identificador: ticket.identificador, telegramLink: null });
+    expect(JSON.stringify(body)).not.toContain('start=');
+    const cancelled = await t.app.request(`/api/tickets/${String(ticket.identificador)}/cancel`, { method: 'POST', headers: auth });
+    expect(cancelled.status).toBe(200);
+    expect(await cancelled.json()).toMatchObject({ status: 'CANCELADO', telegramLink: null });
+  });
+
   it('renders the link as an SVG QR when the tótem asks (`?qr=svg`)', async () => {
     const ticket = await kioskTicket({}, {}, '?qr=svg');
     expect(String(ticket.telegramQrSvg)).toMatch(/^<svg[^>]*viewBox/);

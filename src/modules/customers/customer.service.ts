@@ -25,11 +25,10 @@ interface CustomerRow {
 
 const CUSTOMER_COLUMNS = 'chat_id, national_id_enc, phone_enc, name';
 
-/** Deep-link payloads are `t_` + the ticket's reference without dashes: 34 of Telegram's 64 characters. */
-export function ticketPayload(codigoReferencia: string): string {
-  return `t_${codigoReferencia.replaceAll('-', '')}`;
-}
-
+/**
+ * The old deep-link payloads, `t_` + a ticket's reference without dashes, still read by the bot for
+ * papers printed before SPEC §19's single-use tokens; nothing hands them out any more.
+ */
 export function parseTicketPayload(payload: string): string | null {
   const match = /^t_([0-9a-f]{32})$/i.exec(payload.trim());
   if (!match) return null;

@@ -41,9 +41,11 @@ export interface TicketSettings {
 }
 
 export interface DeepLinks {
-  /** The `https://t.me/<bot>?start=<payload>` link for a ticket, or null while Telegram is off. */
-  forTicket(codigoReferencia: string): string | null;
-  /** `https://t.me/<bot>?start=<payload>` for any payload (the tótem's single-use tokens), or null while Telegram is off. */
+  /**
+   * `https://t.me/<bot>?start=<payload>` for a payload (the tótem's single-use `k_` tokens, SPEC §19),
+   * or null while Telegram is off. There is no reusable per-ticket link: whoever holds a ticket's
+   * reference must not be able to claim it in a chat (SPEC §22).
+   */
   start(payload: string): string | null;
 }
 
@@ -257,8 +259,7 @@ export class TicketService {
     } catch (error) {
       if (error instanceof KeyAlreadyUsed && claim) {
         const { response } = await replayKey(this.db, claim);
-        const identificador = String(response.identificador);
-        return { ...(response as unknown as TicketView), telegramLink: this.deps.links.forTicket(identificador), replayed: true };
+        return { ...(response as unknown as TicketView), telegramLink: null, replayed: true };
       }
       if (isActiveTicketViolation(error)) {
         // Another request for the same RUT (or chat) won the race; the database refused this one.
@@ -274,7 +275,7 @@ export class TicketService {
       queueType: command.queueType,
       advisorFree: created.advisorFree,
     });
-    return { ...this.createdView(codigo, branchOffice, command, created), telegramLink: this.deps.links.forTicket(codigo), replayed: false };
+    return { ...this.createdView(codigo, branchOffice, command, created), telegramLink: null, replayed: false };
   }
 
   /** What a new ticket looks like to its client, without the deep link (kept out of the stored replay). */
@@ -498,7 +499,8 @@ export class TicketService {
       queueType: row.queue_type,
       status: row.status,
       branchOffice: row.branch_office,
-      telegramLink: this.deps.links.forTicket(row.codigo_referencia),
+      // Only a kiosk's answer carries a link (its single-use token): a lookup hands out none.
+      telegramLink: null,
       moduleNumber: row.assigned_module_number,
       advisorName: row.advisor_name,
       createdAt: utcIso(row.created_at)!,
