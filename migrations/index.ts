@@ -21,6 +21,7 @@ import { Migration20261205140000_ticket_waiting_count } from './Migration2026120
 import { Migration20261205150000_mensaje_esperas } from './Migration20261205150000_mensaje_esperas.js';
 import { Migration20261205110000_branches } from './Migration20261205110000_branches.js';
 import { Migration20261206130000_devices } from './Migration20261206130000_devices.js';
+import { Migration20261206150000_branch_finder } from './Migration20261206150000_branch_finder.js';
 
 export const migrationsList = [
   { name: 'Migration20261129160749_initial_schema', class: Migration20261129160749_initial_schema },
@@ -44,4 +45,5 @@ export const migrationsList = [
   { name: 'Migration20261205140000_ticket_waiting_count', class: Migration20261205140000_ticket_waiting_count },
   { name: 'Migration20261205110000_branches', class: Migration20261205110000_branches },
   { name: 'Migration20261206130000_devices', class: Migration20261206130000_devices },
+  { name: 'Migration20261206150000_branch_finder', class: Migration20261206150000_branch_finder },
 ];

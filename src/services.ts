@@ -21,6 +21,7 @@ import { TotemService } from './modules/totem/totem.service.js';
 import { AccountService } from './modules/accounts/account.service.js';
 import { DeviceService } from './modules/devices/device.service.js';
 import { BranchZones } from './modules/branches/branch-zones.js';
+import { BranchFinder } from './modules/branches/branch-finder.js';
 
 /** The domain core every door uses: the kiosk API, the bot and the jobs call these and nothing else. */
 export interface Services {
@@ -47,6 +48,8 @@ export interface Services {
   accounts: AccountService;
   /** SPEC §17: tótems and screens with their own tokens. */
   devices: DeviceService;
+  /** SPEC §17: the bot's branch finder (nearest, search by name or comuna, the chat's last branch). */
+  branchFinder: BranchFinder;
 }
 
 export function createServices(deps: {
@@ -122,7 +125,9 @@ export function createServices(deps: {
     settings: { loginAttemptsPerIp: config.accounts.loginAttemptsPerIp, totpIssuer: 'Ticketero' },
   });
   const devices = new DeviceService({ db, clock, ...(deps.logger ? { logger: deps.logger } : {}) });
+  const branchFinder = new BranchFinder({ db, clock, opensEarlyMinutes: config.kioskOpensEarlyMinutes });
   return {
+    branchFinder,
     ticketLinks,
     totem,
     tickets,

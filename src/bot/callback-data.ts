@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { isQueueType, type QueueType } from '../domain/queue-types.js';
 import type { AtencionPreferente } from '../domain/floor.js';
 import { ADVISOR_STATUSES, type AdvisorStatus } from '../modules/advisors/advisor.entity.js';
@@ -8,10 +7,11 @@ import { ADVISOR_STATUSES, type AdvisorStatus } from '../modules/advisors/adviso
  * a forged, stale or foreign payload parses to null and gets a polite "no longer available".
  */
 export type Callback =
-  | { kind: 'branch'; branchKey: string }
-  | { kind: 'queue'; branchKey: string; queue: QueueType; preferente: AtencionPreferente | null }
-  | { kind: 'preferential-menu'; branchKey: string }
-  | { kind: 'preferential'; branchKey: string; preferente: AtencionPreferente }
+  | { kind: 'branch'; branchId: number }
+  | { kind: 'queue'; branchId: number; queue: QueueType; preferente: AtencionPreferente | null }
+  | { kind: 'preferential-menu'; branchId: number }
+  | { kind: 'preferential'; branchId: number; preferente: AtencionPreferente }
+  | { kind: 'supervisor-branch'; branchId: number }
   | { kind: 'rating'; ticketId: number; score: number }
   | { kind: 'cancel'; confirm: boolean; ticketId: number }
   | { kind: 'advisor-status'; status: AdvisorStatus }
@@ -29,15 +29,17 @@ export type Callback =
   | { kind: 'advisor-call'; numero: string }
   | { kind: 'erase'; confirm: boolean };
 
-/** Branch names can be long: buttons carry a short, stable key. */
-export const branchKey = (branch: string): string => createHash('sha256').update(branch).digest('hex').slice(0, 10);
-
+/*
+ * Branch buttons carry the branch's id (SPEC §17: a branch is a row; a rename keeps its buttons
+ * working). Buttons of the earlier hashed-name form parse to null or to an id no branch has: stale.
+ */
 export const callbackData = {
-  branch: (branch: string) => `tk:b:${branchKey(branch)}`,
-  queue: (branch: string, queue: QueueType, preferente: AtencionPreferente | null = null) =>
-    `tk:q:${branchKey(branch)}:${queue}${preferente ? `:${PREFERENTE_CODE[preferente]}` : ''}`,
-  preferentialMenu: (branch: string) => `tk:pm:${branchKey(branch)}`,
-  preferential: (branch: string, preferente: AtencionPreferente) => `tk:pf:${branchKey(branch)}:${PREFERENTE_CODE[preferente]}`,
+  branch: (branchId: number) => `tk:b:${branchId}`,
+  queue: (branchId: number, queue: QueueType, preferente: AtencionPreferente | null = null) =>
+    `tk:q:${branchId}:${queue}${preferente ? `:${PREFERENTE_CODE[preferente]}` : ''}`,
+  preferentialMenu: (branchId: number) => `tk:pm:${branchId}`,
+  preferential: (branchId: number, preferente: AtencionPreferente) => `tk:pf:${branchId}:${PREFERENTE_CODE[preferente]}`,
+  supervisorBranch: (branchId: number) => `sv:b:${branchId}`,
   rating: (ticketId: number, score: number) => `rt:${ticketId}:${score}`,
   cancel: (confirm: boolean, ticketId: number) => `cx:${confirm ? 'y' : 'n'}:${ticketId}`,
   advisorStatus: (status: AdvisorStatus) => `adv:s:${status}`,
@@ -69,20 +71,23 @@ export function parseCallback(data: string | undefined): Callback | null {
   if (!data || data.length > 64) return null;
   const parts = data.split(':');
   const [scope, action, a, b] = parts;
-  if (scope === 'tk' && action === 'b' && parts.length === 3 && /^[0-9a-f]{10}$/.test(a ?? '')) {
-    return { kind: 'branch', branchKey: a! };
+  if (scope === 'tk' && action === 'b' && parts.length === 3 && ID.test(a ?? '')) {
+    return { kind: 'branch', branchId: Number(a) };
+  }
+  if (scope === 'sv' && action === 'b' && parts.length === 3 && ID.test(a ?? '')) {
+    return { kind: 'supervisor-branch', branchId: Number(a) };
   }
   const [, , , , c] = parts;
-  if (scope === 'tk' && action === 'q' && (parts.length === 4 || parts.length === 5) && /^[0-9a-f]{10}$/.test(a ?? '') && isQueueType(b)) {
+  if (scope === 'tk' && action === 'q' && (parts.length === 4 || parts.length === 5) && ID.test(a ?? '') && isQueueType(b)) {
     const preferente = c === undefined ? null : PREFERENTE_BY_CODE.get(c);
     if (preferente === undefined) return null;
-    return { kind: 'queue', branchKey: a!, queue: b, preferente };
+    return { kind: 'queue', branchId: Number(a), queue: b, preferente };
   }
-  if (scope === 'tk' && action === 'pm' && parts.length === 3 && /^[0-9a-f]{10}$/.test(a ?? '')) {
-    return { kind: 'preferential-menu', branchKey: a! };
+  if (scope === 'tk' && action === 'pm' && parts.length === 3 && ID.test(a ?? '')) {
+    return { kind: 'preferential-menu', branchId: Number(a) };
   }
-  if (scope === 'tk' && action === 'pf' && parts.length === 4 && /^[0-9a-f]{10}$/.test(a ?? '') && PREFERENTE_BY_CODE.has(b ?? '')) {
-    return { kind: 'preferential', branchKey: a!, preferente: PREFERENTE_BY_CODE.get(b!)! };
+  if (scope === 'tk' && action === 'pf' && parts.length === 4 && ID.test(a ?? '') && PREFERENTE_BY_CODE.has(b ?? '')) {
+    return { kind: 'preferential', branchId: Number(a), preferente: PREFERENTE_BY_CODE.get(b!)! };
   }
   if (scope === 'rt' && parts.length === 3 && ID.test(action ?? '') && /^[1-5]$/.test(a ?? '')) {
     return { kind: 'rating', ticketId: Number(action), score: Number(a) };

@@ -1,14 +1,18 @@
 import { InlineKeyboard, Keyboard } from 'grammy';
-import { QUEUE_TYPES, type QueueType } from '../domain/queue-types.js';
+import type { QueueType } from '../domain/queue-types.js';
 import { callbackData } from './callback-data.js';
 import { ATENCION_PREFERENTE, ATENCION_PREFERENTE_LABEL, type AtencionPreferente } from '../domain/floor.js';
 import type { AdvisorView } from '../modules/advisors/advisor.service.js';
+import { MAX_BRANCH_BUTTONS, type BranchChoice, type NearbyBranch } from '../modules/branches/branch-finder.js';
 import { BUTTONS, PANEL, texts } from './texts.js';
 
 export const mainKeyboard = (): Keyboard =>
   new Keyboard()
     .text(BUTTONS.take)
     .text(BUTTONS.myTurn)
+    .row()
+    // SPEC §17: the branch finder's nearest branches; Telegram asks before sharing anything.
+    .requestLocation(BUTTONS.location)
     .row()
     .text(BUTTONS.rut)
     .requestContact(BUTTONS.phone)
@@ -20,32 +24,46 @@ export const mainKeyboard = (): Keyboard =>
 
 export const contactKeyboard = (): Keyboard => new Keyboard().requestContact(BUTTONS.phone).resized().oneTime();
 
-export const branchKeyboard = (branches: string[]): InlineKeyboard => {
+/**
+ * Branches as buttons (SPEC §17): never more than MAX_BRANCH_BUTTONS, whatever the caller passes.
+ * A closed branch is marked; its button still opens it, to say when it opens.
+ */
+export const branchKeyboard = (
+  branches: readonly BranchChoice[],
+  data: (branchId: number) => string = callbackData.branch,
+): InlineKeyboard => {
   const keyboard = new InlineKeyboard();
-  for (const branch of branches) keyboard.text(branch, callbackData.branch(branch)).row();
+  for (const branch of branches.slice(0, MAX_BRANCH_BUTTONS)) keyboard.text(texts.branchButton(branch), data(branch.id)).row();
   return keyboard;
 };
 
+/** The nearest branches, in order, each with its distance. */
+export const nearestKeyboard = (branches: readonly NearbyBranch[]): InlineKeyboard => {
+  const keyboard = new InlineKeyboard();
+  for (const branch of branches.slice(0, MAX_BRANCH_BUTTONS)) {
+    keyboard.text(texts.nearbyButton(branch), callbackData.branch(branch.id)).row();
+  }
+  return keyboard;
+};
+
+/** The queues the branch offers (SPEC §17), each with its live wait, and preferential attention. */
 export const queueKeyboard = (
-  branch: string,
-  figures: Array<{ queueType: QueueType; waiting: number; estimatedWaitMinutes: number }>,
+  branchId: number,
+  figures: ReadonlyArray<{ queueType: QueueType; waiting: number; estimatedWaitMinutes: number }>,
   preferente: AtencionPreferente | null = null,
 ): InlineKeyboard => {
   const keyboard = new InlineKeyboard();
-  for (const queue of QUEUE_TYPES) {
-    const f = figures.find((x) => x.queueType === queue);
-    keyboard
-      .text(texts.queueButton(queue, f?.waiting ?? 0, f?.estimatedWaitMinutes ?? 0), callbackData.queue(branch, queue, preferente))
-      .row();
+  for (const f of figures) {
+    keyboard.text(texts.queueButton(f.queueType, f.waiting, f.estimatedWaitMinutes), callbackData.queue(branchId, f.queueType, preferente)).row();
   }
-  if (!preferente) keyboard.text(texts.preferentialButton, callbackData.preferentialMenu(branch));
+  if (!preferente) keyboard.text(texts.preferentialButton, callbackData.preferentialMenu(branchId));
   return keyboard;
 };
 
 /** Which preferential attention (SPEC §12): then the queues again. */
-export const preferentialKeyboard = (branch: string): InlineKeyboard => {
+export const preferentialKeyboard = (branchId: number): InlineKeyboard => {
   const keyboard = new InlineKeyboard();
-  for (const kind of ATENCION_PREFERENTE) keyboard.text(ATENCION_PREFERENTE_LABEL[kind], callbackData.preferential(branch, kind)).row();
+  for (const kind of ATENCION_PREFERENTE) keyboard.text(ATENCION_PREFERENTE_LABEL[kind], callbackData.preferential(branchId, kind)).row();
   return keyboard;
 };
 

@@ -5,6 +5,7 @@ import type { AdvisorView } from '../modules/advisors/advisor.service.js';
 import { ATENCION_PREFERENTE_LABEL, type AtencionPreferente, type FloorState } from '../domain/floor.js';
 import type { TicketView } from '../modules/tickets/ticket.service.js';
 import type { ChatData } from '../modules/privacy/personal-data.service.js';
+import type { BranchChoice, NearbyBranch } from '../modules/branches/branch-finder.js';
 
 /** Every Spanish string the bot says, in one place (Chilean usage, HTML parse mode). */
 export const BUTTONS = {
@@ -14,7 +15,18 @@ export const BUTTONS = {
   phone: '📱 Compartir teléfono',
   cancel: '❌ Cancelar turno',
   help: '❓ Ayuda',
+  location: '📍 Compartir ubicación',
 } as const;
+
+/** Kilometres with one decimal, the Chilean way: "1,2 km". */
+const KM = new Intl.NumberFormat('es-CL', { minimumFractionDigits: 1, maximumFractionDigits: 1 });
+export const formatKm = (km: number): string => `${KM.format(km)} km`;
+
+/** "Sucursal Ñuñoa", with its comuna when the name does not say it, and 🔒 when closed. */
+const branchLabel = (b: BranchChoice): string => {
+  const comuna = b.comuna && !b.name.toLowerCase().includes(b.comuna.toLowerCase()) ? ` · ${b.comuna}` : '';
+  return `${b.closedMessage ? '🔒 ' : ''}${b.name}${comuna}`;
+};
 
 const STATUS_LABEL: Record<TicketStatus, string> = {
   EN_ESPERA: 'En espera',
@@ -61,6 +73,7 @@ export const texts = {
   help:
     `<b>¿Cómo funciona?</b>\n\n` +
     `${BUTTONS.take}: elige la sucursal y la fila, y te damos tu número.\n` +
+    `${BUTTONS.location}: las sucursales más cercanas, con su espera.\n` +
     `${BUTTONS.myTurn}: tu número, tu posición y el tiempo estimado (se actualiza solo).\n` +
     `${BUTTONS.rut}: registra o cambia tu RUT.\n` +
     `${BUTTONS.phone}: así te avisamos también por los números que saques en el tótem.\n` +
@@ -86,7 +99,35 @@ export const texts = {
   phoneSaved: (masked: string) => `✅ Guardamos tu teléfono <b>${masked}</b>. Te avisaremos aquí de tus turnos del tótem.`,
   phoneNotOwn: 'Por seguridad solo puedo guardar tu propio número: usa el botón “Compartir teléfono”.',
   phoneInvalid: 'Ese número no es un celular chileno (+56 9 …). Si tienes otro, compártelo con el botón.',
-  chooseBranch: '¿En qué sucursal estás?',
+  // The branch finder (SPEC §17)
+  chooseBranch:
+    `¿En qué sucursal quieres tu número?\n\nToca <b>${BUTTONS.location}</b> para ver las más cercanas, ` +
+    'o escribe parte del nombre o de la comuna (por ejemplo <i>Ñuñoa</i>).',
+  lastBranch: 'La de la última vez:',
+  branchButton: (b: BranchChoice) => branchLabel(b),
+  nearbyButton: (b: NearbyBranch) => `${b.closedMessage ? '🔒 ' : ''}${b.name} · ${formatKm(b.distanceKm)}`,
+  nearest: (branches: readonly NearbyBranch[]) => {
+    const lines = ['📍 <b>Las sucursales más cercanas</b>'];
+    branches.forEach((b, i) => {
+      lines.push('', `${i + 1}. <b>${escapeHtml(b.name)}</b> · ${formatKm(b.distanceKm)}${b.comuna ? ` · ${escapeHtml(b.comuna)}` : ''}`);
+      if (b.closedMessage) lines.push(`🔒 ${escapeHtml(b.closedMessage)}`);
+      for (const w of b.waits) lines.push(`${QUEUES[w.queueType].label}: ${w.waiting} en espera · ~${w.estimatedWaitMinutes} min`);
+    });
+    lines.push('', 'Elige una para sacar tu número:');
+    return lines.join('\n');
+  },
+  noNearbyBranches: 'No encontré sucursales con ubicación registrada. Escribe parte del nombre o de la comuna de tu sucursal.',
+  searchResults: (query: string, branches: readonly BranchChoice[], more: boolean) => {
+    const lines = [`🔎 Sucursales con «${escapeHtml(query)}»:`];
+    for (const b of branches) if (b.closedMessage) lines.push(`🔒 ${escapeHtml(b.name)}: ${escapeHtml(b.closedMessage)}`);
+    if (more) lines.push('', 'Más resultados: escribe más letras.');
+    return lines.join('\n');
+  },
+  searchNothing: (query: string) =>
+    `No encontré sucursales con «${escapeHtml(query)}». Prueba con otra parte del nombre o de la comuna, o toca <b>${BUTTONS.location}</b>.`,
+  searchTooShort: 'Escribe al menos 2 letras del nombre o de la comuna de la sucursal.',
+  branchClosed: (branch: string, closedMessage: string) => `🔒 <b>${escapeHtml(branch)}</b>\n${escapeHtml(closedMessage)}.`,
+  branchWithoutQueues: (branch: string) => `<b>${escapeHtml(branch)}</b> no tiene filas de atención disponibles por ahora.`,
   chooseQueue: (branch: string) => `<b>${escapeHtml(branch)}</b>\n¿Qué necesitas? Te muestro la espera actual de cada fila:`,
   queueButton: (queue: QueueType, waiting: number, minutes: number) =>
     `${QUEUES[queue].label} · ${waiting} en espera · ~${minutes} min`,
@@ -177,6 +218,11 @@ export const texts = {
   ratingAlready: 'Ya habíamos registrado tu evaluación de ese turno. ¡Gracias!',
   // Supervisors
   notSupervisor: 'Este comando es solo para supervisores.',
+  supervisorAskBranch:
+    'Escribe <b>/supervisor</b> y parte del nombre o de la comuna de la sucursal, por ejemplo <i>/supervisor ñuñoa</i>.',
+  supervisorChooseBranch: (query: string, more: boolean) =>
+    `¿Qué sucursal con «${escapeHtml(query)}»?${more ? '\n\nMás resultados: escribe más letras.' : ''}`,
+  supervisorNoBranch: (query: string) => `No encontré sucursales con «${escapeHtml(query)}».`,
   supervisor: (d: {
     branchOffice: string;
     queues: Array<{ queueType: QueueType; waiting: number; estimatedWaitMinutes: number; advisorsOnline: number }>;

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openQueues, registerCustomer } from '../support/journey-steps.js';
+import { BUTTONS } from '../../src/bot/texts.js';
+import { registerCustomer } from '../support/journey-steps.js';
 import { startTelegramTestApp, type TelegramTestApp } from '../support/telegram-app.js';
 
 // SPEC §17 in the bot: a closed branch and a queue the branch does not offer are refused with the
@@ -21,23 +22,26 @@ afterAll(async () => {
 });
 
 describe('the bot refuses what the branch refuses', () => {
-  it('tells the customer when a closed branch opens, and gives no number', async () => {
+  it('tells the customer when a closed branch opens, offers no queue and gives no number', async () => {
     const { fake, app } = t;
     await registerCustomer(fake, customer);
     const mark = fake.mark();
-    const queues = await openQueues(fake, customer, mark);
-    fake.pressButton(customer, queues, { text: /^Caja/ });
-    const reply = await fake.waitForEdit(customer.id, queues.message_id, /La sucursal abre el/);
-    expect(reply.currentPlainText).toMatch(/^❗ La sucursal abre el (lunes|martes|miércoles|jueves|viernes|sábado|domingo) a las 00:00$/);
+    fake.sendText(customer, BUTTONS.take);
+    const closed = await fake.waitForMessage(customer.id, /La sucursal abre el/, { since: mark });
+    expect(closed.plainText).toMatch(/^🔒 Sucursal Centro\nLa sucursal abre el (lunes|martes|miércoles|jueves|viernes|sábado|domingo) a las 00:00\.$/);
+    expect(fake.buttons(closed)).toEqual([]);
     expect(await app.db.query(`select id from ticket`)).toEqual([]);
   });
 
-  it('refuses a queue the branch does not offer with its reason', async () => {
+  it('shows only the queues the branch offers, and refuses another (a stale or forged button) with its reason', async () => {
     const { fake, app } = t;
     await app.db.query(`update branch set closed_dates = '[]' where name = 'Sucursal Centro'`);
     const mark = fake.mark();
-    const queues = await openQueues(fake, customer, mark);
-    fake.pressButton(customer, queues, { text: /^Empresas/ });
+    fake.sendText(customer, BUTTONS.take);
+    const queues = await fake.waitForMessage(customer.id, /¿Qué necesitas\?/, { since: mark });
+    expect(fake.buttons(queues).map((b) => b.text.split(' · ')[0])).toEqual(['Caja', 'Personal Banker', '⭐ Necesito atención preferente']);
+    const caja = fake.buttons(queues)[0]!.callback_data!;
+    fake.pressButton(customer, queues, caja.replace(':CAJA', ':EMPRESAS'), { unchecked: true });
     const reply = await fake.waitForEdit(customer.id, queues.message_id, /no atiende/);
     expect(reply.currentPlainText).toBe('❗ La sucursal Sucursal Centro no atiende Empresas');
     expect(await app.db.query(`select id from ticket`)).toEqual([]);

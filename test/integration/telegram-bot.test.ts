@@ -195,6 +195,7 @@ describe('robustness', () => {
     const user = newUser('Doble');
     const nationalId = await withRut(user, 501);
     const queues = await ask(user, BUTTONS.take, /¿Qué necesitas\?/);
+    const caja = fake.buttons(queues).find((b) => b.text.startsWith('Caja'))!.callback_data!;
     const mark = fake.mark();
     const first = fake.pressButton(user, queues, { text: /^Caja/ });
     const second = fake.pressButton(user, queues, { text: /^Caja/ });
@@ -206,7 +207,7 @@ describe('robustness', () => {
     expect(fake.currentText(user.id, queues.message_id)).toMatch(/Ya tienes un ticket activo: <b>C\d+<\/b>|Pediste un número/);
 
     // Much later, the same (now gone) button again.
-    const late = fake.pressButton(user, queues, callbackData.queue('Sucursal Centro', 'CAJA'), { unchecked: true });
+    const late = fake.pressButton(user, queues, caja, { unchecked: true });
     await fake.waitForAnswer(late);
     const [only] = await ticketsOf(nationalId);
     expect(await ticketsOf(nationalId)).toHaveLength(1);
@@ -378,19 +379,24 @@ describe('customers', () => {
     try {
       const user = newUser('Norte');
       const nationalId = await withRut(user, 509);
-      const branches = await ask(user, BUTTONS.take, '¿En qué sucursal estás?');
-      expect(fake.buttons(branches).map((b) => b.text)).toEqual(['Sucursal Centro', 'Sucursal Norte']);
+      // SPEC §17: no list of every branch; the customer types part of its name.
+      const question = await ask(user, BUTTONS.take, '¿En qué sucursal quieres tu número?');
+      expect(fake.buttons(question)).toEqual([]);
+      const branches = await ask(user, 'norte', /Sucursales con «norte»/);
+      expect(fake.buttons(branches).map((b) => b.text)).toEqual(['Sucursal Norte']);
+      let mark = fake.mark();
       await fake.waitForAnswer(fake.pressButton(user, branches, { text: 'Sucursal Norte' }));
-      await fake.waitForEdit(user.id, branches.message_id, /<b>Sucursal Norte<\/b>\n¿Qué necesitas\?/);
-      expect(fake.buttons(branches).map((b) => b.text)[0]).toBe('Caja · 0 en espera · ~5 min');
+      const queues = await fake.waitForMessage(user.id, /<b>Sucursal Norte<\/b>\n¿Qué necesitas\?/, { since: mark });
+      expect(fake.buttons(queues).map((b) => b.text)[0]).toBe('Caja · 0 en espera · ~5 min');
 
-      const mark = fake.mark();
-      fake.pressButton(user, branches, { text: /^Empresas/ });
+      mark = fake.mark();
+      fake.pressButton(user, queues, { text: /^Empresas/ });
       await fake.waitForMessage(user.id, /Ticket Creado/, { since: mark });
       expect(await ticketsOf(nationalId)).toMatchObject([{ branch_office: 'Sucursal Norte', numero: 'E01' }]);
     } finally {
       await app.db.query(`update ticket set status = 'CANCELADO' where branch_office = 'Sucursal Norte'`);
       await app.db.query(`delete from advisor where branch_office = 'Sucursal Norte'`);
+      await app.db.query(`update branch set active = false where name = 'Sucursal Norte'`);
     }
   });
 });

@@ -816,6 +816,11 @@ export class FakeTelegram {
     });
   }
 
+  /** A shared location, as a request_location button sends it. */
+  sendLocation(user: FakeUser, latitude: number, longitude: number): Update {
+    return this.userMessage(user, { location: { latitude, longitude } });
+  }
+
   sendSticker(user: FakeUser, emoji = '👍'): Update {
     const id = randomBytes(8).toString('hex');
     return this.userMessage(user, {

@@ -58,7 +58,7 @@ describe('the floor’s messages and buttons', () => {
 
   it('parses the panel’s and the survey’s buttons, and refuses forged ones', () => {
     expect(parseCallback(callbackData.advisorTransferQueue(9, 'EMPRESAS'))).toEqual({ kind: 'advisor-transfer-queue', ticketId: 9, queue: 'EMPRESAS' });
-    expect(parseCallback(callbackData.queue('Sucursal Centro', 'CAJA', 'EMBARAZO'))).toMatchObject({ kind: 'queue', queue: 'CAJA', preferente: 'EMBARAZO' });
+    expect(parseCallback(callbackData.queue(1, 'CAJA', 'EMBARAZO'))).toMatchObject({ kind: 'queue', queue: 'CAJA', preferente: 'EMBARAZO' });
     expect(parseCallback(callbackData.advisorFinish('NO_ATENDIDO', 5))).toEqual({ kind: 'advisor-finish', outcome: 'NO_ATENDIDO', ticketId: 5 });
     expect(parseCallback('adv:f:n')).toEqual({ kind: 'advisor-finish', outcome: 'NO_ATENDIDO' });
     for (const forged of ['rt:1:6', 'rt:x:1', 'adv:tq:1:VIP', 'adv:o:X1', 'tk:q:0123456789:CAJA:Z', 'adv:p:abc']) {

@@ -2,11 +2,20 @@ import { Composer } from 'grammy';
 import { normalisePhone, maskPhone } from '../../domain/phone.js';
 import { isDomainError } from '../../errors.js';
 import { parseTicketPayload } from '../../modules/customers/customer.service.js';
-import { branchKey, parseCallback } from '../callback-data.js';
+import { SEARCH_MAX_CHARS, SEARCH_MIN_CHARS, type BranchChoice } from '../../modules/branches/branch-finder.js';
+import { parseCallback } from '../callback-data.js';
 import type { BotContext } from '../context.js';
 import { telegramOrigin, type BotDeps } from '../deps.js';
 import { replyForError } from '../errors.js';
-import { branchKeyboard, cancelKeyboard, contactKeyboard, mainKeyboard, preferentialKeyboard, queueKeyboard } from '../keyboards.js';
+import {
+  branchKeyboard,
+  cancelKeyboard,
+  contactKeyboard,
+  mainKeyboard,
+  nearestKeyboard,
+  preferentialKeyboard,
+  queueKeyboard,
+} from '../keyboards.js';
 import { BUTTONS, texts } from '../texts.js';
 import { offerComeBack } from './come-back.js';
 
@@ -78,12 +87,16 @@ export function customerFeature(deps: BotDeps): Composer<BotContext> {
       await ctx.reply(texts.activeTicket(ticket.numero), { ...html, reply_markup: mainKeyboard() });
       return;
     }
-    const branches = await services.supervision.branches();
-    if (branches.length === 1) {
-      await showQueues(ctx, deps, branches[0]!, false);
+    const only = await services.branchFinder.onlyBranch();
+    if (only) {
+      await showQueues(ctx, deps, only);
       return;
     }
-    await ctx.reply(texts.chooseBranch, { reply_markup: branchKeyboard(branches) });
+    // SPEC §17: never a list of every branch. The location button or a typed name; the last branch first.
+    await services.branchFinder.startSearch(ctx.chat!.id);
+    await ctx.reply(texts.chooseBranch, { ...html, reply_markup: mainKeyboard() });
+    const last = await services.branchFinder.lastOf(ctx.chat!.id);
+    if (last) await ctx.reply(texts.lastBranch, { reply_markup: branchKeyboard([last]) });
   };
   chat.command('tomar', takeNumber);
   chat.hears(BUTTONS.take, takeNumber);
@@ -96,6 +109,18 @@ export function customerFeature(deps: BotDeps): Composer<BotContext> {
     }
     await sendStatus(ctx, deps, codigo);
   };
+  // The nearest branches to a shared location (SPEC §17), with the live wait of their queues.
+  chat.on('message:location', async (ctx) => {
+    const { latitude, longitude } = ctx.message.location;
+    const nearest = await services.branchFinder.nearest(latitude, longitude);
+    if (nearest.length === 0) {
+      await ctx.reply(texts.noNearbyBranches, { reply_markup: mainKeyboard() });
+      return;
+    }
+    await services.branchFinder.startSearch(ctx.chat.id);
+    await ctx.reply(texts.nearest(nearest), { ...html, reply_markup: nearestKeyboard(nearest) });
+  });
+
   chat.command('turno', myTurn);
   chat.hears(BUTTONS.myTurn, myTurn);
 
@@ -140,32 +165,32 @@ export function customerFeature(deps: BotDeps): Composer<BotContext> {
       return;
     }
     if (data.kind === 'preferential-menu' || data.kind === 'preferential') {
-      const branch = (await services.supervision.branches()).find((b) => branchKey(b) === data.branchKey);
+      const branch = await services.branchFinder.byId(data.branchId);
       if (!branch) {
         await ctx.answerCallbackQuery({ text: texts.stale });
         return;
       }
       await ctx.answerCallbackQuery();
       if (data.kind === 'preferential-menu') {
-        await ctx.editMessageText(texts.choosePreferential, { reply_markup: preferentialKeyboard(branch) });
+        await ctx.editMessageText(texts.choosePreferential, { reply_markup: preferentialKeyboard(branch.id) });
         return;
       }
-      const figures = await services.supervision.queueFigures(branch);
-      await ctx.editMessageText(texts.chooseQueuePreferential(branch, data.preferente), {
+      await ctx.editMessageText(texts.chooseQueuePreferential(branch.name, data.preferente), {
         ...html,
-        reply_markup: queueKeyboard(branch, figures, data.preferente),
+        reply_markup: queueKeyboard(branch.id, await offeredFigures(deps, branch), data.preferente),
       });
       return;
     }
     if (data.kind === 'branch' || data.kind === 'queue') {
-      const branch = (await services.supervision.branches()).find((b) => branchKey(b) === data.branchKey);
+      const branch = await services.branchFinder.byId(data.branchId);
       if (!branch) {
         await ctx.answerCallbackQuery({ text: texts.stale });
         return;
       }
       if (data.kind === 'branch') {
         await ctx.answerCallbackQuery();
-        await showQueues(ctx, deps, branch, true);
+        // A list of several branches stays; the chosen one's queues come as a new message.
+        await showQueues(ctx, deps, branch);
         return;
       }
       const customer = await services.customers.get(ctx.chat.id);
@@ -179,7 +204,7 @@ export function customerFeature(deps: BotDeps): Composer<BotContext> {
           {
             nationalId: customer.nationalId,
             telefono: customer.phone,
-            branchOffice: branch,
+            branchOffice: branch.name,
             queueType: data.queue,
             atencionPreferente: data.preferente,
           },
@@ -187,8 +212,9 @@ export function customerFeature(deps: BotDeps): Composer<BotContext> {
           undefined,
           { chatId: ctx.chat.id },
         );
+        await services.branchFinder.remember(ctx.chat.id, branch.id);
         await ctx.answerCallbackQuery();
-        await ctx.editMessageText(texts.taking(data.queue, branch), html);
+        await ctx.editMessageText(texts.taking(data.queue, branch.name), html);
       } catch (error) {
         await ctx.answerCallbackQuery();
         await ctx.editMessageText(replyForError(error, logger), html);
@@ -215,15 +241,51 @@ export function customerFeature(deps: BotDeps): Composer<BotContext> {
     }
   });
 
+  // Text typed after "¿En qué sucursal?" (SPEC §17): part of a name or comuna, accents and case aside.
+  // Anything else (no search asked for, a command, a button's emoji) goes on to the fallback.
+  chat.on('message:text', async (ctx, next) => {
+    const text = ctx.message.text.trim();
+    if (!/^[\p{L}\p{N}]/u.test(text) || !(await services.branchFinder.searching(ctx.chat.id))) return next();
+    const query = text.replace(/\s+/g, ' ');
+    if (query.length < SEARCH_MIN_CHARS) {
+      await ctx.reply(texts.searchTooShort, { reply_markup: mainKeyboard() });
+      return;
+    }
+    const [found, last] = await Promise.all([services.branchFinder.search(query), services.branchFinder.lastOf(ctx.chat.id)]);
+    if (found.branches.length === 0) {
+      await ctx.reply(texts.searchNothing(query.slice(0, SEARCH_MAX_CHARS)), { ...html, reply_markup: mainKeyboard() });
+      return;
+    }
+    // The chat's last branch first when it is among those found.
+    const branches = last ? [...found.branches.filter((b) => b.id === last.id), ...found.branches.filter((b) => b.id !== last.id)] : found.branches;
+    await ctx.reply(texts.searchResults(query.slice(0, SEARCH_MAX_CHARS), branches, found.more), {
+      ...html,
+      reply_markup: branchKeyboard(branches),
+    });
+  });
+
   return composer;
 }
 
-async function showQueues(ctx: BotContext, deps: BotDeps, branch: string, edit: boolean): Promise<void> {
-  const figures = await deps.services.supervision.queueFigures(branch);
-  const text = texts.chooseQueue(branch);
-  const markup = { ...html, reply_markup: queueKeyboard(branch, figures) };
-  if (edit) await ctx.editMessageText(text, markup);
-  else await ctx.reply(text, markup);
+/** The queues the branch offers (SPEC §17), with their live figures. */
+async function offeredFigures(deps: BotDeps, branch: BranchChoice) {
+  const figures = await deps.services.supervision.queueFigures(branch.name);
+  return figures.filter((f) => branch.queues.includes(f.queueType));
+}
+
+/** The branch's queues with their waits; a closed branch says when it opens instead (SPEC §17). */
+async function showQueues(ctx: BotContext, deps: BotDeps, branch: BranchChoice): Promise<void> {
+  let text: string;
+  let markup = {};
+  if (branch.closedMessage) {
+    text = texts.branchClosed(branch.name, branch.closedMessage);
+  } else if (branch.queues.length === 0) {
+    text = texts.branchWithoutQueues(branch.name);
+  } else {
+    text = texts.chooseQueue(branch.name);
+    markup = { reply_markup: queueKeyboard(branch.id, await offeredFigures(deps, branch)) };
+  }
+  await ctx.reply(text, { ...html, ...markup });
 }
 
 /** Sends "Mi turno" and remembers the message so the bot keeps it current as the line moves. */

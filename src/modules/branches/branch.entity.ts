@@ -33,6 +33,13 @@ export const Branch = defineEntity({
     createdAt: createdAtColumn(),
     updatedAt: updatedAtColumn(),
   }),
+  indexes: [
+    // The bot's finder: name or comuna without accents or case (Migration20261206150000_branch_finder).
+    {
+      name: 'idx_branch_search',
+      expression: `create index "idx_branch_search" on "branch" using gin (ticketero_fold(name || ' ' || coalesce(comuna, '')) gin_trgm_ops)`,
+    },
+  ],
   checks: [
     { name: 'branch_code_check', expression: `code ~ '^[A-Z0-9-]{2,20}$'` },
     { name: 'branch_closing_time_check', expression: `closing_time ~ '^([01][0-9]|2[0-3]):[0-5][0-9]$'` },

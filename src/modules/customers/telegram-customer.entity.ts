@@ -1,5 +1,6 @@
 import { defineEntity, type InferEntity } from '@mikro-orm/core';
 import { createdAtColumn, updatedAtColumn } from '../../db/columns.js';
+import { Branch } from '../branches/branch.entity.js';
 
 /** A Telegram chat and what its owner told the bot: their RUT, phone (both encrypted) and name. */
 export const TelegramCustomer = defineEntity({
@@ -15,6 +16,11 @@ export const TelegramCustomer = defineEntity({
     phoneEnc: p.text().nullable(),
     phoneBidx: p.blob().nullable().index('idx_telegram_customer_phone_bidx'),
     name: p.string().length(100).nullable(),
+    /** The branch this chat last took a number in: the bot's finder offers it first (SPEC §17). */
+    lastBranch: () =>
+      p.manyToOne(Branch).fieldName('last_branch_id').nullable().deleteRule('set null').updateRule('no action').index('idx_telegram_customer_last_branch_id'),
+    /** When the bot last asked this chat which branch: text typed soon after is a branch search. */
+    branchSearchAt: p.datetime().columnType('timestamp').nullable(),
     createdAt: createdAtColumn(),
     updatedAt: updatedAtColumn(),
   }),
