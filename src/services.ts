@@ -115,7 +115,7 @@ export function createServices(deps: {
   });
   const comeBack = new ComeBackService({ db, clock });
   const staffPlan = new StaffPlanService({ db, clock, zones });
-  const ticketLinks = new TicketLinkService({ db, clock, timeZone: config.branchTimeZone });
+  const ticketLinks = new TicketLinkService({ db, clock });
   const totem = new TotemService({ tickets, ticketLinks, links });
   const accounts = new AccountService({
     db,

@@ -136,6 +136,21 @@ describe('the tótem’s QR and short code into the bot (SPEC §19)', () => {
     expect(row!.local_end).toBe('00:00');
   });
 
+  it('expires at the midnight of the ticket’s own branch, not of TZ_BRANCH (a branch in Pacific/Easter)', async () => {
+    await t.app.db.query(
+      `insert into branch (code, name, timezone) values ('HANGA-ROA', 'Sucursal Hanga Roa', 'Pacific/Easter') on conflict do nothing`,
+    );
+    const ticket = await kioskTicket({ branchOffice: 'Sucursal Hanga Roa' });
+    const [row] = await t.app.db.query<{ easter: string; santiago: string; day_after: boolean }>(
+      `select to_char(l.expires_at at time zone 'UTC' at time zone 'Pacific/Easter', 'HH24:MI') as easter,
+              to_char(l.expires_at at time zone 'UTC' at time zone 'America/Santiago', 'HH24:MI') as santiago,
+              (l.expires_at at time zone 'UTC' at time zone 'Pacific/Easter')::date = t.service_date + 1 as day_after
+       from ticket_link_token l join ticket t on t.id = l.ticket_id where t.codigo_referencia = $1`,
+      [ticket.identificador],
+    );
+    expect(row).toEqual({ easter: '00:00', santiago: '02:00', day_after: true });
+  });
+
   it('gives a replayed answer a fresh token; once the ticket is linked every token of it is spent', async () => {
     const { fake } = t;
     const key = randomUUID();

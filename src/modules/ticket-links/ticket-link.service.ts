@@ -1,8 +1,6 @@
 import { createHash, randomBytes, randomInt } from 'node:crypto';
 import type { Clock } from '../../clock.js';
 import type { Db } from '../../db/sql.js';
-import { serviceDay } from '../../domain/numbering.js';
-import { instantOfWallTime } from '../../domain/local-time.js';
 import { DomainError } from '../../errors.js';
 import { recordAudit, type Origin } from '../audit/audit.service.js';
 
@@ -51,25 +49,29 @@ function newShortCode(): string {
  * screen or the paper can claim it once. Tokens and codes are stored only as hashes.
  */
 export class TicketLinkService {
-  constructor(private readonly deps: { db: Db; clock: Clock; timeZone: string }) {}
+  constructor(private readonly deps: { db: Db; clock: Clock }) {}
 
-  /** A fresh token and short code for the ticket, valid until the end of its branch's day. */
+  /**
+   * A fresh token and short code for the ticket, valid until the end of its branch's day: the
+   * midnight after the ticket's service date in the branch's own zone (SPEC §17), computed by the
+   * branch-day SQL functions so a branch in Pacific/Easter or across a DST change gets its own.
+   */
   async issue(codigoReferencia: string): Promise<IssuedLink> {
     const now = this.deps.clock.now();
-    const day = serviceDay(now, this.deps.timeZone);
-    const expiresAt = new Date(instantOfWallTime(day, 24 * 60, this.deps.timeZone));
     // A code still in use elsewhere is drawn again (the unique index says so); at 10¹² codes, rarely.
     for (let attempt = 0; ; attempt++) {
       const token = `k_${randomBytes(32).toString('base64url')}`;
       const shortCode = newShortCode();
-      const rows = await this.deps.db.execute<{ id: string }[]>(
+      const rows = await this.deps.db.execute<{ id: string; expires_at: string }[]>(
         `insert into ticket_link_token (ticket_id, token_hash, short_code_hash, expires_at, created_at)
-         select id, ?, ?, ?, ? from ticket where codigo_referencia = ?
+         select t.id, ?, ?, branch_local_instant(b.timezone, t.service_date + 1, '00:00'), ?
+         from ticket t join branch b on b.name = t.branch_office
+         where t.codigo_referencia = ?
          on conflict (short_code_hash) do nothing
-         returning id`,
-        [sha256(token), sha256(normaliseShortCode(shortCode)!), expiresAt, now, codigoReferencia],
+         returning id, expires_at`,
+        [sha256(token), sha256(normaliseShortCode(shortCode)!), now, codigoReferencia],
       );
-      if (rows.length === 1) return { token, shortCode, expiresAt };
+      if (rows.length === 1) return { token, shortCode, expiresAt: new Date(`${rows[0]!.expires_at.replace(' ', 'T')}Z`) };
       const [exists] = await this.deps.db.execute<{ id: string }[]>(`select id from ticket where codigo_referencia = ?`, [codigoReferencia]);
       if (!exists) throw new DomainError('TICKET_NO_ENCONTRADO', 'No existe un ticket con ese identificador');
       if (attempt >= 5) throw new Error('no se pudo generar un código corto único');
