@@ -10,6 +10,7 @@ import type { SentMessage } from '../support/fake-telegram.js';
 // opens; a branch shows only the queues it offers.
 let t: TelegramTestApp;
 const customer = { id: 5_570_001, first_name: 'Elena' };
+const supervisor = { id: 5_570_002, first_name: 'Sofía' };
 /** Where the customer stands (Plaza Ñuñoa, more or less). */
 const HERE = { latitude: -33.4569, longitude: -70.5983 };
 
@@ -30,7 +31,7 @@ const NEAR = [
 ];
 
 beforeAll(async () => {
-  t = await startTelegramTestApp({ WAIT_ESTIMATOR: 'formula' });
+  t = await startTelegramTestApp({ WAIT_ESTIMATOR: 'formula', ADMIN_TELEGRAM_IDS: String(supervisor.id) });
   const { db } = t.app;
   await db.query(
     `insert into branch (code, name, region, comuna, address, latitude, longitude, timezone)
@@ -158,6 +159,32 @@ describe('the branch finder at 1,000 branches', () => {
     const all = await search('sucursal', /Sucursales con «sucursal»/);
     expect(buttonTexts(all)[0]).toBe('Sucursal Los Leones · Providencia');
     expect(buttonTexts(all)).toHaveLength(8);
+  });
+
+  it('lets a supervisor reach any branch by part of its name, with at most 8 buttons', async () => {
+    const ask = async (text: string, reply: RegExp): Promise<SentMessage> => {
+      const mark = t.fake.mark();
+      t.fake.sendText(supervisor, text);
+      return t.fake.waitForMessage(supervisor.id, reply, { since: mark });
+    };
+    const many = await ask('/supervisor prueba', /¿Qué sucursal con «prueba»\?/);
+    expect(t.fake.buttons(many)).toHaveLength(8);
+    expect(many.plainText).toContain('Más resultados: escribe más letras.');
+    const two = await ask('/supervisor nunoa', /¿Qué sucursal con «nunoa»\?/);
+    expect(t.fake.buttons(two).map((b) => b.text).sort()).toEqual(['Sucursal Irarrázaval · Ñuñoa', 'Sucursal Ñuñoa']);
+    const mark = t.fake.mark();
+    t.fake.pressButton(supervisor, two, { text: 'Sucursal Ñuñoa' });
+    const dashboard = await t.fake.waitForMessage(supervisor.id, /📊 <b>Sucursal Ñuñoa<\/b>/, { since: mark });
+    expect(dashboard.plainText).toContain('Caja: 2 en espera');
+    await ask('/supervisor Prueba 0999', /📊 <b>Sucursal Prueba 0999<\/b>/);
+    await ask('/supervisor zzzz', /No encontré sucursales con «zzzz»/);
+    // A customer pressing a supervisor's button gets nothing.
+    const press = t.fake.pressButton(customer, two.message_id, t.fake.buttons(two)[0]!.callback_data!, { unchecked: true });
+    expect((await t.fake.waitForAnswer(press)).text).toBe('Este comando es solo para supervisores.');
+    for (const message of t.fake.messagesTo(supervisor.id)) {
+      const markup = message.reply_markup;
+      if (markup && 'inline_keyboard' in markup) expect(markup.inline_keyboard.flat().length).toBeLessThanOrEqual(8);
+    }
   });
 
   it('never sent a keyboard of more than 8 buttons', () => {
