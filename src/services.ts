@@ -22,6 +22,8 @@ import { AccountService } from './modules/accounts/account.service.js';
 import { DeviceService } from './modules/devices/device.service.js';
 import { BranchZones } from './modules/branches/branch-zones.js';
 import { BranchFinder } from './modules/branches/branch-finder.js';
+import { BranchAdminService } from './modules/branches/branch-admin.service.js';
+import { StaffService } from './modules/advisors/staff.service.js';
 
 /** The domain core every door uses: the kiosk API, the bot and the jobs call these and nothing else. */
 export interface Services {
@@ -50,6 +52,10 @@ export interface Services {
   devices: DeviceService;
   /** SPEC §17: the bot's branch finder (nearest, search by name or comuna, the chat's last branch). */
   branchFinder: BranchFinder;
+  /** SPEC §17: branches as data (create, edit, deactivate). */
+  branches: BranchAdminService;
+  /** SPEC §17: advisors as data (create, edit, deactivate, reactivate). */
+  staff: StaffService;
 }
 
 export function createServices(deps: {
@@ -126,6 +132,8 @@ export function createServices(deps: {
   });
   const devices = new DeviceService({ db, clock, ...(deps.logger ? { logger: deps.logger } : {}) });
   const branchFinder = new BranchFinder({ db, clock, opensEarlyMinutes: config.kioskOpensEarlyMinutes });
+  const branches = new BranchAdminService({ db, clock, zones, defaults: { timeZone: config.branchTimeZone, closingTime: config.floor.closingTime } });
+  const staff = new StaffService({ db, clock, advisors });
   return {
     branchFinder,
     ticketLinks,
@@ -144,5 +152,7 @@ export function createServices(deps: {
     personas,
     accounts,
     devices,
+    branches,
+    staff,
   };
 }

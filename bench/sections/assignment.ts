@@ -57,7 +57,7 @@ async function runLayout(context: BenchContext, branchCount: number, label: stri
     await ensureBranches(client, branches, context.config.branchTimeZone);
     await client.query(
       `insert into advisor (name, email, status, module_number, queue_types, branch_office)
-       select 'Cajero ' || k, 'cajero' || k || '@bench.banco.com', 'AVAILABLE', 1 + (k - 1) % 5, '["CAJA"]',
+       select 'Cajero ' || k, 'cajero' || k || '@bench.banco.com', 'AVAILABLE', 1 + (k - 1) / cardinality($1::text[]), '["CAJA"]',
               ($1::text[])[1 + (k - 1) % cardinality($1::text[])]
        from generate_series(1, $2::int) k`,
       [branches, ADVISORS],

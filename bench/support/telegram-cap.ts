@@ -142,7 +142,7 @@ export async function telegramAtTheCap(context: BenchContext, app: TelegramApp, 
     await ensureBranches(client, [callBranch!], 'America/Santiago');
     await client.query(
       `insert into advisor (name, email, status, module_number, queue_types, branch_office)
-       select 'Asesor Tope ' || k, 'asesor.tope' || k || '@bench.banco.com', 'BUSY', 1 + k % 5, '["CAJA","EMPRESAS"]'::json, $1
+       select 'Asesor Tope ' || k, 'asesor.tope' || k || '@bench.banco.com', 'BUSY', 5 + k, '["CAJA","EMPRESAS"]'::json, $1
        from generate_series(1, $2::int) k`,
       [callBranch, CALL_ADVISORS],
     );

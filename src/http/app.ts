@@ -24,6 +24,7 @@ import { authRoutes, signInPage } from './routes/auth.js';
 import { accountRoutes } from './routes/accounts.js';
 import { deskRoutes } from './routes/desk.js';
 import { deviceRoutes } from './routes/devices.js';
+import { organisationRoutes } from './routes/organisation.js';
 
 export const MAX_BODY_BYTES = 16 * 1024;
 
@@ -118,6 +119,7 @@ export function createApp(deps: HttpDeps): Hono {
     }),
   );
   app.route('/api/admin', deviceRoutes({ devices: services.devices, trustProxy: deps.trustProxy }));
+  app.route('/api/admin', organisationRoutes({ branches: services.branches, staff: services.staff, trustProxy: deps.trustProxy }));
   app.route('/api/admin', staffPlanRoutes({ staffPlan: deps.services.staffPlan, trustProxy: deps.trustProxy }));
 
   // The pages: the waiting-room screen and the supervisor's dashboard, with their assets.

@@ -2,6 +2,7 @@ import { ATENCION_PREFERENTE } from '../domain/floor.js';
 import { QUEUE_TYPES } from '../domain/queue-types.js';
 import { TICKET_STATUSES } from '../domain/ticket-status.js';
 import { devicePaths, deviceSchema } from './openapi-devices.js';
+import { newAdvisorOperation, organisationPaths } from './openapi-organisation.js';
 
 const error = (description: string) => ({
   description,
@@ -203,6 +204,7 @@ export const openApiDocument = {
     ...personasPaths(),
     ...accountPaths(),
     ...devicePaths(),
+    ...organisationPaths(),
     '/telegram/webhook': {
       post: {
         summary: 'Updates de Telegram (BOT_MODE=webhook); exige X-Telegram-Bot-Api-Secret-Token',
@@ -252,7 +254,15 @@ function adminPaths() {
     '/api/admin/queues/{type}/stats': {
       get: { summary: 'Cifras del día de una fila', security: admin, parameters: [type, branch], responses: ok('Cifras') },
     },
-    '/api/admin/advisors': { get: { summary: 'Asesores', security: admin, parameters: [branch], responses: ok('Asesores') } },
+    '/api/admin/advisors': {
+      get: {
+        summary: 'Asesores activos (con includeInactive=true también los desactivados)',
+        security: admin,
+        parameters: [branch, { name: 'includeInactive', in: 'query', required: false, schema: { enum: ['true', 'false'] } }],
+        responses: ok('Asesores'),
+      },
+      post: newAdvisorOperation,
+    },
     '/api/admin/advisors/stats': {
       get: { summary: 'Asesores con sus cifras del día', security: admin, parameters: [branch], responses: ok('Asesores') },
     },

@@ -295,7 +295,7 @@ async function setUpBranches(
            average_service_time_minutes, total_tickets_served_today, queue_types, branch_office, created_at, updated_at)
          values (?, ?, 'OFFLINE', ?, 0, 0, 0, 0, ?::json, ?, ?, ?) returning id`,
         // Virtual time, not the server's: how long an advisor has been in a state feeds the estimator.
-        [a.name, email, (i % 5) + 1, JSON.stringify(a.queues), branch.name, now, now],
+        [a.name, email, (i % 99) + 1, JSON.stringify(a.queues), branch.name, now, now],
       );
       const id = Number(row!.id);
       const sim: SimAdvisor = {

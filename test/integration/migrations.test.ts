@@ -120,6 +120,8 @@ const ADDED: Record<string, Record<string, Expected>> = {
     telegram_user_id: { type: 'bigint', nullable: true, default: null },
     // The service floor (SPEC §12)
     pause_reason: varchar(100, true),
+    // SPEC §17: a deactivated advisor keeps their history
+    active: { type: 'boolean', nullable: false, default: /^true$/ },
   },
   ticket: {
     service_date: { type: 'date', nullable: false, default: null },
@@ -286,14 +288,34 @@ describe('CHECK constraints', () => {
   it('advisor.status accepts AVAILABLE, BUSY and OFFLINE only', async () => {
     expect(await advisor('VACATION', 1)).toBe(CHECK_VIOLATION);
     expect(await advisor('available', 1)).toBe(CHECK_VIOLATION);
-    for (const status of ['AVAILABLE', 'BUSY', 'OFFLINE']) expect(await advisor(status, 1)).toBe('none');
+    // Modules of their own: a module is unique among a branch's active advisors (SPEC §17).
+    for (const [i, status] of ['AVAILABLE', 'BUSY', 'OFFLINE'].entries()) expect(await advisor(status, 61 + i)).toBe('none');
     await db.query(`delete from advisor where email like 'check-%'`);
   });
 
-  it('advisor.module_number is 1 to 5', async () => {
-    expect(await advisor('AVAILABLE', 6)).toBe(CHECK_VIOLATION);
+  it('advisor.module_number is 1 to 99 (SPEC §17: a real branch has more than the seed\'s five)', async () => {
+    expect(await advisor('AVAILABLE', 100)).toBe(CHECK_VIOLATION);
     expect(await advisor('AVAILABLE', 0)).toBe(CHECK_VIOLATION);
-    expect(await advisor('AVAILABLE', 5)).toBe('none');
+    expect(await advisor('AVAILABLE', 99)).toBe('none');
+    await db.query(`delete from advisor where email like 'check-%'`);
+  });
+
+  it('a module is unique among the active advisors of a branch; an inactive advisor is OFFLINE and frees it; emails are unique without regard to case', async () => {
+    // Module 1 of the default branch is the seed's Carlos Rodríguez.
+    expect(await advisor('AVAILABLE', 1)).toBe(UNIQUE_VIOLATION);
+    expect(
+      await failure(
+        `insert into advisor (name, email, status, module_number, queue_types, active) values ('X', 'check-inactive@banco.com', 'AVAILABLE', 1, '["CAJA"]', false)`,
+      ),
+    ).toBe(CHECK_VIOLATION);
+    expect(
+      await failure(
+        `insert into advisor (name, email, status, module_number, queue_types, active) values ('X', 'check-inactive@banco.com', 'OFFLINE', 1, '["CAJA"]', false)`,
+      ),
+    ).toBe('none');
+    expect(
+      await failure(`insert into advisor (name, email, status, module_number, queue_types) values ('X', 'Maria.Gonzalez@Banco.com', 'OFFLINE', 40, '[]')`),
+    ).toBe(UNIQUE_VIOLATION);
     await db.query(`delete from advisor where email like 'check-%'`);
   });
 
@@ -309,7 +331,7 @@ describe('CHECK constraints', () => {
     expect(await bad({ status: 'PERDIDO' })).toBe(CHECK_VIOLATION);
     expect(await bad({ status: 'en_espera' })).toBe(CHECK_VIOLATION);
     expect(await bad({ queue_type: 'VIP' })).toBe(CHECK_VIOLATION);
-    expect(await bad({ assigned_module_number: 6 })).toBe(CHECK_VIOLATION);
+    expect(await bad({ assigned_module_number: 100 })).toBe(CHECK_VIOLATION);
     expect(await bad({ assigned_module_number: 0 })).toBe(CHECK_VIOLATION);
     expect(await bad({ numero: null })).toBe(NOT_NULL_VIOLATION);
     for (const status of ['EN_ESPERA', 'PROXIMO', 'ATENDIENDO', 'COMPLETADO', 'CANCELADO', 'NO_ATENDIDO']) {

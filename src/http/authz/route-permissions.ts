@@ -106,6 +106,18 @@ export const ROUTE_PERMISSIONS: readonly RoutePermission[] = [
   { method: 'GET', path: '/api/admin/personas/:rut', allow: MANAGERS, scope: { from: 'person', param: 'rut' }, totp: true },
   { method: 'DELETE', path: '/api/admin/personas/:rut', allow: MANAGERS, scope: { from: 'person', param: 'rut' }, totp: true },
 
+  // The organisation as data (SPEC §17, §18): only ADMIN manages branches (a SUPERVISOR reads their
+  // own, filtered by the handler); ADMIN, or a SUPERVISOR of the advisor's branch, manages staff (the
+  // branch a body names or a move goes to is checked by the handler)
+  { method: 'GET', path: '/api/admin/branches', allow: MANAGERS },
+  { method: 'POST', path: '/api/admin/branches', allow: ['ADMIN'] },
+  { method: 'GET', path: '/api/admin/branches/:code', allow: MANAGERS },
+  { method: 'PATCH', path: '/api/admin/branches/:code', allow: ['ADMIN'] },
+  { method: 'POST', path: '/api/admin/advisors', allow: MANAGERS },
+  { method: 'PATCH', path: '/api/admin/advisors/:id', allow: MANAGERS, scope: advisor },
+  { method: 'DELETE', path: '/api/admin/advisors/:id', allow: MANAGERS, scope: advisor },
+  { method: 'POST', path: '/api/admin/advisors/:id/reactivate', allow: MANAGERS, scope: advisor },
+
   // Accounts and tokens (SPEC §18): a SUPERVISOR manages ASESOR accounts of their branches (checked by the service)
   { method: 'GET', path: '/api/admin/accounts', allow: MANAGERS },
   { method: 'POST', path: '/api/admin/accounts', allow: MANAGERS },

@@ -42,7 +42,8 @@ export function adminRoutes({ advisors, floor, supervision, defaultBranch, trust
 
   app.get('/advisors', async (c) => {
     const branch = c.req.query('branchOffice')?.trim();
-    return c.json({ advisors: await advisors.list(branch ? branchOf(branch) : undefined) });
+    // SPEC §17: deactivated advisors are listed only when asked (?includeInactive=true).
+    return c.json({ advisors: await advisors.list(branch ? branchOf(branch) : undefined, { includeInactive: c.req.query('includeInactive') === 'true' }) });
   });
   app.get('/advisors/stats', async (c) =>
     c.json({ advisors: await supervision.advisorStats(branchOf(c.req.query('branchOffice'))) }),

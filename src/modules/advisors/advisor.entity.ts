@@ -26,12 +26,25 @@ export const Advisor = defineEntity({
     telegramUserId: p.bigint('number').nullable().unique('advisor_telegram_user_id_unique'),
     /** The reason of the advisor's pause (current, or asked for while serving: taken when the customer leaves). */
     pauseReason: p.string().length(100).nullable(),
+    /** SPEC §17: a deactivated advisor keeps their history, is OFFLINE and is never assigned again. */
+    active: p.boolean().default(true),
     createdAt: createdAtColumn(),
     updatedAt: updatedAtColumn(),
   }),
   checks: [
     { name: 'advisor_status_check', expression: oneOf('status', ADVISOR_STATUSES) },
-    { name: 'advisor_module_number_check', expression: between('module_number', 1, 5) },
+    // A real branch has more than the seed's five modules (SPEC §17).
+    { name: 'advisor_module_number_check', expression: between('module_number', 1, 99) },
+    { name: 'advisor_active_offline_check', expression: `active = true or status = 'OFFLINE'` },
+  ],
+  uniques: [
+    // SPEC §17: an email is unique without regard to case (409 EMAIL_EN_USO) …
+    { name: 'uq_advisor_email_lower', expression: `create unique index "uq_advisor_email_lower" on "advisor" (lower(email))` },
+    // … and a module number among the active advisors of a branch (409 MODULO_OCUPADO).
+    {
+      name: 'uq_advisor_active_module',
+      expression: `create unique index "uq_advisor_active_module" on "advisor" ("branch_office", "module_number") where active`,
+    },
   ],
 });
 

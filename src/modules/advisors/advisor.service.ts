@@ -47,6 +47,8 @@ export interface AdvisorView {
   pauseReason: string | null;
   /** Minutes in the current floor state. */
   minutesInState: number;
+  /** SPEC §17: a deactivated advisor keeps their history and is never assigned again. */
+  active: boolean;
 }
 
 interface AdvisorRow {
@@ -75,6 +77,7 @@ interface AdvisorRow {
   ticket_atencion_preferente: AtencionPreferente | null;
   pause_reason: string | null;
   state_since: string | null;
+  active: boolean;
 }
 
 const LINK_CODE_TTL_MS = 15 * 60_000;
@@ -88,7 +91,7 @@ const ADVISOR_SELECT = `select a.id, a.name, a.email, a.status, a.module_number,
     t.id as ticket_id, t.numero as ticket_numero, t.queue_type as ticket_queue_type,
     t.national_id_enc as ticket_national_id_enc, t.created_at as ticket_created_at, t.assigned_at as ticket_assigned_at,
     t.service_started_at as ticket_service_started_at, t.last_called_at as ticket_last_called_at,
-    t.recall_count as ticket_recall_count, t.atencion_preferente as ticket_atencion_preferente, a.pause_reason,
+    t.recall_count as ticket_recall_count, t.atencion_preferente as ticket_atencion_preferente, a.pause_reason, a.active,
     (select p.started_at from advisor_status_period p where p.advisor_id = a.id and p.ended_at is null) as state_since
   from advisor a
   left join ticket t on t.assigned_advisor_id = a.id and t.status = 'ATENDIENDO'`;
@@ -106,9 +109,11 @@ export class AdvisorService {
     return this.deps.db;
   }
 
-  async list(branchOffice?: string): Promise<AdvisorView[]> {
+  /** The advisors (of a branch), active ones only unless asked (SPEC §17: a deactivated advisor is kept for history). */
+  async list(branchOffice?: string, options: { includeInactive?: boolean } = {}): Promise<AdvisorView[]> {
+    const where = [...(branchOffice ? ['a.branch_office = ?'] : []), ...(options.includeInactive ? [] : ['a.active'])];
     const rows = await this.db.execute<AdvisorRow[]>(
-      `${ADVISOR_SELECT} ${branchOffice ? 'where a.branch_office = ?' : ''} order by a.branch_office, a.module_number, a.id`,
+      `${ADVISOR_SELECT} ${where.length ? `where ${where.join(' and ')}` : ''} order by a.branch_office, a.active desc, a.module_number, a.id`,
       branchOffice ? [branchOffice] : [],
     );
     return rows.map((row) => this.toView(row));
@@ -149,7 +154,8 @@ export class AdvisorService {
     const code = Array.from({ length: 8 }, () => alphabet[randomInt(alphabet.length)]).join('');
     const expiresAt = new Date(now.getTime() + LINK_CODE_TTL_MS);
     await this.db.transactional(async (tx) => {
-      await lockAdvisor(tx, advisorId);
+      const advisor = await lockAdvisor(tx, advisorId);
+      if (!advisor.active) throw new DomainError('TRANSICION_INVALIDA', 'El asesor está desactivado: no se vincula a Telegram');
       // A new code replaces any earlier unused one.
       await tx.execute(`delete from advisor_link_code where advisor_id = ? and used_at is null`, [advisorId]);
       await tx.execute(
@@ -238,6 +244,7 @@ export class AdvisorService {
       floorLabel: FLOOR_STATE_LABEL[floorState],
       pauseReason: row.pause_reason,
       minutesInState: row.state_since ? minutesBetween(utc(row.state_since), now) : 0,
+      active: row.active,
     };
   }
 }

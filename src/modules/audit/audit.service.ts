@@ -45,9 +45,17 @@ export const AUDIT_EVENTS = [
   'DISPOSITIVO_CREADO',
   'DISPOSITIVO_MODIFICADO',
   'DISPOSITIVO_REVOCADO',
+  // SPEC §17: branches and staff as data, and the bulk import
+  'SUCURSAL_CREADA',
+  'SUCURSAL_MODIFICADA',
+  'ASESOR_CREADO',
+  'ASESOR_MODIFICADO',
+  'ASESOR_DESACTIVADO',
+  'ASESOR_REACTIVADO',
+  'IMPORTACION_APLICADA',
 ] as const;
 export type AuditEvent = (typeof AUDIT_EVENTS)[number];
-export type EntityType = 'TICKET' | 'ADVISOR' | 'MENSAJE' | 'SISTEMA' | 'PERSONA' | 'CUENTA' | 'TOKEN' | 'DISPOSITIVO';
+export type EntityType = 'TICKET' | 'ADVISOR' | 'MENSAJE' | 'SISTEMA' | 'PERSONA' | 'CUENTA' | 'TOKEN' | 'DISPOSITIVO' | 'SUCURSAL' | 'IMPORTACION';
 
 /**
  * Who did it (SPEC §18): `staff:<id>`, `device:<id>`, `token:<id>`, `telegram:<chat>`, `apikey`

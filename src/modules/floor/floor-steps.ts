@@ -27,12 +27,14 @@ export interface LockedAdvisor {
   total_tickets_served_today: number;
   average_service_time_minutes: string | null;
   pause_reason: string | null;
+  /** SPEC §17: false once deactivated (then always OFFLINE). */
+  active: boolean;
 }
 
 export async function lockAdvisor(tx: Queryable, advisorId: number): Promise<LockedAdvisor> {
   const [advisor] = await tx.execute<LockedAdvisor[]>(
     `select id, name, email, status, branch_office, module_number, queue_types, assigned_tickets_count,
-            total_tickets_served_today, average_service_time_minutes, pause_reason
+            total_tickets_served_today, average_service_time_minutes, pause_reason, active
      from advisor where id = ? for update`,
     [advisorId],
   );

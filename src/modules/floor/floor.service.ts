@@ -84,6 +84,9 @@ export class FloorService {
     const now = this.deps.clock.now();
     const changed = await this.db.transactional(async (tx) => {
       const advisor = await lockAdvisor(tx, advisorId);
+      if (!advisor.active && status !== 'OFFLINE') {
+        throw new DomainError('TRANSICION_INVALIDA', 'El asesor está desactivado: un administrador debe reactivarlo primero');
+      }
       const [serving] = await tx.execute<{ numero: string }[]>(
         `select numero from ticket where assigned_advisor_id = ? and status = 'ATENDIENDO'`,
         [advisorId],

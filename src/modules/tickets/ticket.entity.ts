@@ -67,7 +67,7 @@ export const Ticket = defineEntity({
   checks: [
     { name: 'ticket_queue_type_check', expression: oneOf('queue_type', QUEUE_TYPES) },
     { name: 'ticket_status_check', expression: oneOf('status', TICKET_STATUSES) },
-    { name: 'ticket_assigned_module_number_check', expression: between('assigned_module_number', 1, 5) },
+    { name: 'ticket_assigned_module_number_check', expression: between('assigned_module_number', 1, 99) },
     { name: 'ticket_atencion_preferente_check', expression: oneOf('atencion_preferente', ATENCION_PREFERENTE) },
     { name: 'ticket_rating_check', expression: between('rating', 1, 5) },
     { name: 'ticket_recall_count_check', expression: 'recall_count >= 0' },

@@ -1,0 +1,84 @@
+import { Hono, type Context } from 'hono';
+import { DomainError, ValidationError } from '../../errors.js';
+import { mayTouchBranch, type Principal } from '../../modules/accounts/principal.js';
+import type { StaffService } from '../../modules/advisors/staff.service.js';
+import type { BranchAdminService } from '../../modules/branches/branch-admin.service.js';
+import { readJsonBody } from '../middleware/json-body.js';
+import { requestOrigin } from '../middleware/principal.js';
+
+function principalOf(c: Context): Principal {
+  const principal = c.get('principal');
+  if (!principal) throw new DomainError('NO_AUTORIZADO', 'Inicia sesión');
+  return principal;
+}
+
+/** A SUPERVISOR acts only on their branches (SPEC §18); the route table lets only ADMIN and SUPERVISOR here. */
+function branchGuard(principal: Principal): (branchName: string) => void {
+  return (branchName) => {
+    if (!mayTouchBranch(principal, branchName)) throw new DomainError('SUCURSAL_NO_AUTORIZADA', 'No tienes acceso a esa sucursal');
+  };
+}
+
+function idParam(value: string): number {
+  const id = Number(value);
+  if (!/^\d{1,15}$/.test(value) || !Number.isSafeInteger(id) || id < 1) throw new ValidationError({ id: 'Debe ser un entero positivo' });
+  return id;
+}
+
+function booleanQuery(value: string | undefined, name: string): boolean | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  throw new ValidationError({ [name]: 'Debe ser true o false' });
+}
+
+/**
+ * The organisation as data (SPEC §17): branches (`/api/admin/branches`, ADMIN; a SUPERVISOR reads
+ * theirs) and staff (`/api/admin/advisors`, ADMIN or a SUPERVISOR of the advisor's branch). The
+ * route table (src/http/authz/route-permissions.ts) decides roles; the branch of a body or a move is
+ * checked here, as the accounts' routes do.
+ */
+export function organisationRoutes({ branches, staff, trustProxy }: { branches: BranchAdminService; staff: StaffService; trustProxy: boolean }): Hono {
+  const app = new Hono();
+
+  app.get('/branches', async (c) => {
+    const principal = principalOf(c);
+    const list = await branches.list({
+      ...(c.req.query('q') ? { q: c.req.query('q')! } : {}),
+      ...(booleanQuery(c.req.query('active'), 'active') !== undefined ? { active: booleanQuery(c.req.query('active'), 'active')! } : {}),
+      ...(principal.branches === 'ALL' ? {} : { names: principal.branches }),
+    });
+    return c.json({ branches: list, total: list.length });
+  });
+
+  app.post('/branches', async (c) => c.json(await branches.create(await readJsonBody(c), requestOrigin(c, trustProxy)), 201));
+
+  app.get('/branches/:code', async (c) => {
+    const branch = await branches.get(c.req.param('code'));
+    branchGuard(principalOf(c))(branch.name);
+    return c.json(branch);
+  });
+
+  app.patch('/branches/:code', async (c) =>
+    c.json(await branches.update(c.req.param('code'), await readJsonBody(c), requestOrigin(c, trustProxy))),
+  );
+
+  app.post('/advisors', async (c) => {
+    const principal = principalOf(c);
+    return c.json(await staff.create(await readJsonBody(c), requestOrigin(c, trustProxy), branchGuard(principal)), 201);
+  });
+
+  app.patch('/advisors/:id', async (c) => {
+    const principal = principalOf(c);
+    const id = idParam(c.req.param('id'));
+    return c.json(await staff.update(id, await readJsonBody(c), requestOrigin(c, trustProxy), branchGuard(principal)));
+  });
+
+  app.delete('/advisors/:id', async (c) => c.json(await staff.deactivate(idParam(c.req.param('id')), requestOrigin(c, trustProxy))));
+
+  app.post('/advisors/:id/reactivate', async (c) =>
+    c.json(await staff.reactivate(idParam(c.req.param('id')), requestOrigin(c, trustProxy))),
+  );
+
+  return app;
+}
