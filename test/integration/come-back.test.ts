@@ -56,6 +56,12 @@ async function tickAndDispatch(): Promise<void> {
   await dispatcher.dispatchDue();
 }
 
+/** The come-back quantile the queue job's estimator gives a ticket now (the Monte-Carlo is seeded by branch and instant: the tick sees the same). */
+async function comeBackQuantile(numero: string): Promise<number | undefined> {
+  const [t] = await app.db.query<{ id: string }>(`select id from ticket where numero = $1 and status in ('EN_ESPERA', 'PROXIMO')`, [numero]);
+  return (await app.services.estimator.estimateWaiting(app.sql)).get(Number(t!.id))?.comeBackQuantile;
+}
+
 const nearNotices = () => fake.messagesTo(customer.id).filter((m) => /Pronto será tu turno/.test(m.text ?? ''));
 
 describe('"Avísame cuando falten N minutos"', () => {
@@ -101,15 +107,17 @@ describe('"Avísame cuando falten N minutos"', () => {
     await tickAndDispatch();
     expect(nearNotices()).toEqual([]);
 
-    // Two ahead and a service just begun: 15 expected, about 10.7 at the 10 % quantile: still not.
+    // Two ahead and a service just begun: 15 expected; the Monte-Carlo's quantile of the call is still above 10.
     clock.advance(60_000);
     await app.services.floor.finishCurrent(carlosId, 'COMPLETADO', { actor: 'test' });
+    expect(await comeBackQuantile('C07')).toBeGreaterThan(10);
     await tickAndDispatch();
     expect(nearNotices()).toEqual([]);
 
-    // One ahead and a service just begun: 10 expected, less the 2-minute floor ≤ 10 — told now, not 15 minutes early.
+    // One ahead and a service just begun: 10 expected, the Monte-Carlo's quantile ≤ 10 — told now, not 15 minutes early.
     clock.advance(5 * 60_000);
     await app.services.floor.finishCurrent(carlosId, 'COMPLETADO', { actor: 'test' });
+    expect(await comeBackQuantile('C07')).toBeLessThanOrEqual(10);
     await tickAndDispatch();
     const [notice, ...more] = nearNotices();
     expect(more).toEqual([]);

@@ -46,7 +46,10 @@ export function comeBackDue(expectedMinutes: number, leadMinutes: number, sdMinu
 export async function notifyComeBacks(db: Queryable, estimates: Map<number, TicketEstimate> | null, now: Date): Promise<number[]> {
   const due: number[] = [];
   for (const [id, e] of estimates ?? []) {
-    if (e.comeBack && !e.comeBack.notified && comeBackDue(e.expected, e.comeBack.leadMinutes, e.sd)) due.push(id);
+    if (!e.comeBack || e.comeBack.notified) continue;
+    const isDue =
+      e.comeBackQuantile !== undefined ? e.comeBackQuantile <= e.comeBack.leadMinutes : comeBackDue(e.expected, e.comeBack.leadMinutes, e.sd);
+    if (isDue) due.push(id);
   }
   if (due.length === 0) return [];
   const [row] = await db.execute<{ ids: string[] | null }[]>(

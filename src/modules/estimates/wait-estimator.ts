@@ -14,6 +14,8 @@ import {
   waitingSql,
 } from './branch-state.sql.js';
 import { estimateWaitMinutes } from '../../domain/estimate.js';
+import { COME_BACK_QUANTILE, COME_BACK_SAMPLES, COME_BACK_WINDOW_MINUTES } from './come-back-rule.js';
+import { quantileOf, seedOf, simulateCallTimes } from './monte-carlo.js';
 import { forecastBranch, promiseOf, type AdvisorState, type BranchState, type QueueModel, type WaitForecast } from './estimator.js';
 
 /** Observed figures weigh as much as this many customers against the queue's nominal average. */
@@ -43,6 +45,11 @@ export interface TicketEstimate {
   sd: number;
   branchOffice: string;
   comeBack: { leadMinutes: number; notified: boolean } | null;
+  /**
+   * For a customer who asked and is not told yet, within COME_BACK_WINDOW_MINUTES of their lead: the
+   * COME_BACK_QUANTILE of their call time by the branch's Monte-Carlo (monte-carlo.ts), minutes from now.
+   */
+  comeBackQuantile?: number;
 }
 
 interface WaitingRow {
@@ -135,6 +142,7 @@ export class WaitEstimator {
       const state = this.branchState(now, zoneOf(branch), rows, advisors.get(branch) ?? [], models.get(branch));
       const forecast = forecastBranch(state);
       const shown = promisedMinutes(state, forecast);
+      const quantiles = comeBackQuantiles(state, rows, forecast, branch, now);
       for (const row of rows) {
         const f = forecast.get(Number(row.id)) ?? { expected: Infinity, sd: Infinity };
         result.set(Number(row.id), {
@@ -144,6 +152,7 @@ export class WaitEstimator {
           sd: f.sd,
           branchOffice: branch,
           comeBack: row.lead_minutes === null ? null : { leadMinutes: row.lead_minutes, notified: row.notified },
+          ...(quantiles.has(Number(row.id)) ? { comeBackQuantile: quantiles.get(Number(row.id))! } : {}),
         });
       }
     }
@@ -411,6 +420,32 @@ export class WaitEstimator {
     }
     return models;
   }
+}
+
+/**
+ * The come-back notices' Monte-Carlo for one branch (SPEC §13, issue 22): only for customers who asked
+ * and are not told yet, whose expected call is within COME_BACK_WINDOW_MINUTES of their lead; one run
+ * of COME_BACK_SAMPLES draws for all of them, seeded by the branch and the instant (the same state at
+ * the same instant gives the same notice).
+ */
+export function comeBackQuantiles(
+  state: BranchState,
+  rows: readonly { id: string; lead_minutes: number | null; notified: boolean }[],
+  forecast: Map<number, WaitForecast>,
+  branch: string,
+  now: Date,
+): Map<number, number> {
+  const targets: number[] = [];
+  for (const row of rows) {
+    if (row.lead_minutes === null || row.notified) continue;
+    const f = forecast.get(Number(row.id));
+    if (f && Number.isFinite(f.expected) && f.expected - row.lead_minutes <= COME_BACK_WINDOW_MINUTES) targets.push(Number(row.id));
+  }
+  const out = new Map<number, number>();
+  if (targets.length === 0) return out;
+  const samples = simulateCallTimes(state, targets, { samples: COME_BACK_SAMPLES, seed: seedOf(branch, now.getTime()) });
+  for (const [id, sorted] of samples) out.set(id, quantileOf(sorted, COME_BACK_QUANTILE));
+  return out;
 }
 
 /**
