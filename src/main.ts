@@ -155,7 +155,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     const endOfDay = await services.floor.endOfDay();
     if (endOfDay.waitingClosed || endOfDay.servingClosed) logger.info(endOfDay, 'turnos de días anteriores cerrados al iniciar');
 
-    // SPEC §18: a database without accounts gets its first ADMIN (and, with no KIOSK_API_KEY, a kiosk credential).
+    // SPEC §18: a database without accounts gets its first ADMIN (and, with no KIOSK_API_KEY, a kiosk device).
     const firstRunDir =
       options.firstRun === false
         ? null
@@ -163,6 +163,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     const firstRun = firstRunDir
       ? await runFirstStart({
           accounts: services.accounts,
+          devices: services.devices,
           email: config.accounts.initialAdminEmail,
           kioskBranch: config.kioskApiKey ? null : config.branchOffice,
           dir: firstRunDir,

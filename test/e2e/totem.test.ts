@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, KIOSK_KEY } from '../support/app.js';
+import { eventually } from '../support/app.js';
 import { ARTIFACTS, launchBrowser } from '../support/browser.js';
 import { rut } from '../support/ruts.js';
 import { startTelegramTestApp, type TelegramTestApp } from '../support/telegram-app.js';
@@ -10,11 +10,17 @@ import { startTelegramTestApp, type TelegramTestApp } from '../support/telegram-
 const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 let browser: Browser;
 let t: TelegramTestApp;
+/** SPEC §17, §19: the tótem runs on a kiosk device's token of its branch. */
+let KIOSK_TOKEN: string;
+let branchCode: string;
 
 beforeAll(async () => {
   browser = await launchBrowser();
   t = await startTelegramTestApp({ WAIT_ESTIMATOR: 'formula' });
   await t.app.db.query(`update advisor set status = 'BUSY'`);
+  const [branch] = await t.app.db.query<{ code: string }>(`select code from branch where name = 'Sucursal Centro'`);
+  branchCode = branch!.code;
+  KIOSK_TOKEN = (await t.app.services.devices.create(branchCode, { kind: 'KIOSK', name: 'Tótem entrada' }, { actor: 'SYSTEM' })).token;
 }, 60_000);
 afterAll(async () => {
   await browser?.close();
@@ -61,7 +67,7 @@ describe('the tótem page (SPEC §19)', () => {
       await page.locator('#s-unauthorized', { hasText: 'Tótem no autorizado' }).waitFor();
       await shot('02-no-autorizado');
       await page.click('#unauth-reset');
-      await page.fill('#setup-key', KIOSK_KEY);
+      await page.fill('#setup-key', KIOSK_TOKEN);
       await page.click('#setup-save');
       await page.locator('#start-branch', { hasText: 'Sucursal Centro' }).waitFor();
       await shot('03-inicio');
@@ -110,12 +116,12 @@ describe('the tótem page (SPEC §19)', () => {
       );
       expect(row).toEqual({ numero, atencion_preferente: 'TERCERA_EDAD', consented: true });
       await page.close();
-    });
+    }, 90_000); // ten screenshots, each with an axe run: slow on a shared machine
   }
 
   it('keeps only the RUN of a cédula’s QR typed by a keyboard-wedge scanner', async () => {
     const page = await openTotem(1080, 1920);
-    await page.evaluate(`localStorage.setItem('ticketero.totem.credencial', ${JSON.stringify(KIOSK_KEY)})`);
+    await page.evaluate(`localStorage.setItem('ticketero.totem.credencial', ${JSON.stringify(KIOSK_TOKEN)})`);
     await page.reload();
     await page.click('#start');
     const id = rut(7101);
@@ -130,7 +136,7 @@ describe('the tótem page (SPEC §19)', () => {
 
   it('makes one ticket of two taps on Confirmar 50 ms apart', async () => {
     const page = await openTotem(1280, 1024);
-    await page.evaluate(`localStorage.setItem('ticketero.totem.credencial', ${JSON.stringify(KIOSK_KEY)})`);
+    await page.evaluate(`localStorage.setItem('ticketero.totem.credencial', ${JSON.stringify(KIOSK_TOKEN)})`);
     await page.reload();
     await page.click('#start');
     const id = rut(7202);
@@ -155,7 +161,7 @@ describe('the tótem page (SPEC §19)', () => {
 
   it('says so in words when the API cannot be reached, and the retry (same key) makes one ticket', async () => {
     const page = await openTotem(1080, 1920);
-    await page.evaluate(`localStorage.setItem('ticketero.totem.credencial', ${JSON.stringify(KIOSK_KEY)})`);
+    await page.evaluate(`localStorage.setItem('ticketero.totem.credencial', ${JSON.stringify(KIOSK_TOKEN)})`);
     await page.reload();
     await page.click('#start');
     const id = rut(7303);
@@ -182,7 +188,7 @@ describe('the tótem page (SPEC §19)', () => {
   it('asks "¿Sigues ahí?" after the idle time, then goes back to the start', async () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 1024 } });
     await page.goto(`${t.app.url}/totem?inactividad=1&aviso=1`);
-    await page.evaluate(`localStorage.setItem('ticketero.totem.credencial', ${JSON.stringify(KIOSK_KEY)})`);
+    await page.evaluate(`localStorage.setItem('ticketero.totem.credencial', ${JSON.stringify(KIOSK_TOKEN)})`);
     await page.reload();
     await page.click('#start');
     await page.locator('#idle', { hasText: '¿Sigues ahí?' }).waitFor();
@@ -190,5 +196,61 @@ describe('the tótem page (SPEC §19)', () => {
     await page.locator('#s-start').waitFor();
     expect(await page.isVisible('#idle')).toBe(false);
     await page.close();
+  });
+
+  it('shows "Tótem no autorizado" once its device is revoked, and takes no number with it', async () => {
+    const device = await t.app.services.devices.create(branchCode, { kind: 'KIOSK', name: 'Tótem a revocar' }, { actor: 'SYSTEM' });
+    const page = await openTotem(1080, 1920);
+    await page.evaluate(`localStorage.setItem('ticketero.totem.credencial', ${JSON.stringify(device.token)})`);
+    await page.reload();
+    await page.locator('#start-branch', { hasText: 'Sucursal Centro' }).waitFor();
+    await t.app.services.devices.revoke(device.device.id, { actor: 'SYSTEM' });
+    await page.reload();
+    await page.locator('#s-unauthorized', { hasText: 'Tótem no autorizado' }).waitFor();
+    await page.screenshot({ path: path.join(ARTIFACTS, 'totem-1080x1920-14-dispositivo-revocado.png') });
+    expect(await axeSerious(page)).toEqual([]);
+    // The page keeps nothing that works: the API refuses the token too.
+    const refused = await fetch(`${t.app.url}/api/tickets`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${device.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ nationalId: rut(7404), queueType: 'CAJA' }),
+    });
+    expect(refused.status).toBe(401);
+    await page.close();
+  });
+
+  it('says when a closed branch opens ("abre …") and gives no number', async () => {
+    // Today is a closed date of the tótem's branch.
+    await t.app.db.query(
+      `update branch set closed_dates = jsonb_build_array(to_char(branch_service_date(name, (now() at time zone 'UTC')::timestamp), 'YYYY-MM-DD'))
+        where name = 'Sucursal Centro'`,
+    );
+    try {
+      const page = await openTotem(1280, 1024);
+      await page.evaluate(`localStorage.setItem('ticketero.totem.credencial', ${JSON.stringify(KIOSK_TOKEN)})`);
+      await page.reload();
+      await page.click('#start');
+      const id = rut(7505);
+      await typeRut(page, id);
+      await page.click('#rut-next');
+      await page.click('#queues [data-queue="CAJA"]');
+      await page.click('[data-pref=""]');
+      await page.click('#phone-skip');
+      await page.click('#confirm');
+      await page.locator('#s-closed', { hasText: /La sucursal abre el (lunes|martes|miércoles|jueves|viernes|sábado|domingo) a las \d{2}:\d{2}/ }).waitFor();
+      await page.screenshot({ path: path.join(ARTIFACTS, 'totem-1280x1024-15-sucursal-cerrada.png') });
+      expect(await axeSerious(page)).toEqual([]);
+      expect(await ticketsOf(id)).toBe(0);
+      await page.close();
+    } finally {
+      await t.app.db.query(`update branch set closed_dates = '[]' where name = 'Sucursal Centro'`);
+    }
+  });
+
+  it("records the tótem's device on the tickets it takes", async () => {
+    const [row] = await t.app.db.query<{ devices: string[] }>(
+      `select array_agg(distinct d.name) as devices from ticket t join device d on d.id = t.device_id where t.branch_office = 'Sucursal Centro'`,
+    );
+    expect(row!.devices).toEqual(['Tótem entrada']);
   });
 });

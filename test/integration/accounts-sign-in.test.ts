@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -22,7 +23,7 @@ afterAll(async () => {
 const json = async (response: Response) => ({ status: response.status, body: (await response.json()) as Record<string, unknown> });
 
 describe('the first run (SPEC §18)', () => {
-  it('creates the first ADMIN and a kiosk credential, in a 0600 file, and only once', async () => {
+  it('creates the first ADMIN and a kiosk device of the default branch, in a 0600 file, and only once', async () => {
     const first = app.firstRun!;
     expect(first.email).toBe('admin@localhost');
     expect(first.kioskToken).toMatch(/^tk_kiosk_[A-Za-z0-9_-]{43}$/);
@@ -38,13 +39,19 @@ describe('the first run (SPEC §18)', () => {
     );
     expect(account).toMatchObject({ must_change_password: true, role: 'ADMIN' });
     expect(account!.password_hash).toMatch(/^\$argon2id\$/);
-    const tokens = await app.db.query<{ token_hash: string }>(`select token_hash from api_token`);
-    expect(tokens.map((t) => t.token_hash)).not.toContain(first.kioskToken);
+    // SPEC §18: the kiosk is a real device of the default branch (SPEC §17), not an integration token.
+    const devices = await app.db.query<{ token_hash: string; kind: string; name: string; branch: string }>(
+      `select d.token_hash, d.kind, d.name, b.name as branch from device d join branch b on b.id = d.branch_id`,
+    );
+    expect(devices).toEqual([
+      { token_hash: createHash('sha256').update(first.kioskToken!).digest('hex'), kind: 'KIOSK', name: 'Tótem 1', branch: 'Sucursal Centro' },
+    ]);
+    expect(await app.db.query(`select 1 from api_token`)).toEqual([]);
     // A second start on the same database makes nothing new.
     expect(await app.services.accounts.bootstrap({ email: 'otra@localhost', kioskBranch: 'Sucursal Centro' })).toBeNull();
   });
 
-  it('lets the kiosk credential take numbers for its branch only, audited as the token', async () => {
+  it('lets the kiosk device take numbers for its branch only, audited as the device', async () => {
     const kiosk = { authorization: `Bearer ${app.firstRun!.kioskToken}`, 'content-type': 'application/json' };
     const taken = await fetch(`${app.url}/api/tickets`, { method: 'POST', headers: kiosk, body: JSON.stringify({ nationalId: rut(1), queueType: 'CAJA' }) });
     expect(taken.status).toBe(201);
@@ -56,7 +63,7 @@ describe('the first run (SPEC §18)', () => {
     });
     expect(await json(elsewhere)).toMatchObject({ status: 403, body: { error: 'SUCURSAL_NO_AUTORIZADA' } });
     const [audit] = await app.db.query<{ actor: string }>(`select actor from audit_log where event_type = 'TICKET_CREADO'`);
-    expect(audit!.actor).toMatch(/^token:\d+$/);
+    expect(audit!.actor).toMatch(/^device:\d+$/);
     const nobody = await fetch(`${app.url}/api/tickets`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     expect(nobody.status).toBe(401);
   });

@@ -50,6 +50,22 @@ describe('npm start from a fresh clone in a private folder', () => {
         );
         expect(health, output).toEqual({ status: 200, body: { status: 'ok' } });
         expect(output).not.toMatch(/EACCES/);
+        // SPEC §18: the first run printed the ADMIN and a kiosk device's token of the default branch,
+        // and that token takes a number there (SPEC §17).
+        const printed = await eventually(async () => {
+          const match = /token: (tk_kiosk_[A-Za-z0-9_-]{43})/.exec(output);
+          if (!match) throw new Error(`no kiosk token printed yet:\n${output}`);
+          return match[1]!;
+        }, 30_000);
+        expect(output).toMatch(/email: admin@localhost/);
+        const taken = await fetch(`http://127.0.0.1:${port}/api/tickets`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${printed}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ nationalId: '12.345.678-5', queueType: 'CAJA' }),
+        });
+        const ticket = (await taken.json()) as { branchOffice?: string; error?: string };
+        expect(taken.status, JSON.stringify(ticket)).toBe(201);
+        expect(ticket.branchOffice).toBe('Sucursal Centro');
       } finally {
         // What Ctrl+C does in a terminal: the whole process group is signalled.
         if (child.exitCode === null) process.kill(-child.pid!, 'SIGINT');

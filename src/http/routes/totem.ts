@@ -12,16 +12,20 @@ export function totemPageRoutes(deps: { assets: Assets }): Hono {
 
 /**
  * What the tótem's start and queue screens read: its branch and the queues with people waiting and
- * the estimate a newcomer would get. A wrong credential is a 401 here, so the page says
- * "Tótem no autorizado" before anyone types a RUT.
+ * the estimate a newcomer would get. A wrong or revoked credential is a 401 here, so the page says
+ * "Tótem no autorizado" before anyone types a RUT. A kiosk device (SPEC §17) shows its own branch;
+ * an all-branches key (KIOSK_API_KEY) the default one.
  */
 export function totemApiRoutes(deps: { supervision: SupervisionService; defaultBranch: string; now: () => Date }): Hono {
   const app = new Hono();
   app.get('/estado', async (c) => {
-    const branch = deps.defaultBranch;
+    const principal = c.get('principal');
+    const branch = principal && principal.branches !== 'ALL' && principal.branches.length > 0 ? principal.branches[0]! : deps.defaultBranch;
     const figures = await deps.supervision.queueFigures(branch);
     return c.json({
       sucursal: branch,
+      // The device's name, for whoever installs it ("Tótem entrada"); null for a key or token.
+      dispositivo: principal?.kind === 'device' ? principal.name : null,
       hora: deps.now().toISOString(),
       colas: figures.map((f) => ({
         queueType: f.queueType,

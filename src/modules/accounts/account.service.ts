@@ -279,10 +279,17 @@ export class AccountService {
 
   /**
    * SPEC §18: on a database with no account yet, the first ADMIN (a random password to change at
-   * first sign-in) and — when asked — a kiosk credential for the default branch, in one transaction.
-   * Several instances starting at once: one creates, the others see it done. Null when not the first run.
+   * first sign-in) and — when asked — a kiosk for the default branch, in one transaction: a KIOSK
+   * device (SPEC §17) made by `kioskDevice` inside this transaction, or else an integration token
+   * of role KIOSK. Several instances starting at once: one creates, the others see it done. Null
+   * when not the first run.
    */
-  async bootstrap(input: { email: string; kioskBranch: string | null }): Promise<{ email: string; password: string; kioskToken: string | null } | null> {
+  async bootstrap(input: {
+    email: string;
+    kioskBranch: string | null;
+    /** Makes the kiosk device in the transaction and answers its token (see DeviceService.createInTransaction). */
+    kioskDevice?: (tx: Queryable, branch: string, by: Origin) => Promise<string>;
+  }): Promise<{ email: string; password: string; kioskToken: string | null } | null> {
     const email = input.email.trim().toLowerCase();
     const password = randomPassword();
     const passwordHash = await hashPassword(password);
@@ -301,7 +308,9 @@ export class AccountService {
         at: this.now,
       });
       let kioskToken: string | null = null;
-      if (input.kioskBranch) {
+      if (input.kioskBranch && input.kioskDevice) {
+        kioskToken = await input.kioskDevice(tx, input.kioskBranch, origin);
+      } else if (input.kioskBranch) {
         kioskToken = (await this.insertToken(tx, { name: `Tótem ${input.kioskBranch}`, role: 'KIOSK', branches: [input.kioskBranch], expiresAt: null }, origin)).token;
       }
       return { email, password, kioskToken };
