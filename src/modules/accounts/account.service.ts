@@ -150,10 +150,19 @@ export class AccountService {
     );
     if (!row) throw new DomainError('EMAIL_EN_USO', 'Ya existe una cuenta con ese email');
     const id = Number(row.id);
-    for (const branch of command.branches) {
-      await tx.execute('insert into staff_branch_grant (account_id, branch_office, created_at) values (?, ?, ?)', [id, branch, this.now]);
-    }
+    await this.grantBranches(tx, id, command.branches);
     return id;
+  }
+
+  /** A grant names a real branch (SPEC §18; the database holds it too, by a trigger that acts as a foreign key). */
+  private async grantBranches(tx: Queryable, accountId: number, branches: readonly string[]): Promise<void> {
+    if (!branches.length) return;
+    const known = await tx.execute<Array<{ name: string }>>('select name from branch where name = any(?::text[]) for key share', [[...branches]]);
+    const missing = branches.filter((b) => !known.some((k) => k.name === b));
+    if (missing.length) throw new ValidationError({ branches: `No existe la sucursal: ${missing.slice(0, 5).join(', ')}` });
+    for (const branch of branches) {
+      await tx.execute('insert into staff_branch_grant (account_id, branch_office, created_at) values (?, ?, ?)', [accountId, branch, this.now]);
+    }
   }
 
   async get(id: number, q: Queryable = this.deps.db): Promise<AccountRow> {
@@ -206,9 +215,7 @@ export class AccountService {
       }
       if (changes.branches !== undefined) {
         await tx.execute('delete from staff_branch_grant where account_id = ?', [id]);
-        for (const branch of changes.branches) {
-          await tx.execute('insert into staff_branch_grant (account_id, branch_office, created_at) values (?, ?, ?)', [id, branch, this.now]);
-        }
+        await this.grantBranches(tx, id, changes.branches);
       }
       if (changes.active === true) await tx.execute('update staff_account set active = true, updated_at = ? where id = ?', [this.now, id]);
       const after = await this.get(id, tx);
