@@ -134,6 +134,8 @@ const schema = z
     ),
     // SPEC §17: tickets are taken from this many minutes before a branch opens.
     KIOSK_OPENS_EARLY_MINUTES: integer('KIOSK_OPENS_EARLY_MINUTES', 15, 0, 240),
+    // SPEC §19: the longest a kiosk's answer waits for its printer (connect, status, send).
+    PRINTER_TIMEOUT_MS: integer('PRINTER_TIMEOUT_MS', 2000, 100, 10_000),
     LOG_LEVEL: z.preprocess(
       emptyAsUndefined,
       z
@@ -254,6 +256,8 @@ export interface Config {
   branchTimeZone: string;
   /** SPEC §17: a ticket is accepted from this many minutes before the branch opens. */
   kioskOpensEarlyMinutes: number;
+  /** SPEC §19: connect + DLE EOT status + send to a tótem's printer, all within this. */
+  printerTimeoutMs: number;
   proximoThreshold: number;
   waitEstimator: 'replay' | 'formula';
   queueRecalcIntervalMs: number;
@@ -363,6 +367,7 @@ export function loadConfig(
     branchOffice: e.BRANCH_OFFICE,
     branchTimeZone: e.TZ_BRANCH,
     kioskOpensEarlyMinutes: e.KIOSK_OPENS_EARLY_MINUTES,
+    printerTimeoutMs: e.PRINTER_TIMEOUT_MS,
     proximoThreshold: e.PROXIMO_THRESHOLD,
     waitEstimator: e.WAIT_ESTIMATOR,
     queueRecalcIntervalMs: e.QUEUE_RECALC_INTERVAL_MS,

@@ -19,7 +19,8 @@ import { StaffPlanService } from './modules/staff-plan/staff-plan.service.js';
 import { TicketLinkService } from './modules/ticket-links/ticket-link.service.js';
 import { TotemService } from './modules/totem/totem.service.js';
 import { AccountService } from './modules/accounts/account.service.js';
-import { DeviceService } from './modules/devices/device.service.js';
+import { DeviceService, devicePrinter } from './modules/devices/device.service.js';
+import { TicketPrintingService } from './modules/printing/printing.service.js';
 import { BranchZones } from './modules/branches/branch-zones.js';
 import { BranchFinder } from './modules/branches/branch-finder.js';
 import { BranchAdminService } from './modules/branches/branch-admin.service.js';
@@ -56,6 +57,8 @@ export interface Services {
   branches: BranchAdminService;
   /** SPEC §17: advisors as data (create, edit, deactivate, reactivate). */
   staff: StaffService;
+  /** SPEC §19: kiosk tickets printed on their device's ESC/POS printer, and the printers' alerts. */
+  printing: TicketPrintingService;
 }
 
 export function createServices(deps: {
@@ -94,7 +97,15 @@ export function createServices(deps: {
     settings: config.floor,
     proximoThreshold: config.proximoThreshold,
   });
-  const supervision = new SupervisionService({ db, clock, advisors, zones, floor: config.floor, estimator, personalData });
+  const printing = new TicketPrintingService({
+    db,
+    clock,
+    zones,
+    printerOf: devicePrinter,
+    timeoutMs: config.printerTimeoutMs,
+    ...(deps.logger ? { logger: deps.logger } : {}),
+  });
+  const supervision = new SupervisionService({ db, clock, advisors, zones, floor: config.floor, estimator, personalData, printing });
   const tickets = new TicketService({
     db,
     clock,
@@ -122,7 +133,7 @@ export function createServices(deps: {
   const comeBack = new ComeBackService({ db, clock });
   const staffPlan = new StaffPlanService({ db, clock, zones });
   const ticketLinks = new TicketLinkService({ db, clock });
-  const totem = new TotemService({ tickets, ticketLinks, links });
+  const totem = new TotemService({ tickets, ticketLinks, links, printing });
   const accounts = new AccountService({
     db,
     clock,
@@ -154,5 +165,6 @@ export function createServices(deps: {
     devices,
     branches,
     staff,
+    printing,
   };
 }

@@ -18,6 +18,7 @@ import { ApiToken, AuthRateLimit, StaffAccount, StaffBranchGrant, StaffSession }
 import { TicketWaitingCount } from '../modules/tickets/waiting-count.entity.js';
 import { TicketPhoneConsent } from '../modules/tickets/phone-consent.entity.js';
 import { Device } from '../modules/devices/device.entity.js';
+import { DevicePrinterStatus } from '../modules/printing/printer-status.entity.js';
 
 export const entities = [
   Advisor,
@@ -51,4 +52,5 @@ export const entities = [
   Branch,
   TicketPhoneConsent,
   Device,
+  DevicePrinterStatus,
 ];

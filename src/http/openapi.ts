@@ -73,6 +73,13 @@ export const openApiDocument = {
           },
           codigoCorto: { type: ['string', 'null'], examples: ['ABCD-EF23'], description: 'Para /turno CODIGO en el bot (solo POST)' },
           telegramQrSvg: { type: ['string', 'null'], description: 'El enlace como QR en SVG (solo POST con ?qr=svg)' },
+          impresion: {
+            type: 'object',
+            description:
+              'Solo POST (SPEC §19): qué pasó con el papel. IMPRESA: lo imprimió la impresora ESC/POS del tótem; SIN_PAPEL o DESCONECTADA: no se imprimió (sin papel; o la impresora no respondió dentro de PRINTER_TIMEOUT_MS) y el ticket vale igual; NAVEGADOR: el dispositivo no tiene impresora, imprime el navegador. Una solicitud repetida (Idempotency-Key) no imprime otra vez y da el último estado de la impresora',
+            required: ['estado'],
+            properties: { estado: { enum: ['IMPRESA', 'SIN_PAPEL', 'DESCONECTADA', 'NAVEGADOR'] } },
+          },
         },
       },
       Ticket: {
@@ -241,7 +248,7 @@ function adminPaths() {
   return {
     '/api/admin/dashboard': {
       get: {
-        summary: 'Tickets por estado, filas (espera, estimación, promedios, nivel de servicio), asesores, alertas COLA_CRITICA',
+        summary: 'Tickets por estado, filas (espera, estimación, promedios, nivel de servicio), asesores, alertas COLA_CRITICA, COLA_SIN_ASESORES, PAUSA_PROLONGADA y, por tótem, TOTEM_SIN_PAPEL / IMPRESORA_DESCONECTADA (hasta que un ticket se imprima)',
         security: admin,
         parameters: [branch],
         responses: ok('Panel de la sucursal'),

@@ -59,6 +59,8 @@ export function kioskRoutes({ tickets, totem, trustProxy }: KioskRoutesDeps): Ho
         branchOffice: ticket.branchOffice,
         telegramLink: ticket.telegramLink,
         codigoCorto: ticket.codigoCorto,
+        // SPEC §19: IMPRESA, SIN_PAPEL or DESCONECTADA (the ticket is valid all the same), NAVEGADOR (no printer).
+        impresion: ticket.impresion,
         // `?qr=svg`: the link as a QR the page shows as is (SPEC §19: rendered by the app).
         ...(c.req.query('qr') === 'svg' ? { telegramQrSvg: ticket.telegramLink ? renderSVG(ticket.telegramLink) : null } : {}),
       },

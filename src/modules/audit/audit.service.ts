@@ -53,6 +53,10 @@ export const AUDIT_EVENTS = [
   'ASESOR_DESACTIVADO',
   'ASESOR_REACTIVADO',
   'IMPORTACION_APLICADA',
+  // SPEC §19: a tótem's printer changed state (out of paper, not answering, printing again)
+  'IMPRESORA_SIN_PAPEL',
+  'IMPRESORA_DESCONECTADA',
+  'IMPRESORA_REPUESTA',
 ] as const;
 export type AuditEvent = (typeof AUDIT_EVENTS)[number];
 export type EntityType = 'TICKET' | 'ADVISOR' | 'MENSAJE' | 'SISTEMA' | 'PERSONA' | 'CUENTA' | 'TOKEN' | 'DISPOSITIVO' | 'SUCURSAL' | 'IMPORTACION';

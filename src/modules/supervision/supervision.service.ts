@@ -13,6 +13,7 @@ import { callOrderColumns, callOrderCtes } from '../floor/call-order.sql.js';
 import type { PersonalDataCipher } from '../privacy/cipher.js';
 import { WAITING } from '../tickets/queue.sql.js';
 import type { WaitEstimator } from '../estimates/wait-estimator.js';
+import type { PrinterAlert } from '../printing/printing.service.js';
 
 /** More than this many waiting in one queue raises COLA_CRITICA (SPEC §7). */
 export const CRITICAL_QUEUE_LENGTH = 15;
@@ -64,7 +65,8 @@ export interface PauseAlert {
   mensaje: string;
 }
 
-export type Alert = QueueAlert | PauseAlert;
+/** SPEC §19: TOTEM_SIN_PAPEL / IMPRESORA_DESCONECTADA, per kiosk device, until a later ticket prints. */
+export type Alert = QueueAlert | PauseAlert | PrinterAlert;
 
 export interface AuditQuery {
   entityType?: string;
@@ -130,6 +132,8 @@ export class SupervisionService {
       /** The wait-time estimator (SPEC §13); without it, the seed's formula. */
       estimator?: WaitEstimator;
       personalData: PersonalDataCipher;
+      /** The tótems' printer alerts (SPEC §19), of one branch or of all. */
+      printing?: { alerts(branchOffice?: string): Promise<PrinterAlert[]> };
     },
   ) {}
 
@@ -264,7 +268,7 @@ export class SupervisionService {
 
   async dashboard(branchOffice: string) {
     const day = await this.today(branchOffice, this.deps.clock.now());
-    const [byStatus, queues, advisors, jobs] = await Promise.all([
+    const [byStatus, queues, advisors, jobs, printerAlerts] = await Promise.all([
       this.db.execute<{ status: TicketStatus; n: number }[]>(
         `select status, count(*)::int as n from ticket
          where branch_office = ? and (service_date = ? or status in ('EN_ESPERA', 'PROXIMO', 'ATENDIENDO'))
@@ -276,6 +280,7 @@ export class SupervisionService {
       this.db.execute<{ name: string; last_status: string | null; last_succeeded_at: string | null; last_error: string | null }[]>(
         `select name, last_status, last_succeeded_at, last_error from job_run order by name`,
       ),
+      this.deps.printing?.alerts(branchOffice) ?? Promise.resolve([]),
     ]);
     const ticketsByStatus = Object.fromEntries(TICKET_STATUSES.map((s) => [s, 0])) as Record<TicketStatus, number>;
     for (const row of byStatus) ticketsByStatus[row.status] = row.n;
@@ -287,7 +292,7 @@ export class SupervisionService {
       queues,
       advisors,
       averages: this.weightedAverages(queues),
-      alerts: [...this.alertsFor(branchOffice, queues), ...this.pauseAlertsFor(branchOffice, advisors)],
+      alerts: [...this.alertsFor(branchOffice, queues), ...this.pauseAlertsFor(branchOffice, advisors), ...printerAlerts],
       pauseReasons: this.deps.floor.pauseReasons,
       jobs: jobs.map((j) => ({
         name: j.name,
@@ -357,6 +362,8 @@ export class SupervisionService {
        union select distinct branch_office from ticket where status in ('EN_ESPERA', 'PROXIMO', 'ATENDIENDO')
        order by 1`,
     );
+    // The tótems' printer alerts of every branch in one statement.
+    const printerAlerts = (await this.deps.printing?.alerts()) ?? [];
     const perBranch = await Promise.all(
       branches.map(async ({ branch_office }) => {
         const queues = await this.queueFigures(branch_office);
@@ -370,7 +377,7 @@ export class SupervisionService {
           cancelledToday: sum((q) => q.cancelledToday),
           noShowToday: sum((q) => q.noShowToday),
           ...this.weightedAverages(queues),
-          alerts: this.alertsFor(branch_office, queues),
+          alerts: [...this.alertsFor(branch_office, queues), ...printerAlerts.filter((a) => a.branchOffice === branch_office)],
         };
       }),
     );
