@@ -322,13 +322,13 @@
       qr.hidden = true;
       $('t-code').textContent = '';
     }
-    const printing = ticket.impresion;
-    $('t-print').textContent =
-      printing && printing.estado && printing.estado !== 'IMPRESO' ? 'Sin papel: anota o fotografía tu número.' : '';
+    // SPEC §19: IMPRESA (the tótem's printer), SIN_PAPEL / DESCONECTADA (no paper came out), NAVEGADOR (print here).
+    const estado = ticket.impresion && ticket.impresion.estado;
+    $('t-print').textContent = estado === 'SIN_PAPEL' || estado === 'DESCONECTADA' ? 'Sin papel: anota o fotografía tu número.' : '';
     show('ticket');
     state.attemptKey = null;
     // No ESC/POS printer on this tótem: the browser prints the 80 mm receipt (silently with --kiosk-printing).
-    if (!printing) setTimeout(() => { try { window.print(); } catch { /* no printer */ } }, 0);
+    if (estado === 'NAVEGADOR') setTimeout(() => { try { window.print(); } catch { /* no printer */ } }, 0);
     returnTimer = setTimeout(restart, RETURN_MS);
   }
 
