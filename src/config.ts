@@ -171,6 +171,9 @@ const schema = z
         .optional(),
     ),
     SCREEN_SWEEP_SECONDS: integer('SCREEN_SWEEP_SECONDS', 30, 1, 3600),
+    // SPEC §22: live streams (screens and desks) per instance, in total and per client IP
+    SCREEN_STREAMS_MAX: integer('SCREEN_STREAMS_MAX', 5000, 1, 1_000_000),
+    SCREEN_STREAMS_PER_IP: integer('SCREEN_STREAMS_PER_IP', 20, 1, 1_000_000),
     TELEGRAM_PAID_BROADCAST: flag('TELEGRAM_PAID_BROADCAST', false),
     // Accounts and sign-in (SPEC §18)
     INITIAL_ADMIN_EMAIL: z.preprocess(
@@ -283,6 +286,8 @@ export interface Config {
   databaseDirectUrl: string | undefined;
   /** Screens' safety sweep: this often, one statement per instance finds the branches whose screens missed a change. */
   screenSweepSeconds: number;
+  /** SPEC §22: live streams (SSE) one instance holds, in total and per client IP (screens and desks counted apart); beyond: 503. */
+  streams: { total: number; perIp: number };
   /** `allow_paid_broadcast` on every send, and the rate cap lifted to Telegram's paid limit (1000/s). */
   telegramPaidBroadcast: boolean;
   /** SPEC §18: accounts and sign-in. */
@@ -391,6 +396,7 @@ export function loadConfig(
     },
     databaseDirectUrl: e.DATABASE_DIRECT_URL,
     screenSweepSeconds: e.SCREEN_SWEEP_SECONDS,
+    streams: { total: e.SCREEN_STREAMS_MAX, perIp: e.SCREEN_STREAMS_PER_IP },
     telegramPaidBroadcast: e.TELEGRAM_PAID_BROADCAST,
     accounts: { initialAdminEmail: e.INITIAL_ADMIN_EMAIL, loginAttemptsPerIp: e.LOGIN_ATTEMPTS_PER_IP },
     chats: { maxRutsPerChat: e.MAX_RUTS_PER_CHAT, ticketsPerHour: e.CHAT_TICKETS_PER_HOUR },

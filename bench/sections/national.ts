@@ -136,6 +136,8 @@ export const nationalBench: Section = {
         MIGRATE_ON_START: 'false',
         QUEUE_RECALC_INTERVAL_MS: String(QUEUE_TICK_MS),
         TZ_BRANCH: context.config.branchTimeZone,
+        // Every bench screen comes from one loopback address: the per-IP cap (SPEC §22) is lifted.
+        SCREEN_STREAMS_PER_IP: '1000000',
         // The safety sweep is reported as its bound below; here it stays out of the idle count.
         SCREEN_SWEEP_SECONDS: '3600',
       };

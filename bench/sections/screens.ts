@@ -79,6 +79,8 @@ export const screensBench: Section = {
         DATABASE_POOL_MAX: '10',
         MIGRATE_ON_START: 'false',
         TZ_BRANCH: context.config.branchTimeZone,
+        // Every bench screen comes from one loopback address: the per-IP cap (SPEC §22) is lifted.
+        SCREEN_STREAMS_PER_IP: '1000000',
       };
       apps.push(...(await Promise.all(Array.from({ length: INSTANCES }, () => startAppProcess(env)))));
       context.log(`${INSTANCES} instances up (pids ${apps.map((a) => a.pid).join(', ')}), jobs on, SCREEN_SWEEP_SECONDS default (30)`);

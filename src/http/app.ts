@@ -25,6 +25,7 @@ import { accountRoutes } from './routes/accounts.js';
 import { deskRoutes } from './routes/desk.js';
 import { deviceRoutes } from './routes/devices.js';
 import { organisationRoutes } from './routes/organisation.js';
+import { StreamLimiter, type StreamLimits } from './sse.js';
 
 export const MAX_BODY_BYTES = 16 * 1024;
 
@@ -47,6 +48,8 @@ export interface HttpDeps {
   pauseReasons: readonly string[];
   /** Prometheus metrics (SPEC §15); null when METRICS_ENABLED=false. */
   metrics?: MetricsHttpOptions | null;
+  /** SPEC §22: the live streams (screens and desks) this instance holds, in total and per client IP. */
+  streamLimits: StreamLimits;
 }
 
 export function createApp(deps: HttpDeps): Hono {
@@ -80,6 +83,7 @@ export function createApp(deps: HttpDeps): Hono {
   // SPEC §18: who the request acts for, that a browser's session request comes from this origin,
   // and whether the route table lets them: once, here, before any route.
   const { services } = deps;
+  const streams = new StreamLimiter(deps.streamLimits);
   app.use('*', identify({ accounts: services.accounts, devices: services.devices, adminApiKey: deps.adminApiKey, kioskApiKey: deps.kioskApiKey, trustProxy: deps.trustProxy }));
   app.use('*', sameOriginOnly(logger, deps.trustProxy));
   app.use(
@@ -137,11 +141,20 @@ export function createApp(deps: HttpDeps): Hono {
       assets,
       pauseReasons: deps.pauseReasons,
       trustProxy: deps.trustProxy,
+      streams,
     }),
   );
   app.route(
     '/pantalla',
-    screenRoutes({ hub: deps.screenHub, assets, supervision: deps.services.supervision, defaultBranch: deps.defaultBranch }),
+    screenRoutes({
+      hub: deps.screenHub,
+      assets,
+      supervision: deps.services.supervision,
+      defaultBranch: deps.defaultBranch,
+      streams,
+      trustProxy: deps.trustProxy,
+      logger,
+    }),
   );
   app.route(
     '/supervisor',

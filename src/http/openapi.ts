@@ -9,6 +9,12 @@ const error = (description: string) => ({
   content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
 });
 
+/** SPEC §22: live streams beyond SCREEN_STREAMS_MAX or SCREEN_STREAMS_PER_IP. */
+const streamsFull = {
+  ...error('Demasiadas conexiones en vivo (SERVICIO_NO_DISPONIBLE), en total o desde esta IP; reintentar tras `Retry-After` segundos'),
+  headers: { 'Retry-After': { schema: { type: 'integer' } } },
+};
+
 const ticketRef = { content: { 'application/json': { schema: { $ref: '#/components/schemas/Ticket' } } } };
 const codigoParam = {
   name: 'codigoReferencia',
@@ -616,7 +622,18 @@ function accountPaths() {
       get: { summary: 'El escritorio del ASESOR: su cliente actual (RUT enmascarado), su estado, la fila de su sucursal', security: session, responses: { '200': { description: 'Estado' }, ...denied } },
     },
     '/escritorio/api/stream': {
-      get: { summary: 'El mismo estado en vivo (SSE, evento `estado`)', security: session, responses: { '200': { description: 'text/event-stream' }, ...denied } },
+      get: {
+        summary: 'El mismo estado en vivo (SSE, evento `estado`)',
+        security: session,
+        responses: { '200': { description: 'text/event-stream' }, '503': streamsFull, ...denied },
+      },
+    },
+    '/pantalla/stream': {
+      get: {
+        summary: 'La pantalla de sala de espera en vivo (SSE, eventos `snapshot` y `called`; sin datos personales, sin clave)',
+        parameters: [{ name: 'branch', in: 'query', schema: { type: 'string' } }],
+        responses: { '200': { description: 'text/event-stream' }, '404': error('No existe la sucursal'), '503': streamsFull },
+      },
     },
     '/escritorio/api/{action}': {
       post: {

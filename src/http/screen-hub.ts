@@ -1,8 +1,12 @@
 import type { Logger } from '../logger.js';
 import type { KeyedSnapshot, ScreenKey, ScreenService, ScreenSnapshot } from '../modules/screen/screen.service.js';
 
+/**
+ * One connected screen. `send` only queues (SPEC §22: each stream has its own bounded queue, see
+ * src/http/sse.ts): it never waits for the client, so a screen that stops reading delays nobody.
+ */
 export interface ScreenClient {
-  send(event: 'snapshot' | 'called', data: unknown): Promise<void>;
+  send(event: 'snapshot' | 'called', data: unknown): void;
 }
 
 interface BranchScreens {
@@ -83,7 +87,7 @@ export class ScreenHub {
         joined.key = taken.key;
       }
     }
-    await client.send('snapshot', joined.last ?? snapshot);
+    client.send('snapshot', joined.last ?? snapshot);
     return () => {
       joined.clients.delete(client);
       if (joined.clients.size === 0 && this.branches.get(branch) === joined) this.branches.delete(branch);
@@ -186,12 +190,15 @@ export class ScreenHub {
       const seen = new Set(previous?.called.map((c) => `${c.numero}@${c.calledAt}`) ?? []);
       const fresh = previous ? next.called.filter((c) => !seen.has(`${c.numero}@${c.calledAt}`)).reverse() : [];
       const changed = JSON.stringify({ ...previous, generatedAt: '' }) !== JSON.stringify({ ...next, generatedAt: '' });
-      const sends: Promise<void>[] = [];
+      // Queued, never awaited: the branch is free for its next change whatever any one screen does.
       for (const client of entry.clients) {
-        for (const call of fresh) sends.push(client.send('called', call));
-        if (changed) sends.push(client.send('snapshot', next));
+        try {
+          for (const call of fresh) client.send('called', call);
+          if (changed) client.send('snapshot', next);
+        } catch (error) {
+          this.deps.logger.warn({ err: error, branch }, 'no se pudo encolar un evento para una pantalla');
+        }
       }
-      await Promise.allSettled(sends);
     } catch (error) {
       this.deps.logger.warn({ err: error, branch }, 'no se pudo actualizar las pantallas de la sucursal');
     } finally {

@@ -6,7 +6,8 @@ import { openScreen } from '../support/sse.js';
 let app: TestApp;
 
 beforeAll(async () => {
-  app = await startTestApp();
+  // 500 screens from one loopback address: the per-IP cap (SPEC §22) is raised for this test.
+  app = await startTestApp({ SCREEN_STREAMS_PER_IP: '1000' });
   await app.db.query(`update advisor set status = 'OFFLINE'`);
   await app.db.query(`update advisor set status = 'BUSY' where email = 'ana.martinez@banco.com'`);
 });

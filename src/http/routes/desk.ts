@@ -9,6 +9,8 @@ import type { SupervisionService } from '../../modules/supervision/supervision.s
 import type { Assets } from '../assets.js';
 import { readJsonBody } from '../middleware/json-body.js';
 import { requestOrigin } from '../middleware/principal.js';
+import { clientIp } from '../middleware/request-context.js';
+import { SseOutbox, socketDestroyer, tooManyStreams, type StreamLimiter } from '../sse.js';
 
 export interface DeskDeps {
   advisors: AdvisorService;
@@ -18,6 +20,8 @@ export interface DeskDeps {
   assets: Assets;
   pauseReasons: readonly string[];
   trustProxy: boolean;
+  /** SPEC §22: the live streams' caps, shared with the screens. */
+  streams: StreamLimiter;
   /** How often an open desk re-reads its state when nothing happened here (changes made by other instances). */
   refreshMs?: number;
 }
@@ -71,22 +75,33 @@ export function deskRoutes(deps: DeskDeps): Hono {
 
   app.get('/api/stream', (c) => {
     const advisorId = advisorIdOf(c);
+    // SPEC §22: capped like the screens' streams (per client IP and in total), or 503.
+    const release = deps.streams.acquire(`escritorio:${clientIp(c, deps.trustProxy) ?? '?'}`);
+    if (!release) return tooManyStreams(c, deps.streams);
+    const destroy = socketDestroyer(c);
     return streamSSE(c, async (stream) => {
-      let last = '';
-      let seen = -1;
-      let sinceRead = 0;
-      while (!stream.aborted && !stream.closed) {
-        if (seen !== version || sinceRead >= refreshMs) {
-          seen = version;
-          sinceRead = 0;
-          const now = JSON.stringify(await state(advisorId));
-          if (now !== last) {
-            last = now;
-            await stream.writeSSE({ event: 'estado', data: now, retry: 2000 });
+      stream.onAbort(release);
+      // Queued, never awaited: a desk that stops reading is dropped instead of piling up its states.
+      const outbox = new SseOutbox(stream, { maxQueued: 8, destroy });
+      try {
+        let last = '';
+        let seen = -1;
+        let sinceRead = 0;
+        while (!outbox.closed) {
+          if (seen !== version || sinceRead >= refreshMs) {
+            seen = version;
+            sinceRead = 0;
+            const now = JSON.stringify(await state(advisorId));
+            if (now !== last) {
+              last = now;
+              outbox.send({ event: 'estado', data: now, retry: 2000 });
+            }
           }
+          await stream.sleep(250);
+          sinceRead += 250;
         }
-        await stream.sleep(250);
-        sinceRead += 250;
+      } finally {
+        release();
       }
     });
   });

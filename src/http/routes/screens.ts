@@ -5,6 +5,9 @@ import type { SupervisionService } from '../../modules/supervision/supervision.s
 import { parseBranchOffice } from '../../modules/tickets/ticket.validation.js';
 import type { Assets } from '../assets.js';
 import type { ScreenHub } from '../screen-hub.js';
+import { clientIp } from '../middleware/request-context.js';
+import { SseOutbox, socketDestroyer, tooManyStreams, type OutboxOptions, type StreamLimiter } from '../sse.js';
+import type { Logger } from '../../logger.js';
 
 /** How long the list of branches a screen may show is reused (a new branch is found by then). */
 const BRANCH_LIST_TTL_MS = 5000;
@@ -15,6 +18,12 @@ export function screenRoutes(deps: {
   assets: Assets;
   supervision: SupervisionService;
   defaultBranch: string;
+  /** SPEC §22: the live streams' caps, shared with the desks. */
+  streams: StreamLimiter;
+  trustProxy: boolean;
+  logger: Logger;
+  /** Each stream's bounded queue (tests make it small). */
+  outbox?: Pick<OutboxOptions, 'maxQueued' | 'writeTimeoutMs'>;
 }): Hono {
   const app = new Hono();
   // Only real branches: a stream per invented name would cost a query a second each. The list is
@@ -45,20 +54,37 @@ export function screenRoutes(deps: {
 
   app.get('/stream', async (c) => {
     const branch = await branchOf(c.req.query('branch'));
+    // SPEC §22: a place among the capped streams first (per client IP and in total), or 503.
+    const release = deps.streams.acquire(`pantalla:${clientIp(c, deps.trustProxy) ?? '?'}`);
+    if (!release) return tooManyStreams(c, deps.streams);
+    const destroy = socketDestroyer(c);
     return streamSSE(c, async (stream) => {
-      let id = 0;
-      const leave = await deps.hub.join(branch, {
-        send: (event, data) => stream.writeSSE({ event, data: JSON.stringify(data), id: String(++id), retry: 1000 }),
-      });
-      stream.onAbort(leave);
-      // Comments keep proxies from closing an idle stream; the loop ends when the screen goes away
-      // or the server shuts down (the screen then reconnects, to this instance or another).
-      let idle = 0;
-      while (!stream.aborted && !stream.closed && !deps.hub.stopped) {
-        await stream.sleep(1000);
-        if (++idle % 15 === 0 && !stream.aborted) await stream.write(': ping\n\n');
+      let leave: (() => void) | null = null;
+      try {
+        let id = 0;
+        const outbox = new SseOutbox(stream, {
+          ...deps.outbox,
+          destroy,
+          onDrop: (why) => deps.logger.info({ branch, why }, 'pantalla desconectada: no leía sus eventos'),
+        });
+        stream.onAbort(release);
+        leave = await deps.hub.join(branch, {
+          send: (event, data) => void outbox.send({ event, data: JSON.stringify(data), id: String(++id), retry: 1000 }),
+        });
+        stream.onAbort(leave);
+        // Comments keep proxies from closing an idle stream; the loop ends when the screen goes away,
+        // falls behind (dropped by its outbox) or the server shuts down (the screen then reconnects).
+        let idle = 0;
+        while (!outbox.closed && !deps.hub.stopped) {
+          await stream.sleep(1000);
+          if (++idle % 15 === 0) outbox.comment('ping');
+        }
+      } catch (error) {
+        deps.logger.warn({ err: error, branch }, 'no se pudo mantener la transmisión de una pantalla');
+      } finally {
+        leave?.();
+        release();
       }
-      leave();
     });
   });
 
