@@ -24,8 +24,9 @@ async function commits(): Promise<number> {
 
 beforeAll(async () => {
   // The sweep every second (its slowest default is 30 s): the test sees many sweeps in a few seconds.
-  a = await startTestApp({ SCREEN_SWEEP_SECONDS: '1' });
-  b = await startTestApp({ SCREEN_SWEEP_SECONDS: '1' }, { db: a.db });
+  // 30 screens per instance from one loopback address: the per-IP cap (SPEC §22) is raised here.
+  a = await startTestApp({ SCREEN_SWEEP_SECONDS: '1', SCREEN_STREAMS_PER_IP: '1000' });
+  b = await startTestApp({ SCREEN_SWEEP_SECONDS: '1', SCREEN_STREAMS_PER_IP: '1000' }, { db: a.db });
   for (const [i, branch] of BRANCHES.entries()) {
     await seedBranch(a.db, branch, [{ name: `Asesor ${i}`, module: 1, queues: ['CAJA', 'PERSONAL_BANKER'], status: 'OFFLINE' }]);
   }
