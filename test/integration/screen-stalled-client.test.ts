@@ -70,9 +70,9 @@ describe('a screen that never reads (SPEC §22)', () => {
   it('is dropped when it falls behind, while a healthy screen keeps hearing every change', async () => {
     const port = Number(new URL(app.url).port);
     const healthy: Screen = await openScreen(`${app.url}${STREAM}`, controller.signal);
-    await eventually(async () => expect(healthy.events.some((e) => e.event === 'snapshot')).toBe(true));
+    await eventually(async () => expect(healthy.events.some((e) => e.event === 'snapshot')).toBe(true), 15_000);
     await openStalledScreen(port);
-    await eventually(async () => expect(app.screenHub.clientCount).toBe(2));
+    await eventually(async () => expect(app.screenHub.clientCount).toBe(2), 15_000);
 
     // Eight numbers on the screen; every round "calls them again" (a new calledAt each), so each
     // refresh writes eight `called` events and a snapshot to every screen — about 3 KB. The stalled
