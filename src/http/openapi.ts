@@ -156,9 +156,10 @@ export const openApiDocument = {
               'application/json': {
                 schema: {
                   type: 'object',
-                  required: ['sucursal', 'hora', 'colas'],
+                  required: ['sucursal', 'zonaHoraria', 'hora', 'colas'],
                   properties: {
                     sucursal: { type: 'string' },
+                    zonaHoraria: { type: 'string', description: 'Zona horaria IANA de la sucursal (p. ej. America/Santiago); el reloj del tótem la usa' },
                     hora: { type: 'string', format: 'date-time' },
                     colas: {
                       type: 'array',

@@ -4,6 +4,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../support/app.js';
 import { ARTIFACTS, launchBrowser } from '../support/browser.js';
+import { startFakePrinter, type FakePrinter } from '../support/fake-printer.js';
 import { rut } from '../support/ruts.js';
 import { startTelegramTestApp, type TelegramTestApp } from '../support/telegram-app.js';
 
@@ -134,6 +135,21 @@ describe('the tótem page (SPEC §19)', () => {
     await page.close();
   });
 
+  it("shows the branch's time, not the kiosk computer's (SPEC §17: each branch its zone)", async () => {
+    // A kiosk whose operating system is set to Tokyo, in a branch of America/Santiago.
+    const page = await browser.newPage({ viewport: { width: 1280, height: 1024 }, timezoneId: 'Asia/Tokyo' });
+    await page.goto(`${t.app.url}/totem`);
+    await page.evaluate(`localStorage.setItem('ticketero.totem.credencial', ${JSON.stringify(KIOSK_TOKEN)})`);
+    await page.reload();
+    await page.locator('#start-branch', { hasText: 'Sucursal Centro' }).waitFor();
+    const format = (zone: string) =>
+      page.evaluate(`new Date().toLocaleTimeString('es-CL', { hour: '2-digit', minute: '2-digit', timeZone: ${JSON.stringify(zone)} })`);
+    // Retried across a minute's turn.
+    await eventually(async () => expect(await page.textContent('#clock')).toBe(await format('America/Santiago')));
+    expect(await format('America/Santiago')).not.toBe(await format('Asia/Tokyo'));
+    await page.close();
+  });
+
   it('makes one ticket of two taps on Confirmar 50 ms apart', async () => {
     const page = await openTotem(1280, 1024);
     await page.evaluate(`localStorage.setItem('ticketero.totem.credencial', ${JSON.stringify(KIOSK_TOKEN)})`);
@@ -247,10 +263,83 @@ describe('the tótem page (SPEC §19)', () => {
     }
   });
 
+  describe('printing (SPEC §19): the server prints on the tótem\'s printer, the browser only without one', () => {
+    let printer: FakePrinter;
+    beforeAll(async () => {
+      printer = await startFakePrinter('ok');
+    });
+    afterAll(async () => {
+      await printer?.stop();
+    });
+
+    /** Takes a CAJA number on a tótem page whose `window.print` is counted; returns the page and the count. */
+    const takeNumberCountingPrints = async (token: string, id: string) => {
+      const page = await browser.newPage({ viewport: { width: 1080, height: 1920 } });
+      await page.addInitScript(`window.__prints = 0; window.print = () => { window.__prints += 1; };`);
+      await page.goto(`${t.app.url}/totem`);
+      await page.evaluate(`localStorage.setItem('ticketero.totem.credencial', ${JSON.stringify(token)})`);
+      await page.reload();
+      await page.click('#start');
+      await typeRut(page, id);
+      await page.click('#rut-next');
+      await page.click('#queues [data-queue="CAJA"]');
+      await page.click('[data-pref=""]');
+      await page.click('#phone-skip');
+      await page.click('#confirm');
+      await page.locator('#t-numero', { hasText: /^C\d{2,}$/ }).waitFor();
+      return { page, prints: async () => (await page.evaluate('window.__prints')) as number };
+    };
+
+    it('without a printer the browser prints the ticket, once', async () => {
+      const { page, prints } = await takeNumberCountingPrints(KIOSK_TOKEN, rut(7606));
+      await eventually(async () => expect(await prints()).toBe(1));
+      expect(await page.textContent('#t-print')).toBe('');
+      await page.close();
+    });
+
+    it('with a printer that has paper the server prints it and the browser does not', async () => {
+      const device = await t.app.services.devices.create(
+        branchCode,
+        { kind: 'KIOSK', name: 'Tótem con impresora', printer: { host: printer.host, port: printer.port } },
+        { actor: 'SYSTEM' },
+      );
+      printer.mode = 'ok';
+      printer.clear();
+      const { page, prints } = await takeNumberCountingPrints(device.token, rut(7707));
+      const [paper] = await printer.printed(1);
+      expect(paper!.numero).toBe(await page.textContent('#t-numero'));
+      expect(await page.textContent('#t-print')).toBe('');
+      expect(await prints()).toBe(0);
+      await page.close();
+    });
+
+    it('with a printer out of paper it says "Sin papel" on the ticket screen and the ticket stands', async () => {
+      const device = await t.app.services.devices.create(
+        branchCode,
+        { kind: 'KIOSK', name: 'Tótem sin papel', printer: { host: printer.host, port: printer.port } },
+        { actor: 'SYSTEM' },
+      );
+      printer.mode = 'paper-out';
+      try {
+        const id = rut(7808);
+        const { page, prints } = await takeNumberCountingPrints(device.token, id);
+        await page.locator('#t-print', { hasText: 'Sin papel: anota o fotografía tu número.' }).waitFor();
+        await page.screenshot({ path: path.join(ARTIFACTS, 'totem-1080x1920-16-sin-papel.png') });
+        expect(await axeSerious(page)).toEqual([]);
+        expect(await prints()).toBe(0);
+        expect(await ticketsOf(id)).toBe(1);
+        await page.close();
+      } finally {
+        printer.mode = 'ok';
+      }
+    });
+  });
+
   it("records the tótem's device on the tickets it takes", async () => {
     const [row] = await t.app.db.query<{ devices: string[] }>(
       `select array_agg(distinct d.name) as devices from ticket t join device d on d.id = t.device_id where t.branch_office = 'Sucursal Centro'`,
     );
-    expect(row!.devices).toEqual(['Tótem entrada']);
+    // The printing tests above took theirs on their own devices.
+    expect(row!.devices).toEqual(['Tótem con impresora', 'Tótem entrada', 'Tótem sin papel']);
   });
 });

@@ -190,6 +190,22 @@ describe('the tótem’s QR and short code into the bot (SPEC §19)', () => {
     expect(plain).not.toHaveProperty('telegramQrSvg');
   });
 
+  it('links nothing with the old reusable `t_<reference>` payload: a ticket\'s reference is not a proof (SPEC §19, §22)', async () => {
+    const { fake } = t;
+    const ticket = await kioskTicket();
+    const stranger = { id: 6_100_777, first_name: 'Rosa' };
+    const mark = fake.mark();
+    fake.sendCommand(stranger, '/start', `t_${String(ticket.identificador).replaceAll('-', '')}`);
+    await fake.waitForMessage(stranger.id, /No encontré ese ticket/, { since: mark });
+    expect(await linkedChat(ticket.identificador)).toBeNull();
+    // The ticket's own single-use token still works for whoever holds the paper.
+    const holder = { id: 6_100_778, first_name: 'Luis' };
+    const next = fake.mark();
+    fake.sendCommand(holder, '/start', tokenOf(ticket));
+    await fake.waitForMessage(holder.id, new RegExp(`Vinculamos el ticket <b>${String(ticket.numero)}</b>`), { since: next });
+    expect(await linkedChat(ticket.identificador)).toBe(String(holder.id));
+  });
+
   it('two chats racing for one paper: the database lets exactly one link it', async () => {
     const { fake } = t;
     const ticket = await kioskTicket();

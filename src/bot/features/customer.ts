@@ -1,7 +1,6 @@
 import { Composer } from 'grammy';
 import { normalisePhone, maskPhone } from '../../domain/phone.js';
 import { isDomainError } from '../../errors.js';
-import { parseTicketPayload } from '../../modules/customers/customer.service.js';
 import { SEARCH_MAX_CHARS, SEARCH_MIN_CHARS, type BranchChoice } from '../../modules/branches/branch-finder.js';
 import { parseCallback } from '../callback-data.js';
 import type { BotContext } from '../context.js';
@@ -29,22 +28,10 @@ export function customerFeature(deps: BotDeps): Composer<BotContext> {
 
   chat.command('start', async (ctx) => {
     await services.customers.touch(ctx.chat.id, ctx.from.first_name);
-    const codigo = ctx.match ? parseTicketPayload(ctx.match) : null;
-    if (ctx.match && !codigo) {
+    // The tótem's single-use tokens were answered by the turno feature; any other payload (the old
+    // reusable `t_<reference>` links included, SPEC §19 and §22) links nothing.
+    if (ctx.match) {
       await ctx.reply(texts.ticketLinkUnknown, { reply_markup: mainKeyboard() });
-      return;
-    }
-    if (codigo) {
-      try {
-        await services.customers.linkTicket(ctx.chat.id, codigo);
-        const ticket = await services.tickets.getByCodigo(codigo);
-        await ctx.reply(texts.ticketLinked(ticket.numero), { ...html, reply_markup: mainKeyboard() });
-        await sendStatus(ctx, deps, codigo);
-      } catch (error) {
-        await ctx.reply(isDomainError(error) ? texts.ticketLinkUnknown : replyForError(error, logger), {
-          reply_markup: mainKeyboard(),
-        });
-      }
       return;
     }
     await ctx.reply(texts.welcome(ctx.from.first_name), { ...html, reply_markup: mainKeyboard() });

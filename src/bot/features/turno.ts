@@ -13,7 +13,7 @@ const html = { parse_mode: 'HTML' as const };
 /**
  * The tótem's ways into the bot (SPEC §19): `/start <token>` from the ticket's QR and `/turno CODE`
  * from the printed short code. Each links the ticket to this chat once; anything else passes on
- * (`/start` alone, the old `t_` payloads, `/turno` without a code, to "Mi turno").
+ * (`/start` alone or with any other payload, `/turno` without a code, to "Mi turno").
  */
 export function turnoFeature(deps: BotDeps): Composer<BotContext> {
   const { services, logger } = deps;

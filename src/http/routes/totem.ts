@@ -21,9 +21,11 @@ export function totemApiRoutes(deps: { supervision: SupervisionService; defaultB
   app.get('/estado', async (c) => {
     const principal = c.get('principal');
     const branch = principal && principal.branches !== 'ALL' && principal.branches.length > 0 ? principal.branches[0]! : deps.defaultBranch;
-    const figures = await deps.supervision.queueFigures(branch);
+    const [figures, zonaHoraria] = await Promise.all([deps.supervision.queueFigures(branch), deps.supervision.zoneOf(branch)]);
     return c.json({
       sucursal: branch,
+      // The branch's own zone (SPEC §17): the tótem's clock shows the branch's time, whatever the kiosk's OS says.
+      zonaHoraria,
       // The device's name, for whoever installs it ("Tótem entrada"); null for a key or token.
       dispositivo: principal?.kind === 'device' ? principal.name : null,
       hora: deps.now().toISOString(),

@@ -73,6 +73,7 @@
       state.estado = await response.json();
       $('branch').textContent = state.estado.sucursal;
       $('start-branch').textContent = state.estado.sucursal;
+      tick();
       renderQueues();
     } catch {
       // The start screen stays; the queues are read again when a customer gets there.
@@ -341,9 +342,16 @@
     const on = document.documentElement.classList.toggle('big');
     $('big-text').setAttribute('aria-checked', String(on));
   });
-  const tick = () => {
-    $('clock').textContent = new Date().toLocaleTimeString('es-CL', { hour: '2-digit', minute: '2-digit' });
-  };
+  // The branch's time (SPEC §17: each branch has its zone), not the kiosk computer's.
+  function tick() {
+    const zone = state.estado && state.estado.zonaHoraria;
+    const options = { hour: '2-digit', minute: '2-digit' };
+    try {
+      $('clock').textContent = new Date().toLocaleTimeString('es-CL', zone ? { ...options, timeZone: zone } : options);
+    } catch {
+      $('clock').textContent = new Date().toLocaleTimeString('es-CL', options);
+    }
+  }
   tick();
   setInterval(tick, 10_000);
   setInterval(() => { if (state.step === 'start') void loadEstado(); }, 15_000);

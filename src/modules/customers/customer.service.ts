@@ -25,17 +25,6 @@ interface CustomerRow {
 
 const CUSTOMER_COLUMNS = 'chat_id, national_id_enc, phone_enc, name';
 
-/**
- * The old deep-link payloads, `t_` + a ticket's reference without dashes, still read by the bot for
- * papers printed before SPEC §19's single-use tokens; nothing hands them out any more.
- */
-export function parseTicketPayload(payload: string): string | null {
-  const match = /^t_([0-9a-f]{32})$/i.exec(payload.trim());
-  if (!match) return null;
-  const hex = match[1]!.toLowerCase();
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-}
-
 /** A RUT registered in a chat: the other chats that gave the same RUT are told, nothing moves (SPEC §22). */
 export interface RutRegistration {
   customer: Customer;

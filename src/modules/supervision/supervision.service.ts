@@ -141,6 +141,11 @@ export class SupervisionService {
     return this.deps.db;
   }
 
+  /** The branch's IANA time zone (SPEC §17), for the clocks its pages show. */
+  zoneOf(branchOffice: string): Promise<string> {
+    return this.deps.zones.of(this.db, branchOffice);
+  }
+
   /** The branch's service day (YYYY-MM-DD) now, in its own zone. */
   private async today(branchOffice: string, now: Date): Promise<string> {
     return serviceDay(now, await this.deps.zones.of(this.db, branchOffice));
