@@ -20,7 +20,6 @@ import { ensureBranch } from './modules/branches/default-branch.js';
 import type { PersonalDataCipher } from './modules/privacy/cipher.js';
 import { openPersonalData } from './modules/privacy/key-source.js';
 import { AppMetrics } from './metrics/metrics.js';
-import path from 'node:path';
 import { credentialsText, runFirstStart, type FirstRunCredentials } from './modules/accounts/first-run.js';
 
 export interface RunningApp {
@@ -80,7 +79,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     stack.push(() => database.stop());
 
     // SPEC §14: the keys (given, or generated into the embedded server's data folder).
-    const { keys: personalDataKeys, cipher: personalData } = await openPersonalData(config, database, logger);
+    const { keys: personalDataKeys, cipher: personalData } = await openPersonalData(config, logger);
 
     // MikroORM owns the schema: it applies the migrations (with the privacy data step in between,
     // and a check of the keys against the data), then the app talks SQL through the pool.
@@ -159,7 +158,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     const firstRunDir =
       options.firstRun === false
         ? null
-        : (options.firstRun?.dir ?? (database.embeddedDataDir ? path.dirname(database.embeddedDataDir) : null));
+        : (options.firstRun?.dir ?? (database.embeddedDataDir ? config.dataDir : null));
     const firstRun = firstRunDir
       ? await runFirstStart({
           accounts: services.accounts,

@@ -1,18 +1,21 @@
 import { randomBytes } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { constants, existsSync } from 'node:fs';
-import { access, chmod, chown, mkdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
+import { access, chmod, chown, lstat, mkdir, mkdtemp, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
 import type { Logger } from '../logger.js';
 import { postgresAccount, reachableByOthers, serverBinaries, type PostgresAccount } from './embedded-binaries.js';
+import { PrivateFileError, privateFileTexts, readPrivateFile } from './private-files.js';
 
 export interface EmbeddedServer {
   /** Connection string to the `postgres` database; other databases share host, port and user. */
   readonly url: string;
   readonly dataDir: string;
   readonly port: number;
+  /** The temporary folder that holds the cluster when the requested one is out of the postgres user's reach. */
+  readonly fallbackDir: string | null;
   stop(): Promise<void>;
   /** Starts the server again after stop(), on the same port and data (a restart under a running app). */
   start(): Promise<void>;
@@ -38,31 +41,102 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Where the data goes when the requested folder is out of the postgres user's reach: stable per folder. */
-export function fallbackDataDir(requested: string): string {
-  const dir = path.resolve(requested);
-  return path.join(tmpdir(), `ticketero-data-${Buffer.from(dir).toString('base64url').slice(-24)}`);
+/** In the data folder, as root: the pointer (mode 0600) to the temporary folder that holds this folder's cluster. */
+export const FALLBACK_POINTER = '.carpeta-postgres-temporal';
+
+export interface EmbeddedLayout {
+  /** The requested data folder: it holds `.pg-password`, the personal-data keys and (as root) the pointer. */
+  dir: string;
+  /** Where the cluster lives: `<dir>/pg`, or `<fallback>/pg` as root when the postgres user cannot reach `dir`. */
+  clusterDir: string;
+  /** The temporary folder used instead of `dir` for the cluster, or null. */
+  fallback: string | null;
 }
 
-export async function resolveDir(requested: string, logger: Logger): Promise<string> {
+/** The temporary folder a data folder's cluster lives in (as root), as its pointer says; null when there is none. */
+export async function rememberedFallback(requested: string): Promise<string | null> {
+  const text = await readPrivateFile(path.join(path.resolve(requested), FALLBACK_POINTER));
+  const remembered = text?.trim();
+  return remembered ? remembered : null;
+}
+
+/** The temporary folder is ours only if it is a real folder (no link), 0700, owned by the server's account. */
+async function checkFallback(fallback: string, owner: number): Promise<'ok' | 'missing'> {
+  let info;
+  try {
+    info = await lstat(fallback);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 'missing';
+    throw error;
+  }
+  if (!info.isDirectory() || info.uid !== owner || (info.mode & 0o777) !== 0o700) {
+    throw new PrivateFileError(privateFileTexts.folderForeign(fallback, info.uid));
+  }
+  return 'ok';
+}
+
+/**
+ * Where the embedded cluster goes. As root the server runs as `postgres`; when that user cannot
+ * reach the requested folder (under /root, a `mktemp -d` folder), the cluster goes to a folder
+ * created fresh under the temp directory by mkdtemp (an unpredictable name, mode 0700, then handed
+ * to `postgres`), remembered in a 0600 pointer file inside the requested folder (which only root can
+ * enter), so a restart finds its own cluster again. The password and the keys stay in the requested
+ * folder. A remembered folder that is no longer ours (another user re-created the name after the
+ * temp directory was cleaned) is refused; one that is gone is replaced by a new, empty one.
+ * With `create: false` (reading only, e.g. the backup command) nothing is created and a missing
+ * folder gives null.
+ */
+export async function embeddedLayout(
+  requested: string,
+  logger: Logger,
+  options: { create: boolean } = { create: true },
+): Promise<EmbeddedLayout | null> {
   const dir = path.resolve(requested);
-  if (userInfo().uid !== 0 || (await reachableByOthers(dir))) return dir;
-  const fallback = fallbackDataDir(dir);
+  if (userInfo().uid !== 0 || (await reachableByOthers(dir))) return { dir, clusterDir: path.join(dir, 'pg'), fallback: null };
+  const account = await postgresAccount();
+  const owner = account?.uid ?? 0;
+  const remembered = existsSync(dir) ? await rememberedFallback(dir) : null;
+  if (remembered) {
+    if ((await checkFallback(remembered, owner)) === 'ok') {
+      return { dir, clusterDir: path.join(remembered, 'pg'), fallback: remembered };
+    }
+    if (!options.create) return null;
+    logger.warn(
+      { requested: dir, missing: remembered },
+      'la carpeta temporal del PostgreSQL embebido ya no existe (¿se limpió la carpeta temporal?): se crea otra, vacía',
+    );
+  } else if (!options.create) {
+    return null;
+  }
+  const legacy = path.join(tmpdir(), `ticketero-data-${Buffer.from(dir).toString('base64url').slice(-24)}`);
+  if (existsSync(legacy)) {
+    logger.warn(
+      { legacy },
+      'hay una carpeta de datos de una versión anterior con nombre predecible: no se usa (otro usuario pudo crearla); ' +
+        'revísala y bórrala',
+    );
+  }
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const fallback = await mkdtemp(path.join(tmpdir(), 'ticketero-datos-'));
+  await chmod(fallback, 0o700);
+  if (account) await chown(fallback, account.uid, account.gid);
+  const pointer = path.join(dir, FALLBACK_POINTER);
+  const staging = `${pointer}.${randomBytes(4).toString('hex')}`;
+  await writeFile(staging, `${fallback}\n`, { mode: 0o600, flag: 'wx' });
+  await rename(staging, pointer);
   logger.warn(
     { requested: dir, using: fallback },
-    'la carpeta de datos no es accesible para el usuario postgres (corriendo como root); se usa una carpeta temporal',
+    'la carpeta de datos no es accesible para el usuario postgres (corriendo como root); el cluster va en una carpeta temporal nueva',
   );
-  return fallback;
+  return { dir, clusterDir: path.join(fallback, 'pg'), fallback };
 }
 
 async function readOrCreatePassword(file: string): Promise<string> {
-  try {
-    return (await readFile(file, 'utf8')).trim();
-  } catch {
-    const password = randomBytes(18).toString('base64url');
-    await writeFile(file, `${password}\n`, { mode: 0o600 });
-    return password;
-  }
+  const stored = await readPrivateFile(file);
+  if (stored !== null) return stored.trim();
+  const password = randomBytes(18).toString('base64url');
+  await writeFile(file, `${password}\n`, { mode: 0o600, flag: 'wx' });
+  return password;
 }
 
 /** Stops a server left running by a process that died without shutting it down. */
@@ -143,10 +217,11 @@ async function initialiseCluster(
  */
 export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<EmbeddedServer> {
   const { logger } = options;
-  const dir = await resolveDir(options.dir, logger);
+  const layout = (await embeddedLayout(options.dir, logger))!;
+  const { dir, clusterDir } = layout;
   await mkdir(dir, { recursive: true });
-  if (userInfo().uid === 0) await chmod(dir, 0o755);
-  const clusterDir = path.join(dir, 'pg');
+  // As root with the cluster in the requested folder, the postgres user walks through it.
+  if (userInfo().uid === 0 && !layout.fallback) await chmod(dir, 0o755);
   const password = await readOrCreatePassword(path.join(dir, '.pg-password'));
   await stopStaleServer(clusterDir, logger);
 
@@ -216,6 +291,7 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     url,
     port,
     dataDir: clusterDir,
+    fallbackDir: layout.fallback,
     stop: halt,
     async start() {
       if (child) return;

@@ -11,7 +11,7 @@ async function run(): Promise<void> {
   const database = await openDatabase(config, logger);
   try {
     // The privacy data step between the migrations needs the keys (SPEC §14): the same as the app's.
-    const { cipher } = await openPersonalData(config, database, logger);
+    const { cipher } = await openPersonalData(config, logger);
     const applied = await prepareDatabase({ url: database.url, logger, cipher, migrate: true });
     logger.info(
       { database: database.description, applied },

@@ -9,7 +9,8 @@ import { promisify } from 'node:util';
 import pg from 'pg';
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import { APP_DATABASE, describeUrl, openDatabase } from '../db/database.js';
-import { resolveDir } from '../db/embedded.js';
+import { embeddedLayout } from '../db/embedded.js';
+import { readPrivateFile } from '../db/private-files.js';
 import { createLogger, type Logger } from '../logger.js';
 import { BackupError, createBackup, holdsData, restoreBackup } from './backup.js';
 
@@ -17,8 +18,9 @@ const run = promisify(execFile);
 
 /** The embedded server already running for this DATA_DIR (the app is up): its URL, read from its pid file. */
 async function runningEmbedded(config: Config, logger: Logger): Promise<string | null> {
-  const dir = await resolveDir(config.dataDir, logger);
-  const pidFile = path.join(dir, 'pg', 'postmaster.pid');
+  const layout = await embeddedLayout(config.dataDir, logger, { create: false });
+  if (!layout) return null;
+  const pidFile = path.join(layout.clusterDir, 'postmaster.pid');
   if (!existsSync(pidFile)) return null;
   const lines = (await readFile(pidFile, 'utf8')).split('\n');
   try {
@@ -26,7 +28,8 @@ async function runningEmbedded(config: Config, logger: Logger): Promise<string |
   } catch {
     return null;
   }
-  const password = (await readFile(path.join(dir, '.pg-password'), 'utf8')).trim();
+  const password = (await readPrivateFile(path.join(layout.dir, '.pg-password')))?.trim();
+  if (!password) return null;
   return `postgresql://postgres:${encodeURIComponent(password)}@127.0.0.1:${Number(lines[3])}/${APP_DATABASE}`;
 }
 

@@ -65,6 +65,7 @@ export async function withFreshDatabase<T>(given: string | undefined, work: (url
     }
   } finally {
     if (server) await server.stop();
+    if (server?.fallbackDir) await rm(server.fallbackDir, { recursive: true, force: true });
     if (dir) await rm(dir, { recursive: true, force: true });
   }
 }

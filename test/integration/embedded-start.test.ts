@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
-import { fallbackDataDir } from '../../src/db/embedded.js';
+import { rememberedFallback } from '../../src/db/embedded.js';
 import { createLogger } from '../../src/logger.js';
 import { startApp } from '../../src/main.js';
 import { KEY_FILE_NAME } from '../../src/modules/privacy/key-source.js';
@@ -47,8 +47,8 @@ describe('with no DATABASE_URL', () => {
       });
       expect(created.status).toBe(201);
 
-      // SPEC §14: no keys given, so they were generated beside the cluster, readable by the owner only.
-      const keyFile = path.join(path.dirname(app.database.embeddedDataDir!), KEY_FILE_NAME);
+      // SPEC §14: no keys given, so they were generated in DATA_DIR, readable by the owner only.
+      const keyFile = path.join(dataDir, KEY_FILE_NAME);
       expect((await stat(keyFile)).mode & 0o777).toBe(0o600);
       const [stored] = await app.sql.execute<{ national_id_enc: string }[]>('select national_id_enc from ticket');
       expect(stored!.national_id_enc).toMatch(/^v1:k\d{8}:/);
@@ -67,8 +67,9 @@ describe('with no DATABASE_URL', () => {
       expect(row!.n).toBe(1);
       await again.stop();
     } finally {
+      const fallback = await rememberedFallback(dataDir);
+      if (fallback) await rm(fallback, { recursive: true, force: true });
       await rm(dataDir, { recursive: true, force: true });
-      await rm(fallbackDataDir(dataDir), { recursive: true, force: true });
     }
   });
 });

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { reachableByOthers } from '../../src/db/embedded-binaries.js';
-import { fallbackDataDir, freePort } from '../../src/db/embedded.js';
+import { freePort, rememberedFallback } from '../../src/db/embedded.js';
 import { eventually } from '../support/app.js';
 
 const run = promisify(execFile);
@@ -73,8 +73,9 @@ describe('npm start from a fresh clone in a private folder', () => {
       await exited;
       expect(output).toMatch(/Ticketero detenido/);
     } finally {
+      const fallback = await rememberedFallback(path.join(clone, 'data')).catch(() => null);
+      if (fallback) await rm(fallback, { recursive: true, force: true });
       await rm(home, { recursive: true, force: true });
-      await rm(fallbackDataDir(path.join(clone, 'data')), { recursive: true, force: true });
     }
   }, 150_000);
 });

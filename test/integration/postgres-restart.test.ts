@@ -57,6 +57,7 @@ afterAll(async () => {
   await app?.stop();
   await fake?.stop();
   await server?.stop();
+  if (server?.fallbackDir) await rm(server.fallbackDir, { recursive: true, force: true });
   await rm(dir, { recursive: true, force: true });
 });
 

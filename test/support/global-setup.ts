@@ -28,6 +28,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('adminDatabaseUrl', server.url);
   return async () => {
     await server.stop();
+    if (server.fallbackDir) await rm(server.fallbackDir, { recursive: true, force: true });
     await rm(dir, { recursive: true, force: true });
   };
 }

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../../config.js';
+import { readPrivateFile } from '../../db/private-files.js';
 import type { Logger } from '../../logger.js';
 import { PersonalDataCipher } from './cipher.js';
 import { formatDataKeys, KEY_BYTES, parseBlindIndexKey, parseDataKeys, type PersonalDataKeys } from './keys.js';
@@ -28,12 +29,8 @@ export async function resolvePersonalDataKeys(config: Config, keyDir: string, lo
 }
 
 async function readKeyFile(file: string, logger: Logger): Promise<PersonalDataKeys> {
-  let text: string | null = null;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-  }
+  // SPEC §22: a key file of another user, or one others can read, is refused (naming the file).
+  let text = await readPrivateFile(file);
   if (text === null) {
     const generated: KeyFile = {
       DATA_ENCRYPTION_KEYS: `k${new Date().toISOString().slice(0, 10).replaceAll('-', '')}:${randomBytes(KEY_BYTES).toString('base64')}`,
@@ -51,7 +48,8 @@ async function readKeyFile(file: string, logger: Logger): Promise<PersonalDataKe
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
-    text = await readFile(file, 'utf8');
+    text = await readPrivateFile(file);
+    if (text === null) throw new Error(`El archivo de claves ${file} desapareció mientras se creaba`);
   }
   let stored: Partial<KeyFile>;
   try {
@@ -69,15 +67,11 @@ async function readKeyFile(file: string, logger: Logger): Promise<PersonalDataKe
 
 /**
  * The keys and the cipher of a process that opened `database` (the app, `npm run migrate`,
- * `npm run rotate-keys`): a generated key file lives beside the embedded cluster, else in DATA_DIR.
+ * `npm run rotate-keys`): a generated key file lives in DATA_DIR (with the embedded server's password;
+ * as root the cluster itself may sit in a temporary folder, see embeddedLayout).
  */
-export async function openPersonalData(
-  config: Config,
-  database: { embeddedDataDir: string | null },
-  logger: Logger,
-): Promise<{ keys: PersonalDataKeys; cipher: PersonalDataCipher }> {
-  const keyDir = database.embeddedDataDir ? path.dirname(database.embeddedDataDir) : config.dataDir;
-  const keys = await resolvePersonalDataKeys(config, keyDir, logger);
+export async function openPersonalData(config: Config, logger: Logger): Promise<{ keys: PersonalDataKeys; cipher: PersonalDataCipher }> {
+  const keys = await resolvePersonalDataKeys(config, config.dataDir, logger);
   return { keys, cipher: new PersonalDataCipher(keys, { logger }) };
 }
 

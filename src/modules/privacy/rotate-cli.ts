@@ -13,7 +13,7 @@ async function run(): Promise<void> {
   const logger = createLogger(config.logLevel);
   const database = await openDatabase(config, logger);
   try {
-    const { cipher } = await openPersonalData(config, database, logger);
+    const { cipher } = await openPersonalData(config, logger);
     // The keys are checked against the data (and the new first key registered) before anything is written.
     await prepareDatabase({ url: database.url, logger, cipher, migrate: false });
     const db = createDb({ url: database.url, max: 2, logger, applicationName: 'ticketero-rotate-keys' });
