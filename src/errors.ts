@@ -47,6 +47,8 @@ export const ERROR_CODES = {
   NOMBRE_EN_USO: 409,
   MODULO_OCUPADO: 409,
   ASESOR_ATENDIENDO: 409,
+  // SPEC §17: a real import run refused because lines are bad (the answer names each one)
+  IMPORTACION_CON_ERRORES: 422,
   DATO_CIFRADO_ILEGIBLE: 500,
   // SPEC §22: what one Telegram chat may do
   LIMITE_TICKETS_CHAT: 429,

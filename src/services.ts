@@ -25,6 +25,7 @@ import { BranchZones } from './modules/branches/branch-zones.js';
 import { BranchFinder } from './modules/branches/branch-finder.js';
 import { BranchAdminService } from './modules/branches/branch-admin.service.js';
 import { StaffService } from './modules/advisors/staff.service.js';
+import { ImportService } from './modules/import/import.service.js';
 
 /** The domain core every door uses: the kiosk API, the bot and the jobs call these and nothing else. */
 export interface Services {
@@ -57,6 +58,8 @@ export interface Services {
   branches: BranchAdminService;
   /** SPEC §17: advisors as data (create, edit, deactivate, reactivate). */
   staff: StaffService;
+  /** SPEC §17: the bulk import of branches and staff from CSV. */
+  imports: ImportService;
   /** SPEC §19: kiosk tickets printed on their device's ESC/POS printer, and the printers' alerts. */
   printing: TicketPrintingService;
 }
@@ -145,6 +148,7 @@ export function createServices(deps: {
   const branchFinder = new BranchFinder({ db, clock, opensEarlyMinutes: config.kioskOpensEarlyMinutes });
   const branches = new BranchAdminService({ db, clock, zones, defaults: { timeZone: config.branchTimeZone, closingTime: config.floor.closingTime } });
   const staff = new StaffService({ db, clock, advisors });
+  const imports = new ImportService({ db, clock, zones, defaults: { timeZone: config.branchTimeZone, closingTime: config.floor.closingTime } });
   return {
     branchFinder,
     ticketLinks,
@@ -165,6 +169,7 @@ export function createServices(deps: {
     devices,
     branches,
     staff,
+    imports,
     printing,
   };
 }

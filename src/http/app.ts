@@ -25,6 +25,7 @@ import { accountRoutes } from './routes/accounts.js';
 import { deskRoutes } from './routes/desk.js';
 import { deviceRoutes } from './routes/devices.js';
 import { organisationRoutes } from './routes/organisation.js';
+import { importRoutes, MAX_IMPORT_BODY_BYTES } from './routes/import.js';
 import { StreamLimiter, type StreamLimits } from './sse.js';
 
 export const MAX_BODY_BYTES = 16 * 1024;
@@ -65,20 +66,15 @@ export function createApp(deps: HttpDeps): Hono {
     logger[level]({ method: c.req.method, path: scrubPath(c.req.path), status: c.res.status, ms }, 'http');
   });
 
-  app.use(
-    '*',
-    bodyLimit({
-      maxSize: MAX_BODY_BYTES,
-      onError: (c) => {
-        // The rest of the oversized body is never read: close the connection rather than reuse it.
-        c.header('Connection', 'close');
-        return c.json(
-          { error: 'CUERPO_DEMASIADO_GRANDE', mensaje: `El cuerpo no puede superar ${MAX_BODY_BYTES} bytes` },
-          413,
-        );
-      },
-    }),
-  );
+  const tooLarge = (limit: number) => (c: Context) => {
+    // The rest of the oversized body is never read: close the connection rather than reuse it.
+    c.header('Connection', 'close');
+    return c.json({ error: 'CUERPO_DEMASIADO_GRANDE', mensaje: `El cuerpo no puede superar ${limit} bytes` }, 413);
+  };
+  const defaultLimit = bodyLimit({ maxSize: MAX_BODY_BYTES, onError: tooLarge(MAX_BODY_BYTES) });
+  // SPEC §17: the bulk import's files are bigger than any JSON body; only that route gets more.
+  const importLimit = bodyLimit({ maxSize: MAX_IMPORT_BODY_BYTES, onError: tooLarge(MAX_IMPORT_BODY_BYTES) });
+  app.use('*', (c, next) => (c.req.method === 'POST' && c.req.path === '/api/admin/import' ? importLimit(c, next) : defaultLimit(c, next)));
 
   // SPEC §18: who the request acts for, that a browser's session request comes from this origin,
   // and whether the route table lets them: once, here, before any route.
@@ -124,6 +120,7 @@ export function createApp(deps: HttpDeps): Hono {
   );
   app.route('/api/admin', deviceRoutes({ devices: services.devices, trustProxy: deps.trustProxy }));
   app.route('/api/admin', organisationRoutes({ branches: services.branches, staff: services.staff, trustProxy: deps.trustProxy }));
+  app.route('/api/admin', importRoutes({ imports: services.imports, trustProxy: deps.trustProxy }));
   app.route('/api/admin', staffPlanRoutes({ staffPlan: deps.services.staffPlan, trustProxy: deps.trustProxy }));
 
   // The pages: the waiting-room screen and the supervisor's dashboard, with their assets.

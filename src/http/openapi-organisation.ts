@@ -131,6 +131,42 @@ export function organisationPaths() {
         responses: { '200': { description: 'El asesor (active: false)' }, '404': errorRef('ASESOR_NO_ENCONTRADO'), '409': errorRef('ASESOR_ATENDIENDO'), ...denied },
       },
     },
+    '/api/admin/import': {
+      post: {
+        summary:
+          'Importación masiva (ADMIN, SPEC §17): CSV UTF-8 separados por , o ; — branches: code,name,region,comuna,address,latitude,longitude,timezone,hours,queues; ' +
+          'staff: email,name,branch_code,module_number,queues,role. Una sola transacción; repetirla no cambia nada',
+        security,
+        parameters: [
+          { name: 'dryRun', in: 'query', required: false, schema: { enum: ['true', 'false'] }, description: 'Solo informa qué se crearía, actualizaría y desactivaría, y cada línea con error' },
+          { name: 'deactivateMissing', in: 'query', required: false, schema: { enum: ['true', 'false'] }, description: 'Desactiva las sucursales y asesores que los archivos no nombran' },
+        ],
+        requestBody: {
+          required: true,
+          content: {
+            'multipart/form-data': {
+              schema: {
+                type: 'object',
+                additionalProperties: false,
+                properties: { branches: { type: 'string', format: 'binary' }, staff: { type: 'string', format: 'binary' } },
+              },
+            },
+          },
+        },
+        responses: {
+          '200': {
+            description:
+              '{dryRun, aplicada, sucursales: {crear, actualizar, desactivar, sinCambios, detalle}, personal: {…}, errores: [{archivo, linea, campo, mensaje}], ms}',
+          },
+          '400': errorRef('VALIDACION_FALLIDA (ningún archivo, campo desconocido, multipart inválido)'),
+          '409': errorRef('EMAIL_EN_USO, MODULO_OCUPADO, NOMBRE_EN_USO: dos filas intercambian un módulo o un nombre (nada se escribió)'),
+          '413': errorRef('CUERPO_DEMASIADO_GRANDE (más de 10 MB)'),
+          '415': errorRef('TIPO_CONTENIDO_NO_SOPORTADO (no es multipart/form-data)'),
+          '422': errorRef('IMPORTACION_CON_ERRORES: hay líneas con error; nada se escribió (el cuerpo trae el mismo informe)'),
+          ...denied,
+        },
+      },
+    },
     '/api/admin/advisors/{id}/reactivate': {
       post: {
         summary: 'Reactiva un asesor (OFFLINE hasta que se conecte)',

@@ -117,6 +117,8 @@ export const ROUTE_PERMISSIONS: readonly RoutePermission[] = [
   { method: 'PATCH', path: '/api/admin/advisors/:id', allow: MANAGERS, scope: advisor },
   { method: 'DELETE', path: '/api/admin/advisors/:id', allow: MANAGERS, scope: advisor },
   { method: 'POST', path: '/api/admin/advisors/:id/reactivate', allow: MANAGERS, scope: advisor },
+  // SPEC §17, §18: the bulk import of branches and staff, ADMIN only
+  { method: 'POST', path: '/api/admin/import', allow: ['ADMIN'] },
 
   // Accounts and tokens (SPEC §18): a SUPERVISOR manages ASESOR accounts of their branches (checked by the service)
   { method: 'GET', path: '/api/admin/accounts', allow: MANAGERS },
