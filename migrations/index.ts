@@ -22,6 +22,7 @@ import { Migration20261205150000_mensaje_esperas } from './Migration202612051500
 import { Migration20261205110000_branches } from './Migration20261205110000_branches.js';
 import { Migration20261206120000_staff_admin } from './Migration20261206120000_staff_admin.js';
 import { Migration20261206110000_staff_grant_branch_fk } from './Migration20261206110000_staff_grant_branch_fk.js';
+import { Migration20261207130000_ticket_take_number } from './Migration20261207130000_ticket_take_number.js';
 import { Migration20261206140000_device_printer_status } from './Migration20261206140000_device_printer_status.js';
 import { Migration20261206130000_devices } from './Migration20261206130000_devices.js';
 import { Migration20261206150000_branch_finder } from './Migration20261206150000_branch_finder.js';
@@ -52,4 +53,5 @@ export const migrationsList = [
   { name: 'Migration20261206150000_branch_finder', class: Migration20261206150000_branch_finder },
   { name: 'Migration20261206110000_staff_grant_branch_fk', class: Migration20261206110000_staff_grant_branch_fk },
   { name: 'Migration20261206140000_device_printer_status', class: Migration20261206140000_device_printer_status },
+  { name: 'Migration20261207130000_ticket_take_number', class: Migration20261207130000_ticket_take_number },
 ];

@@ -46,6 +46,18 @@ export const kioskEstimator: Section = {
     try {
       /** Empty queues, then the long line in the branch (its counters set to match). */
       const fresh = async (): Promise<void> => {
+        // Requests wrk left in flight finish first (on a loaded machine an app may still be working
+        // through them): a ticket committed after the reset would take a number the line then reuses.
+        await withClient(database.url, async (client) => {
+          let last = '';
+          for (;;) {
+            const { rows } = await client.query<{ top: string | null }>('select max(id)::text as top from ticket');
+            const top = rows[0]?.top ?? '';
+            if (top === last) break;
+            last = top;
+            await new Promise((resolve) => setTimeout(resolve, 500));
+          }
+        });
         await resetTicketsBesideJobs(database.url);
         await withClient(database.url, async (client) => {
           await insertWaitingTickets(client, {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { serviceDay } from '../../src/domain/numbering.js';
+import { ticketMessageSteps } from '../../src/modules/notifications/message-plan.js';
 import { generateKeyEnv } from '../../src/modules/privacy/keys.js';
 import { startAppProcess } from '../support/app-process.js';
 import type { BenchContext, Row, Section } from '../support/context.js';
@@ -206,13 +206,13 @@ export async function pgbench(databaseUrl: string, context: BenchContext, firstR
         '-D',
         `first=${firstRut}`,
         '-D',
-        `day=${serviceDay(new Date(), config.branchTimeZone)}`,
-        '-D',
         `nbranches=${context.branches.length}`,
         '-D',
         `branches=${context.branches.join('|')}`,
         '-D',
         `threshold=${config.proximoThreshold}`,
+        '-D',
+        `steps=${JSON.stringify(ticketMessageSteps())}`,
         '--log',
         `--log-prefix=${path.join(dir, 'tx')}`,
         databaseUrl,

@@ -3,7 +3,6 @@ import type { Db, Queryable } from '../../db/sql.js';
 import type { Clock } from '../../clock.js';
 import { estimateWaitMinutes, isProximo } from '../../domain/estimate.js';
 import { localWeekdayAndTime } from '../../domain/branch-hours.js';
-import { formatTicketNumber } from '../../domain/numbering.js';
 import { QUEUES, type QueueType } from '../../domain/queue-types.js';
 import type { TicketStatus } from '../../domain/ticket-status.js';
 import { branchClosedError, DomainError, queueNotOfferedError, ValidationError } from '../../errors.js';
@@ -15,11 +14,9 @@ import type { FloorService } from '../floor/floor.service.js';
 import { ACTIVE } from './queue.sql.js';
 import { CHAT_OWNS_TICKET } from '../customers/ownership.sql.js';
 import {
-  INSERT_TICKET_SQL,
-  insertTicketParams,
-  NEXT_NUMBER_SQL,
-  nextNumberParams,
-  type NextNumberRow,
+  TAKE_TICKET_SQL,
+  takeTicketParams,
+  type TakeTicketRow,
   TICKET_CONTEXT_SQL,
   ticketContextParams,
   type TicketContextRow,
@@ -169,64 +166,60 @@ export class TicketService {
     };
     try {
       created = await this.db.transactional(async (tx) => {
-        // First, before the numbering lock: a repeated tap waits here, not in the branch's queue.
+        // First: a repeated tap waits here, not in the branch's queue.
         if (claim && !(await claimKey(tx, claim, now))) throw new KeyAlreadyUsed();
         // SPEC §22: a chat holds one active ticket, whatever RUTs it used, and takes a few per hour.
         if (chatId !== null) await this.checkChatMayTake(tx, chatId, now);
-        // The branch's own service day (its time zone), numbered under the counter row's lock.
-        const [counter] = await tx.execute<NextNumberRow[]>(NEXT_NUMBER_SQL, nextNumberParams(branchOffice, command.queueType, now));
-        if (!counter) throw new ValidationError({ branchOffice: `La sucursal "${branchOffice}" no existe` });
-        const numero = formatTicketNumber(command.queueType, counter.last_number);
-        const day = counter.service_date;
-
+        // The rules, read BEFORE the numbering lock so that the lock is held only for the one
+        // statement that numbers and writes the ticket (issue 21). A refused request takes no number.
         const [context] = await tx.execute<TicketContextRow[]>(
           TICKET_CONTEXT_SQL,
           ticketContextParams(personal.nationalIdBidx, branchOffice, command.queueType, now, settings.opensEarlyMinutes),
         );
-        const advisorFree = context!.advisor_free;
-        // Throwing rolls the counter back too: refused requests leave no gap in the numbers.
+        if (!context!.branch_known) throw new ValidationError({ branchOffice: `La sucursal "${branchOffice}" no existe` });
         // The RUT's active ticket belongs to someone else when a chat asks (its own was refused above):
-        // a typed RUT must not learn that person's number (SPEC §22).
+        // a typed RUT must not learn that person's number (SPEC §22). Another request for the RUT
+        // committing after this read is refused by the unique index (caught below).
         if (context!.active_numero) throw activeTicketError(chatId === null ? context!.active_numero : '');
         if (!context!.branch_active) {
           throw new ValidationError({ branchOffice: `La sucursal "${branchOffice}" no está activa` });
         }
         if (context!.opens_at !== null) throw await this.closedError(tx, branchOffice, context!.opens_at);
         if (!context!.offers_queue) throw queueNotOfferedError(branchOffice, QUEUES[command.queueType].label);
-
-        const position = context!.waiting + 1;
-        const estimate = promised ?? estimateWaitMinutes(position, command.queueType, context!.online);
-        const status: TicketStatus = isProximo(position, settings.proximoThreshold) ? 'PROXIMO' : 'EN_ESPERA';
-        // Taken after the counter lock, so arrival order within a queue follows the numbers.
-        const createdAt = clock.now();
+        const advisorFree = context!.advisor_free;
         // A chat that takes it, a phone a chat may verify, or a RUT given in the bot (SPEC §5, §22).
         const reachable = chatId !== null || command.telefono !== null || context!.registered;
-        const [ticket] = await tx.execute<{ id: string }[]>(
-          INSERT_TICKET_SQL,
-          insertTicketParams({
+
+        // The number (under the counter row's lock, the branch's own service day), the place, the
+        // estimate, the status, the ticket, its messages, the consent and the audit row: one statement.
+        const [taken] = await tx.execute<TakeTicketRow[]>(
+          TAKE_TICKET_SQL,
+          takeTicketParams({
             codigo,
-            numero,
             personal,
             branchOffice,
             queueType: command.queueType,
-            status,
-            position,
-            estimate,
-            serviceDate: day,
-            createdAt,
+            // The counter keeps it from going behind the queue's last ticket: arrival order follows the numbers.
+            now: clock.now(),
+            promised,
+            online: context!.online,
+            proximoThreshold: settings.proximoThreshold,
             reachable,
+            phoneConsent: Boolean(command.consentimientoTelefono && command.telefono),
             chatId,
             deviceId,
             origin,
             atencionPreferente: command.atencionPreferente ?? null,
           }),
         );
-        if (command.consentimientoTelefono && command.telefono) {
-          await tx.execute(`insert into ticket_phone_consent (ticket_id, consented_at) values (?, ?)`, [ticket!.id, createdAt]);
-        }
+        // The branch went away between the two statements.
+        if (!taken) throw new ValidationError({ branchOffice: `La sucursal "${branchOffice}" no existe` });
+        const { numero, position, estimate, status } = taken;
+        const createdAt = new Date(Number(taken.created_ms));
+        const ticketId = taken.id;
         if (command.atencionPreferente) {
           // A preferential customer does not go to the back: their place follows the real call order.
-          const [row] = await tx.execute<{ pos: number }[]>(positionOfTicketSql(settings.preferentialEvery), [ticket!.id, ticket!.id]);
+          const [row] = await tx.execute<{ pos: number }[]>(positionOfTicketSql(settings.preferentialEvery), [ticketId, ticketId]);
           const pos = row?.pos ?? position;
           if (pos !== position) {
             // The same replay as everyone's promise, at this place (read on the pool, never on this
@@ -239,20 +232,20 @@ export class TicketService {
               pos,
               est,
               st,
-              ticket!.id,
+              ticketId,
             ]);
             if (st === 'PROXIMO' && status !== 'PROXIMO') {
               await tx.execute(
                 `update mensaje set fecha_programada = ? where ticket_id = ? and plantilla = 'TOTEM_PROXIMO_TURNO' and estado_envio = 'PENDIENTE'`,
-                [createdAt, ticket!.id],
+                [createdAt, ticketId],
               );
             }
-            const result = { id: Number(ticket!.id), numero, position: pos, estimate: est, status: st, createdAt, advisorFree };
+            const result = { id: Number(ticketId), numero, position: pos, estimate: est, status: st, createdAt, advisorFree };
             if (claim) await settleKey(tx, claim, result.id, this.createdView(codigo, branchOffice, command, result));
             return result;
           }
         }
-        const result = { id: Number(ticket!.id), numero, position, estimate, status, createdAt, advisorFree };
+        const result = { id: Number(ticketId), numero, position, estimate, status, createdAt, advisorFree };
         if (claim) await settleKey(tx, claim, result.id, this.createdView(codigo, branchOffice, command, result));
         return result;
       });
