@@ -139,7 +139,7 @@ describe('backup and restore', () => {
     } finally {
       await target.drop();
     }
-  });
+  }, 120_000); // five CLI processes, each starting Node with tsx: 30 s was not enough at a load average of 17
 
   it('needs only DATABASE_URL, never the personal-data keys (SPEC §15): backup and restore round-trip in production', async () => {
     const keyless = path.join(dir, 'sin-claves.ndjson.gz');
@@ -156,7 +156,7 @@ describe('backup and restore', () => {
     } finally {
       await target.drop();
     }
-  });
+  }, 60_000); // two CLI processes
 
   it('a backup to a place it cannot write fails with a clear message', async () => {
     const result = await cli(['backup', '/proc/no-se-puede/respaldo.ndjson.gz'], app.db.url);
