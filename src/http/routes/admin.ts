@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import { INSTANT_MESSAGE, parseInstant } from '../../domain/input-dates.js';
 import { isQueueType, QUEUE_TYPES, type QueueType } from '../../domain/queue-types.js';
 import { fieldErrors, ValidationError } from '../../errors.js';
 import { parseBranchOffice } from '../../modules/tickets/ticket.validation.js';
@@ -138,9 +139,9 @@ function parseAuditQuery(query: Record<string, string>) {
   const date = (name: 'from' | 'to'): Date | undefined => {
     const value = query[name];
     if (!value) return undefined;
-    const parsed = new Date(value);
-    if (Number.isNaN(parsed.getTime())) campos[name] = 'Debe ser una fecha ISO 8601';
-    return parsed;
+    const parsed = parseInstant(value);
+    if (!parsed) campos[name] = INSTANT_MESSAGE;
+    return parsed ?? undefined;
   };
   const int = (name: 'limit' | 'before', max: number): number | undefined => {
     const value = query[name];

@@ -4,6 +4,7 @@ import { renderSVG } from 'uqr';
 import { RateLimiterPostgres, type RateLimiterRes } from 'rate-limiter-flexible';
 import type { Clock } from '../../clock.js';
 import type { Db, Queryable } from '../../db/sql.js';
+import { INSTANT_MESSAGE, parseInstant } from '../../domain/input-dates.js';
 import { DomainError, ValidationError, fieldErrors } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { recordAudit, type Origin } from '../audit/audit.service.js';
@@ -737,8 +738,9 @@ function parseNewToken(input: unknown, now: Date): { name: string; role: TokenRo
   if ((input.role === 'SUPERVISOR' || input.role === 'KIOSK') && branches.length === 0) campos.branches = 'Este rol necesita al menos una sucursal';
   let expiresAt: Date | null = null;
   if (input.expiresAt !== undefined && input.expiresAt !== null) {
-    expiresAt = typeof input.expiresAt === 'string' ? new Date(input.expiresAt) : new Date(NaN);
-    if (Number.isNaN(expiresAt.getTime()) || expiresAt <= now) campos.expiresAt = 'Debe ser una fecha ISO 8601 futura';
+    expiresAt = typeof input.expiresAt === 'string' ? parseInstant(input.expiresAt) : null;
+    if (!expiresAt) campos.expiresAt = INSTANT_MESSAGE;
+    else if (expiresAt <= now) campos.expiresAt = 'Debe ser una fecha futura';
   }
   if (Object.keys(campos).length) throw new ValidationError(campos);
   return { name, role: input.role as TokenRole, branches, expiresAt };

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { BranchHours, BranchQueue } from '../../domain/branch-hours.js';
 import { normalizeHours, overlappingDay, parseHoursText } from '../../domain/hours-text.js';
+import { calendarDateSchema } from '../../domain/input-dates.js';
 import { QUEUE_TYPES } from '../../domain/queue-types.js';
 import { ValidationError } from '../../errors.js';
 import { issuesToFields } from '../staff-plan/plan.validation.js';
@@ -9,7 +10,6 @@ import { issuesToFields } from '../staff-plan/plan.validation.js';
 export const BRANCH_CODE = /^[A-Z0-9-]{2,20}$/;
 const HHMM = /^(?:[01]\d|2[0-3]):[0-5]\d$/;
 const CLOSES = /^(?:(?:[01]\d|2[0-3]):[0-5]\d|24:00)$/;
-const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 /** An IANA zone the runtime knows (PostgreSQL checks it again: trigger branch_timezone_check). */
 export function isTimeZone(value: string): boolean {
@@ -20,12 +20,6 @@ export function isTimeZone(value: string): boolean {
   } catch {
     return false;
   }
-}
-
-export function isIsoDate(value: string): boolean {
-  if (!ISO_DATE.test(value)) return false;
-  const date = new Date(`${value}T00:00:00Z`);
-  return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === value;
 }
 
 const optionalText = (max: number) =>
@@ -106,7 +100,7 @@ const fields = {
   hours: hoursSchema.nullable(),
   closingTime: z.string().regex(HHMM, 'debe ser una hora HH:MM'),
   closedDates: z
-    .array(z.string().refine(isIsoDate, 'debe ser una fecha AAAA-MM-DD'))
+    .array(calendarDateSchema)
     .max(400, 'admite hasta 400 fechas')
     .transform((dates) => [...new Set(dates)].sort()),
   queues: queuesSchema,

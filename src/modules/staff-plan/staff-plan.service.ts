@@ -1,5 +1,6 @@
 import type { Clock } from '../../clock.js';
 import type { Db } from '../../db/sql.js';
+import { DATE_MESSAGE, parseCalendarDate } from '../../domain/input-dates.js';
 import { serviceDay } from '../../domain/numbering.js';
 import type { BranchZones } from '../branches/branch-zones.js';
 import { DomainError, ValidationError } from '../../errors.js';
@@ -12,8 +13,6 @@ export interface AdvisorDayPlan extends DayPlan {
   /** False when nothing is planned for that day (empty shifts and breaks). */
   planned: boolean;
 }
-
-const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 /**
  * Advisors' planned hours per branch day (SPEC §13): the forecast the estimator uses for who
@@ -29,9 +28,7 @@ export class StaffPlanService {
       if (!row) throw new DomainError('ASESOR_NO_ENCONTRADO', `No existe el asesor ${advisorId}`);
       return serviceDay(this.deps.clock.now(), await this.deps.zones.of(this.deps.db, row.branch_office));
     }
-    if (!DATE.test(date) || Number.isNaN(Date.parse(`${date}T00:00:00Z`))) {
-      throw new ValidationError({ date: 'debe ser una fecha AAAA-MM-DD' });
-    }
+    if (parseCalendarDate(date) === null) throw new ValidationError({ date: DATE_MESSAGE });
     return date;
   }
 
