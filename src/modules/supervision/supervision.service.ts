@@ -81,6 +81,39 @@ export interface AuditQuery {
   before?: number;
 }
 
+/** What the summary needs of a queue (a subset of QueueFigures). */
+type SummaryQueue = Pick<
+  QueueFigures,
+  | 'queueType'
+  | 'waiting'
+  | 'attending'
+  | 'advisorsOnline'
+  | 'createdToday'
+  | 'completedToday'
+  | 'cancelledToday'
+  | 'noShowToday'
+  | 'calledToday'
+  | 'averageWaitMinutesToday'
+  | 'averageServiceMinutesToday'
+>;
+
+interface SummaryRow {
+  branch_office: string;
+  queue_type: QueueType;
+  waiting: number;
+  attending: number;
+  online: number;
+  created_today: number;
+  completed_today: number;
+  cancelled_today: number;
+  no_show_today: number;
+  avg_wait: string | null;
+  called_today: number;
+  avg_service: string | null;
+}
+
+const ACTIVE = `('EN_ESPERA', 'PROXIMO', 'ATENDIENDO')`;
+
 interface QueueRow {
   queue_type: QueueType;
   waiting: number;
@@ -246,7 +279,7 @@ export class SupervisionService {
       }));
   }
 
-  alertsFor(branchOffice: string, queues: QueueFigures[]): Alert[] {
+  alertsFor(branchOffice: string, queues: readonly Pick<QueueFigures, 'queueType' | 'waiting' | 'advisorsOnline'>[]): Alert[] {
     const alerts: Alert[] = [];
     for (const q of queues) {
       if (q.waiting > CRITICAL_QUEUE_LENGTH) {
@@ -361,33 +394,116 @@ export class SupervisionService {
   }
 
   /** Every branch at a glance: what is waiting and how the day is going. */
+  /**
+   * Every branch and the network (SPEC §17: set-based, the same few statements whatever the number
+   * of branches): one statement gives every (branch, queue) figure the summary shows — the branch's
+   * day from branch_days (its own zone), today's tickets pre-selected by created_at from the
+   * earliest branch midnight (a ticket's service day is the branch day it was created in) plus the
+   * active ones, advisors online per queue, today's service times from ticket_visit — and one more
+   * reads the tótems' printer alerts. Figures and alerts as queueFigures/alertsFor give them.
+   */
   async summary() {
-    const branches = await this.db.execute<{ branch_office: string }[]>(
-      `select distinct branch_office from advisor
-       union select distinct branch_office from ticket where status in ('EN_ESPERA', 'PROXIMO', 'ATENDIENDO')
-       order by 1`,
-    );
-    // The tótems' printer alerts of every branch in one statement.
-    const printerAlerts = (await this.deps.printing?.alerts()) ?? [];
-    const perBranch = await Promise.all(
-      branches.map(async ({ branch_office }) => {
-        const queues = await this.queueFigures(branch_office);
-        const sum = (pick: (q: QueueFigures) => number) => queues.reduce((acc, q) => acc + pick(q), 0);
-        return {
-          branchOffice: branch_office,
-          waiting: sum((q) => q.waiting),
-          attending: sum((q) => q.attending),
-          createdToday: sum((q) => q.createdToday),
-          completedToday: sum((q) => q.completedToday),
-          cancelledToday: sum((q) => q.cancelledToday),
-          noShowToday: sum((q) => q.noShowToday),
-          ...this.weightedAverages(queues),
-          alerts: [...this.alertsFor(branch_office, queues), ...printerAlerts.filter((a) => a.branchOffice === branch_office)],
-        };
-      }),
-    );
+    const now = this.deps.clock.now();
+    const queues = `{${QUEUE_TYPES.join(',')}}`;
+    const [rows, printerAlerts] = await Promise.all([
+      this.db.execute<SummaryRow[]>(
+        `with days as (
+           select branch_office, service_date, day_start from branch_days(?::timestamp)
+         ),
+         earliest as (select min(day_start) as start from days),
+         listed as (
+           select distinct branch_office from advisor
+           union select distinct branch_office from ticket where status in ${ACTIVE}
+         ),
+         -- Today's and the active tickets, first counted per branch, queue, day and status (few rows), then per branch day.
+         grouped as (
+           select t.branch_office, t.queue_type, t.service_date, t.status, count(*) as n, count(t.assigned_at) as called,
+             sum(extract(epoch from t.assigned_at - t.created_at) / 60) as wait_sum
+           from ticket t
+           where t.created_at >= (select start from earliest) or t.status in ${ACTIVE}
+           group by t.branch_office, t.queue_type, t.service_date, t.status
+         ),
+         tickets as (
+           select g.branch_office, g.queue_type,
+             coalesce(sum(g.n) filter (where g.status in ${WAITING}), 0)::int as waiting,
+             coalesce(sum(g.n) filter (where g.status = 'ATENDIENDO'), 0)::int as attending,
+             coalesce(sum(g.n) filter (where g.service_date = d.service_date), 0)::int as created_today,
+             coalesce(sum(g.n) filter (where g.service_date = d.service_date and g.status = 'COMPLETADO'), 0)::int as completed_today,
+             coalesce(sum(g.n) filter (where g.service_date = d.service_date and g.status = 'CANCELADO'), 0)::int as cancelled_today,
+             coalesce(sum(g.n) filter (where g.service_date = d.service_date and g.status = 'NO_ATENDIDO'), 0)::int as no_show_today,
+             sum(g.wait_sum) filter (where g.service_date = d.service_date)
+               / nullif(sum(g.called) filter (where g.service_date = d.service_date), 0) as avg_wait,
+             coalesce(sum(g.called) filter (where g.service_date = d.service_date), 0)::int as called_today
+           from grouped g
+           join days d on d.branch_office = g.branch_office
+           where g.service_date = d.service_date or g.status in ${ACTIVE}
+           group by g.branch_office, g.queue_type
+         ),
+         online as (
+           select a.branch_office, q.queue_type, count(*)::int as online
+           from advisor a cross join json_array_elements_text(a.queue_types) as q(queue_type)
+           where a.status <> 'OFFLINE'
+           group by a.branch_office, q.queue_type
+         ),
+         service as (
+           select v.branch_office, v.queue_type, avg(v.service_minutes) as avg_service
+           from ticket_visit v join days d on d.branch_office = v.branch_office
+           where v.called_at >= (select start from earliest) and v.called_at >= d.day_start
+             and v.outcome in ('COMPLETADO', 'TRANSFERIDO')
+           group by v.branch_office, v.queue_type
+         )
+         select l.branch_office, q.queue_type,
+           coalesce(t.waiting, 0) as waiting, coalesce(t.attending, 0) as attending, coalesce(o.online, 0) as online,
+           coalesce(t.created_today, 0) as created_today, coalesce(t.completed_today, 0) as completed_today,
+           coalesce(t.cancelled_today, 0) as cancelled_today, coalesce(t.no_show_today, 0) as no_show_today,
+           t.avg_wait, coalesce(t.called_today, 0) as called_today, s.avg_service
+         from listed l
+         cross join unnest(?::text[]) with ordinality as q(queue_type, ord)
+         left join tickets t on t.branch_office = l.branch_office and t.queue_type = q.queue_type
+         left join online o on o.branch_office = l.branch_office and o.queue_type = q.queue_type
+         left join service s on s.branch_office = l.branch_office and s.queue_type = q.queue_type
+         order by l.branch_office, q.ord`,
+        [now, queues],
+      ),
+      // The tótems' printer alerts of every branch in one statement.
+      this.deps.printing?.alerts() ?? Promise.resolve([]),
+    ]);
+    const byBranch = new Map<string, SummaryQueue[]>();
+    for (const row of rows) {
+      const list = byBranch.get(row.branch_office) ?? [];
+      list.push({
+        queueType: row.queue_type,
+        waiting: row.waiting,
+        attending: row.attending,
+        advisorsOnline: row.online,
+        createdToday: row.created_today,
+        completedToday: row.completed_today,
+        cancelledToday: row.cancelled_today,
+        noShowToday: row.no_show_today,
+        calledToday: row.called_today,
+        averageWaitMinutesToday: round1(row.avg_wait),
+        averageServiceMinutesToday: round1(row.avg_service),
+      });
+      byBranch.set(row.branch_office, list);
+    }
+    const printerAlertsOf = new Map<string, PrinterAlert[]>();
+    for (const alert of printerAlerts) printerAlertsOf.set(alert.branchOffice, [...(printerAlertsOf.get(alert.branchOffice) ?? []), alert]);
+    const perBranch = [...byBranch].map(([branch_office, queues]) => {
+      const sum = (pick: (q: SummaryQueue) => number) => queues.reduce((acc, q) => acc + pick(q), 0);
+      return {
+        branchOffice: branch_office,
+        waiting: sum((q) => q.waiting),
+        attending: sum((q) => q.attending),
+        createdToday: sum((q) => q.createdToday),
+        completedToday: sum((q) => q.completedToday),
+        cancelledToday: sum((q) => q.cancelledToday),
+        noShowToday: sum((q) => q.noShowToday),
+        ...this.weightedAverages(queues),
+        alerts: [...this.alertsFor(branch_office, queues), ...(printerAlertsOf.get(branch_office) ?? [])],
+      };
+    });
     return {
-      generatedAt: this.deps.clock.now().toISOString(),
+      generatedAt: now.toISOString(),
       totals: {
         branches: perBranch.length,
         waiting: perBranch.reduce((a, b) => a + b.waiting, 0),
@@ -542,8 +658,8 @@ export class SupervisionService {
     };
   }
 
-  private weightedAverages(queues: QueueFigures[]) {
-    const weighted = (value: (q: QueueFigures) => number | null, weight: (q: QueueFigures) => number) => {
+  private weightedAverages(queues: readonly SummaryQueue[]) {
+    const weighted = (value: (q: SummaryQueue) => number | null, weight: (q: SummaryQueue) => number) => {
       let total = 0;
       let count = 0;
       for (const q of queues) {
