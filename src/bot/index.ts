@@ -1,7 +1,10 @@
+import { timingSafeEqual } from 'node:crypto';
 import { conversations, createConversation } from '@grammyjs/conversations';
 import { run, sequentialize, type RunnerHandle } from '@grammyjs/runner';
 import { Bot, webhookCallback } from 'grammy';
 import type { Context as HonoContext } from 'hono';
+import { ValidationError } from '../errors.js';
+import { readJsonBody } from '../http/middleware/json-body.js';
 import type { Assignment } from '../modules/queue/assignment.service.js';
 import type { BotContext } from './context.js';
 import { conversationStorage } from './conversation-storage.js';
@@ -75,12 +78,25 @@ export function createTelegramBot(deps: BotDeps): TelegramBot {
   bot.use(fallbackFeature());
   bot.catch((error) => log.error({ err: error.error, updateId: error.ctx.update.update_id }, 'error al atender un update'));
 
-  const webhook =
+  const grammyWebhook =
     config.telegram.mode === 'webhook'
       ? (webhookCallback(bot, 'hono', { secretToken: config.telegram.webhookSecret }) as (
           c: HonoContext,
         ) => Promise<Response>)
       : null;
+  // SPEC §22: a body that is not JSON is the sender's error (400), never a 500. The secret is
+  // checked first (grammY answers 401 without reading the body), so only Telegram learns it.
+  const webhook = grammyWebhook
+    ? async (c: HonoContext): Promise<Response> => {
+        if (webhookSecretMatches(config.telegram.webhookSecret, c.req.header('x-telegram-bot-api-secret-token'))) {
+          const update = await readJsonBody(c);
+          if (typeof update !== 'object' || update === null || Array.isArray(update)) {
+            throw new ValidationError({ cuerpo: 'Se esperaba un objeto JSON (un update de Telegram)' });
+          }
+        }
+        return grammyWebhook(c);
+      }
+    : null;
 
   let runner: RunnerHandle | undefined;
   let refresher: NodeJS.Timeout | undefined;
@@ -142,4 +158,13 @@ export function createTelegramBot(deps: BotDeps): TelegramBot {
       await bot.api.sendMessage(telegramUserId, texts.customerLeft(numero), { parse_mode: 'HTML', reply_markup: panelKeyboard(advisor) });
     },
   };
+}
+
+/** The webhook's secret token header equals the configured one (any header when none is configured). */
+function webhookSecretMatches(secret: string | undefined, header: string | undefined): boolean {
+  if (!secret) return true;
+  if (header === undefined) return false;
+  const given = Buffer.from(header);
+  const expected = Buffer.from(secret);
+  return given.length === expected.length && timingSafeEqual(given, expected);
 }

@@ -29,6 +29,8 @@ import { importRoutes, MAX_IMPORT_BODY_BYTES } from './routes/import.js';
 import { StreamLimiter, type StreamLimits } from './sse.js';
 
 export const MAX_BODY_BYTES = 16 * 1024;
+/** SPEC §22: Telegram's updates may be far bigger than a kiosk's body; the webhook alone accepts up to 1 MB. */
+export const MAX_TELEGRAM_UPDATE_BYTES = 1024 * 1024;
 
 export interface HttpDeps {
   logger: Logger;
@@ -74,7 +76,16 @@ export function createApp(deps: HttpDeps): Hono {
   const defaultLimit = bodyLimit({ maxSize: MAX_BODY_BYTES, onError: tooLarge(MAX_BODY_BYTES) });
   // SPEC §17: the bulk import's files are bigger than any JSON body; only that route gets more.
   const importLimit = bodyLimit({ maxSize: MAX_IMPORT_BODY_BYTES, onError: tooLarge(MAX_IMPORT_BODY_BYTES) });
-  app.use('*', (c, next) => (c.req.method === 'POST' && c.req.path === '/api/admin/import' ? importLimit(c, next) : defaultLimit(c, next)));
+  const webhookLimit = bodyLimit({ maxSize: MAX_TELEGRAM_UPDATE_BYTES, onError: tooLarge(MAX_TELEGRAM_UPDATE_BYTES) });
+  const limitFor = (c: Context) =>
+    c.req.method !== 'POST'
+      ? defaultLimit
+      : c.req.path === '/api/admin/import'
+        ? importLimit
+        : c.req.path === '/telegram/webhook' && deps.telegramWebhook
+          ? webhookLimit
+          : defaultLimit;
+  app.use('*', (c, next) => limitFor(c)(c, next));
 
   // SPEC §18: who the request acts for, that a browser's session request comes from this origin,
   // and whether the route table lets them: once, here, before any route.

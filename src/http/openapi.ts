@@ -221,8 +221,13 @@ export const openApiDocument = {
     ...organisationPaths(),
     '/telegram/webhook': {
       post: {
-        summary: 'Updates de Telegram (BOT_MODE=webhook); exige X-Telegram-Bot-Api-Secret-Token',
-        responses: { '200': { description: 'procesado' }, '401': { description: 'secreto inválido' } },
+        summary: 'Updates de Telegram (BOT_MODE=webhook); exige X-Telegram-Bot-Api-Secret-Token; cuerpo de hasta 1 MB',
+        responses: {
+          '200': { description: 'procesado' },
+          '400': error('El cuerpo no es un objeto JSON (VALIDACION_FALLIDA)'),
+          '401': { description: 'secreto inválido' },
+          '413': error('Más de 1 MB (CUERPO_DEMASIADO_GRANDE)'),
+        },
       },
     },
     '/api/health': {

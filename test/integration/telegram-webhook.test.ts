@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/db/embedded.js';
-import { startTestApp, type TestApp } from '../support/app.js';
+import { KIOSK_KEY, startTestApp, type TestApp } from '../support/app.js';
 import { FakeTelegram } from '../support/fake-telegram.js';
 import { linkCarlos, openQueues, registerCustomer } from '../support/journey-steps.js';
 
@@ -132,5 +132,66 @@ describe('the Telegram webhook', () => {
     expect(fake.deliveries.length).toBeGreaterThanOrEqual(10);
     expect(fake.deliveries.every((d) => d.secretSent && d.status === 200)).toBe(true);
     expect(fake.callsOf('getUpdates')).toEqual([]);
+  });
+});
+
+describe('the Telegram webhook’s body (SPEC §22)', () => {
+  const post = (body: string, secret: string | null = SECRET): Promise<Response> =>
+    fetch(`${app.url}/telegram/webhook`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(secret ? { 'x-telegram-bot-api-secret-token': secret } : {}) },
+      body,
+    });
+
+  it('accepts a 16.7 KB update from Telegram (the kiosk’s 16 KB limit stays for everything else)', async () => {
+    const userId = 5_660_101;
+    const user = { id: userId, is_bot: false, first_name: 'Larga' };
+    const mark = fake.mark();
+    // A /start answering a long message: Telegram sends the quoted message whole.
+    const update = fake.injectUpdate({
+      message: {
+        message_id: 2,
+        date: Math.floor(Date.now() / 1000),
+        chat: { id: userId, type: 'private', first_name: 'Larga' },
+        from: user,
+        text: '/start',
+        entities: [{ type: 'bot_command', offset: 0, length: 6 }],
+        reply_to_message: {
+          message_id: 1,
+          date: Math.floor(Date.now() / 1000) - 60,
+          chat: { id: userId, type: 'private', first_name: 'Larga' },
+          from: user,
+          text: 'ñ'.repeat(8_200),
+        },
+      },
+    } as never);
+    const size = Buffer.byteLength(JSON.stringify(update));
+    expect(size).toBeGreaterThan(16_700);
+    expect(size).toBeLessThan(17_500);
+    const delivery = await fake.waitForDelivery(update, { timeoutMs: 10_000 });
+    expect(delivery.status).toBe(200);
+    await fake.waitForMessage(userId, /./, { since: mark, timeoutMs: 10_000 });
+
+    // The kiosk (and every other route) still refuses more than 16 KB.
+    const kiosk = await fetch(`${app.url}/api/tickets`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${KIOSK_KEY}` },
+      body: JSON.stringify({ nationalId: '12.345.678-5', queueType: 'CAJA', relleno: 'x'.repeat(17_000) }),
+    });
+    expect(kiosk.status).toBe(413);
+  });
+
+  it('refuses more than 1 MB (413) and answers malformed JSON with 400, never 500', async () => {
+    const huge = JSON.stringify({ update_id: 9, message: { text: 'x'.repeat(1024 * 1024) } });
+    expect((await post(huge)).status).toBe(413);
+
+    for (const body of ['{"update_id":', 'no es json', '[1,2]', 'null']) {
+      const answer = await post(body);
+      expect(answer.status, body).toBe(400);
+      expect(await answer.json()).toMatchObject({ error: 'VALIDACION_FALLIDA', campos: { cuerpo: expect.any(String) } });
+    }
+    // Without the secret it is still 401 whatever the body: nothing is said to a stranger.
+    expect((await post('{"update_id":', null)).status).toBe(401);
+    expect((await post('{"update_id":', 'not-the-secret')).status).toBe(401);
   });
 });
