@@ -26,6 +26,7 @@ import { Migration20261207130000_ticket_take_number } from './Migration202612071
 import { Migration20261206140000_device_printer_status } from './Migration20261206140000_device_printer_status.js';
 import { Migration20261206130000_devices } from './Migration20261206130000_devices.js';
 import { Migration20261206150000_branch_finder } from './Migration20261206150000_branch_finder.js';
+import { Migration20261207140000_report_rollups } from './Migration20261207140000_report_rollups.js';
 
 export const migrationsList = [
   { name: 'Migration20261129160749_initial_schema', class: Migration20261129160749_initial_schema },
@@ -54,4 +55,5 @@ export const migrationsList = [
   { name: 'Migration20261206110000_staff_grant_branch_fk', class: Migration20261206110000_staff_grant_branch_fk },
   { name: 'Migration20261206140000_device_printer_status', class: Migration20261206140000_device_printer_status },
   { name: 'Migration20261207130000_ticket_take_number', class: Migration20261207130000_ticket_take_number },
+  { name: 'Migration20261207140000_report_rollups', class: Migration20261207140000_report_rollups },
 ];

@@ -125,6 +125,8 @@ const schema = z
     ),
     PAUSE_ALERT_MINUTES: integer('PAUSE_ALERT_MINUTES', 30, 1, 1440),
     PREFERENTIAL_EVERY: integer('PREFERENTIAL_EVERY', 2, 1, 100),
+    SLA_MINUTES: integer('SLA_MINUTES', 15, 1, 120),
+    REPORTS_REFRESH_SECONDS: integer('REPORTS_REFRESH_SECONDS', 300, 10, 86400),
     BRANCH_CLOSING_TIME: z.preprocess(
       emptyAsUndefined,
       z
@@ -299,6 +301,16 @@ export interface Config {
   };
   /** Who a chat is (SPEC §22). */
   chats: ChatLimits;
+  /** Reports (SPEC §20). */
+  reports: ReportSettings;
+}
+
+/** Reports (SPEC §20). */
+export interface ReportSettings {
+  /** A customer called within this many minutes of taking the number is within the service level. */
+  slaMinutes: number;
+  /** How often the job brings today's rollups up to date. */
+  refreshSeconds: number;
 }
 
 /** What one Telegram chat may do (SPEC §22). */
@@ -400,5 +412,6 @@ export function loadConfig(
     telegramPaidBroadcast: e.TELEGRAM_PAID_BROADCAST,
     accounts: { initialAdminEmail: e.INITIAL_ADMIN_EMAIL, loginAttemptsPerIp: e.LOGIN_ATTEMPTS_PER_IP },
     chats: { maxRutsPerChat: e.MAX_RUTS_PER_CHAT, ticketsPerHour: e.CHAT_TICKETS_PER_HOUR },
+    reports: { slaMinutes: e.SLA_MINUTES, refreshSeconds: e.REPORTS_REFRESH_SECONDS },
   };
 }

@@ -45,6 +45,7 @@ const STEP_LABELS: Record<DailyStep, string> = {
   'sent-messages': 'sent messages older than 30 days deleted',
   'counters-and-codes': 'old day counters and link codes deleted',
   'audit-archive': 'audit archive (months ahead; the month over a year old detached, copied, dropped)',
+  'report-rollups': 'report rollups older than 3 years deleted',
 };
 
 /** The month whose whole is over a year old at `now`: the one tonight's archive moves. */

@@ -19,6 +19,7 @@ import { TicketWaitingCount } from '../modules/tickets/waiting-count.entity.js';
 import { TicketPhoneConsent } from '../modules/tickets/phone-consent.entity.js';
 import { Device } from '../modules/devices/device.entity.js';
 import { DevicePrinterStatus } from '../modules/printing/printer-status.entity.js';
+import { ReportAdvisorRollup, ReportRollup } from '../modules/reports/report.entities.js';
 
 export const entities = [
   Advisor,
@@ -53,4 +54,6 @@ export const entities = [
   TicketPhoneConsent,
   Device,
   DevicePrinterStatus,
+  ReportRollup,
+  ReportAdvisorRollup,
 ];

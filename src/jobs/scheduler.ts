@@ -12,7 +12,7 @@ import type { PersonalDataKeys } from '../modules/privacy/keys.js';
 import type { JobWorkerData } from './worker-runtime.js';
 import { PAID_BROADCAST_MAX_PER_SECOND } from '../modules/notifications/urgency.js';
 
-export type JobName = 'queue' | 'dispatcher' | 'daily-maintenance' | 'weekly-maintenance' | 'floor';
+export type JobName = 'queue' | 'dispatcher' | 'daily-maintenance' | 'weekly-maintenance' | 'floor' | 'reports';
 
 /** How often the floor job looks at the clock (end of day, automatic no-shows). */
 const FLOOR_INTERVAL_MS = 30_000;
@@ -77,7 +77,7 @@ export function createScheduler({ config, databaseUrl, logger, events, personalD
     };
   };
 
-  const longLived = new Set<string>(['queue', 'dispatcher', 'floor']);
+  const longLived = new Set<string>(['queue', 'dispatcher', 'floor', 'reports']);
   const { token, apiRoot } = config.telegram;
   // TELEGRAM_PAID_BROADCAST: the bank pays per message beyond the free cap, up to Telegram's paid limit.
   const paidBroadcast = config.telegramPaidBroadcast;
@@ -113,6 +113,8 @@ export function createScheduler({ config, databaseUrl, logger, events, personalD
     jobs: [
       job('queue', { timeout: 0 }, { intervalMs: config.queueRecalcIntervalMs }),
       job('floor', { timeout: 0 }, { intervalMs: FLOOR_INTERVAL_MS }),
+      // SPEC §20: today's report rollups, every REPORTS_REFRESH_SECONDS.
+      job('reports', { timeout: 0 }, { intervalMs: config.reports.refreshSeconds * 1000, slaMinutes: config.reports.slaMinutes }),
       ...dispatcher,
       // At start (to catch up after downtime; it is idempotent) and every hour on the hour: each
       // branch's midnight falls on some hour in its own zone (SPEC §17), and the advisor figures are

@@ -21,6 +21,8 @@ export interface JobWorkerData {
   branchTimeZone: string;
   /** The service floor's rules (SPEC §12). */
   floor: FloorSettings;
+  /** Reports (SPEC §20): the service level's target in minutes. */
+  slaMinutes?: number;
   /** Keep the job's lock between runs: one instance runs it for as long as it lives. */
   leader?: boolean;
   /** Connections the worker may open (default 4). */

@@ -14,7 +14,7 @@ beforeAll(async () => {
   if (!existsSync(path.join(compiledWorkers, 'queue.worker.js'))) {
     throw new Error('dist/ is missing: `npm test` builds it first (pretest); or run `npm run build`');
   }
-  app = await startTestApp({ QUEUE_RECALC_INTERVAL_MS: '200' }, { jobs: true, workersDir: compiledWorkers });
+  app = await startTestApp({ QUEUE_RECALC_INTERVAL_MS: '200', REPORTS_REFRESH_SECONDS: '10' }, { jobs: true, workersDir: compiledWorkers });
 });
 afterAll(async () => {
   await app?.close();
@@ -56,10 +56,19 @@ describe('the Bree scheduler with the compiled workers', () => {
         expect.arrayContaining([
           expect.objectContaining({ name: 'daily-maintenance', last_status: 'OK' }),
           expect.objectContaining({ name: 'queue', last_status: 'OK' }),
+          expect.objectContaining({ name: 'reports', last_status: 'OK' }),
         ]),
       );
       expect(runs.find((r) => r.name === 'queue')!.runs).toBeGreaterThan(1);
     }, 10_000);
+    // SPEC §20: the reports job brings today's rollups up to date (every 10 s here): the five arrivals.
+    await eventually(async () => {
+      const [row] = await app.db.query<{ arrived: number }>(
+        `select coalesce(sum(r.arrived), 0)::int as arrived from report_rollup r join branch b on b.id = r.branch_id where b.name = $1`,
+        [branch],
+      );
+      expect(row!.arrived).toBe(5);
+    }, 20_000);
     const [started] = await app.db.query(`select id from audit_log where event_type = 'SISTEMA_INICIADO'`);
     expect(started).toBeDefined();
   });

@@ -355,7 +355,7 @@ describe('daily maintenance: cleanup and archive', () => {
       onStep: (step, ms, rows) => heard.push({ step, ms, rows }),
     });
     const summary = await observed.runDaily();
-    expect(heard.map((h) => h.step)).toEqual(['advisor-figures', 'old-tickets', 'sent-messages', 'counters-and-codes', 'audit-archive']);
+    expect(heard.map((h) => h.step)).toEqual(['advisor-figures', 'old-tickets', 'sent-messages', 'counters-and-codes', 'audit-archive', 'report-rollups']);
     const rowsOf = (step: string) => heard.find((h) => h.step === step)?.rows;
     expect(rowsOf('old-tickets')).toBe(summary.ticketsDeleted);
     expect(rowsOf('sent-messages')).toBe(summary.messagesDeleted);
@@ -378,7 +378,7 @@ describe('daily maintenance: cleanup and archive', () => {
     });
     const after = await snapshot();
     const second = await maintenance.runDaily();
-    expect(second).toEqual({ advisorsRefreshed: 0, ticketsDeleted: 0, messagesDeleted: 0, auditArchived: 0 });
+    expect(second).toEqual({ advisorsRefreshed: 0, ticketsDeleted: 0, messagesDeleted: 0, auditArchived: 0, rollupsDeleted: 0 });
     expect(await snapshot()).toEqual(after);
   });
 });

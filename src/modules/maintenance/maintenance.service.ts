@@ -4,6 +4,7 @@ import type { Logger } from '../../logger.js';
 import { AuditPartitions } from '../audit/audit-partitions.js';
 import { PURGE_IDEMPOTENCY_KEYS_SQL } from '../tickets/idempotency.js';
 import { PURGE_LINK_TOKENS_SQL } from '../ticket-links/ticket-link.service.js';
+import { RollupService } from '../reports/rollup.service.js';
 
 const BATCH = 5000;
 const FINISHED = `('COMPLETADO', 'CANCELADO', 'NO_ATENDIDO')`;
@@ -11,7 +12,7 @@ const FINISHED = `('COMPLETADO', 'CANCELADO', 'NO_ATENDIDO')`;
 const REINDEXED = ['idx_ticket_created_at', 'idx_audit_created_at'] as const;
 
 /** The steps of the daily run, in order, as an observer hears them (e.g. to time them). */
-export type DailyStep = 'advisor-figures' | 'old-tickets' | 'sent-messages' | 'counters-and-codes' | 'audit-archive';
+export type DailyStep = 'advisor-figures' | 'old-tickets' | 'sent-messages' | 'counters-and-codes' | 'audit-archive' | 'report-rollups';
 export type StepObserver = (step: DailyStep, ms: number, rows: number) => void;
 
 export interface DailySummary extends Record<string, unknown> {
@@ -19,6 +20,7 @@ export interface DailySummary extends Record<string, unknown> {
   ticketsDeleted: number;
   messagesDeleted: number;
   auditArchived: number;
+  rollupsDeleted: number;
 }
 
 /**
@@ -40,7 +42,11 @@ export class MaintenanceService {
     const advisorsRefreshed = await this.step('advisor-figures', () => this.refreshAdvisorFigures());
     const { tickets, messages } = await this.purgeOldRecords();
     const auditArchived = await this.step('audit-archive', () => this.archiveAudit());
-    const summary = { advisorsRefreshed, ticketsDeleted: tickets, messagesDeleted: messages, auditArchived };
+    // SPEC §20: the report rollups are kept three years (they outlive the tickets).
+    const rollupsDeleted = await this.step('report-rollups', () =>
+      new RollupService({ ...this.deps, slaMinutes: 0 }).purgeOld(),
+    );
+    const summary = { advisorsRefreshed, ticketsDeleted: tickets, messagesDeleted: messages, auditArchived, rollupsDeleted };
     this.deps.logger.info(summary, 'mantenimiento diario terminado');
     return summary;
   }
