@@ -34,7 +34,7 @@ async function run(): Promise<void> {
   const logger = createLogger(config.logLevel);
   const database = await openDatabase(config, logger);
   try {
-    const { cipher } = await openPersonalData(config, database, logger);
+    const { cipher } = await openPersonalData(config, logger);
     await prepareDatabase({ url: database.url, logger, cipher, migrate: true });
     const db = createDb({ url: database.url, max: 2, logger });
     try {
