@@ -11,7 +11,7 @@
 -- envelopes (`v1:<key>:<base64url>` of the same length) and the 32-byte blind indexes are SHA-256
 -- made by the server instead of AES-256-GCM/HMAC made by the client; the estimate is the seed's formula
 -- (the app's wait estimator runs before the transaction and is part of what the app side costs); the
--- audit row's JSON is built by the server instead of sent as text.
+-- audit row's JSON pieces are built by the server instead of sent as text.
 \set n :n + 1
 \set rut :first + :client_id * 100000 + :n
 \set q :n % 4 + 1
@@ -73,8 +73,8 @@ with n as materialized (
     insert into audit_log (entity_type, entity_id, event_type, actor, old_state, new_state, additional_data,
       ip_address, user_agent, created_at)
     select 'TICKET', t.id::text, 'TICKET_CREADO'::text, 'KIOSK'::text, null::json,
-      (json_build_object('queueType', (array['CAJA','PERSONAL_BANKER','EMPRESAS','GERENCIA'])[:q], 'branchOffice', (string_to_array(:branches, '|'))[:b], 'nationalId', '**.***.' || right(:rut::text, 3) || '-*')::jsonb::jsonb || jsonb_build_object('numero', e.numero, 'status', e.status,
-        'positionInQueue', e.position, 'estimatedWaitMinutes', e.estimate))::json,
+      ('{"numero":' || to_json(e.numero)::text || ',"status":' || to_json(e.status)::text || ',' || '"queueType":"' || (array['CAJA','PERSONAL_BANKER','EMPRESAS','GERENCIA'])[:q] || '","branchOffice":"' || (string_to_array(:branches, '|'))[:b] || '","nationalId":"**.***.' || right(:rut::text, 3) || '-*"'::text
+        || ',"positionInQueue":' || e.position || ',"estimatedWaitMinutes":' || e.estimate || ''::text || '}')::json,
       json_build_object('codigoReferencia', gen_random_uuid(), 'notificable', (:phone = 0))::json, '127.0.0.1'::text, 'ticketero-bench'::text, e.taken_at
     from t, e
   )

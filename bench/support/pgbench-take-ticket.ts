@@ -47,7 +47,8 @@ const TAKE_VALUES = [
   `'TICKET_CREADO'`,
   `'KIOSK'`,
   'null',
-  `json_build_object('queueType', ${QUEUE}, 'branchOffice', ${BRANCH}, 'nationalId', '**.***.' || right(:rut::text, 3) || '-*')::jsonb`,
+  `'"queueType":"' || ${QUEUE} || '","branchOffice":"' || ${BRANCH} || '","nationalId":"**.***.' || right(:rut::text, 3) || '-*"'`,
+  `''`,
   `json_build_object('codigoReferencia', gen_random_uuid(), 'notificable', (:phone = 0))`,
   `'127.0.0.1'`,
   `'ticketero-bench'`,
@@ -78,7 +79,7 @@ export function pgbenchTakeTicketScript(): string {
 -- envelopes (\`v1:<key>:<base64url>\` of the same length) and the 32-byte blind indexes are SHA-256
 -- made by the server instead of AES-256-GCM/HMAC made by the client; the estimate is the seed's formula
 -- (the app's wait estimator runs before the transaction and is part of what the app side costs); the
--- audit row's JSON is built by the server instead of sent as text.
+-- audit row's JSON pieces are built by the server instead of sent as text.
 \\set n :n + 1
 \\set rut :first + :client_id * 100000 + :n
 \\set q :n % 4 + 1

@@ -123,8 +123,8 @@ describe('the take-ticket statement', () => {
     );
     expect(messages).toHaveLength(3);
     for (const m of messages) expect(m.created_at).toBe('2026-06-02 14:00:00');
-    const [audit] = await app.db.query<{ created_at: string; new_state: Record<string, unknown> }>(
-      `select created_at::text, new_state from audit_log where event_type = 'TICKET_CREADO' and entity_id = (select id::text from ticket where numero = 'C02')`,
+    const [audit] = await app.db.query<{ created_at: string; new_state: Record<string, unknown>; text: string }>(
+      `select created_at::text, new_state, new_state::text as text from audit_log where event_type = 'TICKET_CREADO' and entity_id = (select id::text from ticket where numero = 'C02')`,
     );
     expect(audit!.created_at).toBe('2026-06-02 14:00:00');
     expect(audit!.new_state).toMatchObject({
@@ -135,5 +135,18 @@ describe('the take-ticket statement', () => {
       positionInQueue: 2,
       estimatedWaitMinutes: second.estimatedWaitMinutes,
     });
+    // Stored as the app always wrote it (compact, in this order): dumps and log searches read the text.
+    expect(audit!.text).toBe(
+      JSON.stringify({
+        numero: 'C02',
+        status: second.status,
+        queueType: 'CAJA',
+        branchOffice: 'Sucursal Centro',
+        nationalId: audit!.new_state.nationalId,
+        positionInQueue: 2,
+        estimatedWaitMinutes: second.estimatedWaitMinutes,
+      }),
+    );
+    expect(audit!.new_state.nationalId).toMatch(/^\d{1,2}\.\*{3}\.\*{3}-[\dK]$/);
   });
 });

@@ -107,8 +107,8 @@ export const TAKE_TICKET_SQL = `with n as materialized (
     insert into audit_log (entity_type, entity_id, event_type, actor, old_state, new_state, additional_data,
       ip_address, user_agent, created_at)
     select 'TICKET', t.id::text, ?::text, ?::text, ?::json,
-      (?::jsonb || jsonb_build_object('numero', e.numero, 'status', e.status,
-        'positionInQueue', e.position, 'estimatedWaitMinutes', e.estimate))::json,
+      ('{"numero":' || to_json(e.numero)::text || ',"status":' || to_json(e.status)::text || ',' || ?::text
+        || ',"positionInQueue":' || e.position || ',"estimatedWaitMinutes":' || e.estimate || ?::text || '}')::json,
       ?::json, ?::text, ?::text, e.taken_at
     from t, e
   )
@@ -158,19 +158,17 @@ const STEPS_JSON = JSON.stringify(ticketMessageSteps());
 
 /** The parameters of TAKE_TICKET_SQL. */
 export function takeTicketParams(t: NewTicket): unknown[] {
-  // The audit row's columns after entity type and id, but the state the statement completes and its instant.
-  const [eventType, actor, oldState, newState, additionalData, ip, userAgent] = auditParams({
+  // The audit row's columns after entity type and id, but the new state (completed by the statement) and its instant.
+  const [eventType, actor, oldState, , additionalData, ip, userAgent] = auditParams({
     eventType: 'TICKET_CREADO',
     origin: t.origin,
-    newState: {
-      queueType: t.queueType,
-      branchOffice: t.branchOffice,
-      nationalId: t.personal.maskedNationalId,
-      ...(t.atencionPreferente ? { atencionPreferente: t.atencionPreferente } : {}),
-    },
     additionalData: { codigoReferencia: t.codigo, notificable: t.reachable },
     at: t.now,
   });
+  // The new state's text as JSON.stringify wrote it before (the same keys in the same order, compact):
+  // numero and status from the statement, then these, then position and estimate, then the preference.
+  const middle = JSON.stringify({ queueType: t.queueType, branchOffice: t.branchOffice, nationalId: t.personal.maskedNationalId }).slice(1, -1);
+  const tail = t.atencionPreferente ? `,${JSON.stringify({ atencionPreferente: t.atencionPreferente }).slice(1, -1)}` : '';
   return [
     t.branchOffice,
     t.queueType,
@@ -196,7 +194,8 @@ export function takeTicketParams(t: NewTicket): unknown[] {
     eventType,
     actor,
     oldState,
-    newState,
+    middle,
+    tail,
     additionalData,
     ip,
     userAgent,
