@@ -1,11 +1,20 @@
+import { isIP } from 'node:net';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context } from 'hono';
 import type { Origin } from '../../modules/audit/audit.service.js';
 
-/** The client's IP: the connection's peer, or behind a trusted proxy (`TRUST_PROXY=true`) what the proxy says. */
+/**
+ * The client's IP: the connection's peer, or behind a trusted proxy (`TRUST_PROXY=true`) the
+ * right-most `X-Forwarded-For` hop — the one the trusted proxy appended (SPEC §22). Hops to its
+ * left were sent by the client and can say anything, so they never key a rate limit or a lockout.
+ * A hop that is not an IP address is not used (the peer is, as without a proxy).
+ */
 export function clientIp(c: Context, trustProxy: boolean): string | null {
   let ipAddress: string | null = null;
-  if (trustProxy) ipAddress = c.req.header('x-forwarded-for')?.split(',')[0]?.trim() || null;
+  if (trustProxy) {
+    const hop = c.req.header('x-forwarded-for')?.split(',').at(-1)?.trim() ?? '';
+    if (isIP(hop)) ipAddress = hop;
+  }
   if (!ipAddress) {
     try {
       ipAddress = getConnInfo(c).remote.address ?? null;
