@@ -71,5 +71,5 @@ describe('with no DATABASE_URL', () => {
       if (fallback) await rm(fallback, { recursive: true, force: true });
       await rm(dataDir, { recursive: true, force: true });
     }
-  });
+  }, 120_000); // initdb, migrations and two starts of a real server: 30 s timed out at a load average of 19
 });

@@ -267,7 +267,7 @@ describe('the running app during a Telegram outage', () => {
       await eventually(async () => {
         const text = await (await fetch(`${live.url}/metrics`, { headers: { authorization: 'Bearer m' } })).text();
         expect(text).toMatch(/^ticketero_telegram_circuit_open 1$/m);
-      }, 10_000);
+      }, 30_000); // the dispatcher's worker thread starts first: 10 s was not enough at a load average of 19
       await new Promise((resolve) => setTimeout(resolve, 4_000)); // longer than the whole schedule: 1 + 1 + 1 s
       const pending = await live.db.query<{ estado_envio: string; intentos: number }>(
         `select estado_envio, intentos from mensaje m join ticket t on t.id = m.ticket_id where t.national_id_bidx = $1`,
@@ -287,5 +287,5 @@ describe('the running app during a Telegram outage', () => {
     } finally {
       await close();
     }
-  }, 60_000);
+  }, 90_000);
 });
