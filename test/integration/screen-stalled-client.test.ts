@@ -41,18 +41,26 @@ async function advisorId(email: string): Promise<string> {
   return row!.id;
 }
 
-/** A GERENCIA customer, then Ana becomes free and is given them: a call, as the floor makes it. */
-async function call(n: number): Promise<string> {
-  const created = await app.postTicket({ nationalId: rut(n), queueType: 'GERENCIA' });
-  expect(created.status).toBe(201);
-  const id = await advisorId('ana.martinez@banco.com');
-  await app.db.query(`update advisor set status = 'BUSY' where id = $1`, [id]);
-  const response = await fetch(`${app.url}/api/admin/advisors/${id}/status`, {
+async function setAnaStatus(body: { status: string; reason?: string }): Promise<void> {
+  const response = await fetch(`${app.url}/api/admin/advisors/${await advisorId('ana.martinez@banco.com')}/status`, {
     method: 'PUT',
     headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ status: 'AVAILABLE' }),
+    body: JSON.stringify(body),
   });
-  expect(response.status).toBe(200);
+  expect(response.status, await response.text()).toBe(200);
+}
+
+/**
+ * A GERENCIA customer, then Ana becomes free and is given them: a call, as the floor makes it.
+ * Ana pauses (through the floor) before the ticket is taken, so the ticket waits for her PUT
+ * AVAILABLE whatever the timing; a pause set by SQL after the ticket lost the race to the
+ * assignment the ticket itself starts, on a loaded machine (409: she was already serving it).
+ */
+async function call(n: number): Promise<string> {
+  await setAnaStatus({ status: 'BUSY', reason: 'Reunión' });
+  const created = await app.postTicket({ nationalId: rut(n), queueType: 'GERENCIA' });
+  expect(created.status).toBe(201);
+  await setAnaStatus({ status: 'AVAILABLE' });
   return created.body.numero as string;
 }
 
