@@ -20,6 +20,7 @@ import { startApp } from '../src/main.js';
 import { generateKeyEnv } from '../src/modules/privacy/keys.js';
 import { createDatabase, startPgServer } from './support/postgres.js';
 import { rutFor } from './support/workload.js';
+import { benchKey } from './support/keys.js';
 
 type Start = (config: unknown, options: { logger: unknown; jobs: boolean }) => Promise<RunningApp>;
 
@@ -45,7 +46,7 @@ const env = (url: string): Record<string, string> => ({
   HOST: '127.0.0.1',
   PORT: '0',
   LOG_LEVEL: 'silent',
-  KIOSK_API_KEY: 'ab',
+  KIOSK_API_KEY: benchKey('kiosk'),
   DATABASE_URL: url,
   DATABASE_POOL_MAX: String(LOOPS),
   ...generateKeyEnv('ab'),

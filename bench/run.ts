@@ -10,7 +10,6 @@
  * SIGTERM), it still drops what it created and removes its embedded server's folder.
  * A new bench is one more file in bench/sections/ exporting a `Section`, listed here.
  */
-import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { loadConfig } from '../src/config.js';
 import { generateKeyEnv } from '../src/modules/privacy/keys.js';
@@ -39,6 +38,7 @@ import {
   type BenchDatabase,
 } from './support/postgres.js';
 import { rutBlock } from './support/workload.js';
+import { benchKey } from './support/keys.js';
 
 const sections: readonly Section[] = [
   takeTicketThroughput,
@@ -142,7 +142,7 @@ async function main(): Promise<void> {
       return rows[0]?.server_version ?? '?';
     });
 
-    const kioskApiKey = `bench-${randomBytes(12).toString('hex')}`;
+    const kioskApiKey = benchKey('kiosk');
     const config = loadConfig({
       NODE_ENV: 'production',
       HOST: '127.0.0.1',

@@ -196,6 +196,9 @@ const schema = z
 /** Every variable the app reads (the .env.example lists them all). */
 export const CONFIG_VARIABLES = Object.keys(schema.shape);
 
+/** SPEC §22: the least length of KIOSK_API_KEY and ADMIN_API_KEY, when set. */
+export const MIN_API_KEY_LENGTH = 32;
+
 /** Rules between variables, read from the raw environment so they are reported with every other problem. */
 function crossFieldProblems(env: Record<string, string | undefined>, { personalDataKeys }: { personalDataKeys: boolean }): string[] {
   const value = (name: string): string | undefined => (env[name] === '' ? undefined : env[name]);
@@ -204,6 +207,17 @@ function crossFieldProblems(env: Record<string, string | undefined>, { personalD
     problems.push('TELEGRAM_WEBHOOK_SECRET es obligatorio con BOT_MODE=webhook');
   }
   // SPEC §18: KIOSK_API_KEY is no longer required; the first run makes a kiosk credential.
+  // SPEC §22: a key that is set is long enough not to be guessed, and the kiosk's is not the admin's.
+  for (const name of ['KIOSK_API_KEY', 'ADMIN_API_KEY'] as const) {
+    const key = value(name);
+    if (key !== undefined && key.length < MIN_API_KEY_LENGTH) {
+      problems.push(`${name} debe tener al menos ${MIN_API_KEY_LENGTH} caracteres (tiene ${key.length}); genera una con: openssl rand -hex 24`);
+    }
+  }
+  const kiosk = value('KIOSK_API_KEY');
+  if (kiosk !== undefined && kiosk === value('ADMIN_API_KEY')) {
+    problems.push('KIOSK_API_KEY y ADMIN_API_KEY deben ser distintas (la del tótem no puede abrir la administración)');
+  }
   // Backup and restore copy ciphertext: they never read the personal-data keys (SPEC §15).
   if (personalDataKeys) problems.push(...personalDataProblems(env));
   return problems;

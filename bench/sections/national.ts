@@ -11,7 +11,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { generateKeyEnv } from '../../src/modules/privacy/keys.js';
 import { QUEUE_TYPES } from '../../src/domain/queue-types.js';
 import type { Section } from '../support/context.js';
@@ -22,6 +21,7 @@ import { kioskTicket, postTicket, sleep } from '../support/telegram.js';
 import { seriesValue, startAppProcess, type AppProcess } from '../support/app-process.js';
 import { startScreenReaders, type ScreenReaders } from '../support/screen-readers.js';
 import { ensureBranches } from '../support/branches.js';
+import { benchKey } from '../support/keys.js';
 
 const BRANCHES = 1000;
 const ADVISORS_PER_BRANCH = 5;
@@ -125,7 +125,7 @@ export const nationalBench: Section = {
       );
 
       // Three production instances on one database and one set of SPEC §14 keys, jobs on.
-      const adminKey = `bench-admin-${randomBytes(8).toString('hex')}`;
+      const adminKey = benchKey('admin');
       const env = {
         ...generateKeyEnv('bench'),
         NODE_ENV: 'production',

@@ -5,7 +5,6 @@
  * then, on those 1,000 branches with 20,000 tickets (waiting, served today) and 2,000 advisors
  * online, `GET /api/admin/summary` through HTTP on an app of its own (p99 target < 300 ms).
  */
-import { randomBytes } from 'node:crypto';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { startApp } from '../../src/main.js';
@@ -15,6 +14,7 @@ import { fixed, ms } from '../support/format.js';
 import { withClient } from '../support/postgres.js';
 import { count, insertWaitingTickets, openServices, percentile, timed } from '../support/scale.js';
 import { branchesCsv, staffCsv } from '../../test/support/org-files.js';
+import { benchKey } from '../support/keys.js';
 
 const BRANCHES = 1000;
 const PEOPLE_PER_BRANCH = 5;
@@ -79,13 +79,13 @@ async function summaryAtScale(context: Parameters<Section['run']>[0], url: strin
     await client.query(`update advisor set status = 'AVAILABLE' where email like 'asesor.%.1@banco.cl' or email like 'asesor.%.2@banco.cl'`);
     await client.query('analyze');
   });
-  const adminKey = `bench-${randomBytes(12).toString('hex')}`;
+  const adminKey = benchKey('admin');
   const config = loadConfig({
     NODE_ENV: 'production',
     HOST: '127.0.0.1',
     PORT: '0',
     LOG_LEVEL: 'silent',
-    KIOSK_API_KEY: `bench-${randomBytes(12).toString('hex')}`,
+    KIOSK_API_KEY: benchKey('kiosk'),
     ADMIN_API_KEY: adminKey,
     DATABASE_URL: url,
     ...generateKeyEnv('bench-org'),

@@ -6,7 +6,6 @@
  * same run; the sweeps the instances ran and the snapshots they took (their /metrics); then 2,000
  * screens reconnecting at once (a deploy), and the snapshots that took per branch and instance.
  */
-import { randomBytes } from 'node:crypto';
 import { generateKeyEnv } from '../../src/modules/privacy/keys.js';
 import type { Section } from '../support/context.js';
 import { fixed, ms } from '../support/format.js';
@@ -15,6 +14,7 @@ import { ADVISOR_QUEUES } from '../support/scale.js';
 import { sleep } from '../support/telegram.js';
 import { seriesValue, startAppProcess, type AppProcess } from '../support/app-process.js';
 import { startScreenReaders, type ScreenReaders } from '../support/screen-readers.js';
+import { benchKey } from '../support/keys.js';
 
 const BRANCHES = 150;
 const INSTANCES = 2;
@@ -74,7 +74,7 @@ export const screensBench: Section = {
         ...generateKeyEnv('bench'),
         NODE_ENV: 'production',
         KIOSK_API_KEY: context.kioskApiKey,
-        ADMIN_API_KEY: `bench-admin-${randomBytes(8).toString('hex')}`,
+        ADMIN_API_KEY: benchKey('admin'),
         DATABASE_URL: database.url,
         DATABASE_POOL_MAX: '10',
         MIGRATE_ON_START: 'false',

@@ -7,7 +7,6 @@
  * hot path at that size, before and after the night's run. BENCH_YEAR_SCALE (default 1) shrinks
  * it for a quick run.
  */
-import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { systemClock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config.js';
@@ -27,6 +26,7 @@ import { measureHotPaths } from '../support/year-hot-paths.js';
 import { auditMonths, loadAudit, loadPool, loadTickets, partitionsMissingIndexes, sealLiveTickets } from '../support/year-load.js';
 import { firstLive, oldTickets, totalTickets, type YearShape } from '../support/year-shape.js';
 import { measureSeedArchive, prepareSeedArchive } from '../support/year-seed-archive.js';
+import { benchKey } from '../support/keys.js';
 
 const YEAR_TICKETS = 9_000_000;
 const DAYS = 365;
@@ -174,7 +174,7 @@ export const yearOfData: Section = {
       // "Before": the seed's archive on an unpartitioned audit_log, prepared now (the month still exists).
       const seed = await prepareSeedArchive(pool, months[0]!, months[1]!, log);
 
-      const adminKey = `bench-admin-${randomBytes(12).toString('hex')}`;
+      const adminKey = benchKey('admin');
       const keys = generateKeyEnv(KEY_ID);
       const config = loadConfig({
         ...keys,

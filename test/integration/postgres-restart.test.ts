@@ -12,12 +12,12 @@ import { ensureDatabase, withDatabase } from '../../src/db/database.js';
 import { startEmbeddedPostgres, type EmbeddedServer } from '../../src/db/embedded.js';
 import { createLogger } from '../../src/logger.js';
 import { startApp, type RunningApp } from '../../src/main.js';
-import { eventually, TEST_PERSONAL_DATA_KEYS } from '../support/app.js';
+import { eventually, KIOSK_KEY, TEST_PERSONAL_DATA_KEYS } from '../support/app.js';
 import { FakeTelegram } from '../support/fake-telegram.js';
 import { chatWithOwnPhone, phoneForChat } from '../support/personal-data.js';
 import { rut } from '../support/ruts.js';
 
-const KEY = 'kiosk-restart-key';
+const KEY = KIOSK_KEY;
 let dir: string;
 let server: EmbeddedServer;
 let app: RunningApp;

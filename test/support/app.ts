@@ -5,13 +5,14 @@ import { generateKeyEnv } from '../../src/modules/privacy/keys.js';
 import { startApp, type RunningApp } from '../../src/main.js';
 import { createEmptyDatabase, type TestDatabase } from './database.js';
 
-export const KIOSK_KEY = 'kiosk-test-key';
+import { ADMIN_KEY, KIOSK_KEY } from './keys.js';
+
+export { ADMIN_KEY, KIOSK_KEY };
 /**
  * SPEC §14 keys of this test file's apps: generated per test process and passed explicitly, as
  * production would (every test file has its own database, so no file reads another's data).
  */
 export const TEST_PERSONAL_DATA_KEYS = generateKeyEnv('test');
-export const ADMIN_KEY = 'admin-test-key';
 
 export interface TestApp extends RunningApp {
   db: TestDatabase;

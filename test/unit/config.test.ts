@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
+import { ADMIN_KEY, KIOSK_KEY } from '../support/keys.js';
 
 /** The smallest valid production environment. */
-const BASE = { KIOSK_API_KEY: 'kiosk-key' };
+const BASE = { KIOSK_API_KEY: KIOSK_KEY };
 
 function configError(env: Record<string, string | undefined>): ConfigError {
   try {
@@ -22,7 +23,7 @@ describe('loadConfig defaults', () => {
       port: 3000,
       databaseUrl: undefined,
       migrateOnStart: true,
-      kioskApiKey: 'kiosk-key',
+      kioskApiKey: KIOSK_KEY,
       adminApiKey: undefined,
       branchOffice: 'Sucursal Centro',
       branchTimeZone: 'America/Santiago',
@@ -145,6 +146,28 @@ describe('loadConfig rejects a bad value, naming the variable', () => {
     for (const variable of ['PORT', 'BOT_MODE', 'TZ_BRANCH']) expect(error.message).toContain(variable);
     expect(error.problems).toHaveLength(3);
     expect(error.name).toBe('ConfigError');
+  });
+
+  it('wants KIOSK_API_KEY and ADMIN_API_KEY, when set, of 32 characters or more and different, every problem at once (SPEC §22)', () => {
+    const short = 'a'.repeat(31);
+    const error = configError({ KIOSK_API_KEY: 'kiosk-test-key', ADMIN_API_KEY: short, PORT: 'abc' });
+    expect(error.problems).toHaveLength(3);
+    expect(error.message).toContain('KIOSK_API_KEY debe tener al menos 32 caracteres (tiene 14)');
+    expect(error.message).toContain('ADMIN_API_KEY debe tener al menos 32 caracteres (tiene 31)');
+    expect(error.message).toContain('PORT');
+    // The message names the variable, never the key.
+    expect(error.message).not.toContain('kiosk-test-key');
+    expect(error.message).not.toContain(short);
+
+    const same = 'x'.repeat(40);
+    const equal = configError({ KIOSK_API_KEY: same, ADMIN_API_KEY: same });
+    expect(equal.problems).toEqual(['KIOSK_API_KEY y ADMIN_API_KEY deben ser distintas (la del tótem no puede abrir la administración)']);
+    expect(equal.message).not.toContain(same);
+
+    expect(loadConfig({ KIOSK_API_KEY: KIOSK_KEY, ADMIN_API_KEY: ADMIN_KEY })).toMatchObject({ kioskApiKey: KIOSK_KEY, adminApiKey: ADMIN_KEY });
+    expect(loadConfig({ ADMIN_API_KEY: 'b'.repeat(32) }).adminApiKey).toBe('b'.repeat(32));
+    expect(KIOSK_KEY.length).toBeGreaterThanOrEqual(32);
+    expect(ADMIN_KEY).not.toBe(KIOSK_KEY);
   });
 
   it('does not echo a secret it rejects', () => {

@@ -4,8 +4,9 @@ import { parseCallback, callbackData } from '../../src/bot/callback-data.js';
 import { messageButtons, renderMessage } from '../../src/modules/notifications/templates.js';
 import { parseCallOutOfOrder, parseTransfer } from '../../src/modules/floor/floor.validation.js';
 import { ValidationError } from '../../src/errors.js';
+import { KIOSK_KEY } from '../support/keys.js';
 
-const base = { KIOSK_API_KEY: 'k' };
+const base = { KIOSK_API_KEY: KIOSK_KEY };
 const problems = (env: Record<string, string>): string[] => {
   try {
     loadConfig({ ...base, ...env });

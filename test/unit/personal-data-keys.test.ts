@@ -3,6 +3,7 @@ import { ConfigError, loadConfig } from '../../src/config.js';
 import { isUnreadableData, keyIdOf, PersonalDataCipher, type UnreadableDataError } from '../../src/modules/privacy/cipher.js';
 import { parseDataKeys, type PersonalDataKeys } from '../../src/modules/privacy/keys.js';
 import { createLogger } from '../../src/logger.js';
+import { KIOSK_KEY } from '../support/keys.js';
 
 const key = (byte: number): string => Buffer.alloc(32, byte).toString('base64');
 const keys = (spec: string, blind = key(9)): PersonalDataKeys => ({
@@ -12,7 +13,7 @@ const keys = (spec: string, blind = key(9)): PersonalDataKeys => ({
 
 function problems(env: Record<string, string>): string[] {
   try {
-    loadConfig({ KIOSK_API_KEY: 'k', ...env });
+    loadConfig({ KIOSK_API_KEY: KIOSK_KEY, ...env });
   } catch (error) {
     expect(error).toBeInstanceOf(ConfigError);
     return (error as ConfigError).problems;
@@ -60,7 +61,7 @@ describe('DATA_ENCRYPTION_KEYS and BLIND_INDEX_KEY in the configuration', () => 
   });
 
   it('are not asked for by the database-only tools (backup, restore: SPEC §15), nor read by them', () => {
-    const external = { DATABASE_URL: 'postgresql://db/ticketero', KIOSK_API_KEY: 'k' };
+    const external = { DATABASE_URL: 'postgresql://db/ticketero', KIOSK_API_KEY: KIOSK_KEY };
     expect(() => loadConfig(external, { serving: false, personalDataKeys: false })).not.toThrow();
     const config = loadConfig({ ...external, DATA_ENCRYPTION_KEYS: `k1:${key(1)}`, BLIND_INDEX_KEY: key(2) }, { serving: false, personalDataKeys: false });
     expect(config.personalData).toMatchObject({ dataKeys: undefined, blindIndexKey: undefined });
