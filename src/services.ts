@@ -26,6 +26,8 @@ import { BranchFinder } from './modules/branches/branch-finder.js';
 import { BranchAdminService } from './modules/branches/branch-admin.service.js';
 import { StaffService } from './modules/advisors/staff.service.js';
 import { ImportService } from './modules/import/import.service.js';
+import { ReportService } from './modules/reports/report.service.js';
+import { RollupService } from './modules/reports/rollup.service.js';
 
 /** The domain core every door uses: the kiosk API, the bot and the jobs call these and nothing else. */
 export interface Services {
@@ -62,6 +64,10 @@ export interface Services {
   imports: ImportService;
   /** SPEC §19: kiosk tickets printed on their device's ESC/POS printer, and the printers' alerts. */
   printing: TicketPrintingService;
+  /** SPEC §20: the reports, read from the rollups. */
+  reports: ReportService;
+  /** SPEC §20: the one writer of the report rollups. */
+  rollups: RollupService;
 }
 
 export function createServices(deps: {
@@ -171,5 +177,7 @@ export function createServices(deps: {
     staff,
     imports,
     printing,
+    reports: new ReportService({ db }),
+    rollups: new RollupService({ db, clock, slaMinutes: config.reports.slaMinutes }),
   };
 }

@@ -19,7 +19,7 @@ import { TicketWaitingCount } from '../modules/tickets/waiting-count.entity.js';
 import { TicketPhoneConsent } from '../modules/tickets/phone-consent.entity.js';
 import { Device } from '../modules/devices/device.entity.js';
 import { DevicePrinterStatus } from '../modules/printing/printer-status.entity.js';
-import { ReportAdvisorRollup, ReportRollup } from '../modules/reports/report.entities.js';
+import { ReportAdvisorRollup, ReportDailyRollup, ReportRollup } from '../modules/reports/report.entities.js';
 
 export const entities = [
   Advisor,
@@ -56,4 +56,5 @@ export const entities = [
   DevicePrinterStatus,
   ReportRollup,
   ReportAdvisorRollup,
+  ReportDailyRollup,
 ];

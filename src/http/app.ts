@@ -25,6 +25,7 @@ import { accountRoutes } from './routes/accounts.js';
 import { deskRoutes } from './routes/desk.js';
 import { deviceRoutes } from './routes/devices.js';
 import { organisationRoutes } from './routes/organisation.js';
+import { reportRoutes } from './routes/reports.js';
 import { importRoutes, MAX_IMPORT_BODY_BYTES } from './routes/import.js';
 import { StreamLimiter, type StreamLimits } from './sse.js';
 
@@ -132,6 +133,7 @@ export function createApp(deps: HttpDeps): Hono {
   app.route('/api/admin', deviceRoutes({ devices: services.devices, trustProxy: deps.trustProxy }));
   app.route('/api/admin', organisationRoutes({ branches: services.branches, staff: services.staff, trustProxy: deps.trustProxy }));
   app.route('/api/admin', importRoutes({ imports: services.imports, trustProxy: deps.trustProxy }));
+  app.route('/api/admin', reportRoutes({ reports: services.reports }));
   app.route('/api/admin', staffPlanRoutes({ staffPlan: deps.services.staffPlan, trustProxy: deps.trustProxy }));
 
   // The pages: the waiting-room screen and the supervisor's dashboard, with their assets.

@@ -3,6 +3,7 @@ import { QUEUE_TYPES } from '../domain/queue-types.js';
 import { TICKET_STATUSES } from '../domain/ticket-status.js';
 import { devicePaths, deviceSchema } from './openapi-devices.js';
 import { newAdvisorOperation, organisationPaths } from './openapi-organisation.js';
+import { reportPaths } from './openapi-reports.js';
 
 const error = (description: string) => ({
   description,
@@ -219,6 +220,7 @@ export const openApiDocument = {
     ...accountPaths(),
     ...devicePaths(),
     ...organisationPaths(),
+    ...reportPaths(),
     '/telegram/webhook': {
       post: {
         summary: 'Updates de Telegram (BOT_MODE=webhook); exige X-Telegram-Bot-Api-Secret-Token; cuerpo de hasta 1 MB',

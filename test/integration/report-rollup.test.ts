@@ -190,3 +190,25 @@ describe('the report rollup (SPEC §20)', () => {
     expect(await rowsOf('2023-11-20')).toHaveLength(1);
   });
 });
+
+describe('the daily rollup', () => {
+  it('is the sum of the day’s periods and queues, and of its advisors’ seconds, per branch', async () => {
+    await rollups.recomputeDay(DATE);
+    for (const branch of day.branches) {
+      const tickets = day.tickets.filter((t) => t.branch === branch.name);
+      const [row] = await app.db.query<{ arrived: number; called: number; wait_hist: number[]; serving_seconds: string }>(
+        `select arrived, called, wait_hist, serving_seconds from report_daily_rollup where service_date = $1 and branch_id = $2`,
+        [DATE, branch.id],
+      );
+      const hist = Array<number>(122).fill(0);
+      for (const t of tickets) {
+        const w = waitSeconds(t);
+        if (w !== null) hist[bucketOf(w)]!++;
+      }
+      const from = localInstant(DATE, 0, branch.offsetMinutes);
+      const to = localInstant(DATE, 24 * 60, branch.offsetMinutes);
+      const serving = branch.advisors.reduce((n, id) => n + stateSeconds(day.periods.filter((p) => p.advisorId === id), from, to).SERVING!, 0);
+      expect(row).toEqual({ arrived: tickets.length, called: tickets.filter((t) => t.assignedAt).length, wait_hist: hist, serving_seconds: String(serving) });
+    }
+  });
+});

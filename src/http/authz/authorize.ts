@@ -129,6 +129,14 @@ async function checkScope(c: Context, pattern: string, scope: BranchScope, princ
       if (branch === null || !mayTouchBranch(principal, branch)) refuse('sucursal del dispositivo');
       return;
     }
+    case 'queryBranch': {
+      if (principal.branches === 'ALL') return;
+      const named = c.req.query(scope.name)?.trim();
+      if (!named) return; // the handler answers 400
+      const byCode = await deps.branchByCode(named.toUpperCase());
+      if (!mayTouchBranch(principal, byCode ?? named)) refuse('sucursal del informe');
+      return;
+    }
     case 'body': {
       if (principal.branches === 'ALL') return;
       let named: unknown;

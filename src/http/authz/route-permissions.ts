@@ -20,7 +20,12 @@ export type BranchScope =
   /** The branch code in the path (`/branches/:code/…`). */
   | { from: 'branchCode'; param: string }
   /** The device in the path (`/devices/:id`): its branch. */
-  | { from: 'device'; param: string };
+  | { from: 'device'; param: string }
+  /**
+   * A query parameter naming a branch by its code or its name (the reports, SPEC §20). Absent or
+   * unknown: the handler answers 400 naming it.
+   */
+  | { from: 'queryBranch'; name: string };
 
 export interface RoutePermission {
   method: Method;
@@ -135,6 +140,11 @@ export const ROUTE_PERMISSIONS: readonly RoutePermission[] = [
   { method: 'POST', path: '/api/admin/branches/:code/devices', allow: ['ADMIN'] },
   { method: 'PATCH', path: '/api/admin/devices/:id', allow: ['ADMIN'] },
   { method: 'DELETE', path: '/api/admin/devices/:id', allow: MANAGERS, scope: { from: 'device', param: 'id' } },
+
+  // Reports (SPEC §20): a SUPERVISOR only their granted branches; the national view for ADMIN and AUDITOR
+  { method: 'GET', path: '/api/admin/reports/branch', allow: ['ADMIN', 'SUPERVISOR', 'AUDITOR'], scope: { from: 'queryBranch', name: 'branch' } },
+  { method: 'GET', path: '/api/admin/reports/intraday', allow: ['ADMIN', 'SUPERVISOR', 'AUDITOR'], scope: { from: 'queryBranch', name: 'branch' } },
+  { method: 'GET', path: '/api/admin/reports/national', allow: AUDIT },
 
   // The advisor's web desk (SPEC §18): an ASESOR, always on the desk linked to their account
   { method: 'GET', path: '/escritorio', allow: 'public' }, // the page itself; it sends the signed-out to /ingresar

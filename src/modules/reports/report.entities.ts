@@ -70,3 +70,38 @@ export const ReportAdvisorRollup = defineEntity({
 
 export type ReportRollupEntity = InferEntity<typeof ReportRollup>;
 export type ReportAdvisorRollupEntity = InferEntity<typeof ReportAdvisorRollup>;
+
+/**
+ * SPEC §20: per branch × service day, the sum of the day's report_rollup rows (every queue and
+ * period) and of its advisors' seconds: what the day, week, month and national reports read, so a
+ * national month is 30 rows per branch, not 30 × queues × periods.
+ */
+export const ReportDailyRollup = defineEntity({
+  name: 'ReportDailyRollup',
+  tableName: 'report_daily_rollup',
+  properties: {
+    branch: p.manyToOne(Branch).fieldName('branch_id').primary().deleteRule('no action').updateRule('no action'),
+    serviceDate: p.date().primary().index('idx_report_daily_rollup_date'),
+    arrived: p.integer().default(0),
+    served: p.integer().default(0),
+    noShows: p.integer().default(0),
+    cancelled: p.integer().default(0),
+    walkouts: p.integer().default(0),
+    transferred: p.integer().default(0),
+    called: p.integer().default(0),
+    calledWithinSla: p.integer().default(0),
+    waitSumSeconds: p.bigint('number').default(0),
+    waitHist: p.type(ArrayType<number>).columnType('int[]'),
+    serviceCount: p.integer().default(0),
+    serviceSumSeconds: p.bigint('number').default(0),
+    serviceSumSqSeconds: p.double().default(0),
+    ratingCount: p.integer().default(0),
+    ratingSum: p.integer().default(0),
+    availableSeconds: p.bigint('number').default(0),
+    callingSeconds: p.bigint('number').default(0),
+    servingSeconds: p.bigint('number').default(0),
+    pausedSeconds: p.bigint('number').default(0),
+    updatedAt: p.datetime().columnType('timestamp'),
+  },
+});
+export type ReportDailyRollupEntity = InferEntity<typeof ReportDailyRollup>;

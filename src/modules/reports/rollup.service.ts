@@ -149,6 +149,40 @@ const INSERT_ADVISOR_ROLLUP = `
   returning 1)
   select count(*)::int as n from ins`;
 
+/** The day's rows of the chosen branches summed per branch (written after the two above). */
+const INSERT_DAILY = `
+  with r as (
+    select branch_id, sum(arrived)::int as arrived, sum(served)::int as served, sum(no_shows)::int as no_shows,
+      sum(cancelled)::int as cancelled, sum(walkouts)::int as walkouts, sum(transferred)::int as transferred,
+      sum(called)::int as called, sum(called_within_sla)::int as called_within_sla, sum(wait_sum_seconds)::bigint as wait_sum_seconds,
+      array(select sum(x.wait_hist[i])::int from generate_series(1, ${WAIT_BUCKETS}) i cross join report_rollup x
+            where x.branch_id = q.branch_id and x.service_date = ?::date group by i order by i) as h,
+      sum(service_count)::int as service_count, sum(service_sum_seconds)::bigint as service_sum_seconds,
+      sum(service_sum_sq_seconds) as service_sum_sq_seconds, sum(rating_count)::int as rating_count, sum(rating_sum)::int as rating_sum
+    from report_rollup q where service_date = ?::date and (?::bigint[] is null or branch_id = any(?::bigint[]))
+    group by branch_id
+  ),
+  a as (
+    select branch_id, sum(available_seconds)::bigint as available_seconds, sum(calling_seconds)::bigint as calling_seconds,
+      sum(serving_seconds)::bigint as serving_seconds, sum(paused_seconds)::bigint as paused_seconds
+    from report_advisor_rollup where service_date = ?::date and (?::bigint[] is null or branch_id = any(?::bigint[]))
+    group by branch_id
+  ),
+  ins as (
+    insert into report_daily_rollup (branch_id, service_date, arrived, served, no_shows, cancelled, walkouts, transferred, called,
+      called_within_sla, wait_sum_seconds, wait_hist, service_count, service_sum_seconds, service_sum_sq_seconds, rating_count,
+      rating_sum, available_seconds, calling_seconds, serving_seconds, paused_seconds, updated_at)
+    select coalesce(r.branch_id, a.branch_id), ?::date, coalesce(r.arrived, 0), coalesce(r.served, 0), coalesce(r.no_shows, 0),
+      coalesce(r.cancelled, 0), coalesce(r.walkouts, 0), coalesce(r.transferred, 0), coalesce(r.called, 0),
+      coalesce(r.called_within_sla, 0), coalesce(r.wait_sum_seconds, 0), coalesce(r.h, array_fill(0, array[${WAIT_BUCKETS}])),
+      coalesce(r.service_count, 0), coalesce(r.service_sum_seconds, 0), coalesce(r.service_sum_sq_seconds, 0),
+      coalesce(r.rating_count, 0), coalesce(r.rating_sum, 0), coalesce(a.available_seconds, 0), coalesce(a.calling_seconds, 0),
+      coalesce(a.serving_seconds, 0), coalesce(a.paused_seconds, 0), ?::timestamp
+    from r full join a on a.branch_id = r.branch_id
+    returning 1
+  )
+  select count(*)::int as n from ins`;
+
 /**
  * The one owner of the report rollups (SPEC §20). A day (of one branch, some, or all) is
  * recomputed from its tickets and status periods: its rows are deleted and written again in one
@@ -157,7 +191,7 @@ const INSERT_ADVISOR_ROLLUP = `
  * erase it, so a day is only recomputed while it still has tickets, unless `force`.
  */
 export class RollupService {
-  constructor(private readonly deps: { db: Db; clock: Clock; logger: Logger; slaMinutes: number }) {}
+  constructor(private readonly deps: { db: Db; clock: Clock; logger?: Logger; slaMinutes: number }) {}
 
   /**
    * Recomputes one service day (YYYY-MM-DD, each branch's own) for the given branches (all when
@@ -184,8 +218,10 @@ export class RollupService {
       }
       await tx.execute(`delete from report_rollup where service_date = ?::date${scope}`, scopeParams);
       await tx.execute(`delete from report_advisor_rollup where service_date = ?::date${scope}`, scopeParams);
+      await tx.execute(`delete from report_daily_rollup where service_date = ?::date${scope}`, scopeParams);
       const rows = await this.count(tx, INSERT_ROLLUP, [ids, ids, date, this.deps.slaMinutes, date, now]);
       const advisorRows = await this.count(tx, INSERT_ADVISOR_ROLLUP, [ids, ids, date, date, date, now, now, date, now]);
+      await this.count(tx, INSERT_DAILY, [date, date, ids, ids, date, ids, ids, date, now]);
       const [branches] = await tx.execute<{ n: number }[]>(
         `select count(*)::int as n from branch where (?::bigint[] is null or id = any(?::bigint[]))`,
         [ids, ids],
@@ -218,7 +254,8 @@ export class RollupService {
     const cutoff = `(?::timestamp - interval '${ROLLUP_RETENTION_YEARS} years')::date`;
     const rows = await this.count(this.deps.db, `with gone as (delete from report_rollup where service_date < ${cutoff} returning 1) select count(*)::int as n from gone`, [now]);
     const advisors = await this.count(this.deps.db, `with gone as (delete from report_advisor_rollup where service_date < ${cutoff} returning 1) select count(*)::int as n from gone`, [now]);
-    return rows + advisors;
+    const daily = await this.count(this.deps.db, `with gone as (delete from report_daily_rollup where service_date < ${cutoff} returning 1) select count(*)::int as n from gone`, [now]);
+    return rows + advisors + daily;
   }
 
   private async count(q: Queryable, sql: string, params: unknown[]): Promise<number> {
