@@ -72,4 +72,24 @@ describe('dates in queries and bodies', () => {
       expect(answer, day).toEqual(refused('closedDates.0'));
     }
   });
+
+  it('a control character in a query or path text is 400 naming it, not a 500 from PostgreSQL', async () => {
+    for (const [path, field] of [
+      ['/audit?actor=%00', 'actor'],
+      ['/audit?entityId=a%00b', 'entityId'],
+      ['/branches?q=%00', 'q'],
+      ['/branches/%00', 'code'],
+    ] as const) {
+      const answer = await admin(path);
+      expect(answer, path).toMatchObject({ status: 400, body: { error: 'VALIDACION_FALLIDA', campos: { [field]: 'No admite caracteres de control' } } });
+    }
+    const patch = await admin('/branches/a%00', { method: 'PATCH', body: JSON.stringify({ name: 'X' }) });
+    expect(patch).toMatchObject({ status: 400, body: { campos: { code: 'No admite caracteres de control' } } });
+    // A SUPERVISOR's branch check may look the code up first: refused (400 or 403), never a 500.
+    const { token } = await app.services.accounts.createToken({ name: 'Sup', role: 'SUPERVISOR', branches: ['Sucursal Centro'] }, { actor: 'SYSTEM' });
+    for (const path of ['/branches/%00', '/branches/%00/devices']) {
+      const response = await fetch(`${app.url}/api/admin${path}`, { headers: { authorization: `Bearer ${token}` } });
+      expect([400, 403], path).toContain(response.status);
+    }
+  });
 });

@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { INSTANT_MESSAGE, parseInstant } from '../../domain/input-dates.js';
 import { isQueueType, QUEUE_TYPES, type QueueType } from '../../domain/queue-types.js';
-import { fieldErrors, ValidationError } from '../../errors.js';
+import { fieldErrors, hasControlCharacters, ValidationError } from '../../errors.js';
 import { parseBranchOffice } from '../../modules/tickets/ticket.validation.js';
 import { ADVISOR_STATUSES, type AdvisorStatus } from '../../modules/advisors/advisor.entity.js';
 import type { AdvisorService } from '../../modules/advisors/advisor.service.js';
@@ -153,6 +153,7 @@ function parseAuditQuery(query: Record<string, string>) {
   const text = (name: 'entityType' | 'entityId' | 'eventType' | 'actor'): string | undefined => {
     const value = query[name]?.trim();
     if (value && value.length > (name === 'actor' ? 100 : 50)) campos[name] = `Admite hasta ${name === 'actor' ? 100 : 50} caracteres`;
+    else if (value && hasControlCharacters(value)) campos[name] = 'No admite caracteres de control';
     return value || undefined;
   };
   const eventType = text('eventType');

@@ -1,5 +1,5 @@
 import { Hono, type Context } from 'hono';
-import { DomainError, ValidationError } from '../../errors.js';
+import { DomainError, hasControlCharacters, ValidationError } from '../../errors.js';
 import { mayTouchBranch, type Principal } from '../../modules/accounts/principal.js';
 import type { StaffService } from '../../modules/advisors/staff.service.js';
 import type { BranchAdminService } from '../../modules/branches/branch-admin.service.js';
@@ -25,6 +25,12 @@ function idParam(value: string): number {
   return id;
 }
 
+/** Text from the URL: a control character (PostgreSQL refuses a NUL outright) is the client's error, not a 500. */
+function textParam(value: string, name: string): string {
+  if (hasControlCharacters(value)) throw new ValidationError({ [name]: 'No admite caracteres de control' });
+  return value;
+}
+
 function booleanQuery(value: string | undefined, name: string): boolean | undefined {
   if (value === undefined || value === '') return undefined;
   if (value === 'true') return true;
@@ -44,7 +50,7 @@ export function organisationRoutes({ branches, staff, trustProxy }: { branches: 
   app.get('/branches', async (c) => {
     const principal = principalOf(c);
     const list = await branches.list({
-      ...(c.req.query('q') ? { q: c.req.query('q')! } : {}),
+      ...(c.req.query('q') ? { q: textParam(c.req.query('q')!, 'q') } : {}),
       ...(booleanQuery(c.req.query('active'), 'active') !== undefined ? { active: booleanQuery(c.req.query('active'), 'active')! } : {}),
       ...(principal.branches === 'ALL' ? {} : { names: principal.branches }),
     });
@@ -54,13 +60,13 @@ export function organisationRoutes({ branches, staff, trustProxy }: { branches: 
   app.post('/branches', async (c) => c.json(await branches.create(await readJsonBody(c), requestOrigin(c, trustProxy)), 201));
 
   app.get('/branches/:code', async (c) => {
-    const branch = await branches.get(c.req.param('code'));
+    const branch = await branches.get(textParam(c.req.param('code'), 'code'));
     branchGuard(principalOf(c))(branch.name);
     return c.json(branch);
   });
 
   app.patch('/branches/:code', async (c) =>
-    c.json(await branches.update(c.req.param('code'), await readJsonBody(c), requestOrigin(c, trustProxy))),
+    c.json(await branches.update(textParam(c.req.param('code'), 'code'), await readJsonBody(c), requestOrigin(c, trustProxy))),
   );
 
   app.post('/advisors', async (c) => {
