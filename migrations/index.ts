@@ -28,6 +28,7 @@ import { Migration20261206130000_devices } from './Migration20261206130000_devic
 import { Migration20261206150000_branch_finder } from './Migration20261206150000_branch_finder.js';
 import { Migration20261207140000_report_rollups } from './Migration20261207140000_report_rollups.js';
 import { Migration20261207140100_report_daily_rollup } from './Migration20261207140100_report_daily_rollup.js';
+import { Migration20261207110000_oidc_login } from './Migration20261207110000_oidc_login.js';
 
 export const migrationsList = [
   { name: 'Migration20261129160749_initial_schema', class: Migration20261129160749_initial_schema },
@@ -55,6 +56,7 @@ export const migrationsList = [
   { name: 'Migration20261206150000_branch_finder', class: Migration20261206150000_branch_finder },
   { name: 'Migration20261206110000_staff_grant_branch_fk', class: Migration20261206110000_staff_grant_branch_fk },
   { name: 'Migration20261206140000_device_printer_status', class: Migration20261206140000_device_printer_status },
+  { name: 'Migration20261207110000_oidc_login', class: Migration20261207110000_oidc_login },
   { name: 'Migration20261207130000_ticket_take_number', class: Migration20261207130000_ticket_take_number },
   { name: 'Migration20261207140000_report_rollups', class: Migration20261207140000_report_rollups },
   { name: 'Migration20261207140100_report_daily_rollup', class: Migration20261207140100_report_daily_rollup },

@@ -35,6 +35,69 @@ function isTimeZone(zone: string): boolean {
   }
 }
 
+/** An https URL, or http on loopback (a local setup, the tests' in-process provider). */
+const publicUrl = (name: string, { issuer = false }: { issuer?: boolean } = {}) =>
+  z.preprocess(
+    emptyAsUndefined,
+    z
+      .url({ error: `${name} debe ser una URL https://` })
+      .refine((url) => /^https:\/\//.test(url) || /^http:\/\/(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|localhost|\[::1\])(:\d+)?(\/|$)/.test(url), {
+        error: `${name} debe ser una URL https:// (http solo en loopback)`,
+      })
+      // An issuer is compared exactly with what the provider says it is: kept as written.
+      .transform((url) => (issuer ? url : url.replace(/\/+$/, '')))
+      .optional(),
+  );
+
+const claimName = (name: string, fallback: string) =>
+  z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .regex(/^[A-Za-z0-9_.:/-]{1,100}$/, `${name} debe ser el nombre de un claim (letras, dígitos, _ . : / -)`)
+      .default(fallback),
+  );
+
+/** SPEC §18: what a value of the role claim makes of a person on first sign-in. */
+export interface OidcRoleGrant {
+  role: 'ADMIN' | 'SUPERVISOR' | 'ASESOR' | 'AUDITOR';
+  /** SUPERVISOR: the branches (their names) granted. */
+  branches: string[];
+}
+export type OidcRoleMap = Record<string, OidcRoleGrant>;
+
+/**
+ * `{"<claim value>": {"role": "SUPERVISOR", "branches": ["Sucursal Centro"]}, …}`: the problem in
+ * words, or the map.
+ */
+export function parseRoleMap(text: string): OidcRoleMap | string {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return 'debe ser un objeto JSON {"valor del claim": {"role": "...", "branches": [...]}}';
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return 'debe ser un objeto JSON {"valor del claim": {"role": "...", "branches": [...]}}';
+  const map: OidcRoleMap = {};
+  const entries = Object.entries(raw as Record<string, unknown>);
+  if (entries.length > 500) return 'admite hasta 500 valores';
+  for (const [value, grant] of entries) {
+    if (!value || value.length > 200) return 'cada valor del claim tiene de 1 a 200 caracteres';
+    if (typeof grant !== 'object' || grant === null || Array.isArray(grant)) return `"${value.slice(0, 40)}" debe ser {"role": "...", "branches": [...]}`;
+    const { role, branches } = grant as Record<string, unknown>;
+    if (role !== 'ADMIN' && role !== 'SUPERVISOR' && role !== 'ASESOR' && role !== 'AUDITOR') {
+      return `"${value.slice(0, 40)}": role debe ser ADMIN, SUPERVISOR, ASESOR o AUDITOR`;
+    }
+    const list = branches === undefined ? [] : branches;
+    if (!Array.isArray(list) || !list.every((b) => typeof b === 'string' && b.trim() !== '' && b.length <= 100)) {
+      return `"${value.slice(0, 40)}": branches debe ser una lista de nombres de sucursal`;
+    }
+    if (role === 'SUPERVISOR' && list.length === 0) return `"${value.slice(0, 40)}": un SUPERVISOR necesita al menos una sucursal (branches)`;
+    map[value] = { role, branches: role === 'SUPERVISOR' ? [...new Set(list.map((b: string) => b.trim()))] : [] };
+  }
+  return map;
+}
+
 const schema = z
   .object({
     NODE_ENV: z.preprocess(emptyAsUndefined, z.enum(['development', 'production', 'test']).default('production')),
@@ -191,6 +254,28 @@ const schema = z
     // Who a chat is (SPEC §22)
     MAX_RUTS_PER_CHAT: integer('MAX_RUTS_PER_CHAT', 3, 1, 100),
     CHAT_TICKETS_PER_HOUR: integer('CHAT_TICKETS_PER_HOUR', 5, 1, 1000),
+    // The app's own public address (links the bot sends; OpenID Connect's redirect URI)
+    PUBLIC_URL: publicUrl('PUBLIC_URL'),
+    // Staff single sign-on (SPEC §18): the bank's identity provider, OpenID Connect
+    OIDC_ISSUER: publicUrl('OIDC_ISSUER', { issuer: true }),
+    OIDC_CLIENT_ID: z.preprocess(emptyAsUndefined, z.string().max(255, 'OIDC_CLIENT_ID admite hasta 255 caracteres').optional()),
+    OIDC_CLIENT_SECRET: optionalText,
+    OIDC_ROLE_CLAIM: claimName('OIDC_ROLE_CLAIM', 'roles'),
+    OIDC_ROLE_MAP: z.preprocess(emptyAsUndefined, z.string().optional().transform((v, ctx) => {
+      if (v === undefined) return {} as OidcRoleMap;
+      const parsed = parseRoleMap(v);
+      if (typeof parsed === 'string') {
+        ctx.addIssue({ code: 'custom', message: `OIDC_ROLE_MAP: ${parsed}` });
+        return z.NEVER;
+      }
+      return parsed;
+    })),
+    OIDC_AUTO_PROVISION: flag('OIDC_AUTO_PROVISION', false),
+    // The customer's verified RUT (SPEC §22): ClaveÚnica or the bank's customer login, OpenID Connect
+    CUSTOMER_OIDC_ISSUER: publicUrl('CUSTOMER_OIDC_ISSUER', { issuer: true }),
+    CUSTOMER_OIDC_CLIENT_ID: z.preprocess(emptyAsUndefined, z.string().max(255, 'CUSTOMER_OIDC_CLIENT_ID admite hasta 255 caracteres').optional()),
+    CUSTOMER_OIDC_CLIENT_SECRET: optionalText,
+    CUSTOMER_OIDC_RUT_CLAIM: claimName('CUSTOMER_OIDC_RUT_CLAIM', 'rut'),
   });
 
 /** Every variable the app reads (the .env.example lists them all). */
@@ -205,6 +290,18 @@ function crossFieldProblems(env: Record<string, string | undefined>, { personalD
   const problems: string[] = [];
   if ((value('BOT_MODE') ?? 'polling') === 'webhook' && value('TELEGRAM_BOT_TOKEN') && !value('TELEGRAM_WEBHOOK_SECRET')) {
     problems.push('TELEGRAM_WEBHOOK_SECRET es obligatorio con BOT_MODE=webhook');
+  }
+  // SPEC §18, §22: an identity provider needs its client; the customer's link needs the app's address.
+  for (const prefix of ['OIDC', 'CUSTOMER_OIDC']) {
+    if (!value(`${prefix}_ISSUER`)) continue;
+    if (!value(`${prefix}_CLIENT_ID`)) problems.push(`${prefix}_CLIENT_ID es obligatorio con ${prefix}_ISSUER`);
+    if (!value(`${prefix}_CLIENT_SECRET`)) problems.push(`${prefix}_CLIENT_SECRET es obligatorio con ${prefix}_ISSUER`);
+  }
+  if (value('CUSTOMER_OIDC_ISSUER') && !value('PUBLIC_URL')) {
+    problems.push('PUBLIC_URL es obligatorio con CUSTOMER_OIDC_ISSUER (el bot envía un enlace a esa dirección)');
+  }
+  if (['true', '1'].includes(value('OIDC_AUTO_PROVISION') ?? '') && !value('OIDC_ROLE_MAP')) {
+    problems.push('OIDC_ROLE_MAP es obligatorio con OIDC_AUTO_PROVISION=true (sin él nadie recibe un rol)');
   }
   // SPEC §18: KIOSK_API_KEY is no longer required; the first run makes a kiosk credential.
   // SPEC §22: a key that is set is long enough not to be guessed, and the kiosk's is not the admin's.
@@ -315,6 +412,12 @@ export interface Config {
   };
   /** Who a chat is (SPEC §22). */
   chats: ChatLimits;
+  /** The app's public base URL (no trailing slash), when set: links the bot sends, redirect URIs. */
+  publicUrl: string | undefined;
+  /** SPEC §18: staff single sign-on through the bank's identity provider; null when OIDC_ISSUER is unset. */
+  staffOidc: (OidcClientSettings & { roleClaim: string; roleMap: OidcRoleMap; autoProvision: boolean }) | null;
+  /** SPEC §22: "Verificar mi RUT" through the customer's identity provider; null when CUSTOMER_OIDC_ISSUER is unset. */
+  customerOidc: (OidcClientSettings & { rutClaim: string }) | null;
   /** Reports (SPEC §20). */
   reports: ReportSettings;
 }
@@ -325,6 +428,13 @@ export interface ReportSettings {
   slaMinutes: number;
   /** How often the job brings today's rollups up to date. */
   refreshSeconds: number;
+}
+
+/** An OpenID Connect client at one identity provider. */
+export interface OidcClientSettings {
+  issuer: string;
+  clientId: string;
+  clientSecret: string;
 }
 
 /** What one Telegram chat may do (SPEC §22). */
@@ -427,5 +537,19 @@ export function loadConfig(
     accounts: { initialAdminEmail: e.INITIAL_ADMIN_EMAIL, loginAttemptsPerIp: e.LOGIN_ATTEMPTS_PER_IP },
     chats: { maxRutsPerChat: e.MAX_RUTS_PER_CHAT, ticketsPerHour: e.CHAT_TICKETS_PER_HOUR },
     reports: { slaMinutes: e.SLA_MINUTES, refreshSeconds: e.REPORTS_REFRESH_SECONDS },
+    publicUrl: e.PUBLIC_URL,
+    staffOidc: e.OIDC_ISSUER
+      ? {
+          issuer: e.OIDC_ISSUER,
+          clientId: e.OIDC_CLIENT_ID!,
+          clientSecret: e.OIDC_CLIENT_SECRET!,
+          roleClaim: e.OIDC_ROLE_CLAIM,
+          roleMap: e.OIDC_ROLE_MAP,
+          autoProvision: e.OIDC_AUTO_PROVISION,
+        }
+      : null,
+    customerOidc: e.CUSTOMER_OIDC_ISSUER
+      ? { issuer: e.CUSTOMER_OIDC_ISSUER, clientId: e.CUSTOMER_OIDC_CLIENT_ID!, clientSecret: e.CUSTOMER_OIDC_CLIENT_SECRET!, rutClaim: e.CUSTOMER_OIDC_RUT_CLAIM }
+      : null,
   };
 }

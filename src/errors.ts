@@ -53,6 +53,12 @@ export const ERROR_CODES = {
   // SPEC §22: what one Telegram chat may do
   LIMITE_TICKETS_CHAT: 429,
   LIMITE_RUT_CHAT: 429,
+  // OpenID Connect sign-in (SPEC §18 staff, SPEC §22 a customer's verified RUT)
+  SSO_NO_CONFIGURADO: 404,
+  SSO_RESPUESTA_INVALIDA: 400,
+  SSO_SIN_CUENTA: 403,
+  SSO_SIN_ROL: 403,
+  PROVEEDOR_NO_DISPONIBLE: 503,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

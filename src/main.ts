@@ -194,6 +194,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
       pauseReasons: config.floor.pauseReasons,
       metrics: metrics ? { metrics, apiKey: config.metrics.apiKey, loopbackOnly: loopback } : null,
       streamLimits: config.streams,
+      publicUrl: config.publicUrl,
     });
     const server = await listen(http.fetch, config);
     stack.push(() => closeServer(server));

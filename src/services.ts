@@ -28,6 +28,8 @@ import { StaffService } from './modules/advisors/staff.service.js';
 import { ImportService } from './modules/import/import.service.js';
 import { ReportService } from './modules/reports/report.service.js';
 import { RollupService } from './modules/reports/rollup.service.js';
+import { OidcLogins, OidcRelyingParty } from './modules/accounts/oidc.js';
+import { StaffSso } from './modules/accounts/staff-sso.js';
 
 /** The domain core every door uses: the kiosk API, the bot and the jobs call these and nothing else. */
 export interface Services {
@@ -52,6 +54,8 @@ export interface Services {
   totem: TotemService;
   /** SPEC §18: accounts, sessions and integration tokens. */
   accounts: AccountService;
+  /** SPEC §18: staff single sign-on through the bank's identity provider; null when OIDC_ISSUER is unset. */
+  staffSso: StaffSso | null;
   /** SPEC §17: tótems and screens with their own tokens. */
   devices: DeviceService;
   /** SPEC §17: the bot's branch finder (nearest, search by name or comuna, the chat's last branch). */
@@ -155,7 +159,18 @@ export function createServices(deps: {
   const branches = new BranchAdminService({ db, clock, zones, defaults: { timeZone: config.branchTimeZone, closingTime: config.floor.closingTime } });
   const staff = new StaffService({ db, clock, advisors });
   const imports = new ImportService({ db, clock, zones, defaults: { timeZone: config.branchTimeZone, closingTime: config.floor.closingTime } });
+  const oidcLogins = new OidcLogins({ db, clock });
+  const staffSso = config.staffOidc
+    ? new StaffSso({
+        rp: new OidcRelyingParty(config.staffOidc, deps.logger),
+        logins: oidcLogins,
+        accounts,
+        settings: config.staffOidc,
+        ...(deps.logger ? { logger: deps.logger } : {}),
+      })
+    : null;
   return {
+    staffSso,
     branchFinder,
     ticketLinks,
     totem,

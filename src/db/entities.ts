@@ -20,6 +20,7 @@ import { TicketPhoneConsent } from '../modules/tickets/phone-consent.entity.js';
 import { Device } from '../modules/devices/device.entity.js';
 import { DevicePrinterStatus } from '../modules/printing/printer-status.entity.js';
 import { ReportAdvisorRollup, ReportDailyRollup, ReportRollup } from '../modules/reports/report.entities.js';
+import { OidcLogin } from '../modules/accounts/oidc-login.entity.js';
 
 export const entities = [
   Advisor,
@@ -57,4 +58,5 @@ export const entities = [
   ReportRollup,
   ReportAdvisorRollup,
   ReportDailyRollup,
+  OidcLogin,
 ];

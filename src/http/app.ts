@@ -54,6 +54,8 @@ export interface HttpDeps {
   metrics?: MetricsHttpOptions | null;
   /** SPEC §22: the live streams (screens and desks) this instance holds, in total and per client IP. */
   streamLimits: StreamLimits;
+  /** PUBLIC_URL: the base of the OpenID Connect redirect URIs (else each request's own origin). */
+  publicUrl?: string | undefined;
 }
 
 export function createApp(deps: HttpDeps): Hono {
@@ -111,7 +113,7 @@ export function createApp(deps: HttpDeps): Hono {
   app.get('/openapi.json', (c) => c.json(openApiDocument));
   if (deps.metrics) app.route('/metrics', metricsRoutes(deps.metrics));
 
-  app.route('/api/auth', authRoutes({ accounts: services.accounts, trustProxy: deps.trustProxy }));
+  app.route('/api/auth', authRoutes({ accounts: services.accounts, trustProxy: deps.trustProxy, sso: services.staffSso, publicUrl: deps.publicUrl, logger }));
   app.route('/api/tickets', kioskRoutes({ tickets: deps.services.tickets, totem: deps.services.totem, trustProxy: deps.trustProxy }));
   // SPEC §14: the holder's rights (export, erasure).
   app.route('/api/admin/personas', personasRoutes({ personas: deps.services.personas, trustProxy: deps.trustProxy }));

@@ -583,10 +583,47 @@ function accountPaths() {
     },
     '/api/auth/totp/confirm': {
       post: {
-        summary: 'Activa TOTP con un código válido',
+        summary:
+          'Activa TOTP con un código válido; en una sesión abierta con la cuenta del banco (OIDC) de una cuenta con TOTP, verifica el código y la sesión queda verificada (hasta entonces todo lo demás responde 403 TOTP_REQUERIDO)',
         security: session,
         requestBody: json({ code: { type: 'string', pattern: '^\\d{6}$' } }, ['code']),
-        responses: { '200': { description: 'TOTP activo' }, ...denied, '401': error('CODIGO_TOTP_INVALIDO o sin sesión') },
+        responses: { '200': { description: 'TOTP activo o sesión verificada' }, ...denied, '401': error('CODIGO_TOTP_INVALIDO o sin sesión'), '429': error('DEMASIADOS_INTENTOS') },
+      },
+    },
+    '/api/auth/sso': {
+      get: {
+        summary: 'Si el ingreso con la cuenta del banco (OpenID Connect, SPEC §18) está habilitado: {disponible}',
+        responses: { '200': { description: '{disponible: boolean}' } },
+      },
+    },
+    '/api/auth/sso/start': {
+      get: {
+        summary:
+          'Comienza el ingreso con la cuenta del banco: redirige al proveedor de identidad (código de autorización con PKCE S256, state y nonce) y deja una cookie que ata el regreso a este navegador (10 min)',
+        parameters: [{ name: 'volver', in: 'query', required: false, schema: { type: 'string', pattern: '^/[A-Za-z0-9/_-]*$' }, description: 'Página de esta app a la que volver' }],
+        responses: {
+          '303': { description: 'Al proveedor de identidad' },
+          '404': { description: 'Página: el ingreso con la cuenta del banco no está habilitado (sin OIDC_ISSUER)' },
+          '503': { description: 'Página: el proveedor de identidad no responde' },
+        },
+      },
+    },
+    '/api/auth/sso/callback': {
+      get: {
+        summary:
+          'Regreso del proveedor de identidad: valida state (una vez, este navegador, 10 min), iss, el código con el verificador PKCE y el ID token (firma, emisor, audiencia, nonce); abre la sesión de la cuenta con ese email (o la crea con OIDC_AUTO_PROVISION=true si el claim de rol corresponde a un rol)',
+        parameters: [
+          { name: 'code', in: 'query', required: false, schema: { type: 'string' } },
+          { name: 'state', in: 'query', required: true, schema: { type: 'string' } },
+          { name: 'iss', in: 'query', required: false, schema: { type: 'string' } },
+        ],
+        responses: {
+          '303': { description: 'Sesión abierta (cookie): a la página pedida o a la del rol; a /ingresar si falta activar o ingresar el código TOTP' },
+          '400': { description: 'Página: SSO_RESPUESTA_INVALIDA (state alterado, vencido o ya usado, otro navegador, código repetido, emisor equivocado, access_denied)' },
+          '403': { description: 'Página: SSO_SIN_CUENTA (sin cuenta con ese email, cuenta desactivada, email no verificado) o SSO_SIN_ROL (el claim no corresponde a un rol)' },
+          '404': { description: 'Página: no habilitado' },
+          '503': { description: 'Página: PROVEEDOR_NO_DISPONIBLE' },
+        },
       },
     },
     '/api/admin/accounts': {

@@ -68,6 +68,7 @@ async function check(c: Context, pattern: string, permission: RoutePermission, p
   if (principal.kind === 'staff' && !permission.whilePending) {
     if (principal.mustChangePassword) throw new DomainError('CAMBIO_DE_CLAVE_REQUERIDO', 'Debes cambiar tu clave antes de continuar');
     if (principal.mustEnrolTotp) throw new DomainError('TOTP_REQUERIDO', 'Debes activar la verificación en dos pasos (TOTP) antes de continuar');
+    if (principal.mustVerifyTotp) throw new DomainError('TOTP_REQUERIDO', 'Ingresa el código de tu aplicación autenticadora antes de continuar');
   }
   if (permission.allow === 'public') return;
   if (!permission.allow.includes(principal.role)) {

@@ -74,6 +74,10 @@ export const ROUTE_PERMISSIONS: readonly RoutePermission[] = [
   // Sign-in (SPEC §18)
   { method: 'GET', path: '/ingresar', allow: 'public' },
   { method: 'POST', path: '/api/auth/login', allow: 'public' },
+  // Single sign-on with the bank's identity provider (OpenID Connect): the provider vouches, the callback checks
+  { method: 'GET', path: '/api/auth/sso', allow: 'public' },
+  { method: 'GET', path: '/api/auth/sso/start', allow: 'public' },
+  { method: 'GET', path: '/api/auth/sso/callback', allow: 'public' },
   { method: 'POST', path: '/api/auth/logout', allow: ANY_STAFF, whilePending: true },
   { method: 'GET', path: '/api/auth/me', allow: ANY_STAFF, whilePending: true },
   { method: 'POST', path: '/api/auth/password', allow: ANY_STAFF, whilePending: true },

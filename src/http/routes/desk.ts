@@ -64,7 +64,7 @@ export function deskRoutes(deps: DeskDeps): Hono {
 
   app.get('/', (c) => {
     const principal = c.get('principal');
-    if (!principal || principal.kind !== 'staff' || principal.mustChangePassword || principal.mustEnrolTotp) {
+    if (!principal || principal.kind !== 'staff' || principal.mustChangePassword || principal.mustEnrolTotp || principal.mustVerifyTotp) {
       return c.redirect('/ingresar?volver=/escritorio', 303);
     }
     if (principal.role !== 'ASESOR') return c.redirect('/supervisor', 303);

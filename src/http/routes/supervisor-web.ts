@@ -33,7 +33,7 @@ export function supervisorWebRoutes(deps: SupervisorWebDeps): Hono {
   app.get('/', (c) => {
     const principal = c.get('principal');
     if (!principal || principal.kind !== 'staff') return c.redirect('/ingresar?volver=/supervisor', 303);
-    if (principal.mustChangePassword || principal.mustEnrolTotp) return c.redirect('/ingresar?volver=/supervisor', 303);
+    if (principal.mustChangePassword || principal.mustEnrolTotp || principal.mustVerifyTotp) return c.redirect('/ingresar?volver=/supervisor', 303);
     if (principal.role === 'ASESOR') return c.redirect('/escritorio', 303);
     return deps.assets.serve(c, 'supervisor.html');
   });

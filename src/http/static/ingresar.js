@@ -43,6 +43,14 @@
       return;
     }
     $('cambio').hidden = true;
+    if (me.totpVerificacionRequerida) {
+      // Signed in through the bank's identity provider: the account's TOTP is still asked (SPEC §18).
+      $('enrolar').hidden = true;
+      $('verificar').hidden = false;
+      $('codigo-verificar').focus();
+      return;
+    }
+    $('verificar').hidden = true;
     if (me.totpRequerido) {
       post('/api/auth/totp/enroll').then(function (r) {
         if (r.status !== 200) return show('mensaje-totp', explain(r));
@@ -87,6 +95,24 @@
       if (r.status !== 200) return show('mensaje-totp', explain(r));
       next(r.data);
     });
+  });
+
+  $('verificar').addEventListener('submit', function (event) {
+    event.preventDefault();
+    post('/api/auth/totp/confirm', { code: $('codigo-verificar').value.trim() }).then(function (r) {
+      if (r.status !== 200) return show('mensaje-verificar', explain(r));
+      next(r.data);
+    });
+  });
+
+  // "Ingresar con la cuenta del banco" only where the bank's identity provider is configured.
+  fetch('/api/auth/sso', { credentials: 'same-origin' }).then(function (r) {
+    return r.status === 200 ? r.json() : { disponible: false };
+  }).then(function (sso) {
+    if (!sso.disponible) return;
+    var volver = new URLSearchParams(location.search).get('volver');
+    if (volver) $('ingresar-banco').href = '/api/auth/sso/start?volver=' + encodeURIComponent(volver);
+    $('sso').hidden = false;
   });
 
   // Already signed in (e.g. sent back here after a password change elsewhere): carry on.

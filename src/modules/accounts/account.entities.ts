@@ -63,6 +63,8 @@ export const StaffSession = defineEntity({
     tokenHash: p.string().length(64).unique('staff_session_token_hash_unique'),
     account: p.manyToOne(StaffAccount).fieldName('account_id').deleteRule('cascade').updateRule('no action').index('idx_staff_session_account'),
     totpVerified: p.boolean().default(false),
+    /** How the person signed in: CLAVE (password) or OIDC (the bank's identity provider, SPEC §18). */
+    signInMethod: p.string().length(10).default('CLAVE'),
     createdAt: createdAtColumn(),
     lastSeenAt: p.datetime().columnType('timestamp'),
     expiresAt: p.datetime().columnType('timestamp'),

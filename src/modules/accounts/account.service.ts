@@ -3,6 +3,7 @@ import { generate as generateTotp, generateSecret, generateURI, verify as verify
 import { renderSVG } from 'uqr';
 import { RateLimiterPostgres, type RateLimiterRes } from 'rate-limiter-flexible';
 import type { Clock } from '../../clock.js';
+import type { OidcRoleGrant, OidcRoleMap } from '../../config.js';
 import type { Db, Queryable } from '../../db/sql.js';
 import { INSTANT_MESSAGE, parseInstant } from '../../domain/input-dates.js';
 import { DomainError, ValidationError, fieldErrors } from '../../errors.js';
@@ -49,6 +50,32 @@ export interface SignIn {
   totp?: string | undefined;
 }
 
+/** Who the bank's identity provider says signed in (SPEC §18). */
+export interface FederatedIdentity {
+  issuer: string;
+  email: string | null;
+  /** `email_verified`: false refuses; absent is accepted (many corporate providers do not send it). */
+  emailVerified: boolean | null;
+  name: string | null;
+  /** The values of OIDC_ROLE_CLAIM. */
+  roleValues: string[];
+}
+
+export interface FederationPolicy {
+  autoProvision: boolean;
+  roleMap: OidcRoleMap;
+}
+
+/** Among the claim's values that the map knows, the strongest role; a SUPERVISOR gets every branch those values grant. */
+export function grantFromClaim(values: readonly string[], roleMap: OidcRoleMap): OidcRoleGrant | null {
+  const grants = values.filter((v) => Object.hasOwn(roleMap, v)).map((v) => roleMap[v]!);
+  for (const role of ['ADMIN', 'SUPERVISOR', 'ASESOR', 'AUDITOR'] as const) {
+    const matching = grants.filter((g) => g.role === role);
+    if (matching.length) return { role, branches: [...new Set(matching.flatMap((g) => g.branches))] };
+  }
+  return null;
+}
+
 export interface SessionIssued {
   token: string;
   principal: Principal;
@@ -65,6 +92,7 @@ interface SessionRow {
   must_change_password: boolean;
   totp_enabled: boolean;
   totp_verified: boolean;
+  sign_in_method: string;
   last_seen_at: string;
   expires_at: string;
   revoked_at: string | null;
@@ -399,6 +427,7 @@ export class AccountService {
       totpVerified: false,
       mustChangePassword: false,
       mustEnrolTotp: false,
+      mustVerifyTotp: false,
     };
   }
 
@@ -451,6 +480,82 @@ export class AccountService {
     return this.openSession(Number(account.id), totpVerified, request, 'SESION_INICIADA');
   }
 
+  /**
+   * SPEC §18: a person the bank's identity provider vouched for (code flow already checked by the
+   * caller). Their account is found by email; with `autoProvision`, one is made on the first sign-in
+   * when the role claim maps to a role (an ASESOR is linked to the active advisor with that email).
+   * The session has not proved TOTP: an account with TOTP must still give its code, and a role that
+   * needs TOTP must enrol it (SPEC §18 asks it of ADMIN and whoever may export personal data).
+   */
+  async signInFederated(identity: FederatedIdentity, policy: FederationPolicy, request: { ipAddress: string | null; userAgent: string | null }): Promise<SessionIssued> {
+    const via = { metodo: 'OIDC' as const, emisor: identity.issuer };
+    const refuse = async (code: 'SSO_SIN_CUENTA' | 'SSO_SIN_ROL', message: string, reason: string, accountId: number | null): Promise<never> => {
+      await this.deps.db.transactional((tx) =>
+        recordAudit(tx, {
+          entityType: 'CUENTA',
+          entityId: accountId ?? 'desconocida',
+          eventType: 'SESION_RECHAZADA',
+          origin: { actor: accountId ? `staff:${accountId}` : 'SYSTEM', ipAddress: request.ipAddress, userAgent: request.userAgent },
+          additionalData: { motivo: reason, ...via },
+          at: this.now,
+        }),
+      );
+      this.deps.logger?.warn({ motivo: reason, ip: request.ipAddress, emisor: identity.issuer }, 'ingreso con el proveedor de identidad rechazado');
+      throw new DomainError(code, message);
+    };
+    const email = normaliseEmail(identity.email);
+    if (!email) return refuse('SSO_SIN_CUENTA', 'El proveedor de identidad no entregó un email', 'sin email', null);
+    if (identity.emailVerified === false) return refuse('SSO_SIN_CUENTA', 'El proveedor de identidad no confirma tu email', 'email no verificado', null);
+    const [existing] = await this.deps.db.execute<Array<{ id: string; active: boolean }>>('select id, active from staff_account where email = ?', [email]);
+    if (existing) {
+      if (!existing.active) return refuse('SSO_SIN_CUENTA', 'Tu cuenta de Ticketero está desactivada', 'cuenta desactivada', Number(existing.id));
+      return this.openSession(Number(existing.id), false, request, 'SESION_INICIADA', via);
+    }
+    if (!policy.autoProvision) {
+      return refuse('SSO_SIN_CUENTA', 'No hay una cuenta de Ticketero con tu email; pide a un administrador que la cree', 'sin cuenta', null);
+    }
+    const grant = grantFromClaim(identity.roleValues, policy.roleMap);
+    if (!grant) return refuse('SSO_SIN_ROL', 'Tu cuenta del banco no tiene un rol en Ticketero; pide a un administrador que te lo asigne', 'sin rol', null);
+    const id = await this.deps.db.transactional(async (tx) => {
+      let advisorId: number | null = null;
+      if (grant.role === 'ASESOR') {
+        const [advisor] = await tx.execute<Array<{ id: string }>>('select id from advisor where lower(email) = ? and active order by id limit 1', [email]);
+        if (!advisor) return null;
+        advisorId = Number(advisor.id);
+      }
+      const [row] = await tx.execute<Array<{ id: string }>>(
+        `insert into staff_account (email, name, role, advisor_id, password_hash, must_change_password, created_at, updated_at)
+         values (?, ?, ?, ?, null, false, ?, ?) on conflict (email) do nothing returning id`,
+        [email, (identity.name?.trim() || email).slice(0, 200), grant.role, advisorId, this.now, this.now],
+      );
+      if (!row) {
+        // Another first sign-in of the same person made it a moment ago.
+        const [made] = await tx.execute<Array<{ id: string }>>('select id from staff_account where email = ?', [email]);
+        return Number(made!.id);
+      }
+      const newId = Number(row.id);
+      try {
+        await this.grantBranches(tx, newId, grant.branches);
+      } catch (error) {
+        if (error instanceof ValidationError) throw new DomainError('SSO_SIN_ROL', `El mapeo de roles (OIDC_ROLE_MAP) nombra una sucursal que no existe: ${error.campos.branches ?? ''}`);
+        throw error;
+      }
+      await recordAudit(tx, {
+        entityType: 'CUENTA',
+        entityId: newId,
+        eventType: 'CUENTA_CREADA',
+        // The person made their own account by signing in: the audit names them, and how.
+        origin: { actor: `staff:${newId}`, email, ipAddress: request.ipAddress, userAgent: request.userAgent },
+        newState: { email, role: grant.role, branches: grant.branches, advisorId },
+        additionalData: { ...via, aprovisionada: true, valoresDelClaim: identity.roleValues.slice(0, 20) },
+        at: this.now,
+      });
+      return newId;
+    });
+    if (id === null) return refuse('SSO_SIN_ROL', 'Tu rol es ASESOR pero no hay un asesor activo con tu email; pide a un administrador que lo cree', 'asesor sin ficha', null);
+    return this.openSession(id, false, request, 'SESION_INICIADA', via);
+  }
+
   private async consumeOrRefuse(limiter: RateLimiterPostgres, key: string, points: number): Promise<void> {
     try {
       await limiter.consume(key, points);
@@ -465,15 +570,17 @@ export class AccountService {
     totpVerified: boolean,
     request: { ipAddress: string | null; userAgent: string | null },
     event: 'SESION_INICIADA' | 'CLAVE_CAMBIADA' | 'TOTP_ACTIVADO',
+    /** How the person proved who they are, for the audit: the password, or the identity provider. */
+    via: { metodo: 'CLAVE' } | { metodo: 'OIDC'; emisor: string } = { metodo: 'CLAVE' },
   ): Promise<SessionIssued> {
     const token = randomBytes(32).toString('base64url');
     const now = this.now;
     const expires = new Date(now.getTime() + SESSION_ABSOLUTE_HOURS * 3_600_000);
     await this.deps.db.transactional(async (tx) => {
       await tx.execute(
-        `insert into staff_session (token_hash, account_id, totp_verified, created_at, last_seen_at, expires_at, ip_address, user_agent)
-         values (?, ?, ?, ?, ?, ?, ?, ?)`,
-        [sha256(token), accountId, totpVerified, now, now, expires, request.ipAddress?.slice(0, 45) ?? null, request.userAgent?.slice(0, 500) ?? null],
+        `insert into staff_session (token_hash, account_id, totp_verified, sign_in_method, created_at, last_seen_at, expires_at, ip_address, user_agent)
+         values (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        [sha256(token), accountId, totpVerified, via.metodo, now, now, expires, request.ipAddress?.slice(0, 45) ?? null, request.userAgent?.slice(0, 500) ?? null],
       );
       if (event === 'SESION_INICIADA') {
         await tx.execute('update staff_account set last_sign_in_at = ? where id = ?', [now, accountId]);
@@ -483,7 +590,7 @@ export class AccountService {
           entityId: accountId,
           eventType: 'SESION_INICIADA',
           origin: { actor: `staff:${accountId}`, email: row?.email ?? null, ipAddress: request.ipAddress, userAgent: request.userAgent },
-          additionalData: { totp: totpVerified },
+          additionalData: { totp: totpVerified, ...via },
           at: now,
         });
       }
@@ -498,7 +605,7 @@ export class AccountService {
     if (!/^[A-Za-z0-9_-]{43}$/.test(token)) return null;
     const [row] = await this.deps.db.execute<SessionRow[]>(
       `select s.id as session_id, a.id as account_id, a.email, a.name, a.role, a.advisor_id, a.active, a.must_change_password,
-              a.totp_enabled, s.totp_verified, s.last_seen_at, s.expires_at, s.revoked_at,
+              a.totp_enabled, s.totp_verified, s.sign_in_method, s.last_seen_at, s.expires_at, s.revoked_at,
               case when a.advisor_id is not null then (select json_build_array(ad.branch_office) from advisor ad where ad.id = a.advisor_id)
                    else (select json_agg(g.branch_office) from staff_branch_grant g where g.account_id = a.id) end as branches
          from staff_session s join staff_account a on a.id = s.account_id
@@ -526,8 +633,10 @@ export class AccountService {
       name: row.name,
       sessionId: Number(row.session_id),
       totpVerified: row.totp_verified,
-      mustChangePassword: row.must_change_password,
+      // A session opened by the identity provider did not use the password: nothing to change there.
+      mustChangePassword: row.must_change_password && row.sign_in_method === 'CLAVE',
       mustEnrolTotp: roleNeedsTotp(role) && !row.totp_enabled,
+      mustVerifyTotp: row.totp_enabled && !row.totp_verified,
     };
   }
 
@@ -584,6 +693,7 @@ export class AccountService {
       'select totp_secret, totp_enabled from staff_account where id = ?',
       [principal.id],
     );
+    if (row?.totp_enabled && !principal.totpVerified && principal.sessionId !== null) return this.verifySessionTotp(principal, row.totp_secret, code, origin);
     if (!row?.totp_secret || row.totp_enabled) throw new DomainError('TRANSICION_INVALIDA', 'Primero pide un secreto nuevo (POST /api/auth/totp/enroll)');
     if (!(await this.checkTotp(row.totp_secret, code))) throw new DomainError('CODIGO_TOTP_INVALIDO', 'El código de verificación no es válido');
     const id = principal.id;
@@ -596,13 +706,50 @@ export class AccountService {
     return { token: '', principal: refreshed ?? { ...principal, totpVerified: true, mustEnrolTotp: false } };
   }
 
+  /**
+   * A session that signed in without TOTP (through the bank's identity provider, SPEC §18) proves
+   * the code of the account's enrolled TOTP. Wrong codes count towards the account's lockout, as
+   * at the password sign-in.
+   */
+  private async verifySessionTotp(principal: Principal, sealed: string | null, code: string, origin: Origin): Promise<SessionIssued> {
+    const id = principal.id!;
+    const key = principal.email ?? `cuenta-${id}`;
+    const locked = await this.accountLimiter.get(key);
+    if (locked && locked.consumedPoints >= LOCKOUT_FAILURES) throw tooMany(locked);
+    if (!(await this.checkTotp(sealed, code))) {
+      const result = await this.accountLimiter.penalty(key, 1);
+      if (result.consumedPoints >= LOCKOUT_FAILURES) await this.accountLimiter.block(key, LOCKOUT_MINUTES * 60);
+      await this.deps.db.transactional((tx) =>
+        recordAudit(tx, {
+          entityType: 'CUENTA',
+          entityId: id,
+          eventType: 'SESION_RECHAZADA',
+          origin,
+          additionalData: { motivo: 'código TOTP incorrecto tras el proveedor de identidad', intentos: result.consumedPoints },
+          at: this.now,
+        }),
+      );
+      this.deps.logger?.warn({ actor: principal.actor, intentos: result.consumedPoints }, 'código TOTP rechazado');
+      throw new DomainError('CODIGO_TOTP_INVALIDO', 'El código de verificación no es válido');
+    }
+    await this.accountLimiter.delete(key);
+    await this.deps.db.transactional(async (tx) => {
+      await tx.execute('update staff_session set totp_verified = true where id = ?', [principal.sessionId]);
+      await recordAudit(tx, { entityType: 'CUENTA', entityId: id, eventType: 'TOTP_VERIFICADO', origin, at: this.now });
+    });
+    const refreshed = await this.principalForSessionId(principal.sessionId);
+    return { token: '', principal: refreshed ?? { ...principal, totpVerified: true, mustVerifyTotp: false } };
+  }
+
   private async principalForSessionId(sessionId: number | null): Promise<Principal | null> {
     if (sessionId === null) return null;
     const [row] = await this.deps.db.execute<Array<{ account_id: string; totp_enabled: boolean; role: StaffRole; totp_verified: boolean }>>(
       'select a.id as account_id, a.totp_enabled, a.role, s.totp_verified from staff_session s join staff_account a on a.id = s.account_id where s.id = ?',
       [sessionId],
     );
-    return row ? ({ totpVerified: row.totp_verified, mustEnrolTotp: roleNeedsTotp(row.role) && !row.totp_enabled } as Principal) : null;
+    return row
+      ? ({ totpVerified: row.totp_verified, mustEnrolTotp: roleNeedsTotp(row.role) && !row.totp_enabled, mustVerifyTotp: row.totp_enabled && !row.totp_verified } as Principal)
+      : null;
   }
 
   private async checkTotp(sealed: string | null, code: string): Promise<boolean> {

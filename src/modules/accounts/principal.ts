@@ -28,6 +28,12 @@ export interface Principal {
   /** The session may do nothing but change its password / enrol TOTP first. */
   mustChangePassword: boolean;
   mustEnrolTotp: boolean;
+  /**
+   * The account has TOTP but this session has not proved a code: a sign-in through the bank's
+   * identity provider (SPEC §18 asks TOTP of ADMIN and whoever may export personal data, however
+   * they sign in). Nothing else until `POST /api/auth/totp/confirm`.
+   */
+  mustVerifyTotp: boolean;
 }
 
 /** ADMIN, and whoever may export personal data, need TOTP (SPEC §18). */
@@ -58,6 +64,7 @@ export function breakGlassPrincipal(): Principal {
     totpVerified: true,
     mustChangePassword: false,
     mustEnrolTotp: false,
+    mustVerifyTotp: false,
   };
 }
 

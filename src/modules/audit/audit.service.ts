@@ -38,6 +38,8 @@ export const AUDIT_EVENTS = [
   'SESIONES_REVOCADAS',
   'CLAVE_CAMBIADA',
   'TOTP_ACTIVADO',
+  // SPEC §18: a session that signed in through the identity provider proved its TOTP code
+  'TOTP_VERIFICADO',
   'TOKEN_CREADO',
   'TOKEN_REVOCADO',
   'DATOS_CONSULTADOS',

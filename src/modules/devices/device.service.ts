@@ -318,6 +318,7 @@ export function devicePrincipal(device: AuthenticatedDevice): Principal {
     totpVerified: false,
     mustChangePassword: false,
     mustEnrolTotp: false,
+    mustVerifyTotp: false,
   };
 }
 
