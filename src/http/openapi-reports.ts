@@ -14,6 +14,11 @@ const denied = {
 };
 const date = (name: string, description: string) => ({ name, in: 'query', required: true, description, schema: { type: 'string', format: 'date' } });
 const branch = { name: 'branch', in: 'query', required: true, description: 'Código (o nombre) de la sucursal', schema: { type: 'string' } };
+const format = {
+  name: 'format', in: 'query', required: false,
+  description: 'json (por omisión); csv (UTF-8 con BOM, separador ; y coma decimal, en flujo) o xlsx (exceljs, celdas numéricas)',
+  schema: { enum: ['json', 'csv', 'xlsx'] },
+};
 const num = { type: ['number', 'null'] };
 const group = {
   type: 'object',
@@ -44,6 +49,7 @@ export function reportPaths() {
           { name: 'groupBy', in: 'query', required: false, schema: { enum: ['day', 'week', 'month', 'weekday', 'hour'], default: 'day' } },
           { name: 'queue', in: 'query', required: false, schema: { enum: [...QUEUE_TYPES] } },
           { name: 'by', in: 'query', required: false, schema: { enum: ['advisor'] } },
+          format,
         ],
         responses: { '200': { description: '{branch, from, to, groupBy, groups}', content: { 'application/json': { schema: branchReport } } }, ...denied },
       },
@@ -52,7 +58,7 @@ export function reportPaths() {
       get: {
         summary: 'Un día de una sucursal en periodos de 30 minutos de su hora local',
         security,
-        parameters: [branch, date('date', 'Día de servicio')],
+        parameters: [branch, date('date', 'Día de servicio'), format],
         responses: { '200': { description: 'Como el informe de sucursal, groupBy "period"', content: { 'application/json': { schema: branchReport } } }, ...denied },
       },
     },
@@ -64,6 +70,8 @@ export function reportPaths() {
           date('from', 'Primer día'), date('to', 'Último día'),
           { name: 'metric', in: 'query', required: true, schema: { enum: ['service_level', 'wait_p90', 'no_show'] } },
           { name: 'region', in: 'query', required: false, schema: { type: 'string' } },
+          format,
+          { name: 'detail', in: 'query', required: false, description: 'day: cada sucursal por día, solo con format=csv (en flujo; metric no se usa)', schema: { enum: ['day'] } },
         ],
         responses: {
           '200': {

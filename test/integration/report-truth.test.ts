@@ -4,6 +4,8 @@
  * not through the rollup SQL. Percentiles over two branches are the percentile of their pooled
  * waits; a day past the ticket retention answers the same after the maintenance deleted its tickets.
  */
+import { parse } from 'csv-parse/sync';
+import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
 import { MaintenanceService } from '../../src/modules/maintenance/maintenance.service.js';
@@ -230,6 +232,87 @@ describe('who may read what, and bad parameters', () => {
     const { status, body } = await admin(path.replace('BRANCH', day.branches[0]!.code));
     expect(status).toBe(400);
     expect(body.error).toBe('VALIDACION_FALLIDA');
+    expect(Object.keys(body.campos as object)).toContain(field);
+  });
+});
+
+const raw = (path: string): Promise<Response> => app.request(path, { headers: { authorization: `Bearer ${ADMIN_KEY}` } });
+const fromCsvNumber = (v: string): number | string | null => (v === '' ? null : /^-?\d+(,\d+)?$/.test(v) ? Number(v.replace(',', '.')) : v);
+
+describe('exports (&format=csv|xlsx)', () => {
+  it('CSV: UTF-8 with BOM, `;`, decimal comma; parsed back it is the JSON report', async () => {
+    const b = day.branches[0]!;
+    const path = `/api/admin/reports/branch?branch=${b.code}&from=${DATE}&to=${DATE}&groupBy=hour`;
+    const json = (await admin(path)).body as { groups: Array<Record<string, unknown>> };
+    const response = await raw(`${path}&format=csv`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('text/csv; charset=utf-8');
+    expect(response.headers.get('content-disposition')).toContain('.csv');
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    expect([...bytes.slice(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+    const text = new TextDecoder().decode(bytes);
+    expect(text.split('\n')[0]).toContain('llegados;atendidos;% atendidos');
+    const rows = parse(text, { bom: true, delimiter: ';', columns: true }) as Array<Record<string, string>>;
+    expect(rows).toHaveLength(json.groups.length);
+    rows.forEach((row, i) => {
+      const g = json.groups[i]!;
+      expect(row['sucursal']).toBe(b.code);
+      expect(row['clave']).toBe(g.key);
+      expect(fromCsvNumber(row['llegados']!)).toBe(g.arrived);
+      expect(fromCsvNumber(row['espera p90 (min)']!)).toBe(g.waitP90);
+      expect(fromCsvNumber(row['espera media (min)']!)).toBe(g.waitMean);
+      expect(fromCsvNumber(row['% utilización']!)).toBe(g.utilisationPct);
+    });
+  });
+
+  it('XLSX: read back with exceljs, numbers as numbers', async () => {
+    const b = day.branches[1]!;
+    const path = `/api/admin/reports/intraday?branch=${b.code}&date=${DATE}`;
+    const json = (await admin(path)).body as { groups: Array<Record<string, unknown>> };
+    const response = await raw(`${path}&format=xlsx`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet');
+    const workbook = new ExcelJS.Workbook();
+    await workbook.xlsx.load(await response.arrayBuffer());
+    const sheet = workbook.worksheets[0]!;
+    expect(sheet.getRow(1).getCell(2).value).toBe('clave');
+    expect(sheet.rowCount).toBe(json.groups.length + 1);
+    json.groups.forEach((g, i) => {
+      const row = sheet.getRow(i + 2);
+      expect(row.getCell(2).value).toBe(g.key);
+      expect(row.getCell(3).value).toBe(g.arrived);
+      expect(typeof row.getCell(3).value).toBe('number');
+      expect(row.getCell(10).value ?? null).toBe(g.waitP90);
+    });
+  });
+
+  it('national: CSV and XLSX of the branches; every branch by day streamed as CSV', async () => {
+    const path = `/api/admin/reports/national?from=${DATE}&to=${DATE}&metric=service_level`;
+    const json = (await admin(path)).body as { branches: Array<Record<string, unknown>> };
+    const csv = parse(await (await raw(`${path}&format=csv`)).text(), { bom: true, delimiter: ';', columns: true }) as Array<Record<string, string>>;
+    expect(csv.map((r) => r['código'])).toEqual(json.branches.map((b) => b.code));
+    expect(csv.map((r) => fromCsvNumber(r['valor']!))).toEqual(json.branches.map((b) => b.value));
+    const workbook = new ExcelJS.Workbook();
+    await workbook.xlsx.load(await (await raw(`${path}&format=xlsx`)).arrayBuffer());
+    expect(workbook.worksheets[0]!.rowCount).toBe(json.branches.length + 1);
+    const detail = await raw(`/api/admin/reports/national?from=2026-11-17&to=2026-11-19&detail=day&format=csv`);
+    expect(detail.status).toBe(200);
+    const rows = parse(await detail.text(), { bom: true, delimiter: ';', columns: true }) as Array<Record<string, string>>;
+    expect(rows.map((r) => `${r['día']} ${r['código']}`).sort()).toEqual(day.branches.map((b) => `${DATE} ${b.code}`).sort());
+    for (const b of day.branches) {
+      const truth = (await admin(`/api/admin/reports/branch?branch=${b.code}&from=${DATE}&to=${DATE}`)).body as { groups: Array<Record<string, unknown>> };
+      const row = rows.find((r) => r['código'] === b.code)!;
+      expect(fromCsvNumber(row['atendidos']!)).toBe(truth.groups[0]!.served);
+      expect(fromCsvNumber(row['espera p50 (min)']!)).toBe(truth.groups[0]!.waitP50);
+    }
+  });
+
+  it.each([
+    ['an unknown format', `/api/admin/reports/branch?branch=BRANCH&from=${DATE}&to=${DATE}&format=pdf`, 'format'],
+    ['detail=day as xlsx', `/api/admin/reports/national?from=${DATE}&to=${DATE}&detail=day&format=xlsx`, 'format'],
+  ])('%s → 400 naming the field', async (_, path, field) => {
+    const { status, body } = await admin(path.replace('BRANCH', day.branches[0]!.code));
+    expect(status).toBe(400);
     expect(Object.keys(body.campos as object)).toContain(field);
   });
 });
