@@ -240,6 +240,8 @@ const schema = z
     SCREEN_STREAMS_MAX: integer('SCREEN_STREAMS_MAX', 5000, 1, 1_000_000),
     SCREEN_STREAMS_PER_IP: integer('SCREEN_STREAMS_PER_IP', 20, 1, 1_000_000),
     TELEGRAM_PAID_BROADCAST: flag('TELEGRAM_PAID_BROADCAST', false),
+    // SPEC §17: waiting-room screens open only with a SCREEN device's token
+    SCREENS_REQUIRE_TOKEN: flag('SCREENS_REQUIRE_TOKEN', false),
     // Accounts and sign-in (SPEC §18)
     INITIAL_ADMIN_EMAIL: z.preprocess(
       emptyAsUndefined,
@@ -403,6 +405,8 @@ export interface Config {
   streams: { total: number; perIp: number };
   /** `allow_paid_broadcast` on every send, and the rate cap lifted to Telegram's paid limit (1000/s). */
   telegramPaidBroadcast: boolean;
+  /** SPEC §17: `/pantalla` and its stream only for a SCREEN device's token (or a signed-in person of the branch). */
+  screensRequireToken: boolean;
   /** SPEC §18: accounts and sign-in. */
   accounts: {
     /** The first run's ADMIN. */
@@ -534,6 +538,7 @@ export function loadConfig(
     screenSweepSeconds: e.SCREEN_SWEEP_SECONDS,
     streams: { total: e.SCREEN_STREAMS_MAX, perIp: e.SCREEN_STREAMS_PER_IP },
     telegramPaidBroadcast: e.TELEGRAM_PAID_BROADCAST,
+    screensRequireToken: e.SCREENS_REQUIRE_TOKEN,
     accounts: { initialAdminEmail: e.INITIAL_ADMIN_EMAIL, loginAttemptsPerIp: e.LOGIN_ATTEMPTS_PER_IP },
     chats: { maxRutsPerChat: e.MAX_RUTS_PER_CHAT, ticketsPerHour: e.CHAT_TICKETS_PER_HOUR },
     reports: { slaMinutes: e.SLA_MINUTES, refreshSeconds: e.REPORTS_REFRESH_SECONDS },

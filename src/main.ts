@@ -195,6 +195,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
       metrics: metrics ? { metrics, apiKey: config.metrics.apiKey, loopbackOnly: loopback } : null,
       streamLimits: config.streams,
       publicUrl: config.publicUrl,
+      screensRequireToken: config.screensRequireToken,
     });
     const server = await listen(http.fetch, config);
     stack.push(() => closeServer(server));

@@ -56,6 +56,8 @@ export interface HttpDeps {
   streamLimits: StreamLimits;
   /** PUBLIC_URL: the base of the OpenID Connect redirect URIs (else each request's own origin). */
   publicUrl?: string | undefined;
+  /** SPEC §17: SCREENS_REQUIRE_TOKEN. */
+  screensRequireToken?: boolean;
 }
 
 export function createApp(deps: HttpDeps): Hono {
@@ -166,6 +168,8 @@ export function createApp(deps: HttpDeps): Hono {
       streams,
       trustProxy: deps.trustProxy,
       logger,
+      devices: services.devices,
+      requireToken: deps.screensRequireToken ?? false,
     }),
   );
   app.route(

@@ -1,5 +1,9 @@
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
+import { getCookie, setCookie } from 'hono/cookie';
 import { streamSSE } from 'hono/streaming';
+import { mayTouchBranch } from '../../modules/accounts/principal.js';
+import type { DeviceService } from '../../modules/devices/device.service.js';
+import { plainLoopback } from '../middleware/principal.js';
 import { DomainError } from '../../errors.js';
 import type { SupervisionService } from '../../modules/supervision/supervision.service.js';
 import { parseBranchOffice } from '../../modules/tickets/ticket.validation.js';
@@ -24,8 +28,43 @@ export function screenRoutes(deps: {
   logger: Logger;
   /** Each stream's bounded queue (tests make it small). */
   outbox?: Pick<OutboxOptions, 'maxQueued' | 'writeTimeoutMs'>;
+  /** SPEC §17: SCREENS_REQUIRE_TOKEN — only a SCREEN device of the branch (or a signed-in person of it). */
+  requireToken?: boolean;
+  devices?: DeviceService;
 }): Hono {
   const app = new Hono();
+  const cookieName = (c: Context): { name: string; host: boolean } =>
+    plainLoopback(c, deps.trustProxy) ? { name: SCREEN_COOKIE, host: false } : { name: SCREEN_COOKIE, host: true };
+  const screenCookie = (c: Context): string | undefined => {
+    const { name, host } = cookieName(c);
+    return host ? getCookie(c, name, 'host') : getCookie(c, name);
+  };
+
+  /**
+   * With SCREENS_REQUIRE_TOKEN: the branch this request may show — a SCREEN device's own (its token
+   * as Bearer or in the screen's cookie, read afresh each time: a revoked one is refused at once), or
+   * one a signed-in person may see. Null: nobody. A device naming another branch: 403.
+   */
+  const allowedBranch = async (c: Context, named: string | null | undefined): Promise<string | null> => {
+    const principal = c.get('principal');
+    if (principal?.kind === 'device') {
+      if (principal.role !== 'SCREEN') return null;
+      const own = principal.branches === 'ALL' ? null : principal.branches[0]!;
+      if (named && own && named !== own) throw new DomainError('SUCURSAL_NO_AUTORIZADA', 'Esta pantalla muestra solo su propia sucursal');
+      return own;
+    }
+    if (principal && (principal.kind === 'staff' || principal.kind === 'apikey' || principal.kind === 'token') && principal.role !== 'KIOSK') {
+      const branch = named ?? deps.defaultBranch;
+      if (!mayTouchBranch(principal, branch)) throw new DomainError('SUCURSAL_NO_AUTORIZADA', 'No tienes acceso a esa sucursal');
+      return branch;
+    }
+    const token = screenCookie(c);
+    if (!token || !deps.devices) return null;
+    const device = await deps.devices.authenticate(token);
+    if (!device || device.kind !== 'SCREEN') return null;
+    if (named && named !== device.branchName) throw new DomainError('SUCURSAL_NO_AUTORIZADA', 'Esta pantalla muestra solo su propia sucursal');
+    return device.branchName;
+  };
   // Only real branches: a stream per invented name would cost a query a second each. The list is
   // read once for every screen that connects within a few seconds (a deploy reconnects them all at once).
   let known: { at: number; branches: Promise<string[]> } | null = null;
@@ -48,12 +87,33 @@ export function screenRoutes(deps: {
   };
 
   app.get('/', async (c) => {
+    // A screen is set up once with its device's token in the address: it goes into an HttpOnly
+    // cookie and out of the address (and of the browser's history).
+    const token = c.req.query('token');
+    if (token !== undefined) {
+      const device = deps.devices ? await deps.devices.authenticate(token) : null;
+      if (!device || device.kind !== 'SCREEN') return c.html(SCREEN_REFUSED, 401);
+      const { name, host } = cookieName(c);
+      setCookie(c, name, token, { httpOnly: true, sameSite: 'Lax', path: '/', maxAge: 400 * 24 * 3600, ...(host ? { prefix: 'host', secure: true } : {}) });
+      return c.redirect(`/pantalla?branch=${encodeURIComponent(device.branchName)}`, 303);
+    }
+    if (deps.requireToken) {
+      const branch = await allowedBranch(c, parseBranchOffice(c.req.query('branch')));
+      if (!branch) return c.html(SCREEN_REFUSED, 401);
+      if (!c.req.query('branch')) return c.redirect(`/pantalla?branch=${encodeURIComponent(branch)}`, 303);
+    }
     await branchOf(c.req.query('branch'));
     return deps.assets.serve(c, 'pantalla.html');
   });
 
   app.get('/stream', async (c) => {
-    const branch = await branchOf(c.req.query('branch'));
+    let named = c.req.query('branch');
+    if (deps.requireToken) {
+      const allowed = await allowedBranch(c, parseBranchOffice(named));
+      if (!allowed) throw new DomainError('NO_AUTORIZADO', 'Esta pantalla necesita el token de un dispositivo SCREEN de la sucursal');
+      named = allowed;
+    }
+    const branch = await branchOf(named);
     // SPEC §22: a place among the capped streams first (per client IP and in total), or 503.
     const release = deps.streams.acquire(`pantalla:${clientIp(c, deps.trustProxy) ?? '?'}`);
     if (!release) return tooManyStreams(c, deps.streams);
@@ -90,3 +150,13 @@ export function screenRoutes(deps: {
 
   return app;
 }
+
+/** The screen's cookie (`__Host-` behind https): a SCREEN device's token, set by `/pantalla?token=`. */
+export const SCREEN_COOKIE = 'ticketero_pantalla';
+
+const SCREEN_REFUSED = `<!doctype html><html lang="es"><head><meta charset="utf-8"><title>Pantalla</title>
+<link rel="stylesheet" href="/static/styles.css"></head><body><main class="login">
+<h1>Pantalla sin autorizar</h1>
+<p>Esta pantalla necesita el token de un dispositivo de tipo pantalla (SCREEN) de la sucursal, o fue revocado.
+Ábrela una vez con <code>/pantalla?token=…</code> (el token lo entrega la pestaña Dispositivos de la página del supervisor).</p>
+</main></body></html>`;
