@@ -29,6 +29,7 @@ import { Migration20261206150000_branch_finder } from './Migration20261206150000
 import { Migration20261207140000_report_rollups } from './Migration20261207140000_report_rollups.js';
 import { Migration20261207140100_report_daily_rollup } from './Migration20261207140100_report_daily_rollup.js';
 import { Migration20261207110000_oidc_login } from './Migration20261207110000_oidc_login.js';
+import { Migration20261207110100_verified_rut } from './Migration20261207110100_verified_rut.js';
 
 export const migrationsList = [
   { name: 'Migration20261129160749_initial_schema', class: Migration20261129160749_initial_schema },
@@ -57,6 +58,7 @@ export const migrationsList = [
   { name: 'Migration20261206110000_staff_grant_branch_fk', class: Migration20261206110000_staff_grant_branch_fk },
   { name: 'Migration20261206140000_device_printer_status', class: Migration20261206140000_device_printer_status },
   { name: 'Migration20261207110000_oidc_login', class: Migration20261207110000_oidc_login },
+  { name: 'Migration20261207110100_verified_rut', class: Migration20261207110100_verified_rut },
   { name: 'Migration20261207130000_ticket_take_number', class: Migration20261207130000_ticket_take_number },
   { name: 'Migration20261207140000_report_rollups', class: Migration20261207140000_report_rollups },
   { name: 'Migration20261207140100_report_daily_rollup', class: Migration20261207140100_report_daily_rollup },

@@ -21,6 +21,7 @@ import type { PersonalDataCipher } from './modules/privacy/cipher.js';
 import { openPersonalData } from './modules/privacy/key-source.js';
 import { AppMetrics } from './metrics/metrics.js';
 import { credentialsText, runFirstStart, type FirstRunCredentials } from './modules/accounts/first-run.js';
+import { Api } from 'grammy';
 
 export interface RunningApp {
   config: Config;
@@ -196,6 +197,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
       streamLimits: config.streams,
       publicUrl: config.publicUrl,
       screensRequireToken: config.screensRequireToken,
+      notifyChat: chatNotifier(config),
     });
     const server = await listen(http.fetch, config);
     stack.push(() => closeServer(server));
@@ -283,6 +285,15 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     await stop();
     throw error;
   }
+}
+
+/** SPEC §22: a message to one chat from an HTTP route (the RUT verified), through the Bot API; null without a bot. */
+function chatNotifier(config: Config): ((chatId: number, html: string) => Promise<void>) | null {
+  if (!config.telegram.token) return null;
+  const api = new Api(config.telegram.token, { apiRoot: config.telegram.apiRoot, timeoutSeconds: 10 });
+  return async (chatId, html) => {
+    await api.sendMessage(chatId, html, { parse_mode: 'HTML' });
+  };
 }
 
 function listen(fetch: (request: Request) => Response | Promise<Response>, config: Config): Promise<ServerType> {

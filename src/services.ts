@@ -30,6 +30,7 @@ import { ReportService } from './modules/reports/report.service.js';
 import { RollupService } from './modules/reports/rollup.service.js';
 import { OidcLogins, OidcRelyingParty } from './modules/accounts/oidc.js';
 import { StaffSso } from './modules/accounts/staff-sso.js';
+import { RutVerification } from './modules/customers/rut-verification.js';
 
 /** The domain core every door uses: the kiosk API, the bot and the jobs call these and nothing else. */
 export interface Services {
@@ -56,6 +57,8 @@ export interface Services {
   accounts: AccountService;
   /** SPEC §18: staff single sign-on through the bank's identity provider; null when OIDC_ISSUER is unset. */
   staffSso: StaffSso | null;
+  /** SPEC §22: "Verificar mi RUT" through the customer's identity provider; null when CUSTOMER_OIDC_ISSUER is unset. */
+  rutVerification: RutVerification | null;
   /** SPEC §17: tótems and screens with their own tokens. */
   devices: DeviceService;
   /** SPEC §17: the bot's branch finder (nearest, search by name or comuna, the chat's last branch). */
@@ -169,8 +172,18 @@ export function createServices(deps: {
         ...(deps.logger ? { logger: deps.logger } : {}),
       })
     : null;
+  const rutVerification = config.customerOidc
+    ? new RutVerification({
+        rp: new OidcRelyingParty(config.customerOidc, deps.logger),
+        logins: oidcLogins,
+        customers,
+        settings: config.customerOidc,
+        ...(deps.logger ? { logger: deps.logger } : {}),
+      })
+    : null;
   return {
     staffSso,
+    rutVerification,
     branchFinder,
     ticketLinks,
     totem,

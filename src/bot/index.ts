@@ -38,6 +38,7 @@ const COMMANDS = [
   { command: 'vincular', description: 'Vincular mi cuenta de asesor' },
   { command: 'misdatos', description: 'Ver qué datos míos guarda el banco' },
   { command: 'borrar', description: 'Borrar mis datos' },
+  { command: 'verificar', description: 'Verificar mi RUT' },
 ];
 
 export interface TelegramBot {

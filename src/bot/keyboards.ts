@@ -1,10 +1,16 @@
 import { InlineKeyboard, Keyboard } from 'grammy';
+
 import type { QueueType } from '../domain/queue-types.js';
 import { callbackData } from './callback-data.js';
 import { ATENCION_PREFERENTE, ATENCION_PREFERENTE_LABEL, type AtencionPreferente } from '../domain/floor.js';
 import type { AdvisorView } from '../modules/advisors/advisor.service.js';
 import { MAX_BRANCH_BUTTONS, type BranchChoice, type NearbyBranch } from '../modules/branches/branch-finder.js';
 import { BUTTONS, PANEL, texts } from './texts.js';
+
+/** SPEC §22: the single-use "Verificar mi RUT" link, as a button (Telegram previews no button). */
+export function verifyRutKeyboard(url: string): InlineKeyboard {
+  return new InlineKeyboard().url(BUTTONS.verifyRut, url);
+}
 
 export const mainKeyboard = (): Keyboard =>
   new Keyboard()

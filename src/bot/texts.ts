@@ -16,6 +16,7 @@ export const BUTTONS = {
   cancel: '❌ Cancelar turno',
   help: '❓ Ayuda',
   location: '📍 Compartir ubicación',
+  verifyRut: '✅ Verificar mi RUT',
 } as const;
 
 /** Kilometres with one decimal, the Chilean way: "1,2 km". */
@@ -80,7 +81,8 @@ export const texts = {
     `${BUTTONS.cancel}: si ya no vas a venir.\n\n` +
     `Si sacaste tu número en el tótem, escanea el código QR del papel para recibir los avisos aquí.\n\n` +
     `Comandos: /tomar, /turno, /rut, /cancelar, /ayuda\n` +
-    `Tus datos: /misdatos para ver qué guardamos, /borrar para que los olvidemos.`,
+    `Tus datos: /misdatos para ver qué guardamos, /borrar para que los olvidemos.\n` +
+    `/verificar: confirma tu RUT con ClaveÚnica o tu clave del banco para ver aquí también los números que sacaste en el tótem.`,
   askRut: 'Escribe tu RUT, por ejemplo <b>12.345.678-5</b>. Para salir, escribe <i>cancelar</i>.',
   rutOnlyText: 'Necesito tu RUT escrito como texto, por ejemplo <b>12.345.678-5</b> (o <i>cancelar</i> para salir).',
   badRut: (reason: string) => `❗ ${escapeHtml(reason)}. Inténtalo de nuevo, por ejemplo <b>12.345.678-5</b>, o escribe <i>cancelar</i>.`,
@@ -88,6 +90,15 @@ export const texts = {
   rutCancelled: 'Ok, no cambiamos tu RUT.',
   // SPEC §22: a RUT typed here is a claim; it moves nothing from another chat.
   rutRegisteredElsewhere: 'Tu RUT fue registrado en otro chat de Telegram. Si no fuiste tú, escribe /ayuda.',
+  // SPEC §22: "Verificar mi RUT" through the customer's identity provider.
+  verifyRutLink:
+    'Para verificar tu RUT, toca el botón e ingresa con ClaveÚnica o tu clave del banco. El enlace es solo para ti, sirve una vez y vence en 15 minutos.\n\n' +
+    'Una vez verificado, verás aquí todos los números de tu RUT, también los del tótem.',
+  verifyRutNotOffered: 'La verificación del RUT no está disponible por ahora.',
+  rutVerified: (masked: string) =>
+    `✅ Verificamos tu RUT <b>${escapeHtml(masked)}</b>. Desde ahora ves aquí todos sus números (también los del tótem) y /misdatos y /borrar los incluyen.`,
+  rutVerifiedElsewhere: (masked: string) =>
+    `Tu RUT ${escapeHtml(masked)} fue verificado en otro chat de Telegram, así que este chat ya no ve los números que no sacaste aquí. Si no fuiste tú, escribe /ayuda.`,
   rutTooMany: (max: number) =>
     `❗ Este chat ya usó ${max} RUT distintos en los últimos 30 días. Por seguridad no podemos registrar otro por ahora.`,
   rutHasActiveTicket:

@@ -1,7 +1,7 @@
 import { Advisor } from '../modules/advisors/advisor.entity.js';
 import { AdvisorLinkCode } from '../modules/advisors/link-code.entity.js';
 import { AuditLog, AuditLogArchive } from '../modules/audit/audit-log.entity.js';
-import { TelegramChatRut, TelegramCustomer, TelegramVerifiedRut } from '../modules/customers/telegram-customer.entity.js';
+import { RutVerificationLink, TelegramChatRut, TelegramCustomer, TelegramVerifiedRut } from '../modules/customers/telegram-customer.entity.js';
 import { BotConversation, TelegramStatusMessage, TicketTelegramLink } from '../modules/customers/ticket-link.entity.js';
 import { JobRun } from '../modules/jobs/job-run.entity.js';
 import { Mensaje } from '../modules/notifications/mensaje.entity.js';
@@ -59,4 +59,5 @@ export const entities = [
   ReportAdvisorRollup,
   ReportDailyRollup,
   OidcLogin,
+  RutVerificationLink,
 ];

@@ -21,6 +21,7 @@ import { identify } from './middleware/principal.js';
 import { sameOriginOnly } from './middleware/csrf.js';
 import { authorize } from './authz/authorize.js';
 import { authRoutes, signInPage } from './routes/auth.js';
+import { rutVerificationRoutes } from './routes/rut-verification.js';
 import { accountRoutes } from './routes/accounts.js';
 import { deskRoutes } from './routes/desk.js';
 import { deviceRoutes } from './routes/devices.js';
@@ -58,6 +59,8 @@ export interface HttpDeps {
   publicUrl?: string | undefined;
   /** SPEC §17: SCREENS_REQUIRE_TOKEN. */
   screensRequireToken?: boolean;
+  /** SPEC §22: tells a chat that its RUT was verified (or verified elsewhere); null without a bot. */
+  notifyChat?: ((chatId: number, html: string) => Promise<void>) | null;
 }
 
 export function createApp(deps: HttpDeps): Hono {
@@ -116,6 +119,10 @@ export function createApp(deps: HttpDeps): Hono {
   if (deps.metrics) app.route('/metrics', metricsRoutes(deps.metrics));
 
   app.route('/api/auth', authRoutes({ accounts: services.accounts, trustProxy: deps.trustProxy, sso: services.staffSso, publicUrl: deps.publicUrl, logger }));
+  app.route(
+    '/verificar-rut',
+    rutVerificationRoutes({ verification: services.rutVerification, publicUrl: deps.publicUrl, trustProxy: deps.trustProxy, notifyChat: deps.notifyChat ?? null, logger }),
+  );
   app.route('/api/tickets', kioskRoutes({ tickets: deps.services.tickets, totem: deps.services.totem, trustProxy: deps.trustProxy }));
   // SPEC §14: the holder's rights (export, erasure).
   app.route('/api/admin/personas', personasRoutes({ personas: deps.services.personas, trustProxy: deps.trustProxy }));

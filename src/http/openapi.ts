@@ -608,6 +608,38 @@ function accountPaths() {
         },
       },
     },
+    '/verificar-rut/{token}': {
+      get: {
+        summary:
+          'Verificar mi RUT (SPEC §22): el enlace de un solo uso que el bot envió a un chat (15 min); lo gasta y redirige al proveedor de identidad del cliente (PKCE, state, nonce; cookie que ata el regreso a este navegador)',
+        parameters: [{ name: 'token', in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{43}$' } }],
+        responses: {
+          '303': { description: 'Al proveedor de identidad' },
+          '404': { description: 'Página: enlace no válido (o verificación no habilitada)' },
+          '409': { description: 'Página: enlace ya usado' },
+          '410': { description: 'Página: enlace vencido' },
+          '503': { description: 'Página: PROVEEDOR_NO_DISPONIBLE' },
+        },
+      },
+    },
+    '/verificar-rut/callback': {
+      get: {
+        summary:
+          'Regreso del proveedor de identidad del cliente: valida state, iss, código (PKCE) e ID token; lee el RUT del claim CUSTOMER_OIDC_RUT_CLAIM; ese chat pasa a tener todos los tickets del RUT (solo un chat por RUT verificado: el anterior lo pierde y se le avisa)',
+        parameters: [
+          { name: 'code', in: 'query', required: false, schema: { type: 'string' } },
+          { name: 'state', in: 'query', required: true, schema: { type: 'string' } },
+          { name: 'iss', in: 'query', required: false, schema: { type: 'string' } },
+        ],
+        responses: {
+          '200': { description: 'Página: RUT verificado (el chat recibe un aviso)' },
+          '400': { description: 'Página: SSO_RESPUESTA_INVALIDA' },
+          '403': { description: 'Página: el proveedor no entregó un RUT válido' },
+          '404': { description: 'Página: no habilitado' },
+          '503': { description: 'Página: PROVEEDOR_NO_DISPONIBLE' },
+        },
+      },
+    },
     '/api/auth/sso/callback': {
       get: {
         summary:

@@ -14,6 +14,7 @@ import {
   nearestKeyboard,
   preferentialKeyboard,
   queueKeyboard,
+  verifyRutKeyboard,
 } from '../keyboards.js';
 import { BUTTONS, texts } from '../texts.js';
 import { offerComeBack } from './come-back.js';
@@ -43,6 +44,22 @@ export function customerFeature(deps: BotDeps): Composer<BotContext> {
   const registerRut = (ctx: BotContext) => ctx.conversation.enter('registerRut');
   chat.command('rut', registerRut);
   chat.hears(BUTTONS.rut, registerRut);
+
+  // SPEC §22: "Verificar mi RUT" — a single-use link, bound to this chat, to the customer's identity provider.
+  const verifyRut = async (ctx: BotContext & { chat: { id: number }; from: { first_name: string } }) => {
+    if (!services.rutVerification || !deps.config.publicUrl) {
+      await ctx.reply(texts.verifyRutNotOffered, { reply_markup: mainKeyboard() });
+      return;
+    }
+    await services.customers.touch(ctx.chat.id, ctx.from.first_name);
+    const token = await services.customers.createRutVerificationLink(ctx.chat.id);
+    await ctx.reply(texts.verifyRutLink, {
+      reply_markup: verifyRutKeyboard(`${deps.config.publicUrl}/verificar-rut/${token}`),
+      link_preview_options: { is_disabled: true },
+    });
+  };
+  chat.command('verificar', verifyRut);
+  chat.hears(BUTTONS.verifyRut, verifyRut);
 
   chat.command('telefono', (ctx) => ctx.reply(texts.askPhone, { reply_markup: contactKeyboard() }));
   chat.on('message:contact', async (ctx) => {

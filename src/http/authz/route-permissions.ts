@@ -78,6 +78,9 @@ export const ROUTE_PERMISSIONS: readonly RoutePermission[] = [
   { method: 'GET', path: '/api/auth/sso', allow: 'public' },
   { method: 'GET', path: '/api/auth/sso/start', allow: 'public' },
   { method: 'GET', path: '/api/auth/sso/callback', allow: 'public' },
+  // SPEC §22: "Verificar mi RUT" — the bot's single-use link and the customer's identity provider's return
+  { method: 'GET', path: '/verificar-rut/callback', allow: 'public' },
+  { method: 'GET', path: '/verificar-rut/:token', allow: 'public' },
   { method: 'POST', path: '/api/auth/logout', allow: ANY_STAFF, whilePending: true },
   { method: 'GET', path: '/api/auth/me', allow: ANY_STAFF, whilePending: true },
   { method: 'POST', path: '/api/auth/password', allow: ANY_STAFF, whilePending: true },

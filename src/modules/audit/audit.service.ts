@@ -40,6 +40,8 @@ export const AUDIT_EVENTS = [
   'TOTP_ACTIVADO',
   // SPEC §18: a session that signed in through the identity provider proved its TOTP code
   'TOTP_VERIFICADO',
+  // SPEC §22: the customer's identity provider vouched for a chat's RUT
+  'RUT_VERIFICADO',
   'TOKEN_CREADO',
   'TOKEN_REVOCADO',
   'DATOS_CONSULTADOS',

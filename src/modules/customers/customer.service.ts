@@ -1,4 +1,7 @@
+import { createHash, randomBytes } from 'node:crypto';
 import type { Clock } from '../../clock.js';
+import { maskRut } from '../../domain/rut.js';
+import { recordAudit } from '../audit/audit.service.js';
 import type { Db } from '../../db/sql.js';
 import type { EventBus } from '../../events.js';
 import type { ChatLimits } from '../../config.js';
@@ -30,6 +33,17 @@ export interface RutRegistration {
   customer: Customer;
   /** Chats that registered the same RUT before: each is told, none loses anything. */
   otherChats: number[];
+}
+
+/** A "Verificar mi RUT" link lives this long (SPEC §22). */
+export const RUT_LINK_MINUTES = 15;
+
+const sha256 = (value: string): string => createHash('sha256').update(value).digest('hex');
+
+/** The chat's RUT verified; the chat that held it before (if another) lost it and is to be told. */
+export interface RutVerified {
+  maskedRut: string;
+  previousChatId: number | null;
 }
 
 /** How far back MAX_RUTS_PER_CHAT counts a chat's RUTs. */
@@ -119,6 +133,83 @@ export class CustomerService {
       );
       return { customer: this.toCustomer(row!), otherChats: others.map((o) => Number(o.chat_id)) };
     });
+  }
+
+  /** SPEC §22: a single-use "Verificar mi RUT" link for this chat (the token; only its SHA-256 is kept). */
+  async createRutVerificationLink(chatId: number): Promise<string> {
+    const token = randomBytes(32).toString('base64url');
+    const now = this.deps.clock.now();
+    await this.deps.db.execute('delete from rut_verification_link where expires_at < ?', [new Date(now.getTime() - 86_400_000)]);
+    await this.deps.db.execute('insert into rut_verification_link (token_hash, chat_id, created_at, expires_at) values (?, ?, ?, ?)', [
+      sha256(token),
+      chatId,
+      now,
+      new Date(now.getTime() + RUT_LINK_MINUTES * 60_000),
+    ]);
+    return token;
+  }
+
+  /** Spends a link (once, within 15 minutes): the chat it was sent to. */
+  async openRutVerificationLink(token: string): Promise<number> {
+    if (!/^[A-Za-z0-9_-]{43}$/.test(token)) throw new DomainError('ENLACE_NO_VALIDO', 'Este enlace no es válido');
+    const now = this.deps.clock.now();
+    const [row] = await this.deps.db.execute<Array<{ chat_id: string; expires_at: string; used_at: string | null }>>(
+      `with before as (select id, used_at from rut_verification_link where token_hash = ? for update)
+       update rut_verification_link l set used_at = coalesce(l.used_at, ?) from before where l.id = before.id
+       returning l.chat_id, l.expires_at, before.used_at`,
+      [sha256(token), now],
+    );
+    if (!row) throw new DomainError('ENLACE_NO_VALIDO', 'Este enlace no es válido');
+    if (row.used_at !== null) throw new DomainError('ENLACE_YA_USADO', 'Este enlace ya se usó');
+    if (Date.parse(`${row.expires_at}Z`) <= now.getTime()) throw new DomainError('ENLACE_VENCIDO', 'Este enlace venció');
+    return Number(row.chat_id);
+  }
+
+  /**
+   * SPEC §22: the customer's identity provider vouched for this RUT in this chat. From now on the
+   * chat owns every ticket of the RUT, kiosk ones included (ownership.sql.ts). Only one chat holds
+   * a verified RUT: a chat that verified it before loses it (the newest proof wins — the person
+   * just signed in) and is to be told. The chat's RUT becomes this one. Audited RUT_VERIFICADO.
+   */
+  async verifyRut(chatId: number, nationalId: string, issuer: string): Promise<RutVerified> {
+    const now = this.deps.clock.now();
+    const { personalData } = this.deps;
+    const bidx = personalData.blindIndex('rut', nationalId);
+    const maskedRut = maskRut(nationalId);
+    const result = await this.deps.db.transactional(async (tx) => {
+      // Two chats verifying the same RUT at once take turns.
+      await tx.execute(`select pg_advisory_xact_lock(hashtextextended(encode(?::bytea, 'hex'), 22))`, [bidx]);
+      const previous = await tx.execute<Array<{ chat_id: string }>>(
+        'delete from telegram_verified_rut where national_id_bidx = ? and chat_id <> ? returning chat_id',
+        [bidx, chatId],
+      );
+      await tx.execute(
+        `insert into telegram_verified_rut (chat_id, national_id_bidx, masked_rut, issuer, verified_at) values (?, ?, ?, ?, ?)
+         on conflict (chat_id) do update set national_id_bidx = excluded.national_id_bidx, masked_rut = excluded.masked_rut,
+           issuer = excluded.issuer, verified_at = excluded.verified_at`,
+        [chatId, bidx, maskedRut, issuer.slice(0, 255), now],
+      );
+      await tx.execute(
+        `insert into telegram_customer (chat_id, national_id_enc, national_id_bidx, created_at, updated_at) values (?, ?, ?, ?, ?)
+         on conflict (chat_id) do update set national_id_enc = excluded.national_id_enc, national_id_bidx = excluded.national_id_bidx,
+           updated_at = excluded.updated_at`,
+        [chatId, personalData.encrypt('rut', nationalId), bidx, now, now],
+      );
+      const previousChatId = previous[0] ? Number(previous[0].chat_id) : null;
+      await recordAudit(tx, {
+        entityType: 'PERSONA',
+        entityId: maskedRut,
+        eventType: 'RUT_VERIFICADO',
+        origin: { actor: `telegram:${chatId}` },
+        newState: { rut: maskedRut, emisor: issuer.slice(0, 255) },
+        additionalData: previousChatId === null ? {} : { chatAnterior: previousChatId },
+        at: now,
+      });
+      return { maskedRut, previousChatId };
+    });
+    // Kiosk tickets of this RUT whose messages waited for a chat can now be delivered here.
+    await this.releaseMessages(chatId);
+    return result;
   }
 
   async setPhone(chatId: number, phone: string, name: string | null): Promise<Customer> {

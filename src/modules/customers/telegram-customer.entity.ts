@@ -47,10 +47,28 @@ export const TelegramVerifiedRut = defineEntity({
   tableName: 'telegram_verified_rut',
   properties: (p) => ({
     chatId: p.bigint('number').primary().autoincrement(false),
-    nationalIdBidx: p.blob().index('idx_telegram_verified_rut_bidx'),
+    // Only one chat holds a verified RUT: a newer verification takes it from the older chat.
+    nationalIdBidx: p.blob().unique('telegram_verified_rut_national_id_bidx_unique'),
     maskedRut: p.string().length(20),
     issuer: p.string().length(255),
     verifiedAt: p.datetime().columnType('timestamp').defaultRaw('current_timestamp'),
+  }),
+});
+
+/**
+ * A single-use "Verificar mi RUT" link the bot sent to a chat (SPEC §22): only its SHA-256 is kept;
+ * opened once, within 15 minutes, it starts the sign-in at the customer's identity provider.
+ */
+export const RutVerificationLink = defineEntity({
+  name: 'RutVerificationLink',
+  tableName: 'rut_verification_link',
+  properties: (p) => ({
+    id: p.bigint('number').primary().autoincrement(),
+    tokenHash: p.string().length(64).unique('rut_verification_link_token_hash_unique'),
+    chatId: p.bigint('number'),
+    createdAt: p.datetime().columnType('timestamp'),
+    expiresAt: p.datetime().columnType('timestamp'),
+    usedAt: p.datetime().columnType('timestamp').nullable(),
   }),
 });
 
