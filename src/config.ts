@@ -278,6 +278,14 @@ const schema = z
     CUSTOMER_OIDC_CLIENT_ID: z.preprocess(emptyAsUndefined, z.string().max(255, 'CUSTOMER_OIDC_CLIENT_ID admite hasta 255 caracteres').optional()),
     CUSTOMER_OIDC_CLIENT_SECRET: optionalText,
     CUSTOMER_OIDC_RUT_CLAIM: claimName('CUSTOMER_OIDC_RUT_CLAIM', 'rut'),
+    // The scopes asked of the customer's provider (ClaveÚnica gives the RUN with `run`).
+    CUSTOMER_OIDC_SCOPE: z.preprocess(
+      emptyAsUndefined,
+      z
+        .string()
+        .regex(/^openid( [A-Za-z0-9_.:/-]{1,100}){0,10}$/, 'CUSTOMER_OIDC_SCOPE debe empezar con openid y separar los scopes con un espacio (ej: openid run name)')
+        .default('openid profile'),
+    ),
   });
 
 /** Every variable the app reads (the .env.example lists them all). */
@@ -421,7 +429,7 @@ export interface Config {
   /** SPEC §18: staff single sign-on through the bank's identity provider; null when OIDC_ISSUER is unset. */
   staffOidc: (OidcClientSettings & { roleClaim: string; roleMap: OidcRoleMap; autoProvision: boolean }) | null;
   /** SPEC §22: "Verificar mi RUT" through the customer's identity provider; null when CUSTOMER_OIDC_ISSUER is unset. */
-  customerOidc: (OidcClientSettings & { rutClaim: string }) | null;
+  customerOidc: (OidcClientSettings & { rutClaim: string; scope: string }) | null;
   /** Reports (SPEC §20). */
   reports: ReportSettings;
 }
@@ -554,7 +562,7 @@ export function loadConfig(
         }
       : null,
     customerOidc: e.CUSTOMER_OIDC_ISSUER
-      ? { issuer: e.CUSTOMER_OIDC_ISSUER, clientId: e.CUSTOMER_OIDC_CLIENT_ID!, clientSecret: e.CUSTOMER_OIDC_CLIENT_SECRET!, rutClaim: e.CUSTOMER_OIDC_RUT_CLAIM }
+      ? { issuer: e.CUSTOMER_OIDC_ISSUER, clientId: e.CUSTOMER_OIDC_CLIENT_ID!, clientSecret: e.CUSTOMER_OIDC_CLIENT_SECRET!, rutClaim: e.CUSTOMER_OIDC_RUT_CLAIM, scope: e.CUSTOMER_OIDC_SCOPE }
       : null,
   };
 }

@@ -36,7 +36,8 @@ async function freePort(): Promise<number> {
 }
 
 beforeAll(async () => {
-  idp = await startIdentityProvider({ clientId: 'ticketero-clientes', claimsInProfile: ['rut'] });
+  // As ClaveÚnica: the RUT is released only under its own scope, asked by CUSTOMER_OIDC_SCOPE.
+  idp = await startIdentityProvider({ clientId: 'ticketero-clientes', scopes: { run: ['rut'] } });
   const port = await freePort();
   const publicUrl = `http://127.0.0.1:${port}`;
   t = await startTelegramTestApp({
@@ -46,6 +47,7 @@ beforeAll(async () => {
     CUSTOMER_OIDC_CLIENT_ID: idp.clientId,
     CUSTOMER_OIDC_CLIENT_SECRET: idp.clientSecret,
     CUSTOMER_OIDC_RUT_CLAIM: 'rut',
+    CUSTOMER_OIDC_SCOPE: 'openid run',
   });
   ({ app, fake } = t);
   idp.registerClient([`${publicUrl}${CALLBACK}`]);

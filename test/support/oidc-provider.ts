@@ -22,7 +22,9 @@ export interface TestIdentityProvider {
   close(): Promise<void>;
 }
 
-export async function startIdentityProvider(options: { clientId?: string; claimsInProfile?: string[] } = {}): Promise<TestIdentityProvider> {
+export async function startIdentityProvider(
+  options: { clientId?: string; claimsInProfile?: string[]; /** Further scopes and the claims each releases (ClaveÚnica's `run`). */ scopes?: Record<string, string[]> } = {},
+): Promise<TestIdentityProvider> {
   const clientId = options.clientId ?? 'ticketero';
   const clientSecret = randomBytes(24).toString('base64url');
   const accounts = new Map<string, Record<string, unknown>>();
@@ -67,6 +69,7 @@ export async function startIdentityProvider(options: { clientId?: string; claims
           openid: ['sub'],
           email: ['email', 'email_verified'],
           profile: ['name', ...(options.claimsInProfile ?? [])],
+          ...options.scopes,
         },
         cookies: { keys: [randomBytes(16).toString('hex')] },
         features: { devInteractions: { enabled: true } },

@@ -60,7 +60,9 @@ describe('OIDC settings', () => {
     expect(problems(customer)).toContain('PUBLIC_URL es obligatorio con CUSTOMER_OIDC_ISSUER (el bot envía un enlace a esa dirección)');
     const config = loadConfig({ ...BASE, ...customer, PUBLIC_URL: 'https://turnos.banco.cl/' });
     expect(config.publicUrl).toBe('https://turnos.banco.cl');
-    expect(config.customerOidc).toMatchObject({ issuer: 'https://accounts.claveunica.gob.cl/openid', rutClaim: 'rut' });
+    expect(config.customerOidc).toMatchObject({ issuer: 'https://accounts.claveunica.gob.cl/openid', rutClaim: 'rut', scope: 'openid profile' });
+    expect(loadConfig({ ...BASE, ...customer, PUBLIC_URL: 'https://t.cl', CUSTOMER_OIDC_SCOPE: 'openid run name' }).customerOidc?.scope).toBe('openid run name');
+    expect(problems({ ...customer, PUBLIC_URL: 'https://t.cl', CUSTOMER_OIDC_SCOPE: 'run name' }).join()).toContain('CUSTOMER_OIDC_SCOPE debe empezar con openid');
   });
 });
 

@@ -39,7 +39,7 @@ export class RutVerification {
   /** The link's token (spent here) → where to send the browser. */
   async begin(linkToken: string, redirectUri: string, browserBinding: string): Promise<URL> {
     const chatId = await this.deps.customers.openRutVerificationLink(linkToken);
-    const request = await this.deps.rp.authorizationRequest(redirectUri, 'openid profile');
+    const request = await this.deps.rp.authorizationRequest(redirectUri, this.deps.settings.scope);
     await this.deps.logins.begin('CUSTOMER', { ...request, redirectUri, browserBinding, chatId });
     return request.url;
   }
