@@ -27,6 +27,7 @@ import { telegramBench } from './sections/telegram.js';
 import { metricsCost } from './sections/metrics-cost.js';
 import { yearOfData } from './sections/year-of-data.js';
 import { organisationBench } from './sections/organisation.js';
+import { reportsBench } from './sections/reports.js';
 import type { BenchContext, BenchSettings, Row, Section } from './support/context.js';
 import { renderRows, renderTable } from './support/format.js';
 import {
@@ -53,6 +54,7 @@ const sections: readonly Section[] = [
   metricsCost,
   yearOfData,
   organisationBench,
+  reportsBench,
 ];
 
 /** Arguments or BENCH_SECTIONS pick sections by id (run in the order above); neither runs them all. */

@@ -71,6 +71,14 @@ const INSERT_ROLLUP = `
     select branch_id, queue_type, period, bucket, count(*)::int as n
     from facts where bucket is not null group by 1, 2, 3, 4
   ),
+  -- Dense arrays in one hash join (a subquery per row would scan hist once per row).
+  harr as (
+    select k.branch_id, k.queue_type, k.period, array_agg(coalesce(h.n, 0) order by g) as wait_hist
+    from (select distinct branch_id, queue_type, period from facts) k
+    cross join generate_series(0, ${WAIT_BUCKETS - 1}) g
+    left join hist h on h.branch_id = k.branch_id and h.queue_type = k.queue_type and h.period = k.period and h.bucket = g
+    group by 1, 2, 3
+  ),
   agg as (
     select branch_id, queue_type, period,
       sum(arrived)::int as arrived, sum(served)::int as served, sum(no_show)::int as no_shows,
@@ -86,12 +94,9 @@ const INSERT_ROLLUP = `
     transferred, called, called_within_sla, wait_sum_seconds, wait_hist, service_count, service_sum_seconds,
     service_sum_sq_seconds, rating_count, rating_sum, updated_at)
   select a.branch_id, ?::date, a.queue_type, a.period, a.arrived, a.served, a.no_shows, a.cancelled, a.walkouts,
-    a.transferred, a.called, a.called_within_sla, a.wait_sum_seconds,
-    array(select coalesce(h.n, 0) from generate_series(0, ${WAIT_BUCKETS - 1}) g
-          left join hist h on h.branch_id = a.branch_id and h.queue_type = a.queue_type and h.period = a.period and h.bucket = g
-          order by g),
+    a.transferred, a.called, a.called_within_sla, a.wait_sum_seconds, w.wait_hist,
     a.service_count, a.service_sum_seconds, a.service_sum_sq_seconds, a.rating_count, a.rating_sum, ?::timestamp
-  from agg a returning 1)
+  from agg a join harr w on w.branch_id = a.branch_id and w.queue_type = a.queue_type and w.period = a.period returning 1)
   select count(*)::int as n from ins`;
 
 /*
