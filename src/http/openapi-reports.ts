@@ -34,7 +34,7 @@ const group = {
 const branchReport = {
   type: 'object',
   required: ['branch', 'from', 'to', 'groupBy', 'groups'],
-  properties: { branch: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, groupBy: { type: 'string' }, groups: { type: 'array', items: group } },
+  properties: { branch: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, groupBy: { type: 'string' }, groups: { type: 'array', items: group }, total: { description: 'Todo el rango como un grupo (clave total; percentiles exactos de los buckets sumados); no en by=advisor ni intraday', anyOf: [group, { type: 'null' }] } },
 };
 const limits = { type: ['array', 'null'], items: { type: 'number' }, minItems: 2, maxItems: 2 };
 
@@ -46,7 +46,7 @@ export function reportPaths() {
         security,
         parameters: [
           branch, date('from', 'Primer día de servicio'), date('to', 'Último día de servicio (rango de hasta 1098 días)'),
-          { name: 'groupBy', in: 'query', required: false, schema: { enum: ['day', 'week', 'month', 'weekday', 'hour'], default: 'day' } },
+          { name: 'groupBy', in: 'query', required: false, description: 'weekdayHour: clave `1-09:00` (día ISO y hora de la sucursal), el mapa de calor de llegadas', schema: { enum: ['day', 'week', 'month', 'weekday', 'hour', 'weekdayHour'], default: 'day' } },
           { name: 'queue', in: 'query', required: false, schema: { enum: [...QUEUE_TYPES] } },
           { name: 'by', in: 'query', required: false, schema: { enum: ['advisor'] } },
           format,

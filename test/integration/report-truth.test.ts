@@ -94,9 +94,11 @@ describe('the branch report tells the truth of the known day (SPEC §20)', () =>
     for (const b of day.branches) {
       const { status, body } = await admin(`/api/admin/reports/branch?branch=${b.code}&from=${DATE}&to=${DATE}&groupBy=day`);
       expect(status).toBe(200);
+      const truth = expected(DATE, ticketsOf(b), sumSeconds(periodsOf(b), ...dayWindow(b)));
       expect(body).toEqual({
         branch: b.code, from: DATE, to: DATE, groupBy: 'day',
-        groups: [expected(DATE, ticketsOf(b), sumSeconds(periodsOf(b), ...dayWindow(b)))],
+        groups: [truth],
+        total: { ...truth, key: 'total' },
       });
     }
   });
@@ -128,6 +130,26 @@ describe('the branch report tells the truth of the known day (SPEC §20)', () =>
       );
       expect(groups).toEqual(want);
     }
+  });
+
+  it('groupBy=weekdayHour (the page\'s heatmap): the hours of the day under their weekday, the same figures as groupBy=hour', async () => {
+    for (const b of day.branches) {
+      const hours = await admin(`/api/admin/reports/branch?branch=${b.code}&from=${DATE}&to=${DATE}&groupBy=hour`);
+      const cells = await admin(`/api/admin/reports/branch?branch=${b.code}&from=${DATE}&to=${DATE}&groupBy=weekdayHour`);
+      expect(cells.status).toBe(200);
+      // The known day is a Wednesday (ISO weekday 3) in both branches' zones.
+      expect(cells.body.groups).toEqual((hours.body.groups as Array<{ key: string }>).map((g) => ({ ...g, key: `3-${g.key}` })));
+      expect((cells.body.groups as unknown[]).length).toBeGreaterThan(1);
+    }
+  });
+
+  it('the range\'s total over a month with a queue: the day\'s figures of that queue, one group', async () => {
+    const b = day.branches[0]!;
+    const queue = ticketsOf(b)[0]!.firstQueue;
+    const { body } = await admin(`/api/admin/reports/branch?branch=${b.code}&from=2026-11-01&to=2026-11-30&groupBy=day&queue=${queue}`);
+    expect(body.total).toEqual({ ...(body.groups as Array<Record<string, unknown>>)[0], key: 'total' });
+    expect(body.groups).toHaveLength(1);
+    expect((body.total as { arrived: number }).arrived).toBeGreaterThan(0);
   });
 
   it('intraday: each 30-minute period, same keys', async () => {

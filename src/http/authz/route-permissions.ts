@@ -161,6 +161,8 @@ export const ROUTE_PERMISSIONS: readonly RoutePermission[] = [
 
   // The supervisor's page (signed in by session) and its API
   { method: 'GET', path: '/supervisor', allow: 'public' }, // the page itself; it sends the signed-out to /ingresar
+  { method: 'GET', path: '/supervisor/reportes', allow: 'public' }, // the reports page (SPEC §20); its data comes from /api/admin/reports/*
+  { method: 'GET', path: '/supervisor/vendor/echarts.min.js', allow: 'public' }, // the charts library, served from node_modules
   { method: 'GET', path: '/supervisor/api/dashboard', allow: FLOOR_READ, scope: pageBranch },
   { method: 'PUT', path: '/supervisor/api/advisors/:id/status', allow: FLOOR_ACT, scope: advisor },
   { method: 'POST', path: '/supervisor/api/advisors/:id/:action', allow: FLOOR_ACT, scope: advisor },

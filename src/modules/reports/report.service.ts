@@ -4,7 +4,11 @@ import { QUEUE_TYPES, type QueueType } from '../../domain/queue-types.js';
 import { ValidationError } from '../../errors.js';
 import { WAIT_BUCKETS } from './rollup.service.js';
 
-export const GROUP_BYS = ['day', 'week', 'month', 'weekday', 'hour'] as const;
+/**
+ * SPEC §20's groupings, plus `weekdayHour` (key `1-09:00`, ISO weekday and hour of the branch's day):
+ * the arrivals heatmap of the reports page.
+ */
+export const GROUP_BYS = ['day', 'week', 'month', 'weekday', 'hour', 'weekdayHour'] as const;
 export type GroupBy = (typeof GROUP_BYS)[number];
 export const METRICS = ['service_level', 'wait_p90', 'no_show'] as const;
 export type Metric = (typeof METRICS)[number];
@@ -36,6 +40,8 @@ export interface BranchReport {
   to: string;
   groupBy: GroupBy | 'advisor' | 'period';
   groups: ReportGroup[];
+  /** The whole range as one group (key `total`), from the summed rows: exact percentiles, not averaged. */
+  total?: ReportGroup | null;
 }
 
 export interface NationalReport {
@@ -114,7 +120,7 @@ const TICKET_SUMS = `coalesce(sum(r.arrived), 0) as arrived, coalesce(sum(r.serv
   coalesce(sum(r.service_count), 0) as service_count, coalesce(sum(r.service_sum_seconds), 0) as service_sum_seconds,
   coalesce(sum(r.rating_count), 0) as rating_count, coalesce(sum(r.rating_sum), 0) as rating_sum, ${HIST_SUMS}`;
 
-const DAY_KEYS: Record<Exclude<GroupBy, 'hour'>, string> = {
+const DAY_KEYS: Record<Exclude<GroupBy, 'hour' | 'weekdayHour'>, string> = {
   day: `to_char(r.service_date, 'YYYY-MM-DD')`,
   week: `to_char(r.service_date, 'IYYY-"W"IW')`,
   month: `to_char(r.service_date, 'YYYY-MM')`,
@@ -225,21 +231,33 @@ export class ReportService {
     if (byAdvisor) return { branch: branch.code, from, to, groupBy: 'advisor', groups: await this.byAdvisor(branch, from, to) };
     let rows: Sums[];
     // Days, weeks, months and weekdays read the daily rows; a queue or hours need the period rows.
-    if (groupBy !== 'hour' && queue === null) {
-      const key = DAY_KEYS[groupBy];
-      rows = await this.deps.db.execute<Sums[]>(
-        `select ${key} as key, ${TICKET_SUMS}, sum(r.available_seconds) as available_seconds, sum(r.calling_seconds) as calling_seconds,
-           sum(r.serving_seconds) as serving_seconds, sum(r.paused_seconds) as paused_seconds
-         from report_daily_rollup r where r.branch_id = ? and r.service_date between ?::date and ?::date
-         group by 1 order by 1`,
-        [branch.id, from, to],
-      );
+    const hour = `lpad((r.period / 2)::text, 2, '0') || ':00'`;
+    if (groupBy !== 'hour' && groupBy !== 'weekdayHour' && queue === null) {
+      rows = await this.dailySums(DAY_KEYS[groupBy], branch.id, from, to);
     } else {
-      const key = groupBy === 'hour' ? `lpad((r.period / 2)::text, 2, '0') || ':00'` : DAY_KEYS[groupBy];
-      const akey = groupBy === 'hour' ? `lpad((r.period / 2)::text, 2, '0') || ':00'` : DAY_KEYS[groupBy];
-      rows = await this.periodSums(key, akey, branch.id, from, to, queue);
+      const key = groupBy === 'hour' ? hour : groupBy === 'weekdayHour' ? `extract(isodow from r.service_date)::int::text || '-' || ${hour}` : DAY_KEYS[groupBy];
+      rows = await this.periodSums(key, key, branch.id, from, to, queue);
     }
-    return { branch: branch.code, from, to, groupBy, groups: rows.map((r) => figures(r, queue === null)) };
+    // The range as one group, from the same rows (summed buckets: its percentiles are exact).
+    const [total] = queue === null ? await this.dailySums(`'total'`, branch.id, from, to) : await this.periodSums(`'total'`, `'total'`, branch.id, from, to, queue);
+    return {
+      branch: branch.code,
+      from,
+      to,
+      groupBy,
+      groups: rows.map((r) => figures(r, queue === null)),
+      total: total ? figures(total, queue === null) : null,
+    };
+  }
+
+  private dailySums(key: string, branchId: number, from: string, to: string): Promise<Sums[]> {
+    return this.deps.db.execute<Sums[]>(
+      `select ${key} as key, ${TICKET_SUMS}, sum(r.available_seconds) as available_seconds, sum(r.calling_seconds) as calling_seconds,
+         sum(r.serving_seconds) as serving_seconds, sum(r.paused_seconds) as paused_seconds
+       from report_daily_rollup r where r.branch_id = ? and r.service_date between ?::date and ?::date
+       group by 1 order by 1`,
+      [branchId, from, to],
+    );
   }
 
   async intraday(q: { branch?: string; date?: string }): Promise<BranchReport> {
