@@ -30,6 +30,7 @@ import { Migration20261207140000_report_rollups } from './Migration2026120714000
 import { Migration20261207140100_report_daily_rollup } from './Migration20261207140100_report_daily_rollup.js';
 import { Migration20261207110000_oidc_login } from './Migration20261207110000_oidc_login.js';
 import { Migration20261207110100_verified_rut } from './Migration20261207110100_verified_rut.js';
+import { Migration20261207150000_report_hist_dense } from './Migration20261207150000_report_hist_dense.js';
 
 export const migrationsList = [
   { name: 'Migration20261129160749_initial_schema', class: Migration20261129160749_initial_schema },
@@ -62,4 +63,5 @@ export const migrationsList = [
   { name: 'Migration20261207130000_ticket_take_number', class: Migration20261207130000_ticket_take_number },
   { name: 'Migration20261207140000_report_rollups', class: Migration20261207140000_report_rollups },
   { name: 'Migration20261207140100_report_daily_rollup', class: Migration20261207140100_report_daily_rollup },
+  { name: 'Migration20261207150000_report_hist_dense', class: Migration20261207150000_report_hist_dense },
 ];

@@ -71,13 +71,11 @@ const INSERT_ROLLUP = `
     select branch_id, queue_type, period, bucket, count(*)::int as n
     from facts where bucket is not null group by 1, 2, 3, 4
   ),
-  -- Dense arrays in one hash join (a subquery per row would scan hist once per row).
+  -- Each row's non-empty buckets made dense by report_hist_dense (migration 20261207150000): joining
+  -- every row with all 122 buckets was most of a busy day's rollup.
   harr as (
-    select k.branch_id, k.queue_type, k.period, array_agg(coalesce(h.n, 0) order by g) as wait_hist
-    from (select distinct branch_id, queue_type, period from facts) k
-    cross join generate_series(0, ${WAIT_BUCKETS - 1}) g
-    left join hist h on h.branch_id = k.branch_id and h.queue_type = k.queue_type and h.period = k.period and h.bucket = g
-    group by 1, 2, 3
+    select branch_id, queue_type, period, report_hist_dense(array_agg(bucket), array_agg(n), ${WAIT_BUCKETS}) as wait_hist
+    from hist group by 1, 2, 3
   ),
   agg as (
     select branch_id, queue_type, period,
@@ -94,9 +92,9 @@ const INSERT_ROLLUP = `
     transferred, called, called_within_sla, wait_sum_seconds, wait_hist, service_count, service_sum_seconds,
     service_sum_sq_seconds, rating_count, rating_sum, updated_at)
   select a.branch_id, ?::date, a.queue_type, a.period, a.arrived, a.served, a.no_shows, a.cancelled, a.walkouts,
-    a.transferred, a.called, a.called_within_sla, a.wait_sum_seconds, w.wait_hist,
+    a.transferred, a.called, a.called_within_sla, a.wait_sum_seconds, coalesce(w.wait_hist, array_fill(0, array[${WAIT_BUCKETS}])),
     a.service_count, a.service_sum_seconds, a.service_sum_sq_seconds, a.rating_count, a.rating_sum, ?::timestamp
-  from agg a join harr w on w.branch_id = a.branch_id and w.queue_type = a.queue_type and w.period = a.period returning 1)
+  from agg a left join harr w on w.branch_id = a.branch_id and w.queue_type = a.queue_type and w.period = a.period returning 1)
   select count(*)::int as n from ins`;
 
 /*
@@ -160,8 +158,10 @@ const INSERT_DAILY = `
     select branch_id, sum(arrived)::int as arrived, sum(served)::int as served, sum(no_shows)::int as no_shows,
       sum(cancelled)::int as cancelled, sum(walkouts)::int as walkouts, sum(transferred)::int as transferred,
       sum(called)::int as called, sum(called_within_sla)::int as called_within_sla, sum(wait_sum_seconds)::bigint as wait_sum_seconds,
-      array(select sum(x.wait_hist[i])::int from generate_series(1, ${WAIT_BUCKETS}) i cross join report_rollup x
-            where x.branch_id = q.branch_id and x.service_date = ?::date group by i order by i) as h,
+      (select report_hist_dense(array_agg(s.i), array_agg(s.n), ${WAIT_BUCKETS}) from (
+         select (u.i - 1)::int as i, sum(u.v)::int as n
+         from report_rollup x cross join lateral unnest(x.wait_hist) with ordinality u(v, i)
+         where x.branch_id = q.branch_id and x.service_date = ?::date and u.v > 0 group by u.i) s) as h,
       sum(service_count)::int as service_count, sum(service_sum_seconds)::bigint as service_sum_seconds,
       sum(service_sum_sq_seconds) as service_sum_sq_seconds, sum(rating_count)::int as rating_count, sum(rating_sum)::int as rating_sum
     from report_rollup q where service_date = ?::date and (?::bigint[] is null or branch_id = any(?::bigint[]))
