@@ -105,11 +105,6 @@ export class ScreenHub {
     }
   }
 
-  /** Kept for in-process callers: the same as a notification. */
-  poke(branch: string): void {
-    this.changed(branch);
-  }
-
   /** Notifications may have been missed (the LISTEN connection was down): refresh every branch. */
   changedAll(): void {
     for (const branch of this.branches.keys()) this.changed(branch);

@@ -48,7 +48,7 @@ const runningCompiled = import.meta.url.endsWith('.js');
 
 /**
  * Bree runs every job in a worker thread. The queue job is one long-lived worker looping on its
- * own period (a thread start and an ORM per 5 s run would be waste); the maintenance jobs are one
+ * own period (a thread start and a pg pool per 5 s run would be waste); the maintenance jobs are one
  * worker per run on a cron in the branch's time zone. A long-lived worker that dies is started
  * again; advisory locks inside the workers keep one instance per job across app instances.
  */

@@ -56,7 +56,7 @@ export type JobBody = () => Promise<Record<string, unknown> | void>;
 const PERIOD_SLACK = 0.8;
 
 /**
- * The life of a job's worker thread: open its own ORM, run the job under its advisory lock —
+ * The life of a job's worker thread: open its own pg pool, run the job under its advisory lock —
  * once, or every `intervalMs` until Bree says "cancel" — then close everything and tell Bree.
  * Domain events raised in the worker are forwarded to the main thread.
  */

@@ -1,4 +1,4 @@
-import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+import { defineEntity, p } from '@mikro-orm/core';
 import { createdAtColumn, updatedAtColumn } from '../../db/columns.js';
 import { oneOf } from '../../db/checks.js';
 import { Advisor } from '../advisors/advisor.entity.js';
@@ -38,7 +38,6 @@ export const StaffAccount = defineEntity({
     { name: 'staff_account_email_lower_check', expression: 'email = lower(email)' },
   ],
 });
-export type StaffAccountEntity = InferEntity<typeof StaffAccount>;
 
 /** A SUPERVISOR's branches (SPEC §18: "branch grants in a table of their own"). */
 export const StaffBranchGrant = defineEntity({
@@ -52,7 +51,6 @@ export const StaffBranchGrant = defineEntity({
   },
   uniques: [{ name: 'uq_staff_branch_grant', properties: ['account', 'branchOffice'] }],
 });
-export type StaffBranchGrantEntity = InferEntity<typeof StaffBranchGrant>;
 
 /** A signed-in browser: only the SHA-256 of its cookie's token is kept. */
 export const StaffSession = defineEntity({
@@ -73,7 +71,6 @@ export const StaffSession = defineEntity({
     userAgent: p.string().length(500).nullable(),
   },
 });
-export type StaffSessionEntity = InferEntity<typeof StaffSession>;
 
 /** An integration token (SPEC §18), and the first run's kiosk credential: shown once, hashed at rest. */
 export const ApiToken = defineEntity({
@@ -94,7 +91,6 @@ export const ApiToken = defineEntity({
   },
   checks: [{ name: 'api_token_role_check', expression: oneOf('role', TOKEN_ROLES) }],
 });
-export type ApiTokenEntity = InferEntity<typeof ApiToken>;
 
 /** rate-limiter-flexible's table (its own layout), created here instead of by the library at run time. */
 export const AuthRateLimit = defineEntity({

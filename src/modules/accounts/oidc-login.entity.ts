@@ -1,4 +1,4 @@
-import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+import { defineEntity, p } from '@mikro-orm/core';
 import { oneOf } from '../../db/checks.js';
 
 /** Who an OpenID Connect sign-in is for: a staff member (SPEC §18) or a customer's chat (SPEC §22). */
@@ -32,4 +32,3 @@ export const OidcLogin = defineEntity({
   },
   checks: [{ name: 'oidc_login_purpose_check', expression: oneOf('purpose', OIDC_PURPOSES) }],
 });
-export type OidcLoginEntity = InferEntity<typeof OidcLogin>;

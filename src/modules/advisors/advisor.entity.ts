@@ -1,4 +1,4 @@
-import { defineEntity, type InferEntity } from '@mikro-orm/core';
+import { defineEntity } from '@mikro-orm/core';
 import { createdAtColumn, updatedAtColumn } from '../../db/columns.js';
 import { between, oneOf } from '../../db/checks.js';
 import type { QueueType } from '../../domain/queue-types.js';
@@ -47,5 +47,3 @@ export const Advisor = defineEntity({
     },
   ],
 });
-
-export type AdvisorEntity = InferEntity<typeof Advisor>;

@@ -1,4 +1,4 @@
-import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+import { defineEntity, p } from '@mikro-orm/core';
 import { createdAtColumn } from '../../db/columns.js';
 import { Advisor } from './advisor.entity.js';
 
@@ -16,5 +16,3 @@ export const AdvisorLinkCode = defineEntity({
     createdAt: createdAtColumn(),
   },
 });
-
-export type AdvisorLinkCodeEntity = InferEntity<typeof AdvisorLinkCode>;

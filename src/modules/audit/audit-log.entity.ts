@@ -1,4 +1,4 @@
-import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+import { defineEntity, p } from '@mikro-orm/core';
 import { createdAtColumn } from '../../db/columns.js';
 
 export type JsonObject = Record<string, unknown>;
@@ -50,5 +50,3 @@ export const AuditLogArchive = defineEntity({
     { name: 'idx_audit_archive_created_at', properties: ['createdAt'] },
   ],
 });
-
-export type AuditLogEntity = InferEntity<typeof AuditLog>;

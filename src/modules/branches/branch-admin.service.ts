@@ -4,6 +4,7 @@ import type { BranchHours, BranchQueue } from '../../domain/branch-hours.js';
 import { formatHoursText } from '../../domain/hours-text.js';
 import { DomainError, ValidationError } from '../../errors.js';
 import { recordAudit, type Origin } from '../audit/audit.service.js';
+import { ACTIVE } from '../tickets/queue.sql.js';
 import type { BranchZones } from './branch-zones.js';
 import { branchPatchSchema, newBranchSchema, parseWith } from './branch.validation.js';
 
@@ -51,8 +52,6 @@ interface BranchRow {
   created_at: string;
   updated_at: string;
 }
-
-export const ACTIVE_TICKET_STATUSES = `('EN_ESPERA', 'PROXIMO', 'ATENDIENDO')`;
 
 const SELECT = `select b.id, b.code, b.name, b.region, b.comuna, b.address, b.latitude, b.longitude, b.timezone, b.hours,
     b.closing_time, b.closed_dates, b.queues, b.active, b.created_at, b.updated_at,
@@ -201,7 +200,7 @@ export class BranchAdminService {
         const before = toView(await this.row(tx, code));
         if (patch.active === false && before.active) {
           const [busy] = await tx.execute<{ n: number }[]>(
-            `select count(*)::int as n from ticket where branch_office = ? and status in ${ACTIVE_TICKET_STATUSES}`,
+            `select count(*)::int as n from ticket where branch_office = ? and status in ${ACTIVE}`,
             [before.name],
           );
           if (busy && busy.n > 0) {

@@ -1,4 +1,4 @@
-import { defineEntity, type InferEntity } from '@mikro-orm/core';
+import { defineEntity } from '@mikro-orm/core';
 import { createdAtColumn, updatedAtColumn } from '../../db/columns.js';
 import type { BranchHours, BranchQueue } from '../../domain/branch-hours.js';
 
@@ -45,5 +45,3 @@ export const Branch = defineEntity({
     { name: 'branch_closing_time_check', expression: `closing_time ~ '^([01][0-9]|2[0-3]):[0-5][0-9]$'` },
   ],
 });
-
-export type BranchEntity = InferEntity<typeof Branch>;

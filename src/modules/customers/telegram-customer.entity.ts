@@ -1,4 +1,4 @@
-import { defineEntity, type InferEntity } from '@mikro-orm/core';
+import { defineEntity } from '@mikro-orm/core';
 import { createdAtColumn, updatedAtColumn } from '../../db/columns.js';
 import { Branch } from '../branches/branch.entity.js';
 
@@ -71,5 +71,3 @@ export const RutVerificationLink = defineEntity({
     usedAt: p.datetime().columnType('timestamp').nullable(),
   }),
 });
-
-export type TelegramCustomerEntity = InferEntity<typeof TelegramCustomer>;

@@ -1,4 +1,4 @@
-import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+import { defineEntity, p } from '@mikro-orm/core';
 import { createdAtColumn } from '../../db/columns.js';
 import { Ticket } from '../tickets/ticket.entity.js';
 
@@ -36,5 +36,3 @@ export const BotConversation = defineEntity({
     updatedAt: p.datetime().columnType('timestamp').defaultRaw('current_timestamp'),
   },
 });
-
-export type TicketTelegramLinkEntity = InferEntity<typeof TicketTelegramLink>;

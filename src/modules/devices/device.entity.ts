@@ -1,4 +1,4 @@
-import { defineEntity, type InferEntity } from '@mikro-orm/core';
+import { defineEntity } from '@mikro-orm/core';
 import { createdAtColumn } from '../../db/columns.js';
 import { between, oneOf } from '../../db/checks.js';
 import { Branch } from '../branches/branch.entity.js';
@@ -36,4 +36,3 @@ export const Device = defineEntity({
     { name: 'device_printer_check', expression: '(printer_host is null) = (printer_port is null)' },
   ],
 });
-export type DeviceEntity = InferEntity<typeof Device>;

@@ -1,4 +1,4 @@
-import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+import { defineEntity, p } from '@mikro-orm/core';
 import { createdAtColumn } from '../../db/columns.js';
 import { Ticket } from '../tickets/ticket.entity.js';
 
@@ -17,5 +17,3 @@ export const TicketComeBack = defineEntity({
   },
   checks: [{ name: 'ticket_come_back_lead_minutes_check', expression: 'lead_minutes >= 1 and lead_minutes <= 120' }],
 });
-
-export type TicketComeBackEntity = InferEntity<typeof TicketComeBack>;

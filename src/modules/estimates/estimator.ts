@@ -86,11 +86,6 @@ export function nextWorkingMinute(plan: readonly Window[] | null, t: number): nu
 
 const hourAt = (minuteOfDay: number): number => Math.floor((((minuteOfDay % 1440) + 1440) % 1440) / 60);
 
-/** Expected minutes one waiting customer of a queue holds an advisor, counting cancels and no-shows. */
-export function expectedHold(model: QueueModel, minuteOfDay: number): number {
-  return holdMoments(model, minuteOfDay).mean;
-}
-
 /**
  * Mean and variance of the minutes one waiting customer holds an advisor: a mixture of a service
  * (observed mean and spread), a no-show's call and a cancellation (no time at all).

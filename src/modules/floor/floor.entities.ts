@@ -1,4 +1,4 @@
-import { defineEntity, type InferEntity } from '@mikro-orm/core';
+import { defineEntity } from '@mikro-orm/core';
 import { between, oneOf } from '../../db/checks.js';
 import { createdAtColumn } from '../../db/columns.js';
 import { FLOOR_STATES, VISIT_OUTCOMES, type FloorState, type VisitOutcome } from '../../domain/floor.js';
@@ -78,7 +78,3 @@ export const TicketVisit = defineEntity({
     },
   ],
 });
-
-export type AdvisorStatusPeriodEntity = InferEntity<typeof AdvisorStatusPeriod>;
-export type QueueCallStateEntity = InferEntity<typeof QueueCallState>;
-export type TicketVisitEntity = InferEntity<typeof TicketVisit>;

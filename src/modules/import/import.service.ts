@@ -9,7 +9,8 @@ import { AUDIT_COLUMNS, recordAudit, type Origin } from '../audit/audit.service.
 import type { BranchZones } from '../branches/branch-zones.js';
 import { BRANCH_CODE, isTimeZone, normalizeQueues } from '../branches/branch.validation.js';
 import { advisorWriteError, MODULE_MAX, MODULE_MIN } from '../advisors/staff.service.js';
-import { ACTIVE_TICKET_STATUSES, branchWriteError } from '../branches/branch-admin.service.js';
+import { branchWriteError } from '../branches/branch-admin.service.js';
+import { ACTIVE } from '../tickets/queue.sql.js';
 import { parseImportCsv, type CsvRecord, type ImportProblem } from './import-csv.js';
 
 export const BRANCH_COLUMNS = ['code', 'name', 'region', 'comuna', 'address', 'latitude', 'longitude', 'timezone', 'hours', 'queues'] as const;
@@ -276,7 +277,7 @@ export class ImportService {
       if (!request.dryRun) await tx.execute(`select pg_advisory_xact_lock(hashtext('ticketero:import'))`);
       const branches = await tx.execute<BranchRow[]>(
         `select b.id, b.code, b.name, b.region, b.comuna, b.address, b.latitude, b.longitude, b.timezone, b.hours, b.queues, b.active,
-           (select count(*)::int from ticket t where t.branch_office = b.name and t.status in ${ACTIVE_TICKET_STATUSES}) as active_tickets
+           (select count(*)::int from ticket t where t.branch_office = b.name and t.status in ${ACTIVE}) as active_tickets
          from branch b order by b.id ${request.dryRun ? '' : 'for update of b'}`,
       );
       const advisors =

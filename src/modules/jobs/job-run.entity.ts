@@ -1,4 +1,4 @@
-import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+import { defineEntity, p } from '@mikro-orm/core';
 
 /** The last run of each scheduled job: what supervisors see, and how a missed daily job catches up. */
 export const JobRun = defineEntity({
@@ -16,5 +16,3 @@ export const JobRun = defineEntity({
     failures: p.integer().default(0),
   },
 });
-
-export type JobRunEntity = InferEntity<typeof JobRun>;

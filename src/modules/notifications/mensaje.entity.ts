@@ -1,4 +1,4 @@
-import { defineEntity, type InferEntity } from '@mikro-orm/core';
+import { defineEntity } from '@mikro-orm/core';
 import { createdAtColumn } from '../../db/columns.js';
 import { oneOf } from '../../db/checks.js';
 import { Ticket } from '../tickets/ticket.entity.js';
@@ -60,5 +60,3 @@ export const Mensaje = defineEntity({
     },
   ],
 });
-
-export type MensajeEntity = InferEntity<typeof Mensaje>;

@@ -1,4 +1,4 @@
-import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+import { defineEntity, p } from '@mikro-orm/core';
 import { oneOf } from '../../db/checks.js';
 import { Device } from '../devices/device.entity.js';
 
@@ -24,4 +24,3 @@ export const DevicePrinterStatus = defineEntity({
   },
   checks: [{ name: 'device_printer_status_estado_check', expression: oneOf('estado', PRINT_STATES) }],
 });
-export type DevicePrinterStatusEntity = InferEntity<typeof DevicePrinterStatus>;

@@ -1,4 +1,4 @@
-import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+import { defineEntity, p } from '@mikro-orm/core';
 import { createdAtColumn } from '../../db/columns.js';
 import { oneOf } from '../../db/checks.js';
 
@@ -21,5 +21,3 @@ export const PersonalDataKey = defineEntity({
   },
   checks: [{ name: 'personal_data_key_purpose_check', expression: oneOf('purpose', KEY_PURPOSES) }],
 });
-
-export type PersonalDataKeyEntity = InferEntity<typeof PersonalDataKey>;

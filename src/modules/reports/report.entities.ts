@@ -1,4 +1,4 @@
-import { ArrayType, defineEntity, p, type InferEntity } from '@mikro-orm/core';
+import { ArrayType, defineEntity, p } from '@mikro-orm/core';
 import { between, oneOf } from '../../db/checks.js';
 import { QUEUE_TYPES, type QueueType } from '../../domain/queue-types.js';
 import { Branch } from '../branches/branch.entity.js';
@@ -68,9 +68,6 @@ export const ReportAdvisorRollup = defineEntity({
   checks: [{ name: 'report_advisor_rollup_period_check', expression: between('period', 0, 47) }],
 });
 
-export type ReportRollupEntity = InferEntity<typeof ReportRollup>;
-export type ReportAdvisorRollupEntity = InferEntity<typeof ReportAdvisorRollup>;
-
 /**
  * SPEC §20: per branch × service day, the sum of the day's report_rollup rows (every queue and
  * period) and of its advisors' seconds: what the day, week, month and national reports read, so a
@@ -104,4 +101,3 @@ export const ReportDailyRollup = defineEntity({
     updatedAt: p.datetime().columnType('timestamp'),
   },
 });
-export type ReportDailyRollupEntity = InferEntity<typeof ReportDailyRollup>;

@@ -1,4 +1,4 @@
-import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+import { defineEntity, p } from '@mikro-orm/core';
 import { updatedAtColumn } from '../../db/columns.js';
 import { Advisor } from '../advisors/advisor.entity.js';
 
@@ -31,5 +31,3 @@ export const AdvisorPlan = defineEntity({
   },
   uniques: [{ name: 'uq_advisor_plan_advisor_date', properties: ['advisor', 'planDate'] }],
 });
-
-export type AdvisorPlanEntity = InferEntity<typeof AdvisorPlan>;

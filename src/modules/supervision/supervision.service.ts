@@ -11,7 +11,7 @@ import { TICKET_STATUSES, type TicketStatus } from '../../domain/ticket-status.j
 import type { AdvisorService, AdvisorView } from '../advisors/advisor.service.js';
 import { callOrderColumns, callOrderCtes } from '../floor/call-order.sql.js';
 import type { PersonalDataCipher } from '../privacy/cipher.js';
-import { WAITING } from '../tickets/queue.sql.js';
+import { ACTIVE, WAITING } from '../tickets/queue.sql.js';
 import type { WaitEstimator } from '../estimates/wait-estimator.js';
 import type { PrinterAlert } from '../printing/printing.service.js';
 
@@ -112,8 +112,6 @@ interface SummaryRow {
   avg_service: string | null;
 }
 
-const ACTIVE = `('EN_ESPERA', 'PROXIMO', 'ATENDIENDO')`;
-
 interface QueueRow {
   queue_type: QueueType;
   waiting: number;
@@ -209,10 +207,10 @@ export class SupervisionService {
          count(t.id) filter (where t.service_date = ? and t.assigned_at is not null)::int as called_today,
          count(t.id) filter (where t.service_date = ? and t.assigned_at is not null
            and t.assigned_at - t.created_at <= make_interval(mins => ${SERVICE_LEVEL_MINUTES}))::int as called_in_time
-       -- The queue list is bound as one array literal: knex would spread a JS array into a list.
+       -- The queues asked for, bound as one text[] parameter.
        from unnest(?::text[]) as q(queue_type)
        left join ticket t on t.branch_office = ? and t.queue_type = q.queue_type
-         and (t.service_date = ? or t.status in ('EN_ESPERA', 'PROXIMO', 'ATENDIENDO'))
+         and (t.service_date = ? or t.status in ${ACTIVE})
        group by q.queue_type`,
       [
         branchOffice,
@@ -309,7 +307,7 @@ export class SupervisionService {
     const [byStatus, queues, advisors, jobs, printerAlerts] = await Promise.all([
       this.db.execute<{ status: TicketStatus; n: number }[]>(
         `select status, count(*)::int as n from ticket
-         where branch_office = ? and (service_date = ? or status in ('EN_ESPERA', 'PROXIMO', 'ATENDIENDO'))
+         where branch_office = ? and (service_date = ? or status in ${ACTIVE})
          group by status`,
         [branchOffice, day],
       ),

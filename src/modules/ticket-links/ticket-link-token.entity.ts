@@ -1,4 +1,4 @@
-import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+import { defineEntity, p } from '@mikro-orm/core';
 import { createdAtColumn } from '../../db/columns.js';
 import { Ticket } from '../tickets/ticket.entity.js';
 
@@ -17,5 +17,3 @@ export const TicketLinkToken = defineEntity({
     createdAt: createdAtColumn(),
   },
 });
-
-export type TicketLinkTokenEntity = InferEntity<typeof TicketLinkToken>;

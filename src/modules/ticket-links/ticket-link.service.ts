@@ -1,6 +1,7 @@
 import { createHash, randomBytes, randomInt } from 'node:crypto';
 import type { Clock } from '../../clock.js';
 import type { Db } from '../../db/sql.js';
+import { isActive, type TicketStatus } from '../../domain/ticket-status.js';
 import { DomainError } from '../../errors.js';
 import { recordAudit, type Origin } from '../audit/audit.service.js';
 
@@ -95,7 +96,7 @@ export class TicketLinkService {
     return this.deps.db.transactional(async (tx) => {
       // The row lock makes two chats racing for one paper settle in the database: one wins.
       const [link] = await tx.execute<
-        { id: string; ticket_id: string; used_at: string | null; used_by_chat_id: string | null; expired: boolean; numero: string; codigo_referencia: string; status: string }[]
+        { id: string; ticket_id: string; used_at: string | null; used_by_chat_id: string | null; expired: boolean; numero: string; codigo_referencia: string; status: TicketStatus }[]
       >(
         `select l.id, l.ticket_id, l.used_at, l.used_by_chat_id, l.expires_at <= ? as expired, t.numero, t.codigo_referencia, t.status
          from ticket_link_token l join ticket t on t.id = l.ticket_id
@@ -110,7 +111,7 @@ export class TicketLinkService {
         });
       }
       if (link.expired) throw new DomainError('ENLACE_VENCIDO', 'Ese código venció al terminar el día');
-      if (!['EN_ESPERA', 'PROXIMO', 'ATENDIENDO'].includes(link.status)) {
+      if (!isActive(link.status)) {
         throw new DomainError('ENLACE_VENCIDO', `El ticket ${link.numero} ya terminó`);
       }
       // Every token of the ticket is spent: the paper links one chat, whichever way it was read.

@@ -1,4 +1,4 @@
-import { defineEntity, type InferEntity } from '@mikro-orm/core';
+import { defineEntity } from '@mikro-orm/core';
 import { oneOf } from '../../db/checks.js';
 import { QUEUE_TYPES, type QueueType } from '../../domain/queue-types.js';
 
@@ -16,5 +16,3 @@ export const TicketDailyCounter = defineEntity({
   primaryKeys: ['branchOffice', 'serviceDate', 'queueType'],
   checks: [{ name: 'ticket_daily_counter_queue_type_check', expression: oneOf('queue_type', QUEUE_TYPES) }],
 });
-
-export type TicketDailyCounterEntity = InferEntity<typeof TicketDailyCounter>;

@@ -1,4 +1,4 @@
-import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+import { defineEntity, p } from '@mikro-orm/core';
 import { createdAtColumn } from '../../db/columns.js';
 import { Ticket } from './ticket.entity.js';
 
@@ -14,5 +14,3 @@ export const TicketIdempotencyKey = defineEntity({
     createdAt: createdAtColumn().index('idx_ticket_idempotency_key_created_at'),
   },
 });
-
-export type TicketIdempotencyKeyEntity = InferEntity<typeof TicketIdempotencyKey>;

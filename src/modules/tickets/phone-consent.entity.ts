@@ -1,4 +1,4 @@
-import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+import { defineEntity, p } from '@mikro-orm/core';
 import { Ticket } from './ticket.entity.js';
 
 /** The customer ticked "use my phone" at the tótem (SPEC §19): when, for the ticket it came with. */
@@ -10,5 +10,3 @@ export const TicketPhoneConsent = defineEntity({
     consentedAt: p.datetime().columnType('timestamp'),
   },
 });
-
-export type TicketPhoneConsentEntity = InferEntity<typeof TicketPhoneConsent>;

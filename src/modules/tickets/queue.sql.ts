@@ -1,11 +1,14 @@
 import { QUEUES } from '../../domain/queue-types.js';
+import { ACTIVE_STATUSES, WAITING_STATUSES } from '../../domain/ticket-status.js';
 
 /*
  * SQL shared by every place that counts a queue, so positions and estimates agree
  * between the kiosk's answer, the bot, the supervisor and the queue job.
  */
-export const WAITING = `('EN_ESPERA', 'PROXIMO')`;
-export const ACTIVE = `('EN_ESPERA', 'PROXIMO', 'ATENDIENDO')`;
+const sqlList = (values: readonly string[]): string => `(${values.map((v) => `'${v}'`).join(', ')})`;
+/** The statuses of src/domain/ticket-status.ts as SQL lists, for `status in ${WAITING}`. */
+export const WAITING = sqlList(WAITING_STATUSES);
+export const ACTIVE = sqlList(ACTIVE_STATUSES);
 
 /** Advisors of a branch who serve a queue and are not OFFLINE; `?` binds branch, then queue type. */
 export const ADVISORS_ONLINE_COUNT = `(select count(*)::int from advisor o

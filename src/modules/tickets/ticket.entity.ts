@@ -1,4 +1,4 @@
-import { defineEntity, type InferEntity } from '@mikro-orm/core';
+import { defineEntity } from '@mikro-orm/core';
 import { createdAtColumn, updatedAtColumn } from '../../db/columns.js';
 import { between, oneOf } from '../../db/checks.js';
 import { QUEUE_TYPES, type QueueType } from '../../domain/queue-types.js';
@@ -135,5 +135,3 @@ export const Ticket = defineEntity({
     },
   ],
 });
-
-export type TicketEntity = InferEntity<typeof Ticket>;

@@ -1,4 +1,4 @@
-import { defineEntity, type InferEntity } from '@mikro-orm/core';
+import { defineEntity } from '@mikro-orm/core';
 import type { QueueType } from '../../domain/queue-types.js';
 
 /**
@@ -16,5 +16,3 @@ export const TicketWaitingCount = defineEntity({
   primaryKeys: ['branchOffice', 'queueType'],
   checks: [{ name: 'ticket_waiting_count_waiting_check', expression: 'waiting >= 0' }],
 });
-
-export type TicketWaitingCountEntity = InferEntity<typeof TicketWaitingCount>;
