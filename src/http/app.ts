@@ -181,15 +181,7 @@ export function createApp(deps: HttpDeps): Hono {
   );
   app.route(
     '/supervisor',
-    supervisorWebRoutes({
-      supervision: deps.services.supervision,
-      floor: deps.services.floor,
-      staffPlan: deps.services.staffPlan,
-      assets,
-      defaultBranch: deps.defaultBranch,
-      trustProxy: deps.trustProxy,
-      now: deps.now,
-    }),
+    supervisorWebRoutes({ assets }),
   );
 
   if (deps.telegramWebhook) {

@@ -268,6 +268,14 @@ function adminPaths() {
         responses: ok('Panel de la sucursal'),
       },
     },
+    '/api/admin/dashboard/history': {
+      get: {
+        summary: 'Cuántos esperaban en cada fila durante el día de la sucursal, cada 15 minutos (el gráfico del panel)',
+        security: admin,
+        parameters: [branch],
+        responses: ok('{ branchOffice, history: [{ at, CAJA, PERSONAL_BANKER, EMPRESAS, GERENCIA }] }'),
+      },
+    },
     '/api/admin/summary': { get: { summary: 'Todas las sucursales', security: admin, responses: ok('Resumen') } },
     '/api/admin/queues/{type}': {
       get: { summary: 'La fila de espera en orden', security: admin, parameters: [type, branch], responses: ok('Fila') },

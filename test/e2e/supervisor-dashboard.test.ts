@@ -28,13 +28,13 @@ async function signIn(page: Page): Promise<void> {
 }
 
 describe('the supervisor dashboard (/supervisor)', () => {
-  it('sends the signed-out to /ingresar, and its API answers 401', async () => {
+  it('sends the signed-out to /ingresar, and the admin API it reads answers 401', async () => {
     const context = await browser.newContext();
     const page = await context.newPage();
     await page.goto(`${app.url}/supervisor`);
     await page.waitForURL(/\/ingresar\?volver=\/supervisor$/);
     expect(await page.locator('#queues').count()).toBe(0);
-    const api = await page.request.get(`${app.url}/supervisor/api/dashboard`);
+    const api = await page.request.get(`${app.url}/api/admin/dashboard`);
     expect(api.status()).toBe(401);
     await context.close();
   });
@@ -89,7 +89,7 @@ describe('the supervisor dashboard (/supervisor)', () => {
     const page = await context.newPage();
     await signIn(page);
     await page.locator('#queues tbody tr').first().waitFor();
-    const response = await page.request.put(`${app.url}/supervisor/api/advisors/1/status`, {
+    const response = await page.request.put(`${app.url}/api/admin/advisors/1/status`, {
       data: { status: 'OFFLINE' },
     });
     expect(response.status()).toBe(403);

@@ -251,6 +251,16 @@ describe('admin authentication', () => {
 describe('GET /api/admin/dashboard', () => {
   beforeEach(resetBranch);
 
+  it('gives the day’s waiting line every 15 minutes at /dashboard/history (the supervisor page’s chart)', async () => {
+    await takeTicket('CAJA');
+    await takeTicket('CAJA');
+    const { status, body } = await admin<{ branchOffice: string; history: Array<Record<string, number | string>> }>('/dashboard/history');
+    expect(status).toBe(200);
+    expect(body.branchOffice).toBe('Sucursal Centro');
+    expect(body.history.length).toBeGreaterThan(1);
+    expect(body.history.at(-1)).toMatchObject({ CAJA: 2, PERSONAL_BANKER: 0, EMPRESAS: 0, GERENCIA: 0 });
+  });
+
   /**
    * Luis Pérez alone works CAJA (the others stay paused): C01 waits 10 min and takes 12 min, C02
    * waits 22 min and does not show up, C03 (RUT 12.345.678-5) waits 30 min and is being served;
@@ -331,6 +341,8 @@ describe('GET /api/admin/dashboard', () => {
       averageWaitMinutesToday: 20.7, // (10 + 22 + 30) / 3
       averageServiceMinutesToday: 12,
       serviceLevelToday: 0.333, // only C01 was called within 15 minutes
+      noShowRateToday: 0.333, // 1 no-show of the 3 called
+      cancellationRateToday: 0.125, // 1 cancelled of the 8 taken
       // The service floor (SPEC §12): visits served here, and the customers' ratings.
       servedToday: 1,
       ratingsToday: 0,
@@ -347,6 +359,8 @@ describe('GET /api/admin/dashboard', () => {
       averageWaitMinutesToday: null,
       averageServiceMinutesToday: null,
       serviceLevelToday: null,
+      noShowRateToday: null, // nobody called yet
+      cancellationRateToday: 0,
     });
     expect(queue('EMPRESAS')).toMatchObject({ waiting: 0, advisorsOnline: 2, estimatedWaitMinutes: 10 });
     expect(queue('GERENCIA')).toMatchObject({ waiting: 0, advisorsOnline: 2, estimatedWaitMinutes: 15 });
@@ -743,10 +757,11 @@ describe('PUT /api/admin/advisors/:id/status', () => {
     const missing = await putJson('/advisors/999999/status', { status: 'OFFLINE' });
     expect(missing.status).toBe(404);
     expect(missing.body).toMatchObject({ error: 'ASESOR_NO_ENCONTRADO' });
-    for (const bad of ['abc', '0', '-1', '1.5', '99999999999999999999']) {
+    // Decimal digits only: Number('0x10') is 16 and Number('1e0') is 1, neither is an id (one schema, src/http/schemas/params.ts).
+    for (const bad of ['abc', '0', '-1', '1.5', '99999999999999999999', '0x10', '1e0', '%201']) {
       const reply = await putJson(`/advisors/${bad}/status`, { status: 'OFFLINE' });
       expect(reply.status, bad).toBe(400);
-      expect(reply.body, bad).toMatchObject({ error: 'VALIDACION_FALLIDA' });
+      expect(reply.body, bad).toMatchObject({ error: 'VALIDACION_FALLIDA', campos: { id: 'Debe ser un entero positivo' } });
     }
   });
 

@@ -4,6 +4,7 @@ import { DomainError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { mayTouchBranch, type Principal } from '../../modules/accounts/principal.js';
 import { scrubPath } from '../../domain/privacy.js';
+import { idOrNull } from '../schemas/params.js';
 import { PERMISSIONS_BY_ROUTE, permissionKey, type BranchScope, type RoutePermission } from './route-permissions.js';
 
 export interface AuthorizeDeps {
@@ -96,8 +97,8 @@ async function checkScope(c: Context, pattern: string, scope: BranchScope, princ
       return;
     }
     case 'advisor': {
-      const id = Number(paramOf(pattern, c.req.path, scope.param));
-      if (!Number.isSafeInteger(id) || id < 1) return; // the handler answers 400
+      const id = idOrNull(paramOf(pattern, c.req.path, scope.param));
+      if (id === null) return; // the handler answers 400
       if (principal.role === 'ASESOR' && principal.advisorId !== id) {
         deny(c, deps, principal, 'escritorio ajeno');
         throw new DomainError('PROHIBIDO', 'Solo puedes actuar sobre tu propio escritorio');
@@ -124,8 +125,8 @@ async function checkScope(c: Context, pattern: string, scope: BranchScope, princ
     }
     case 'device': {
       if (principal.branches === 'ALL') return;
-      const id = Number(paramOf(pattern, c.req.path, scope.param));
-      if (!Number.isSafeInteger(id) || id < 1) return; // the handler answers 400
+      const id = idOrNull(paramOf(pattern, c.req.path, scope.param));
+      if (id === null) return; // the handler answers 400
       const branch = await deps.deviceBranch(id);
       if (branch === null || !mayTouchBranch(principal, branch)) refuse('sucursal del dispositivo');
       return;

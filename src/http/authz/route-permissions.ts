@@ -52,7 +52,7 @@ const KIOSK: readonly Role[] = ['KIOSK', 'ADMIN'];
 const branchQuery: BranchScope = { from: 'query', name: 'branchOffice', absent: 'default' };
 const branchQueryRequired: BranchScope = { from: 'query', name: 'branchOffice', absent: 'required' };
 const advisor: BranchScope = { from: 'advisor', param: 'id' };
-const pageBranch: BranchScope = { from: 'query', name: 'branch', absent: 'own' };
+const ownBranchQuery: BranchScope = { from: 'query', name: 'branchOffice', absent: 'own' };
 
 /**
  * Who may do what (SPEC §18), for every route of the app, in one table. `authorize` decides from
@@ -95,7 +95,9 @@ export const ROUTE_PERMISSIONS: readonly RoutePermission[] = [
   { method: 'GET', path: '/api/totem/estado', allow: KIOSK, openInDevelopment: true },
 
   // Supervision reads (SPEC §7)
-  { method: 'GET', path: '/api/admin/dashboard', allow: FLOOR_READ, scope: branchQuery },
+  // Absent branchOffice: the default branch, or a branch-bound principal's own first
+  { method: 'GET', path: '/api/admin/dashboard', allow: FLOOR_READ, scope: ownBranchQuery },
+  { method: 'GET', path: '/api/admin/dashboard/history', allow: FLOOR_READ, scope: ownBranchQuery },
   { method: 'GET', path: '/api/admin/summary', allow: AUDIT },
   { method: 'GET', path: '/api/admin/queues/:type', allow: FLOOR_READ, scope: branchQuery },
   { method: 'GET', path: '/api/admin/queues/:type/stats', allow: FLOOR_READ, scope: branchQuery },
@@ -159,15 +161,10 @@ export const ROUTE_PERMISSIONS: readonly RoutePermission[] = [
   { method: 'GET', path: '/escritorio/api/stream', allow: ['ASESOR'] },
   { method: 'POST', path: '/escritorio/api/:action', allow: ['ASESOR'] },
 
-  // The supervisor's page (signed in by session) and its API
+  // The supervisor's pages (signed in by session): their data and actions are the admin API's
   { method: 'GET', path: '/supervisor', allow: 'public' }, // the page itself; it sends the signed-out to /ingresar
   { method: 'GET', path: '/supervisor/reportes', allow: 'public' }, // the reports page (SPEC §20); its data comes from /api/admin/reports/*
   { method: 'GET', path: '/supervisor/vendor/echarts.min.js', allow: 'public' }, // the charts library, served from node_modules
-  { method: 'GET', path: '/supervisor/api/dashboard', allow: FLOOR_READ, scope: pageBranch },
-  { method: 'PUT', path: '/supervisor/api/advisors/:id/status', allow: FLOOR_ACT, scope: advisor },
-  { method: 'POST', path: '/supervisor/api/advisors/:id/:action', allow: FLOOR_ACT, scope: advisor },
-  { method: 'GET', path: '/supervisor/api/advisors/:id/plan', allow: MANAGERS, scope: advisor },
-  { method: 'PUT', path: '/supervisor/api/advisors/:id/plan', allow: MANAGERS, scope: advisor },
 ];
 
 export function permissionKey(method: string, path: string): string {

@@ -7,8 +7,9 @@ import { bearerOf, sessionTokenOf } from './principal.js';
 const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /**
- * CSRF protection for what a browser sends with its session cookie (SPEC §18): a state-changing
- * request must come from this origin (`Origin`, else `Sec-Fetch-Site`). JSON-only bodies
+ * CSRF protection for what a browser sends with its session cookie (SPEC §18), the one check for
+ * every route: a state-changing request must come from this origin (`Origin`, else
+ * `Sec-Fetch-Site`, else — with a session — the pages' own `X-Requested-With: ticketero`). JSON-only bodies
  * (readJsonBody answers 415 otherwise) keep plain cross-site forms out as well. Bearer calls carry
  * no ambient credential and are not checked.
  */
@@ -30,8 +31,12 @@ export function sameOriginOnly(logger: Logger, trustProxy: boolean): MiddlewareH
       }
     } else if (origin === 'null') {
       sameOrigin = false;
+    } else if (site !== undefined) {
+      sameOrigin = site === 'same-origin' || site === 'none';
     } else {
-      sameOrigin = site === undefined || site === 'same-origin' || site === 'none';
+      // Neither header (a browser always sends one of them on a write): with a session, only the
+      // app's own pages, which send X-Requested-With: ticketero — a cross-site form cannot set it.
+      sameOrigin = !hasSession || c.req.header('x-requested-with') === 'ticketero';
     }
     if (!sameOrigin) {
       logger.warn({ method: c.req.method, path: scrubPath(c.req.path), origin: origin ?? null, secFetchSite: site ?? null }, 'solicitud de otro origen rechazada (CSRF)');

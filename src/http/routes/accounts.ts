@@ -1,15 +1,10 @@
 import { Hono, type Context } from 'hono';
-import { DomainError, ValidationError } from '../../errors.js';
+import { DomainError } from '../../errors.js';
 import type { AccountRow, AccountService } from '../../modules/accounts/account.service.js';
 import type { Principal } from '../../modules/accounts/principal.js';
 import { readJsonBody } from '../middleware/json-body.js';
 import { requestOrigin } from '../middleware/principal.js';
-
-function idParam(value: string): number {
-  const id = Number(value);
-  if (!/^\d{1,15}$/.test(value) || !Number.isSafeInteger(id) || id < 1) throw new ValidationError({ id: 'Debe ser un entero positivo' });
-  return id;
-}
+import { parseId } from '../schemas/params.js';
 
 function principalOf(c: Context): Principal {
   const principal = c.get('principal');
@@ -55,7 +50,7 @@ export function accountRoutes({ accounts, trustProxy, advisorBranch }: {
 
   app.patch('/accounts/:id', async (c) => {
     const principal = principalOf(c);
-    const id = idParam(c.req.param('id'));
+    const id = parseId(c.req.param('id'));
     const body = await readJsonBody(c);
     if (principal.role !== 'ADMIN') {
       assertManageable(principal, await accounts.get(id));
@@ -66,14 +61,14 @@ export function accountRoutes({ accounts, trustProxy, advisorBranch }: {
 
   app.delete('/accounts/:id', async (c) => {
     const principal = principalOf(c);
-    const id = idParam(c.req.param('id'));
+    const id = parseId(c.req.param('id'));
     if (principal.role !== 'ADMIN') assertManageable(principal, await accounts.get(id));
     return c.json(await accounts.deactivate(id, requestOrigin(c, trustProxy)));
   });
 
   app.post('/accounts/:id/revoke-sessions', async (c) => {
     const principal = principalOf(c);
-    const id = idParam(c.req.param('id'));
+    const id = parseId(c.req.param('id'));
     if (principal.role !== 'ADMIN') assertManageable(principal, await accounts.get(id));
     return c.json(await accounts.revokeSessions(id, requestOrigin(c, trustProxy)));
   });
@@ -84,7 +79,7 @@ export function accountRoutes({ accounts, trustProxy, advisorBranch }: {
     return c.json({ ...created, aviso: 'El token se muestra una sola vez' }, 201);
   });
   app.delete('/tokens/:id', async (c) => {
-    await accounts.revokeToken(idParam(c.req.param('id')), requestOrigin(c, trustProxy));
+    await accounts.revokeToken(parseId(c.req.param('id')), requestOrigin(c, trustProxy));
     return c.json({ ok: true });
   });
 

@@ -1,4 +1,4 @@
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import { INSTANT_MESSAGE, parseInstant } from '../../domain/input-dates.js';
 import { isQueueType, QUEUE_TYPES, type QueueType } from '../../domain/queue-types.js';
 import { fieldErrors, hasControlCharacters, ValidationError } from '../../errors.js';
@@ -11,6 +11,7 @@ import { AUDIT_EVENTS } from '../../modules/audit/audit.service.js';
 import type { SupervisionService } from '../../modules/supervision/supervision.service.js';
 import { readJsonBody } from '../middleware/json-body.js';
 import { requestOrigin } from '../middleware/principal.js';
+import { parseId } from '../schemas/params.js';
 
 export interface AdminRoutesDeps {
   advisors: AdvisorService;
@@ -27,8 +28,24 @@ export interface AdminRoutesDeps {
 export function adminRoutes({ advisors, floor, supervision, defaultBranch, trustProxy }: AdminRoutesDeps): Hono {
   const app = new Hono();
   const branchOf = (value: string | undefined): string => parseBranchOffice(value) ?? defaultBranch;
+  /**
+   * The dashboard's branch: the one named, else the default — or, for a principal held to branches
+   * that do not include it, the first of theirs (the route table checked a named one).
+   */
+  const dashboardBranch = (c: Context): string => {
+    const named = parseBranchOffice(c.req.query('branchOffice'));
+    if (named) return named;
+    const principal = c.get('principal');
+    const own = principal && principal.branches !== 'ALL' ? principal.branches : null;
+    return own?.length && !own.includes(defaultBranch) ? own[0]! : defaultBranch;
+  };
 
-  app.get('/dashboard', async (c) => c.json(await supervision.dashboard(branchOf(c.req.query('branchOffice')))));
+  app.get('/dashboard', async (c) => c.json(await supervision.dashboard(dashboardBranch(c))));
+  // How many waited in each queue through the branch's day, every 15 minutes (the page's chart).
+  app.get('/dashboard/history', async (c) => {
+    const branch = dashboardBranch(c);
+    return c.json({ branchOffice: branch, history: await supervision.waitingOverDay(branch) });
+  });
   app.get('/summary', async (c) => c.json(await supervision.summary()));
 
   app.get('/queues/:type', async (c) =>
@@ -51,13 +68,13 @@ export function adminRoutes({ advisors, floor, supervision, defaultBranch, trust
   );
 
   app.put('/advisors/:id/status', async (c) => {
-    const id = advisorIdParam(c.req.param('id'));
+    const id = parseId(c.req.param('id'));
     const { status, reason } = parseStatusChange(await readJsonBody(c));
     return c.json(await floor.setStatus(id, status, reason, requestOrigin(c, trustProxy)));
   });
 
   app.put('/advisors/:id/complete-ticket', async (c) => {
-    const id = advisorIdParam(c.req.param('id'));
+    const id = parseId(c.req.param('id'));
     const hasBody = Number(c.req.header('content-length') ?? '0') > 0 || c.req.header('transfer-encoding');
     const outcome = hasBody ? parseOutcome(await readJsonBody(c)) : 'COMPLETADO';
     return c.json(await floor.finishCurrent(id, outcome, requestOrigin(c, trustProxy)));
@@ -65,24 +82,24 @@ export function adminRoutes({ advisors, floor, supervision, defaultBranch, trust
 
   // The service floor (SPEC §12): the same actions as the advisor's /panel.
   app.post('/advisors/:id/arrived', async (c) =>
-    c.json(await floor.arrived(advisorIdParam(c.req.param('id')), requestOrigin(c, trustProxy))),
+    c.json(await floor.arrived(parseId(c.req.param('id')), requestOrigin(c, trustProxy))),
   );
   app.post('/advisors/:id/recall', async (c) =>
-    c.json(await floor.recall(advisorIdParam(c.req.param('id')), requestOrigin(c, trustProxy))),
+    c.json(await floor.recall(parseId(c.req.param('id')), requestOrigin(c, trustProxy))),
   );
   app.post('/advisors/:id/transfer', async (c) => {
-    const id = advisorIdParam(c.req.param('id'));
+    const id = parseId(c.req.param('id'));
     const command = parseTransfer(await readJsonBody(c));
     return c.json(await floor.transfer(id, command, requestOrigin(c, trustProxy)));
   });
   app.post('/advisors/:id/call', async (c) => {
-    const id = advisorIdParam(c.req.param('id'));
+    const id = parseId(c.req.param('id'));
     const { numero, reason } = parseCallOutOfOrder(await readJsonBody(c));
     return c.json(await floor.callOutOfOrder(id, numero, reason, requestOrigin(c, trustProxy)));
   });
 
   app.post('/advisors/:id/link-code', async (c) => {
-    const id = advisorIdParam(c.req.param('id'));
+    const id = parseId(c.req.param('id'));
     const advisor = await advisors.get(id);
     const link = await advisors.createLinkCode(id);
     return c.json({ advisorId: advisor.id, name: advisor.name, ...link, instrucciones: `Envía /vincular ${link.code} al bot` }, 201);
@@ -97,14 +114,6 @@ function queueTypeParam(value: string): QueueType {
   const upper = value.toUpperCase();
   if (!isQueueType(upper)) throw new ValidationError({ type: `El tipo de cola debe ser uno de: ${QUEUE_TYPES.join(', ')}` });
   return upper;
-}
-
-function advisorIdParam(value: string): number {
-  const id = Number(value);
-  if (!/^\d{1,15}$/.test(value) || !Number.isSafeInteger(id) || id < 1) {
-    throw new ValidationError({ id: 'El id del asesor debe ser un entero positivo' });
-  }
-  return id;
 }
 
 const isObject = (value: unknown): value is Record<string, unknown> =>

@@ -1,14 +1,8 @@
 import { Hono } from 'hono';
-import { ValidationError } from '../../errors.js';
 import type { DeviceService } from '../../modules/devices/device.service.js';
 import { readJsonBody } from '../middleware/json-body.js';
 import { requestOrigin } from '../middleware/principal.js';
-
-function idParam(value: string): number {
-  const id = Number(value);
-  if (!/^\d{1,15}$/.test(value) || !Number.isSafeInteger(id) || id < 1) throw new ValidationError({ id: 'Debe ser un entero positivo' });
-  return id;
-}
+import { parseId } from '../schemas/params.js';
 
 /**
  * A branch's devices (SPEC §17): create (the token shown once), list, rename or set the printer,
@@ -25,11 +19,11 @@ export function deviceRoutes({ devices, trustProxy }: { devices: DeviceService; 
   });
 
   app.patch('/devices/:id', async (c) => {
-    const id = idParam(c.req.param('id'));
+    const id = parseId(c.req.param('id'));
     return c.json(await devices.update(id, await readJsonBody(c), requestOrigin(c, trustProxy)));
   });
 
-  app.delete('/devices/:id', async (c) => c.json(await devices.revoke(idParam(c.req.param('id')), requestOrigin(c, trustProxy))));
+  app.delete('/devices/:id', async (c) => c.json(await devices.revoke(parseId(c.req.param('id')), requestOrigin(c, trustProxy))));
 
   return app;
 }

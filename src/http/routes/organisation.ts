@@ -5,6 +5,7 @@ import type { StaffService } from '../../modules/advisors/staff.service.js';
 import type { BranchAdminService } from '../../modules/branches/branch-admin.service.js';
 import { readJsonBody } from '../middleware/json-body.js';
 import { requestOrigin } from '../middleware/principal.js';
+import { parseId } from '../schemas/params.js';
 
 function principalOf(c: Context): Principal {
   const principal = c.get('principal');
@@ -17,12 +18,6 @@ function branchGuard(principal: Principal): (branchName: string) => void {
   return (branchName) => {
     if (!mayTouchBranch(principal, branchName)) throw new DomainError('SUCURSAL_NO_AUTORIZADA', 'No tienes acceso a esa sucursal');
   };
-}
-
-function idParam(value: string): number {
-  const id = Number(value);
-  if (!/^\d{1,15}$/.test(value) || !Number.isSafeInteger(id) || id < 1) throw new ValidationError({ id: 'Debe ser un entero positivo' });
-  return id;
 }
 
 /** Text from the URL: a control character (PostgreSQL refuses a NUL outright) is the client's error, not a 500. */
@@ -76,14 +71,14 @@ export function organisationRoutes({ branches, staff, trustProxy }: { branches: 
 
   app.patch('/advisors/:id', async (c) => {
     const principal = principalOf(c);
-    const id = idParam(c.req.param('id'));
+    const id = parseId(c.req.param('id'));
     return c.json(await staff.update(id, await readJsonBody(c), requestOrigin(c, trustProxy), branchGuard(principal)));
   });
 
-  app.delete('/advisors/:id', async (c) => c.json(await staff.deactivate(idParam(c.req.param('id')), requestOrigin(c, trustProxy))));
+  app.delete('/advisors/:id', async (c) => c.json(await staff.deactivate(parseId(c.req.param('id')), requestOrigin(c, trustProxy))));
 
   app.post('/advisors/:id/reactivate', async (c) =>
-    c.json(await staff.reactivate(idParam(c.req.param('id')), requestOrigin(c, trustProxy))),
+    c.json(await staff.reactivate(parseId(c.req.param('id')), requestOrigin(c, trustProxy))),
   );
 
   return app;

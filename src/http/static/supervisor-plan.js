@@ -24,17 +24,17 @@
   }
 
   function url() {
-    return '/supervisor/api/advisors/' + advisor.value + '/plan?date=' + encodeURIComponent(date.value);
+    return '/api/admin/advisors/' + advisor.value + '/plan?date=' + encodeURIComponent(date.value);
   }
 
   function load() {
     if (!advisor.value) return;
-    fetch(url(), { credentials: 'same-origin' }).then(function (r) { return r.json(); }).then(show);
+    fetch(url(), { credentials: 'same-origin', headers: { 'x-requested-with': 'ticketero' } }).then(function (r) { return r.json(); }).then(show);
   }
 
   function loadAdvisors() {
     var branch = new URLSearchParams(location.search).get('branch');
-    fetch('/supervisor/api/dashboard' + (branch ? '?branch=' + encodeURIComponent(branch) : ''), { credentials: 'same-origin' })
+    fetch('/api/admin/dashboard' + (branch ? '?branchOffice=' + encodeURIComponent(branch) : ''), { credentials: 'same-origin' })
       .then(function (r) { return r.json(); })
       .then(function (d) {
         var current = advisor.value;

@@ -1,4 +1,4 @@
-// The supervisor's dashboard: reads /supervisor/api/dashboard every 5 s (SPEC RF-007).
+// The supervisor's dashboard: reads the admin API's dashboard every 5 s (SPEC RF-007), acts through the admin API.
 (function () {
   'use strict';
   var LABELS = { CAJA: 'Caja', PERSONAL_BANKER: 'Personal Banker', EMPRESAS: 'Empresas', GERENCIA: 'Gerencia' };
@@ -144,44 +144,71 @@
     renderChart(d.history);
   }
 
+  /** The admin API with the session (SPEC §18): the page has no API of its own. */
+  function api(method, path, body) {
+    var init = { method: method, credentials: 'same-origin', headers: { 'x-requested-with': 'ticketero' } };
+    if (body !== undefined) {
+      init.headers['content-type'] = 'application/json';
+      init.body = JSON.stringify(body);
+    }
+    return fetch(path, init).then(function (r) {
+      if (r.status === 401) { location.reload(); throw new Error('sesión expirada'); }
+      return r.json().then(function (json) { return { ok: r.ok, body: json }; });
+    });
+  }
+
+  function read(path) {
+    return api('GET', path).then(function (r) {
+      if (!r.ok) throw new Error(r.body.mensaje || 'respuesta inesperada');
+      return r.body;
+    });
+  }
+
   function load() {
-    return fetch('/supervisor/api/dashboard' + (branch ? '?branch=' + encodeURIComponent(branch) : ''), { credentials: 'same-origin' })
-      .then(function (r) {
-        if (r.status === 401) { location.reload(); throw new Error('sesión expirada'); }
-        return r.json();
+    var query = branch ? '?branchOffice=' + encodeURIComponent(branch) : '';
+    return Promise.all([
+      read('/api/admin/dashboard' + query),
+      read('/api/admin/dashboard/history' + query),
+      read('/api/admin/branches?active=true'),
+    ])
+      .then(function (all) {
+        var d = all[0];
+        d.history = all[1].history;
+        d.branches = all[2].branches.map(function (b) { return b.name; });
+        if (d.branches.indexOf(d.branchOffice) < 0) d.branches.push(d.branchOffice);
+        render(d);
       })
-      .then(render)
       .catch(function (e) { document.getElementById('updated').textContent = 'Sin conexión: ' + e.message; });
+  }
+
+  function done(fallback) {
+    return function (r) {
+      if (!r.ok) alert(r.body.mensaje || fallback);
+      return load();
+    };
   }
 
   function setStatus(id, status, reason) {
     editing = false;
-    fetch('/supervisor/api/advisors/' + id + '/status', {
-      method: 'PUT',
-      credentials: 'same-origin',
-      headers: { 'content-type': 'application/json', 'x-requested-with': 'ticketero' },
-      body: JSON.stringify({ status: status, reason: reason || undefined }),
-    }).then(function (r) {
-      return r.json().then(function (body) {
-        if (!r.ok) alert(body.mensaje || 'No se pudo cambiar el estado');
-        return load();
-      });
-    });
+    api('PUT', '/api/admin/advisors/' + id + '/status', { status: status, reason: reason || undefined })
+      .then(done('No se pudo cambiar el estado'));
   }
+
+  /** The floor's actions (SPEC §12): finishing a customer is one route, with its outcome. */
+  var ACTIONS = {
+    arrived: ['POST', 'arrived'],
+    recall: ['POST', 'recall'],
+    transfer: ['POST', 'transfer'],
+    call: ['POST', 'call'],
+    complete: ['PUT', 'complete-ticket', { outcome: 'COMPLETADO' }],
+    'no-show': ['PUT', 'complete-ticket', { outcome: 'NO_ATENDIDO' }],
+  };
 
   function act(id, action, body) {
     editing = false;
-    fetch('/supervisor/api/advisors/' + id + '/' + action, {
-      method: 'POST',
-      credentials: 'same-origin',
-      headers: { 'content-type': 'application/json', 'x-requested-with': 'ticketero' },
-      body: JSON.stringify(body || {}),
-    }).then(function (r) {
-      return r.json().then(function (result) {
-        if (!r.ok) alert(result.mensaje || 'No se pudo completar la acción');
-        return load();
-      });
-    });
+    var route = ACTIONS[action];
+    api(route[0], '/api/admin/advisors/' + id + '/' + route[1], body || route[2] || {})
+      .then(done('No se pudo completar la acción'));
   }
 
   document.getElementById('branches').addEventListener('change', function () {

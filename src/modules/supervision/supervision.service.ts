@@ -44,7 +44,14 @@ export interface QueueFigures {
   averageRatingToday: number | null;
   /** Share (0–1) of today's called customers who waited at most SERVICE_LEVEL_MINUTES. */
   serviceLevelToday: number | null;
+  /** Share (0–1) of today's called customers who did not come (NO_ATENDIDO); null before anyone was called. */
+  noShowRateToday: number | null;
+  /** Share (0–1) of today's tickets that were cancelled; null before any ticket. */
+  cancellationRateToday: number | null;
 }
+
+/** part / whole to three decimals; null when there is no whole. */
+const share = (part: number, whole: number): number | null => (whole ? Math.round((part / whole) * 1000) / 1000 : null);
 
 export interface QueueAlert {
   type: 'COLA_CRITICA' | 'COLA_SIN_ASESORES';
@@ -257,7 +264,9 @@ export class SupervisionService {
         servedToday: row.served_today,
         ratingsToday: row.ratings_today,
         averageRatingToday: round1(row.avg_rating),
-        serviceLevelToday: row.called_today ? Math.round((row.called_in_time / row.called_today) * 1000) / 1000 : null,
+        serviceLevelToday: share(row.called_in_time, row.called_today),
+        noShowRateToday: share(row.no_show_today, row.called_today),
+        cancellationRateToday: share(row.cancelled_today, row.created_today),
       }));
   }
 
