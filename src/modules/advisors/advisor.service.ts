@@ -4,7 +4,7 @@ import type { Clock } from '../../clock.js';
 import { FLOOR_STATE_LABEL, type AtencionPreferente, type FloorState } from '../../domain/floor.js';
 import type { QueueType } from '../../domain/queue-types.js';
 import { DomainError } from '../../errors.js';
-import { advisorNotFound, lockAdvisor } from '../floor/floor-steps.js';
+import { advisorNotFound, lockAdvisor } from './advisor-lock.js';
 import type { PersonalDataCipher } from '../privacy/cipher.js';
 import type { AdvisorStatus } from './advisor.entity.js';
 

@@ -6,7 +6,7 @@ import { QUEUE_TYPES, QUEUES, type QueueType } from '../../domain/queue-types.js
 import { DomainError, ValidationError } from '../../errors.js';
 import { recordAudit, type Origin } from '../audit/audit.service.js';
 import { BRANCH_CODE, parseWith } from '../branches/branch.validation.js';
-import { lockAdvisor, moveAdvisorState } from '../floor/floor-steps.js';
+import { lockAdvisor, moveAdvisorState } from './advisor-lock.js';
 import type { AdvisorService, AdvisorView } from './advisor.service.js';
 
 export const MODULE_MIN = 1;

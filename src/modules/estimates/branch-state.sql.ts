@@ -1,4 +1,4 @@
-import { callOrderColumns, callOrderCtes } from '../floor/call-order.sql.js';
+import { callOrderColumns, callOrderCtes } from '../tickets/call-order.sql.js';
 import { WAITING } from '../tickets/queue.sql.js';
 
 /*

@@ -3,6 +3,7 @@ import type { FloorState, VisitOutcome } from '../../domain/floor.js';
 import { QUEUES, type QueueType } from '../../domain/queue-types.js';
 import { DomainError } from '../../errors.js';
 import type { AdvisorStatus } from '../advisors/advisor.entity.js';
+import { moveAdvisorState, type LockedAdvisor } from '../advisors/advisor-lock.js';
 import { recordAudit, type Origin } from '../audit/audit.service.js';
 import { RESOLVED_CHAT_ID } from '../notifications/chat.sql.js';
 import type { Plantilla } from '../notifications/mensaje.entity.js';
@@ -14,37 +15,6 @@ import type { Plantilla } from '../notifications/mensaje.entity.js';
  */
 
 export const ASSIGN_LOCK_SQL = `select pg_advisory_xact_lock(hashtext('ticketero:assign'), hashtext(?))`;
-
-export interface LockedAdvisor {
-  id: string;
-  name: string;
-  email: string;
-  status: AdvisorStatus;
-  branch_office: string;
-  module_number: number;
-  queue_types: QueueType[];
-  assigned_tickets_count: number;
-  total_tickets_served_today: number;
-  average_service_time_minutes: string | null;
-  pause_reason: string | null;
-  /** SPEC §17: false once deactivated (then always OFFLINE). */
-  active: boolean;
-}
-
-export async function lockAdvisor(tx: Queryable, advisorId: number): Promise<LockedAdvisor> {
-  const [advisor] = await tx.execute<LockedAdvisor[]>(
-    `select id, name, email, status, branch_office, module_number, queue_types, assigned_tickets_count,
-            total_tickets_served_today, average_service_time_minutes, pause_reason, active
-     from advisor where id = ? for update`,
-    [advisorId],
-  );
-  if (!advisor) throw advisorNotFound(advisorId);
-  return advisor;
-}
-
-export function advisorNotFound(advisorId: number): DomainError {
-  return new DomainError('ASESOR_NO_ENCONTRADO', `No existe el asesor ${advisorId}`);
-}
 
 /** The ticket in front of an advisor, as the floor's actions need it. */
 export interface ServingTicket {
@@ -86,26 +56,6 @@ export async function lockServingTicket(
     });
   }
   return ticket;
-}
-
-/** Closes the advisor's open status period and opens the new one, unless nothing changed. */
-export async function moveAdvisorState(
-  tx: Queryable,
-  advisorId: number | string,
-  state: FloorState,
-  reason: string | null,
-  now: Date,
-): Promise<void> {
-  await tx.execute(
-    `update advisor_status_period set ended_at = ?
-     where advisor_id = ? and ended_at is null and (status <> ? or reason is distinct from ?)`,
-    [now, advisorId, state, reason],
-  );
-  await tx.execute(
-    `insert into advisor_status_period (advisor_id, status, reason, started_at)
-     select ?, ?, ?, ? where not exists (select 1 from advisor_status_period where advisor_id = ? and ended_at is null)`,
-    [advisorId, state, reason, now, advisorId],
-  );
 }
 
 /** The floor state an advisor.status means when the advisor has no customer. */

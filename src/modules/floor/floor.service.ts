@@ -8,25 +8,22 @@ import { DomainError, ValidationError } from '../../errors.js';
 import type { EventBus } from '../../events.js';
 import type { AdvisorStatus } from '../advisors/advisor.entity.js';
 import type { AdvisorService, AdvisorView } from '../advisors/advisor.service.js';
+import { lockAdvisor, moveAdvisorState, type LockedAdvisor } from '../advisors/advisor-lock.js';
 import { AUDIT_COLUMNS, recordAudit, type Origin } from '../audit/audit.service.js';
 import { RESOLVED_CHAT_ID } from '../notifications/chat.sql.js';
-import type { AssignmentService } from '../queue/assignment.service.js';
 import { ADVISORS_ONLINE_COUNT, WAITING } from '../tickets/queue.sql.js';
-import { positionOfTicketSql } from './call-order.sql.js';
+import { positionOfTicketSql } from '../tickets/call-order.sql.js';
 import {
   ASSIGN_LOCK_SQL,
   callTicket,
   closePendingMessages,
   idleState,
-  lockAdvisor,
   lockServingTicket,
-  moveAdvisorState,
   planMessage,
   releaseAdvisor,
   serviceMinutes,
   SERVING_COLUMNS,
   utc,
-  type LockedAdvisor,
   type ServingTicket,
 } from './floor-steps.js';
 
@@ -61,7 +58,8 @@ export class FloorService {
       db: Db;
       clock: Clock;
       events: EventBus;
-      assignment: AssignmentService;
+      /** AssignmentService: a freed advisor or a moved ticket may let the branch call the next customer. */
+      assignment: { assignAvailable(branchOffice: string): Promise<unknown> };
       advisors: AdvisorService;
       settings: FloorSettings;
       proximoThreshold: number;

@@ -1,7 +1,7 @@
 import type { Db } from '../../db/sql.js';
 import type { Clock } from '../../clock.js';
 import type { EventBus } from '../../events.js';
-import { callOrderColumns, callOrderCtes } from '../floor/call-order.sql.js';
+import { callOrderColumns, callOrderCtes } from '../tickets/call-order.sql.js';
 import { queueMinutesSql, WAITING } from '../tickets/queue.sql.js';
 import type { AssignmentService, Assignment } from './assignment.service.js';
 import type { WaitEstimator } from '../estimates/wait-estimator.js';

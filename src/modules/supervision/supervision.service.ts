@@ -9,7 +9,7 @@ import { FLOOR_STATES, type FloorState } from '../../domain/floor.js';
 import { maskPersonalData } from '../../domain/privacy.js';
 import { TICKET_STATUSES, type TicketStatus } from '../../domain/ticket-status.js';
 import type { AdvisorService, AdvisorView } from '../advisors/advisor.service.js';
-import { callOrderColumns, callOrderCtes } from '../floor/call-order.sql.js';
+import { callOrderColumns, callOrderCtes } from '../tickets/call-order.sql.js';
 import type { PersonalDataCipher } from '../privacy/cipher.js';
 import { ACTIVE, WAITING } from '../tickets/queue.sql.js';
 import type { WaitEstimator } from '../estimates/wait-estimator.js';

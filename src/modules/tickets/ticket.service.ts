@@ -9,8 +9,7 @@ import { branchClosedError, DomainError, queueNotOfferedError, ValidationError }
 import type { EventBus } from '../../events.js';
 import { recordAudit, type Origin } from '../audit/audit.service.js';
 import type { AtencionPreferente } from '../../domain/floor.js';
-import { positionOfTicketSql } from '../floor/call-order.sql.js';
-import type { FloorService } from '../floor/floor.service.js';
+import { positionOfTicketSql } from './call-order.sql.js';
 import { ACTIVE } from './queue.sql.js';
 import { CHAT_OWNS_TICKET } from '../customers/ownership.sql.js';
 import {
@@ -55,8 +54,8 @@ export interface TicketServiceDeps {
   personalData: PersonalDataCipher;
   /** The wait-time estimator (SPEC §13); without it, the seed's formula. */
   estimator?: WaitEstimator;
-  /** A called customer who cancels walks out: the floor frees their advisor. */
-  floor: Pick<FloorService, 'walkOut'>;
+  /** A called customer who cancels walks out: the floor (FloorService.walkOut) frees their advisor. */
+  floor: { walkOut(codigoReferencia: string, advisorId: number, origin: Origin): Promise<boolean> };
 }
 
 /** What the kiosk (and the bot) is told about a ticket. */

@@ -1,4 +1,4 @@
-import { WAITING } from '../tickets/queue.sql.js';
+import { WAITING } from './queue.sql.js';
 
 /*
  * Positions in the order tickets will really be called (SPEC §12), for every waiting ticket of a
