@@ -496,7 +496,48 @@ export function loadConfig(
     ...crossFieldProblems(effective, { personalDataKeys }),
   ];
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
-  const e = parsed.data;
+  const config = fromVariables(parsed.data, personalDataKeys);
+  // What a worker thread reads again (see configForWorker): the variables, without the keys, which travel apart.
+  const variables: Record<string, string> = {};
+  for (const name of CONFIG_VARIABLES) {
+    const value = env[name];
+    if (value !== undefined && !KEY_VARIABLES.has(name)) variables[name] = value;
+  }
+  sources.set(config, variables);
+  return config;
+}
+
+/** SPEC §14 keys: a worker gets the keys the app runs with (given or generated) through keysForWorker. */
+const KEY_VARIABLES = new Set(['DATA_ENCRYPTION_KEYS', 'BLIND_INDEX_KEY']);
+
+/** Each Config's variables, for configForWorker. */
+const sources = new WeakMap<Config, Readonly<Record<string, string>>>();
+
+/** A Config as plain data, for a worker thread's workerData: the variables it was read from. */
+export interface WorkerConfig {
+  variables: Record<string, string>;
+}
+
+/**
+ * The config for a job's worker thread: the same variables, so the worker reads them with the same
+ * schema and rules (configInWorker) and cannot drift from the app. Only a Config from loadConfig has them.
+ */
+export function configForWorker(config: Config): WorkerConfig {
+  const variables = sources.get(config);
+  if (!variables) throw new Error('configForWorker: la configuración no viene de loadConfig');
+  return { variables: { ...variables } };
+}
+
+/** In a worker thread: the app's config, validated again by loadConfig (the keys come apart, see keysFromWorker). */
+export function configInWorker(data: unknown): Config {
+  const variables = typeof data === 'object' && data !== null ? (data as { variables?: unknown }).variables : undefined;
+  if (typeof variables !== 'object' || variables === null || !Object.values(variables).every((v) => typeof v === 'string')) {
+    throw new Error('configInWorker: se esperaba { variables: Record<string, string> }');
+  }
+  return loadConfig(variables as Record<string, string>, { personalDataKeys: false });
+}
+
+function fromVariables(e: Env, personalDataKeys: boolean): Config {
   return {
     nodeEnv: e.NODE_ENV,
     port: e.PORT,

@@ -12,7 +12,7 @@ import { SupervisionService } from './modules/supervision/supervision.service.js
 import { TicketService, type DeepLinks } from './modules/tickets/ticket.service.js';
 import type { PersonalDataCipher } from './modules/privacy/cipher.js';
 import { PersonalDataService } from './modules/privacy/personal-data.service.js';
-import type { Logger } from './logger.js';
+import { createLogger, type Logger } from './logger.js';
 import { WaitEstimator } from './modules/estimates/wait-estimator.js';
 import { ComeBackService } from './modules/estimates/come-back.service.js';
 import { StaffPlanService } from './modules/staff-plan/staff-plan.service.js';
@@ -29,6 +29,7 @@ import { ImportService } from './modules/import/import.service.js';
 import { ReportService } from './modules/reports/report.service.js';
 import { RollupService } from './modules/reports/rollup.service.js';
 import { OidcLogins, OidcRelyingParty } from './modules/accounts/oidc.js';
+import { MaintenanceService } from './modules/maintenance/maintenance.service.js';
 import { StaffSso } from './modules/accounts/staff-sso.js';
 import { RutVerification } from './modules/customers/rut-verification.js';
 
@@ -75,6 +76,8 @@ export interface Services {
   reports: ReportService;
   /** SPEC §20: the one writer of the report rollups. */
   rollups: RollupService;
+  /** SPEC §8: the daily and weekly maintenance jobs' work. */
+  maintenance: MaintenanceService;
 }
 
 export function createServices(deps: {
@@ -206,6 +209,7 @@ export function createServices(deps: {
     imports,
     printing,
     reports: new ReportService({ db }),
-    rollups: new RollupService({ db, clock, slaMinutes: config.reports.slaMinutes }),
+    rollups: new RollupService({ db, clock, slaMinutes: config.reports.slaMinutes, ...(deps.logger ? { logger: deps.logger } : {}) }),
+    maintenance: new MaintenanceService({ db, clock, logger: deps.logger ?? createLogger('silent') }),
   };
 }

@@ -2,15 +2,15 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Bree from 'bree';
-import type { Config } from '../config.js';
+import { configForWorker, type Config } from '../config.js';
 import { isEventEnvelope, type EventBus } from '../events.js';
 import type { Logger } from '../logger.js';
 import { isWorkerMetric, type WorkerMetric } from '../metrics/metrics.js';
 import { dispatchConcurrency } from '../modules/notifications/dispatcher.js';
 import { keysForWorker } from '../modules/privacy/key-source.js';
 import type { PersonalDataKeys } from '../modules/privacy/keys.js';
-import type { JobWorkerData } from './worker-runtime.js';
-import { PAID_BROADCAST_MAX_PER_SECOND } from '../modules/notifications/urgency.js';
+import type { JobOptions, JobWorkerData } from './worker-runtime.js';
+import { sendRatePerSecond } from '../modules/notifications/urgency.js';
 
 export type JobName = 'queue' | 'dispatcher' | 'daily-maintenance' | 'weekly-maintenance' | 'floor' | 'reports';
 
@@ -57,45 +57,27 @@ export function createScheduler({ config, databaseUrl, logger, events, personalD
   const dir = workersDir ?? path.join(here, 'workers');
   const compiled = workersDir ? existsSync(path.join(dir, 'queue.worker.js')) : runningCompiled;
 
-  const base: JobWorkerData = {
+  const base: Omit<JobWorkerData, 'job'> = {
+    config: configForWorker(config),
     databaseUrl,
-    logLevel: config.logLevel,
-    proximoThreshold: config.proximoThreshold,
-    waitEstimator: config.waitEstimator,
-    branchTimeZone: config.branchTimeZone,
     personalDataKeys: keysForWorker(personalDataKeys),
-    floor: config.floor,
   };
 
-  const job = (name: JobName, extra: Partial<Bree.JobOptions>, data: Partial<JobWorkerData> = {}): Bree.JobOptions => {
+  const job = (name: JobName, extra: Partial<Bree.JobOptions>, options: JobOptions = {}): Bree.JobOptions => {
     const entry = path.join(dir, `${name}.worker.${compiled ? 'js' : 'ts'}`);
+    const workerData: JobWorkerData & { entry?: string } = { ...base, job: options, ...(compiled ? {} : { entry }) };
     return {
       name,
       path: compiled ? entry : path.join(dir, 'tsx-bootstrap.mjs'),
-      worker: { workerData: { ...base, ...data, ...(compiled ? {} : { entry }) } },
+      worker: { workerData },
       ...extra,
     };
   };
 
   const longLived = new Set<string>(['queue', 'dispatcher', 'floor', 'reports']);
-  const { token, apiRoot } = config.telegram;
-  // TELEGRAM_PAID_BROADCAST: the bank pays per message beyond the free cap, up to Telegram's paid limit.
-  const paidBroadcast = config.telegramPaidBroadcast;
-  const maxMessagesPerSecond = paidBroadcast ? PAID_BROADCAST_MAX_PER_SECOND : config.telegram.maxMessagesPerSecond;
   // Without a bot token nothing can be sent: messages stay PENDIENTE (SPEC §2).
-  const dispatcher = token
-    ? [
-        job(
-          'dispatcher',
-          { timeout: 0 },
-          {
-            intervalMs: DISPATCH_SWEEP_MS,
-            leader: true,
-            poolMax: dispatchConcurrency(maxMessagesPerSecond) + 2,
-            telegram: { token, apiRoot, maxMessagesPerSecond, paidBroadcast, retryDelaysSeconds: config.telegramRetryDelaysSeconds },
-          },
-        ),
-      ]
+  const dispatcher = config.telegram.token
+    ? [job('dispatcher', { timeout: 0 }, { intervalMs: DISPATCH_SWEEP_MS, leader: true, poolMax: dispatchConcurrency(sendRatePerSecond(config)) + 2 })]
     : [];
   const bree = new Bree({
     root: false,
@@ -114,7 +96,7 @@ export function createScheduler({ config, databaseUrl, logger, events, personalD
       job('queue', { timeout: 0 }, { intervalMs: config.queueRecalcIntervalMs }),
       job('floor', { timeout: 0 }, { intervalMs: FLOOR_INTERVAL_MS }),
       // SPEC §20: today's report rollups, every REPORTS_REFRESH_SECONDS.
-      job('reports', { timeout: 0 }, { intervalMs: config.reports.refreshSeconds * 1000, slaMinutes: config.reports.slaMinutes }),
+      job('reports', { timeout: 0 }, { intervalMs: config.reports.refreshSeconds * 1000 }),
       ...dispatcher,
       // At start (to catch up after downtime; it is idempotent) and every hour on the hour: each
       // branch's midnight falls on some hour in its own zone (SPEC §17), and the advisor figures are

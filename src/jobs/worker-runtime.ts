@@ -1,7 +1,7 @@
 import { parentPort, threadId, workerData } from 'node:worker_threads';
 import pg from 'pg';
 import { systemClock, type Clock } from '../clock.js';
-import type { FloorSettings } from '../config.js';
+import { configInWorker, type Config, type WorkerConfig } from '../config.js';
 import { createDb, type Db } from '../db/sql.js';
 import { EventBus } from '../events.js';
 import { createLogger, type Logger } from '../logger.js';
@@ -9,33 +9,27 @@ import type { WorkerMetric } from '../metrics/metrics.js';
 import { JobLocks, leaderLocks, runScheduledJob, type Locks } from '../modules/jobs/job-runner.js';
 import { PersonalDataCipher } from '../modules/privacy/cipher.js';
 import { keysFromWorker } from '../modules/privacy/key-source.js';
+import { createServices, type Services } from '../services.js';
 
-/** What the scheduler hands every worker (plain data: it crosses a thread boundary). */
-export interface JobWorkerData {
-  databaseUrl: string;
-  logLevel: string;
+/** How the scheduler runs one job's worker (plain data: it crosses a thread boundary). */
+export interface JobOptions {
   /** Set for jobs that stay alive and run on their own period; unset for one run and exit. */
   intervalMs?: number;
-  proximoThreshold: number;
-  waitEstimator?: 'replay' | 'formula';
-  branchTimeZone: string;
-  /** The service floor's rules (SPEC §12). */
-  floor: FloorSettings;
-  /** Reports (SPEC §20): the service level's target in minutes. */
-  slaMinutes?: number;
   /** Keep the job's lock between runs: one instance runs it for as long as it lives. */
   leader?: boolean;
   /** Connections the worker may open (default 4). */
   poolMax?: number;
-  telegram?: {
-    token: string;
-    apiRoot: string;
-    maxMessagesPerSecond: number;
-    paidBroadcast?: boolean;
-    retryDelaysSeconds?: number[];
-  };
-  /** SPEC §14 keys, as text (see keysForWorker). */
+}
+
+/** What the scheduler hands every worker (plain data: it crosses a thread boundary). */
+export interface JobWorkerData {
+  /** The app's config as the variables it was read from; the worker reads them with the same loadConfig. */
+  config: WorkerConfig;
+  /** The database the app runs on (the embedded server's when DATABASE_URL is unset). */
+  databaseUrl: string;
+  /** SPEC §14 keys, as text (see keysForWorker): given or generated, the app's own. */
   personalDataKeys: { dataKeys: string; blindIndexKey: string };
+  job: JobOptions;
 }
 
 export interface WorkerContext {
@@ -43,7 +37,10 @@ export interface WorkerContext {
   logger: Logger;
   clock: Clock;
   events: EventBus;
-  settings: JobWorkerData;
+  /** The app's config, validated in this thread by loadConfig. */
+  config: Config;
+  /** The same service graph as the app's (createServices). */
+  services: Services;
   /** Decrypts and indexes RUTs and phones with the app's keys. */
   personalData: PersonalDataCipher;
   /** Hands a metric to the main thread's registry. */
@@ -61,8 +58,10 @@ const PERIOD_SLACK = 0.8;
  * Domain events raised in the worker are forwarded to the main thread.
  */
 export async function runJobWorker(name: string, build: (ctx: WorkerContext) => JobBody): Promise<void> {
-  const settings = workerData as JobWorkerData;
-  const logger = createLogger(settings.logLevel).child({ job: name, thread: threadId });
+  const data = workerData as JobWorkerData;
+  const config = configInWorker(data.config);
+  const settings = data.job;
+  const logger = createLogger(config.logLevel).child({ job: name, thread: threadId });
   let cancelled = false;
   let wake: (() => void) | undefined;
   // A wake-up that arrives while a run is in progress is not lost: the next pause is skipped.
@@ -78,12 +77,15 @@ export async function runJobWorker(name: string, build: (ctx: WorkerContext) => 
     }
   });
 
-  const db = createDb({ url: settings.databaseUrl, max: settings.poolMax ?? 4, logger, applicationName: `ticketero-${name}` });
+  const db = createDb({ url: data.databaseUrl, max: settings.poolMax ?? 4, logger, applicationName: `ticketero-${name}` });
   const events = new EventBus();
   events.onAny((envelope) => parentPort?.postMessage(envelope));
   const report = (metric: WorkerMetric): void => parentPort?.postMessage(metric);
-  const personalData = new PersonalDataCipher(keysFromWorker(settings.personalDataKeys));
-  const body = build({ db, logger, clock: systemClock, events, settings, report, personalData });
+  const personalData = new PersonalDataCipher(keysFromWorker(data.personalDataKeys));
+  // No bot in a worker, so no deep link to give (a ticket taken here gets none, as without a bot).
+  const links = { start: (): null => null };
+  const services = createServices({ db, clock: systemClock, events, config, links, personalData, logger });
+  const body = build({ db, logger, clock: systemClock, events, config, services, report, personalData });
 
   // The advisory locks live on one dedicated connection. If PostgreSQL restarts, that connection
   // (and every lock on it) is gone: drop it and connect again on the next run, so the worker (and
@@ -97,7 +99,7 @@ export async function runJobWorker(name: string, build: (ctx: WorkerContext) => 
     void client.end().catch(() => {});
   };
   const connectLocks = async (): Promise<Locks> => {
-    const client = new pg.Client({ connectionString: settings.databaseUrl });
+    const client = new pg.Client({ connectionString: data.databaseUrl });
     client.on('error', (error) => {
       logger.warn({ err: error }, 'se perdió la conexión de los locks del trabajo; se reconecta en la próxima ejecución');
       dropLocks(client);

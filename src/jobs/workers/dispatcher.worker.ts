@@ -4,12 +4,14 @@
 import { createTelegramSender } from '../../bot/telegram-sender.js';
 import { TelegramCircuit } from '../../modules/notifications/circuit-breaker.js';
 import { dispatchConcurrency, MessageDispatcher, RateLimiter } from '../../modules/notifications/dispatcher.js';
+import { sendRatePerSecond } from '../../modules/notifications/urgency.js';
 import { runJobWorker } from '../worker-runtime.js';
 
-await runJobWorker('dispatcher', ({ db, clock, logger, settings, report }) => {
-  if (!settings.telegram) throw new Error('el despachador necesita la configuración de Telegram');
-  const { token, apiRoot, maxMessagesPerSecond, retryDelaysSeconds, paidBroadcast = false } = settings.telegram;
-  const sender = createTelegramSender(token, apiRoot, { paidBroadcast });
+await runJobWorker('dispatcher', ({ db, clock, logger, config, report }) => {
+  const { token, apiRoot } = config.telegram;
+  if (!token) throw new Error('el despachador necesita TELEGRAM_BOT_TOKEN');
+  const maxMessagesPerSecond = sendRatePerSecond(config);
+  const sender = createTelegramSender(token, apiRoot, { paidBroadcast: config.telegramPaidBroadcast });
   // Telegram down for everyone: hold the messages (attempts unspent) and ask getMe until it answers.
   const circuit = new TelegramCircuit({
     clock,
@@ -23,7 +25,7 @@ await runJobWorker('dispatcher', ({ db, clock, logger, settings, report }) => {
     logger,
     sender,
     circuit,
-    ...(retryDelaysSeconds ? { retryDelaysSeconds } : {}),
+    retryDelaysSeconds: config.telegramRetryDelaysSeconds,
     observe: (event) => report({ type: 'metric', kind: 'dispatch', event }),
     limiter: new RateLimiter(maxMessagesPerSecond),
     concurrency: dispatchConcurrency(maxMessagesPerSecond),

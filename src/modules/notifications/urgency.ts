@@ -1,3 +1,5 @@
+import type { Config } from '../../config.js';
+
 /**
  * Which notification goes first when Telegram's cap is reached (SPEC §16), in one place: lower
  * goes first. Calls ("your turn", recalls) before "near", before "created" and transfers, before
@@ -43,3 +45,8 @@ export function urgencySql(alias: string): string {
 
 /** Telegram's limit for a bot that pays for broadcasts (`allow_paid_broadcast`), messages per second. */
 export const PAID_BROADCAST_MAX_PER_SECOND = 1000;
+
+/** The sends a second the dispatcher allows itself: TELEGRAM_MAX_MSGS_PER_SEC, or the paid limit with TELEGRAM_PAID_BROADCAST. */
+export function sendRatePerSecond(config: Pick<Config, 'telegram' | 'telegramPaidBroadcast'>): number {
+  return config.telegramPaidBroadcast ? PAID_BROADCAST_MAX_PER_SECOND : config.telegram.maxMessagesPerSecond;
+}
