@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/db/embedded.js';
-import { KIOSK_KEY, startTestApp, type TestApp } from '../support/app.js';
+import { jobsRunning, KIOSK_KEY, startTestApp, type TestApp } from '../support/app.js';
 import { FakeTelegram } from '../support/fake-telegram.js';
 import { linkCarlos, openQueues, registerCustomer } from '../support/journey-steps.js';
 
@@ -31,6 +31,7 @@ beforeAll(async () => {
   );
   // The app registers its own webhook, with the secret; the fake then delivers updates there.
   await fake.waitUntil(() => fake.calls.some((call) => call.method === 'setWebhook'), { timeoutMs: 10_000 });
+  await jobsRunning(app, ['dispatcher', 'queue']);
   await app.db.query(`update advisor set status = 'OFFLINE'`);
   await app.db.query(`update advisor set status = 'BUSY' where email = 'carlos.rodriguez@banco.com'`);
 }, 60_000);

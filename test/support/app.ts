@@ -89,3 +89,14 @@ export async function eventually<T>(check: () => Promise<T>, timeoutMs = 5000, e
     }
   }
 }
+
+/**
+ * Until each named job has finished a run (its job_run row): the jobs' worker threads each load the
+ * app's whole service graph (createServices) before their first run, which takes seconds on a busy machine.
+ */
+export async function jobsRunning(app: Pick<TestApp, 'db'>, names: readonly string[], timeoutMs = 40_000): Promise<void> {
+  await eventually(async () => {
+    const rows = await app.db.query<{ name: string }>(`select name from job_run where name = any($1) and last_finished_at is not null`, [names]);
+    if (rows.length < names.length) throw new Error(`trabajos sin terminar su primera ejecución: ${names.filter((n) => !rows.some((r) => r.name === n)).join(', ')}`);
+  }, timeoutMs, 100);
+}

@@ -1,5 +1,5 @@
 import { FakeTelegram } from './fake-telegram.js';
-import { startTestApp, type TestApp } from './app.js';
+import { jobsRunning, startTestApp, type TestApp } from './app.js';
 import type { TestDatabase } from './database.js';
 import type { Logger } from '../../src/logger.js';
 
@@ -30,6 +30,8 @@ export async function startTelegramTestApp(
   );
   // The bot connects in the background; wait until it polls.
   await fake.waitUntil(() => fake.calls.some((call) => call.method === 'getUpdates'), { timeoutMs: 10_000 });
+  // And the jobs that send and plan messages are up.
+  await jobsRunning(app, ['dispatcher', 'queue']);
   return {
     app,
     fake,

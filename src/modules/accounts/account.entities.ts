@@ -2,14 +2,10 @@ import { defineEntity, p } from '@mikro-orm/core';
 import { createdAtColumn, updatedAtColumn } from '../../db/columns.js';
 import { oneOf } from '../../db/checks.js';
 import { Advisor } from '../advisors/advisor.entity.js';
+import { STAFF_ROLES, TOKEN_ROLES, type StaffRole, type TokenRole } from './roles.js';
 
-/** SPEC §18: who a person is when they sign in. */
-export const STAFF_ROLES = ['ADMIN', 'SUPERVISOR', 'ASESOR', 'AUDITOR'] as const;
-export type StaffRole = (typeof STAFF_ROLES)[number];
-
-/** What an integration token may act as: a staff role, or a kiosk of its branches. */
-export const TOKEN_ROLES = ['ADMIN', 'SUPERVISOR', 'AUDITOR', 'KIOSK'] as const;
-export type TokenRole = (typeof TOKEN_ROLES)[number];
+// The roles live apart so the services (and the job workers) load them without MikroORM.
+export { STAFF_ROLES, TOKEN_ROLES, type StaffRole, type TokenRole };
 
 /** A person who signs in (SPEC §18). Email stored lower-cased; the TOTP secret sealed with §14's data keys. */
 export const StaffAccount = defineEntity({

@@ -10,7 +10,7 @@ import { DomainError, ValidationError, fieldErrors } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { recordAudit, type Origin } from '../audit/audit.service.js';
 import type { PersonalDataCipher } from '../privacy/cipher.js';
-import { STAFF_ROLES, TOKEN_ROLES, type StaffRole, type TokenRole } from './account.entities.js';
+import { STAFF_ROLES, TOKEN_ROLES, type StaffRole, type TokenRole } from './roles.js';
 import { hashPassword, passwordProblem, randomPassword, verifyPassword } from './passwords.js';
 import { roleNeedsTotp, type Principal } from './principal.js';
 

@@ -2,10 +2,10 @@ import { defineEntity } from '@mikro-orm/core';
 import { createdAtColumn } from '../../db/columns.js';
 import { between, oneOf } from '../../db/checks.js';
 import { Branch } from '../branches/branch.entity.js';
+import { DEVICE_KINDS, type DeviceKind } from './device-kinds.js';
 
-/** SPEC §17: what a device is: a tótem that takes numbers, or a waiting-room screen. */
-export const DEVICE_KINDS = ['KIOSK', 'SCREEN'] as const;
-export type DeviceKind = (typeof DEVICE_KINDS)[number];
+// The kinds live apart so the services (and the job workers) load them without MikroORM.
+export { DEVICE_KINDS, type DeviceKind };
 
 /**
  * A device of one branch (SPEC §17, §19) with its own bearer token: shown once, only its SHA-256

@@ -5,7 +5,7 @@ import { DomainError, ValidationError, fieldErrors, type FieldErrors } from '../
 import type { Logger } from '../../logger.js';
 import { recordAudit, type Origin } from '../audit/audit.service.js';
 import type { Principal } from '../accounts/principal.js';
-import { DEVICE_KINDS, type DeviceKind } from './device.entity.js';
+import { DEVICE_KINDS, type DeviceKind } from './device-kinds.js';
 
 /** ESC/POS printers listen on raw TCP 9100 unless told otherwise (SPEC §19). */
 export const DEFAULT_PRINTER_PORT = 9100;
