@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rut } from '../support/ruts.js';
-import { eventually, startTestApp, type TestApp } from '../support/app.js';
+import { eventually, jobsRunning, startTestApp, type TestApp } from '../support/app.js';
 import { seedBranch } from '../support/branch.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -15,7 +15,9 @@ beforeAll(async () => {
     throw new Error('dist/ is missing: `npm test` builds it first (pretest); or run `npm run build`');
   }
   app = await startTestApp({ QUEUE_RECALC_INTERVAL_MS: '200', REPORTS_REFRESH_SECONDS: '10' }, { jobs: true, workersDir: compiledWorkers });
-});
+  // Each worker loads the app's service graph before its first run: seconds on a busy machine.
+  await jobsRunning(app, ['queue']);
+}, 60_000);
 afterAll(async () => {
   await app?.close();
 });
