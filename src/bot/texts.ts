@@ -183,6 +183,7 @@ export const texts = {
     'Este comando es solo para asesores del banco. Si eres asesor, pide un código a tu supervisor y envía <b>/vincular CÓDIGO</b>.',
   linkUsage: 'Envía <b>/vincular CÓDIGO</b> con el código que te dio tu supervisor.',
   linkBad: '❗ El código no es válido o ya expiró. Pide uno nuevo a tu supervisor.',
+  linkUnavailable: '⚠️ No pudimos vincular tu cuenta en este momento. Tu código sigue sirviendo: inténtalo de nuevo en unos minutos.',
   linked: (a: AdvisorView) => `✅ Quedaste vinculado como <b>${escapeHtml(a.name)}</b>, módulo ${a.moduleNumber}. Usa /panel.`,
   panel: (a: AdvisorView) => {
     const lines = [

@@ -1,12 +1,13 @@
 import { Composer, type InlineKeyboard } from 'grammy';
 import { QUEUE_TYPES } from '../../domain/queue-types.js';
-import type { AdvisorView } from '../../modules/advisors/advisor.service.js';
+import { InvalidLinkCode, type AdvisorView } from '../../modules/advisors/advisor.service.js';
 import { parseCallback, type Callback } from '../callback-data.js';
 import type { BotContext } from '../context.js';
 import { DomainError } from '../../errors.js';
 import type { Origin } from '../../modules/audit/audit.service.js';
 import type { BotDeps } from '../deps.js';
 import { replyForError } from '../errors.js';
+import { editOrLog } from '../edits.js';
 import { callKeyboard, panelKeyboard, pauseKeyboard, transferKeyboard } from '../keyboards.js';
 import { texts } from '../texts.js';
 
@@ -32,12 +33,20 @@ export function advisorFeature(deps: BotDeps): Composer<BotContext> {
       await ctx.reply(texts.linkUsage, html);
       return;
     }
+    let advisor: AdvisorView;
     try {
-      const advisor = await services.advisors.linkTelegram(code, ctx.from.id);
-      await ctx.reply(texts.linked(advisor), html);
-    } catch {
-      await ctx.reply(texts.linkBad, html);
+      advisor = await services.advisors.linkTelegram(code, ctx.from.id);
+    } catch (error) {
+      if (error instanceof InvalidLinkCode) {
+        await ctx.reply(texts.linkBad, html);
+        return;
+      }
+      // The database (or anything else) failed: the code was not spent, so it still works.
+      logger.error({ err: error }, 'no se pudo vincular la cuenta de asesor: falla del sistema, no del código');
+      await ctx.reply(texts.linkUnavailable, html);
+      return;
     }
+    await ctx.reply(texts.linked(advisor), html);
   });
 
   chat.command('panel', async (ctx) => {
@@ -119,9 +128,7 @@ export function advisorFeature(deps: BotDeps): Composer<BotContext> {
       await ctx.answerCallbackQuery({ text: replyForError(error, logger).replace(/<[^>]+>/g, ''), show_alert: true });
       next = panel(await services.advisors.get(advisor.id));
     }
-    await ctx.editMessageText(next.text, { ...html, reply_markup: next.keyboard }).catch(() => {
-      // "message is not modified" when nothing changed: nothing to do
-    });
+    await editOrLog(ctx.editMessageText(next.text, { ...html, reply_markup: next.keyboard }), logger, 'panel del asesor');
   });
 
   return composer;

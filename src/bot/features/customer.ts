@@ -5,6 +5,7 @@ import { SEARCH_MAX_CHARS, SEARCH_MIN_CHARS, type BranchChoice } from '../../mod
 import { parseCallback } from '../callback-data.js';
 import type { BotContext } from '../context.js';
 import { telegramOrigin, type BotDeps } from '../deps.js';
+import { editOrLog } from '../edits.js';
 import { replyForError } from '../errors.js';
 import {
   branchKeyboard,
@@ -158,7 +159,7 @@ export function customerFeature(deps: BotDeps): Composer<BotContext> {
     } catch (error) {
       const already = isDomainError(error) && error.code === 'EVALUACION_REGISTRADA';
       await ctx.answerCallbackQuery({ text: already ? texts.ratingAlready : replyForError(error, logger).replace(/<[^>]+>/g, '') });
-      if (already) await ctx.editMessageReplyMarkup().catch(() => {});
+      if (already) await editOrLog(ctx.editMessageReplyMarkup(), logger, 'botones de la encuesta');
     }
   });
 

@@ -96,6 +96,14 @@ const ADVISOR_SELECT = `select a.id, a.name, a.email, a.status, a.module_number,
   from advisor a
   left join ticket t on t.assigned_advisor_id = a.id and t.status = 'ATENDIENDO'`;
 
+/** `/vincular` with a code that is unknown, used or expired: the advisor's mistake (not an outage). */
+export class InvalidLinkCode extends DomainError {
+  constructor() {
+    super('VALIDACION_FALLIDA', 'El código no es válido o ya expiró');
+    this.name = 'InvalidLinkCode';
+  }
+}
+
 /**
  * Who the advisors are and what they are doing (read models), and linking their Telegram accounts.
  * What they do with customers is the service floor's (FloorService).
@@ -175,7 +183,7 @@ export class AdvisorService {
         [hashLinkCode(code)],
       );
       if (!row || row.used_at !== null || utc(row.expires_at) <= now) {
-        throw new DomainError('VALIDACION_FALLIDA', 'El código no es válido o ya expiró');
+        throw new InvalidLinkCode();
       }
       await tx.execute(`update advisor_link_code set used_at = ?, used_by_telegram_user_id = ? where id = ?`, [
         now,

@@ -36,6 +36,9 @@ export interface TicketSettings {
   chatTicketsPerHour: number;
 }
 
+/** One try at cancelling: done, or refused because the ticket was called meanwhile (then a walkout may be tried). */
+type CancelOutcome = { kind: 'cancelled'; ticket: TicketView } | { kind: 'called-meanwhile'; refusal: DomainError };
+
 export interface DeepLinks {
   /**
    * `https://t.me/<bot>?start=<payload>` for a payload (the tótem's single-use `k_` tokens, SPEC §19),
@@ -327,27 +330,30 @@ export class TicketService {
 
   /** The customer gives up their place; none of the ticket's unsent messages will go out. */
   async cancel(codigoReferencia: string, origin: Origin): Promise<TicketView> {
-    // Called but not yet at the desk: a walkout, which frees the advisor (SPEC §12). Tried again
-    // once when the ticket was called while this request was on its way.
-    for (let attempt = 0; attempt < 2; attempt++) {
-      const [called] = await this.db.execute<{ assigned_advisor_id: string }[]>(
-        `select assigned_advisor_id from ticket where codigo_referencia = ? and status = 'ATENDIENDO' and service_started_at is null`,
-        [codigoReferencia],
-      );
-      if (called && (await this.deps.floor.walkOut(codigoReferencia, Number(called.assigned_advisor_id), origin))) {
-        return this.getByCodigo(codigoReferencia);
-      }
-      try {
-        return await this.cancelWaiting(codigoReferencia, origin);
-      } catch (error) {
-        const justCalled = error instanceof DomainError && error.details.status === 'ATENDIENDO' && error.details.llegoAlModulo === false;
-        if (!justCalled || attempt > 0) throw error;
-      }
-    }
-    throw new Error('unreachable');
+    const first = await this.cancelOnce(codigoReferencia, origin);
+    if (first.kind === 'cancelled') return first.ticket;
+    // Called while this request was on its way: tried once more, now as a walkout.
+    const second = await this.cancelOnce(codigoReferencia, origin);
+    if (second.kind === 'cancelled') return second.ticket;
+    throw second.refusal;
   }
 
-  private async cancelWaiting(codigoReferencia: string, origin: Origin): Promise<TicketView> {
+  /**
+   * Called but not yet at the desk: a walkout, which frees the advisor (SPEC §12); waiting: a
+   * cancellation. `called-meanwhile` when the ticket was called between the two looks.
+   */
+  private async cancelOnce(codigoReferencia: string, origin: Origin): Promise<CancelOutcome> {
+    const [called] = await this.db.execute<{ assigned_advisor_id: string }[]>(
+      `select assigned_advisor_id from ticket where codigo_referencia = ? and status = 'ATENDIENDO' and service_started_at is null`,
+      [codigoReferencia],
+    );
+    if (called && (await this.deps.floor.walkOut(codigoReferencia, Number(called.assigned_advisor_id), origin))) {
+      return { kind: 'cancelled', ticket: await this.getByCodigo(codigoReferencia) };
+    }
+    return this.cancelWaiting(codigoReferencia, origin);
+  }
+
+  private async cancelWaiting(codigoReferencia: string, origin: Origin): Promise<CancelOutcome> {
     const now = this.deps.clock.now();
     const cancelled = await this.db.transactional(async (em) => {
       const [ticket] = await em.execute<
@@ -365,13 +371,16 @@ export class TicketService {
       );
       if (!ticket) throw notFound();
       if (ticket.status !== 'EN_ESPERA' && ticket.status !== 'PROXIMO') {
-        throw new DomainError(
+        const refusal = new DomainError(
           'TICKET_NO_CANCELABLE',
           ticket.status === 'ATENDIENDO'
             ? `El ticket ${ticket.numero} ya está siendo atendido`
             : `El ticket ${ticket.numero} ya finalizó (${ticket.status})`,
           { status: ticket.status, ...(ticket.status === 'ATENDIENDO' ? { llegoAlModulo: ticket.service_started_at !== null } : {}) },
         );
+        // Called but not at the desk yet: still the customer's to give up, as a walkout.
+        if (ticket.status === 'ATENDIENDO' && ticket.service_started_at === null) return { kind: 'called-meanwhile' as const, refusal };
+        throw refusal;
       }
       await em.execute(
         `update ticket set status = 'CANCELADO', completed_at = ?, updated_at = ?, position_in_queue = 0,
@@ -393,14 +402,15 @@ export class TicketService {
         additionalData: { numero: ticket.numero },
         at: now,
       });
-      return ticket;
+      return { kind: 'cancelled' as const, ticket };
     });
+    if (cancelled.kind === 'called-meanwhile') return cancelled;
     this.deps.events.emit('ticket.cancelled', {
-      ticketId: Number(cancelled.id),
-      branchOffice: cancelled.branch_office,
-      queueType: cancelled.queue_type,
+      ticketId: Number(cancelled.ticket.id),
+      branchOffice: cancelled.ticket.branch_office,
+      queueType: cancelled.ticket.queue_type,
     });
-    return this.getByCodigo(codigoReferencia);
+    return { kind: 'cancelled', ticket: await this.getByCodigo(codigoReferencia) };
   }
 
   async idOf(codigoReferencia: string): Promise<number> {
