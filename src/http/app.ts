@@ -1,10 +1,12 @@
-import { Hono, type Context } from 'hono';
+import type { Context } from 'hono';
+import type { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import type { Logger } from '../logger.js';
 import type { Services } from '../services.js';
 import type { EventBus } from '../events.js';
 import { errorResponse } from './errors.js';
-import { openApiDocument } from './openapi.js';
+import { buildOpenApiDocument } from './openapi-document.js';
+import { openApiRouter } from './schemas/openapi-router.js';
 import { healthRoutes } from './routes/health.js';
 import { Assets } from './assets.js';
 import type { ScreenHub } from './screen-hub.js';
@@ -63,9 +65,10 @@ export interface HttpDeps {
   notifyChat?: ((chatId: number, html: string) => Promise<void>) | null;
 }
 
-export function createApp(deps: HttpDeps): Hono {
+export function createApp(deps: HttpDeps): OpenAPIHono {
   const { logger } = deps;
-  const app = new Hono();
+  // The root router collects the routes' schemas: /openapi.json is generated from them.
+  const app = openApiRouter();
   if (deps.metrics) app.use('*', httpMetrics(deps.metrics.metrics));
 
   app.use('*', async (c, next) => {
@@ -115,7 +118,9 @@ export function createApp(deps: HttpDeps): Hono {
   );
 
   app.route('/api/health', healthRoutes(deps.checkDatabase));
-  app.get('/openapi.json', (c) => c.json(openApiDocument));
+  // Built on first request, once every route below is registered.
+  let document: ReturnType<typeof buildOpenApiDocument> | null = null;
+  app.get('/openapi.json', (c) => c.json((document ??= buildOpenApiDocument(app))));
   if (deps.metrics) app.route('/metrics', metricsRoutes(deps.metrics));
 
   app.route('/api/auth', authRoutes({ accounts: services.accounts, trustProxy: deps.trustProxy, sso: services.staffSso, publicUrl: deps.publicUrl, logger }));

@@ -24,6 +24,12 @@ const codigoParam = {
   schema: { type: 'string', format: 'uuid' },
 };
 
+/** A page: HTML, or a redirect to /ingresar (303) for the signed-out. */
+const page = {
+  '200': { description: 'La página', content: { 'text/html': { schema: { type: 'string' } } } },
+  '303': { description: 'Sin sesión: a /ingresar' },
+};
+
 /** The contract other programs build against (SPEC §7). */
 export const openApiDocument = {
   openapi: '3.1.0',
@@ -214,7 +220,8 @@ export const openApiDocument = {
         },
       },
     },
-    ...adminPaths(),
+    // GET /api/admin/advisors is generated with the admin routes (src/http/routes/admin.ts); the merge keeps both.
+    '/api/admin/advisors': { post: newAdvisorOperation },
     ...staffPlanPaths(),
     ...personasPaths(),
     ...accountPaths(),
@@ -238,6 +245,24 @@ export const openApiDocument = {
         responses: { '200': { description: 'ok' }, '503': error('Base de datos no disponible') },
       },
     },
+    '/openapi.json': { get: { summary: 'Este documento (OpenAPI 3.1)', responses: { '200': { description: 'El documento', content: { 'application/json': { schema: { type: 'object' } } } } } } },
+    // The pages (HTML) and their assets: each sends the signed-out to /ingresar; their data is the API above
+    '/static/{name}': {
+      get: {
+        summary: 'Archivos de las páginas (CSS, JavaScript)',
+        parameters: [{ name: 'name', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: { '200': { description: 'El archivo' }, '404': error('No existe') },
+      },
+    },
+    '/pantalla': { get: { summary: 'La pantalla de la sala de espera (SPEC §17)', responses: page } },
+    '/totem': { get: { summary: 'El tótem (SPEC §19); sus datos llegan con la credencial del tótem', responses: page } },
+    '/ingresar': { get: { summary: 'Inicio de sesión del personal (SPEC §18)', responses: page } },
+    '/escritorio': { get: { summary: 'El escritorio del asesor (SPEC §18)', responses: page } },
+    '/supervisor': { get: { summary: 'El panel del supervisor (SPEC RF-007); llama a /api/admin/* con la sesión', responses: page } },
+    '/supervisor/reportes': { get: { summary: 'Los informes (SPEC §20); llama a /api/admin/reports/* con la sesión', responses: page } },
+    '/supervisor/vendor/echarts.min.js': {
+      get: { summary: 'ECharts, servido desde node_modules (sin CDN)', responses: { '200': { description: 'JavaScript', content: { 'text/javascript': { schema: { type: 'string' } } } } } },
+    },
     // Operations (SPEC §15)
     '/metrics': {
       get: {
@@ -252,153 +277,6 @@ export const openApiDocument = {
     },
   },
 } as const;
-
-function adminPaths() {
-  const admin = [{ admin: [] }];
-  const branch = { name: 'branchOffice', in: 'query', required: false, schema: { type: 'string' } };
-  const type = { name: 'type', in: 'path', required: true, schema: { enum: [...QUEUE_TYPES] } };
-  const id = { name: 'id', in: 'path', required: true, schema: { type: 'integer' } };
-  const ok = (description: string) => ({ '200': { description }, '401': error('Falta la clave de administración') });
-  return {
-    '/api/admin/dashboard': {
-      get: {
-        summary: 'Tickets por estado, filas (espera, estimación, promedios, nivel de servicio), asesores, alertas COLA_CRITICA, COLA_SIN_ASESORES, PAUSA_PROLONGADA y, por tótem, TOTEM_SIN_PAPEL / IMPRESORA_DESCONECTADA (hasta que un ticket se imprima)',
-        security: admin,
-        parameters: [branch],
-        responses: ok('Panel de la sucursal'),
-      },
-    },
-    '/api/admin/dashboard/history': {
-      get: {
-        summary: 'Cuántos esperaban en cada fila durante el día de la sucursal, cada 15 minutos (el gráfico del panel)',
-        security: admin,
-        parameters: [branch],
-        responses: ok('{ branchOffice, history: [{ at, CAJA, PERSONAL_BANKER, EMPRESAS, GERENCIA }] }'),
-      },
-    },
-    '/api/admin/summary': { get: { summary: 'Todas las sucursales', security: admin, responses: ok('Resumen') } },
-    '/api/admin/queues/{type}': {
-      get: { summary: 'La fila de espera en orden', security: admin, parameters: [type, branch], responses: ok('Fila') },
-    },
-    '/api/admin/queues/{type}/stats': {
-      get: { summary: 'Cifras del día de una fila', security: admin, parameters: [type, branch], responses: ok('Cifras') },
-    },
-    '/api/admin/advisors': {
-      get: {
-        summary: 'Asesores activos (con includeInactive=true también los desactivados)',
-        security: admin,
-        parameters: [branch, { name: 'includeInactive', in: 'query', required: false, schema: { enum: ['true', 'false'] } }],
-        responses: ok('Asesores'),
-      },
-      post: newAdvisorOperation,
-    },
-    '/api/admin/advisors/stats': {
-      get: { summary: 'Asesores con sus cifras del día', security: admin, parameters: [branch], responses: ok('Asesores') },
-    },
-    '/api/admin/advisors/{id}/status': {
-      put: {
-        summary: 'Cambia el estado de un asesor, con motivo',
-        security: admin,
-        parameters: [id],
-        requestBody: {
-          required: true,
-          content: {
-            'application/json': {
-              schema: {
-                type: 'object',
-                required: ['status'],
-                properties: {
-                  status: { enum: ['AVAILABLE', 'BUSY', 'OFFLINE'] },
-                  reason: { type: 'string', maxLength: 500, description: 'Con BUSY (pausa), uno de PAUSE_REASONS' },
-                },
-              },
-            },
-          },
-        },
-        responses: { ...ok('Asesor'), '404': error('No existe'), '409': error('TRANSICION_INVALIDA') },
-      },
-    },
-    '/api/admin/advisors/{id}/complete-ticket': {
-      put: {
-        summary: 'Termina la atención actual (outcome COMPLETADO por defecto, o NO_ATENDIDO)',
-        security: admin,
-        parameters: [id],
-        responses: { ...ok('Asesor'), '404': error('No existe'), '409': error('Sin ticket en atención') },
-      },
-    },
-    '/api/admin/advisors/{id}/link-code': {
-      post: {
-        summary: 'Código de un solo uso (15 min) para /vincular en el bot',
-        security: admin,
-        parameters: [id],
-        responses: { '201': { description: 'Código' }, '404': error('No existe') },
-      },
-    },
-    '/api/admin/audit': {
-      get: {
-        summary: 'Auditoría con filtros y paginación por id (before / nextBefore)',
-        security: admin,
-        parameters: ['entityType', 'entityId', 'eventType', 'actor', 'from', 'to', 'limit', 'before'].map((name) => ({
-          name,
-          in: 'query',
-          required: false,
-          schema: { type: 'string' },
-        })),
-        responses: ok('Eventos'),
-      },
-    },
-    ...floorPaths(admin, id, ok),
-  };
-}
-
-/** The service floor's actions (SPEC §12): the same as the advisor's /panel. */
-function floorPaths(
-  admin: Array<Record<string, never[]>>,
-  id: Record<string, unknown>,
-  ok: (description: string) => Record<string, unknown>,
-) {
-  const json = (schema: Record<string, unknown>) => ({ required: true, content: { 'application/json': { schema } } });
-  const action = (summary: string, conflicts: string, requestBody?: Record<string, unknown>) => ({
-    post: {
-      summary,
-      security: admin,
-      parameters: [id],
-      ...(requestBody ? { requestBody } : {}),
-      responses: { ...ok('Asesor (con floorState, currentTicket.stage, recallCount)'), '400': error('VALIDACION_FALLIDA'), '404': error('No existe'), '409': error(conflicts) },
-    },
-  });
-  return {
-    '/api/admin/advisors/{id}/arrived': action('Llegó: el cliente llamado está en el módulo; empieza la atención', 'TRANSICION_INVALIDA (sin cliente, ya confirmado)'),
-    '/api/admin/advisors/{id}/recall': action(
-      'Volver a llamar (antes de la llegada; RECALL_MAX llamados en total, RECALL_MIN_INTERVAL_S entre ellos)',
-      'TRANSICION_INVALIDA (ya llegó), LLAMADOS_AGOTADOS, RELLAMADO_MUY_PRONTO (reintentarEnSegundos)',
-    ),
-    '/api/admin/advisors/{id}/transfer': action(
-      'Transferir al cliente actual a otra fila (mismo número) o a un asesor; keepPlace conserva su lugar por hora de llegada',
-      'TRANSICION_INVALIDA (sin cliente), COLA_NO_DISPONIBLE (la sucursal no atiende esa fila, o es la misma)',
-      json({
-        type: 'object',
-        additionalProperties: false,
-        properties: {
-          queueType: { enum: [...QUEUE_TYPES] },
-          advisorId: { type: 'integer', minimum: 1 },
-          keepPlace: { type: 'boolean', default: true },
-          reason: { type: 'string', maxLength: 200 },
-        },
-      }),
-    ),
-    '/api/admin/advisors/{id}/call': action(
-      'Llamar un número fuera de orden (desde una pausa o libre), con motivo; auditado TICKET_LLAMADO_FUERA_DE_ORDEN',
-      'TRANSICION_INVALIDA (tiene un cliente o está desconectado), TICKET_NO_DISPONIBLE (ya no espera, u otro asesor lo llamó)',
-      json({
-        type: 'object',
-        required: ['numero', 'reason'],
-        additionalProperties: false,
-        properties: { numero: { type: 'string', examples: ['C05'] }, reason: { type: 'string', maxLength: 200 } },
-      }),
-    ),
-  };
-}
 
 /** SPEC §13: advisors' planned hours (shifts and planned breaks per day). */
 function staffPlanPaths() {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
 import { parseCallback, callbackData } from '../../src/bot/callback-data.js';
 import { messageButtons, renderMessage } from '../../src/modules/notifications/templates.js';
-import { parseCallOutOfOrder, parseTransfer } from '../../src/modules/floor/floor.validation.js';
+import { parseCallOutOfOrder, parseTransfer } from '../../src/http/schemas/floor.js';
 import { ValidationError } from '../../src/errors.js';
 import { KIOSK_KEY } from '../support/keys.js';
 

@@ -4,7 +4,7 @@ import { DomainError, ValidationError } from '../../errors.js';
 import type { EventBus } from '../../events.js';
 import type { AdvisorService } from '../../modules/advisors/advisor.service.js';
 import type { FloorService } from '../../modules/floor/floor.service.js';
-import { parseCallOutOfOrder, parseTransfer } from '../../modules/floor/floor.validation.js';
+import { parseCallOutOfOrder, parseTransfer } from '../schemas/floor.js';
 import type { SupervisionService } from '../../modules/supervision/supervision.service.js';
 import type { Assets } from '../assets.js';
 import { readJsonBody } from '../middleware/json-body.js';
