@@ -6,8 +6,8 @@ import type { Db } from '../../db/sql.js';
 import type { EventBus } from '../../events.js';
 import type { ChatLimits } from '../../config.js';
 import { DomainError } from '../../errors.js';
-import { ARMED } from '../notifications/chat.sql.js';
 import { planTicketMessages } from '../notifications/message-plan.js';
+import { planMessages, releaseChatMessages } from '../notifications/message-store.js';
 import { ACTIVE } from '../tickets/queue.sql.js';
 import type { PersonalDataCipher } from '../privacy/cipher.js';
 import { CHAT_OWNS_TICKET } from './ownership.sql.js';
@@ -246,12 +246,7 @@ export class CustomerService {
         [ticket.id, chatId, now],
       );
       if (!ticket.planned && (ticket.status === 'EN_ESPERA' || ticket.status === 'PROXIMO')) {
-        for (const m of planTicketMessages(now, ticket.estimated_wait_minutes, ticket.status === 'PROXIMO')) {
-          await tx.execute(
-            `insert into mensaje (ticket_id, plantilla, estado_envio, fecha_programada, created_at) values (?, ?, 'PENDIENTE', ?, ?)`,
-            [ticket.id, m.plantilla, m.fechaProgramada, now],
-          );
-        }
+        await planMessages(tx, ticket.id, planTicketMessages(now, ticket.estimated_wait_minutes, ticket.status === 'PROXIMO'), now);
       }
       return Number(ticket.id);
     });
@@ -264,14 +259,7 @@ export class CustomerService {
    * (parked by the dispatcher) are due again, and the dispatcher is woken.
    */
   private async releaseMessages(chatId: number): Promise<void> {
-    const now = this.deps.clock.now();
-    await this.deps.db.execute(
-      `update mensaje m set fecha_programada = ?
-       from ticket t, telegram_customer c
-       where c.chat_id = ? and t.id = m.ticket_id and m.estado_envio = 'PENDIENTE' and m.fecha_programada > ?
-         and t.status in ${ACTIVE} and ${ARMED} and ${CHAT_OWNS_TICKET}`,
-      [now, chatId, now],
-    );
+    await releaseChatMessages(this.deps.db, chatId, this.deps.clock.now());
     this.deps.events.emit('chat.linked', { chatId });
   }
 

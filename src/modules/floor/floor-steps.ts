@@ -5,8 +5,7 @@ import { DomainError } from '../../errors.js';
 import type { AdvisorStatus } from '../advisors/advisor.entity.js';
 import { moveAdvisorState, type LockedAdvisor } from '../advisors/advisor-lock.js';
 import { recordAudit, type Origin } from '../audit/audit.service.js';
-import { RESOLVED_CHAT_ID } from '../notifications/chat.sql.js';
-import type { Plantilla } from '../notifications/mensaje.entity.js';
+import { makeMessagesDue } from '../notifications/message-store.js';
 
 /*
  * The steps every floor transition is made of, each inside the caller's transaction (which holds
@@ -104,10 +103,6 @@ export async function callTicket(
      a as (
        update advisor set status = 'BUSY', assigned_tickets_count = ?, last_assigned_at = ?, workload_minutes = ?,
          pause_reason = null, updated_at = ? where id = ? returning id),
-     m as (
-       -- Both "near" and "your turn" are now due: a ticket called at once still gets all three.
-       update mensaje set fecha_programada = ? where ticket_id = ? and estado_envio = 'PENDIENTE'
-         and plantilla in ('TOTEM_PROXIMO_TURNO', 'TOTEM_ES_TU_TURNO') returning id),
      v as (
        insert into ticket_visit (ticket_id, branch_office, queue_type, advisor_id, called_at, out_of_order)
        values (?, ?, ?, ?, ?, ?) returning id)
@@ -124,8 +119,6 @@ export async function callTicket(
       count * QUEUES[ticket.queue_type].averageMinutes,
       now,
       advisor.id,
-      now,
-      ticket.id,
       ticket.id,
       branchOffice,
       ticket.queue_type,
@@ -134,6 +127,8 @@ export async function callTicket(
       outOfOrder !== undefined,
     ],
   );
+  // Both "near" and "your turn" are now due: a ticket called at once still gets all three.
+  await makeMessagesDue(tx, ticket.id, ['TOTEM_PROXIMO_TURNO', 'TOTEM_ES_TU_TURNO'], now);
   await moveAdvisorState(tx, advisor.id, 'CALLING', null, now);
   const details = { numero: ticket.numero, queueType: ticket.queue_type, branchOffice };
   await recordAudit(tx, {
@@ -230,30 +225,4 @@ export async function releaseAdvisor(
 /** Service minutes of a ticket (SPEC §12): from arrival at the desk, or from the first call when never confirmed. */
 export function serviceMinutes(ticket: Pick<ServingTicket, 'service_started_at' | 'assigned_at'>, now: Date): number {
   return minutesBetween(utc(ticket.service_started_at ?? ticket.assigned_at), now);
-}
-
-/** The ticket's unsent messages will never go out; the row says why. */
-export async function closePendingMessages(tx: Queryable, ticketId: string | number, why: string): Promise<void> {
-  await tx.execute(
-    `update mensaje m set estado_envio = 'FALLIDO',
-       error_message = case when ${RESOLVED_CHAT_ID} is null then 'sin chat de Telegram vinculado' else ? end
-     from ticket t where t.id = m.ticket_id and m.ticket_id = ? and m.estado_envio = 'PENDIENTE'`,
-    [why, ticketId],
-  );
-}
-
-/** A message of a reachable ticket (one planned with messages), due at `due`. */
-export async function planMessage(
-  tx: Queryable,
-  ticketId: string | number,
-  plantilla: Plantilla,
-  due: Date,
-  now: Date,
-  datos: Record<string, string | number> | null = null,
-): Promise<void> {
-  await tx.execute(
-    `insert into mensaje (ticket_id, plantilla, estado_envio, fecha_programada, created_at, datos)
-     values (?, ?, 'PENDIENTE', ?, ?, ?::json)`,
-    [ticketId, plantilla, due, now, datos === null ? null : JSON.stringify(datos)],
-  );
 }

@@ -10,16 +10,14 @@ import type { AdvisorStatus } from '../advisors/advisor.entity.js';
 import type { AdvisorService, AdvisorView } from '../advisors/advisor.service.js';
 import { lockAdvisor, moveAdvisorState, type LockedAdvisor } from '../advisors/advisor-lock.js';
 import { AUDIT_COLUMNS, recordAudit, type Origin } from '../audit/audit.service.js';
-import { RESOLVED_CHAT_ID } from '../notifications/chat.sql.js';
+import { closePendingMessages, planClosingNotices, planMessage } from '../notifications/message-store.js';
 import { ADVISORS_ONLINE_COUNT, WAITING } from '../tickets/queue.sql.js';
 import { positionOfTicketSql } from '../tickets/call-order.sql.js';
 import {
   ASSIGN_LOCK_SQL,
   callTicket,
-  closePendingMessages,
   idleState,
   lockServingTicket,
-  planMessage,
   releaseAdvisor,
   serviceMinutes,
   SERVING_COLUMNS,
@@ -265,7 +263,7 @@ export class FloorService {
       [outcome, now, completed ? minutes : null, endReason, now, ticket.id],
     );
     // The ticket has ended: what was not sent will never be, and the row says why.
-    await closePendingMessages(tx, ticket.id, endReason ?? 'ticket finalizado antes del envío');
+    await closePendingMessages(tx, ticket.id, endReason ?? 'ticket finalizado antes del envío', { noChatFirst: true });
     // "¿Cómo te atendimos?": last, once, to customers who could be reached.
     if (completed && ticket.reachable) await planMessage(tx, ticket.id, 'TOTEM_ENCUESTA', now, now);
     await recordAudit(tx, {
@@ -354,7 +352,7 @@ export class FloorService {
         ticket.id,
       ]);
       // The messages of the earlier queue are over; the new queue's go out like a new ticket's.
-      await closePendingMessages(tx, ticket.id, 'ticket transferido');
+      await closePendingMessages(tx, ticket.id, 'ticket transferido', { noChatFirst: true });
       if (ticket.reachable) {
         const atEstimate = new Date(now.getTime() + estimate * 60_000);
         await planMessage(tx, ticket.id, 'TOTEM_TRANSFERIDO', now, now, { fila: target.label });
@@ -513,10 +511,7 @@ export class FloorService {
          where id = ?`,
         [now, now, ticket.id],
       );
-      await tx.execute(
-        `update mensaje set estado_envio = 'FALLIDO', error_message = 'ticket cancelado' where ticket_id = ? and estado_envio = 'PENDIENTE'`,
-        [ticket.id],
-      );
+      await closePendingMessages(tx, ticket.id, 'ticket cancelado');
       await recordAudit(tx, {
         entityType: 'TICKET',
         entityId: ticket.id,
@@ -607,7 +602,7 @@ export class FloorService {
         );
         if (!ticket) return null;
         const result = await this.finishTicket(tx, advisor, ticket, 'NO_ATENDIDO', SYSTEM, now, END_OF_DAY_REASON);
-        await this.tellClosed(tx, [ticket.id], now);
+        await planClosingNotices(tx, [ticket.id], now);
         return result;
       });
       if (released) {
@@ -632,10 +627,6 @@ export class FloorService {
              and (t.service_date < d.service_date
                or (d.day_end <= ?::timestamp and t.service_date = d.service_date and t.created_at < d.day_end))
            returning t.id, t.numero, t.queue_type, t.branch_office, t.status),
-         messages as (
-           update mensaje m set estado_envio = 'FALLIDO', error_message = ?
-           from closed c where m.ticket_id = c.id and m.estado_envio = 'PENDIENTE'
-           returning m.ticket_id),
          audit as (
            insert into audit_log (${AUDIT_COLUMNS})
            select 'TICKET', c.id::text, 'TICKET_NO_ATENDIDO', 'SYSTEM', null,
@@ -645,26 +636,17 @@ export class FloorService {
            from closed c
            returning 1)
          select (select count(*) from closed)::int as closed, (select array_agg(id) from closed) as ids`,
-        [now, END_OF_DAY_REASON, now, now, now, END_OF_DAY_REASON, END_OF_DAY_REASON, now],
+        [now, END_OF_DAY_REASON, now, now, now, END_OF_DAY_REASON, now],
       );
-      if (closedRow?.ids?.length) await this.tellClosed(tx, closedRow.ids, now);
+      if (closedRow?.ids?.length) {
+        await closePendingMessages(tx, closedRow.ids, END_OF_DAY_REASON);
+        await planClosingNotices(tx, closedRow.ids, now);
+      }
       return closedRow;
     });
     const ids = row?.ids ?? [];
     for (const id of ids) this.deps.events.emit('messages.due', { ticketId: Number(id) });
     return row?.closed ?? 0;
-  }
-
-  /** "The branch closed for today" to the closed tickets' customers who had messages planned. */
-  private async tellClosed(tx: Queryable, ticketIds: readonly string[], now: Date): Promise<void> {
-    await tx.execute(
-      `insert into mensaje (ticket_id, plantilla, estado_envio, fecha_programada, created_at)
-       select t.id, 'TOTEM_CIERRE_DIA', 'PENDIENTE', ?, ? from ticket t
-       where t.id = any(?::bigint[]) and exists (select 1 from mensaje m where m.ticket_id = t.id and m.plantilla = 'TOTEM_TICKET_CREADO')
-         and not exists (select 1 from mensaje m where m.ticket_id = t.id and m.plantilla = 'TOTEM_CIERRE_DIA')
-         and ${RESOLVED_CHAT_ID} is not null`,
-      [now, now, `{${ticketIds.join(',')}}`],
-    );
   }
 }
 

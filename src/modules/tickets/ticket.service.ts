@@ -8,6 +8,7 @@ import type { TicketStatus } from '../../domain/ticket-status.js';
 import { branchClosedError, DomainError, queueNotOfferedError, ValidationError } from '../../errors.js';
 import type { EventBus } from '../../events.js';
 import { recordAudit, type Origin } from '../audit/audit.service.js';
+import { closePendingMessages, makeMessagesDue } from '../notifications/message-store.js';
 import type { AtencionPreferente } from '../../domain/floor.js';
 import { positionOfTicketSql } from './call-order.sql.js';
 import { ACTIVE } from './queue.sql.js';
@@ -237,10 +238,7 @@ export class TicketService {
               ticketId,
             ]);
             if (st === 'PROXIMO' && status !== 'PROXIMO') {
-              await tx.execute(
-                `update mensaje set fecha_programada = ? where ticket_id = ? and plantilla = 'TOTEM_PROXIMO_TURNO' and estado_envio = 'PENDIENTE'`,
-                [createdAt, ticketId],
-              );
+              await makeMessagesDue(tx, ticketId, ['TOTEM_PROXIMO_TURNO'], createdAt);
             }
             const result = { id: Number(ticketId), numero, position: pos, estimate: est, status: st, createdAt, advisorFree };
             if (claim) await settleKey(tx, claim, result.id, this.createdView(codigo, branchOffice, command, result));
@@ -387,11 +385,7 @@ export class TicketService {
            estimated_wait_minutes = 0 where id = ?`,
         [now, now, ticket.id],
       );
-      await em.execute(
-        `update mensaje set estado_envio = 'FALLIDO', error_message = 'ticket cancelado'
-         where ticket_id = ? and estado_envio = 'PENDIENTE'`,
-        [ticket.id],
-      );
+      await closePendingMessages(em, ticket.id, 'ticket cancelado');
       await recordAudit(em, {
         entityType: 'TICKET',
         entityId: ticket.id,
