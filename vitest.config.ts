@@ -8,8 +8,9 @@ export default defineConfig({
     // Every file gets its own fresh database, so files may run side by side.
     fileParallelism: true,
     maxWorkers: 2,
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
+    // Upper bounds for a loaded machine; every wait inside a test ends when its condition holds.
+    testTimeout: 60_000,
+    hookTimeout: 150_000,
     reporters: ['default', './test/support/summary-reporter.ts'],
   },
 });

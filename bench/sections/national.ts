@@ -72,7 +72,7 @@ async function snapshotsTaken(apps: readonly AppProcess[]): Promise<number> {
 }
 
 /** An advisor's next step through the admin API: finish the customer being served, or become free. */
-async function advisorStep(app: AppProcess, adminKey: string, advisorId: number): Promise<'completed' | 'freed' | 'failed'> {
+async function advisorStep(app: AppProcess, adminKey: string, advisorId: number): Promise<'completed' | 'freed' | string> {
   const headers = { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' };
   const signal = AbortSignal.timeout(10_000);
   const done = await fetch(`${app.url}/api/admin/advisors/${advisorId}/complete-ticket`, { method: 'PUT', headers, signal });
@@ -84,8 +84,14 @@ async function advisorStep(app: AppProcess, adminKey: string, advisorId: number)
     body: JSON.stringify({ status: 'AVAILABLE' }),
     signal,
   });
-  await freed.arrayBuffer();
-  return freed.ok ? 'freed' : 'failed';
+  const answer = await freed.text();
+  // A failure says why (status and error code), so a run that fails its actions can be read.
+  return freed.ok ? 'freed' : `${freed.status} ${/"error":"([^"]+)"/.exec(answer)?.[1] ?? answer.slice(0, 60)}`;
+}
+
+/** How the advisor actions that failed failed, most frequent first. */
+function failureSummary(failures: Map<string, number>): string {
+  return [...failures].sort((a, b) => b[1] - a[1]).map(([why, n]) => `${why} ×${n}`).join('; ') || 'none';
 }
 
 export const nationalBench: Section = {
@@ -172,6 +178,11 @@ export const nationalBench: Section = {
         return rows.map((r) => Number(r.id));
       });
       const steps = { completed: 0, freed: 0, failed: 0 };
+      const failures = new Map<string, number>();
+      const failedBecause = (why: string): void => {
+        steps.failed++;
+        failures.set(why, (failures.get(why) ?? 0) + 1);
+      };
       const pending: Promise<void>[] = [];
       const peakLatency: number[] = [];
       const peakStarted = performance.now();
@@ -193,8 +204,8 @@ export const nationalBench: Section = {
           const n = actionsAsked++;
           pending.push(
             advisorStep(apps[n % INSTANCES]!, adminKey, advisors[n % advisors.length]!).then(
-              (outcome) => void steps[outcome]++,
-              () => void steps.failed++,
+              (outcome) => (outcome === 'completed' || outcome === 'freed' ? void steps[outcome]++ : failedBecause(outcome)),
+              (error: unknown) => failedBecause(error instanceof Error ? error.name : 'error'),
             ),
           );
         }
@@ -216,9 +227,10 @@ export const nationalBench: Section = {
       });
       context.log(
         `peak: ${count(ticketsFired)} tickets, ${count(actionsAsked)} advisor actions (${steps.completed} completed, ` +
-          `${steps.freed} freed, ${steps.failed} failed) → ${count(calls)} calls in ${fixed(peakSeconds, 1)} s; ` +
+          `${steps.freed} freed, ${steps.failed} failed: ${failureSummary(failures)}) → ${count(calls)} calls in ${fixed(peakSeconds, 1)} s; ` +
           `${count(calledEvents)} "called" events on screens; snapshots ${fixed(callsRate, 1)}/s`,
       );
+      context.log(`steady phase: ${STEADY_TICKETS_PER_SECOND} tickets/s for ${seconds} s`);
 
       // Steady 200 tickets/s with the queue job running.
       const steadyRut = context.freshRuts();
@@ -242,6 +254,7 @@ export const nationalBench: Section = {
         }
         await sleep(1);
       }
+      context.log(`steady phase: ${count(steadyFired)} tickets sent, waiting for their answers`);
       await Promise.all(pending.splice(0));
       const steadySeconds = (performance.now() - steadyStarted) / 1000;
       const tickMs = await queueJob.stop();
@@ -302,6 +315,7 @@ export const nationalBench: Section = {
         },
       ];
     } finally {
+      context.log('national: closing the screens, stopping the instances, dropping the database');
       await readers?.close().catch(() => undefined);
       await Promise.all(apps.map((app) => app.stop().catch(() => undefined)));
       if (!failed) await rm(logs, { recursive: true, force: true });

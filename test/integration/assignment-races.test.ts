@@ -12,7 +12,7 @@ beforeAll(async () => {
   app = await startTestApp({ QUEUE_RECALC_INTERVAL_MS: '200' }, { jobs: true });
   await app.db.query(`update advisor set status = 'OFFLINE'`);
   other = await startAppProcess(app.db.url, { QUEUE_RECALC_INTERVAL_MS: '200' });
-}, 60_000);
+}, 150_000);
 afterAll(async () => {
   await other?.stop();
   await app?.close();

@@ -46,7 +46,7 @@ beforeAll(async () => {
   codeA = centro!.code;
   supervisorA = await readyAccount(app, { role: 'SUPERVISOR', branches: [A] });
   second = await startAppProcess(app.db.url);
-}, 120_000);
+}, 150_000);
 afterAll(async () => {
   await second?.stop();
   await app?.close();

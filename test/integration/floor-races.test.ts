@@ -18,7 +18,7 @@ beforeAll(async () => {
   app = await startTestApp();
   await app.db.query(`update advisor set status = 'OFFLINE'`);
   other = await startAppProcess(app.db.url, { QUEUE_RECALC_INTERVAL_MS: '60000' });
-}, 60_000);
+}, 150_000);
 afterAll(async () => {
   await other?.stop();
   await app?.close();

@@ -196,7 +196,7 @@ describe('Idempotency-Key across two app instances', () => {
   let second: AppProcess;
   beforeAll(async () => {
     second = await startAppProcess(app.db.url, { WAIT_ESTIMATOR: 'formula' });
-  }, 60_000);
+  }, 150_000);
   afterAll(async () => {
     await second?.stop();
   });

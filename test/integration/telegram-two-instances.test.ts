@@ -147,7 +147,7 @@ function twoInstances(route: 'direct' | 'pgbouncer'): void {
       TELEGRAM_WEBHOOK_SECRET: 'x',
       QUEUE_RECALC_INTERVAL_MS: '300',
     });
-  }, 90_000);
+  }, 150_000);
 
   afterAll(async () => {
     await second?.stop();
