@@ -31,6 +31,7 @@ import { Migration20261207140100_report_daily_rollup } from './Migration20261207
 import { Migration20261207110000_oidc_login } from './Migration20261207110000_oidc_login.js';
 import { Migration20261207110100_verified_rut } from './Migration20261207110100_verified_rut.js';
 import { Migration20261207150000_report_hist_dense } from './Migration20261207150000_report_hist_dense.js';
+import { Migration20261208110000_status_message_delivery } from './Migration20261208110000_status_message_delivery.js';
 
 export const migrationsList = [
   { name: 'Migration20261129160749_initial_schema', class: Migration20261129160749_initial_schema },
@@ -64,4 +65,5 @@ export const migrationsList = [
   { name: 'Migration20261207140000_report_rollups', class: Migration20261207140000_report_rollups },
   { name: 'Migration20261207140100_report_daily_rollup', class: Migration20261207140100_report_daily_rollup },
   { name: 'Migration20261207150000_report_hist_dense', class: Migration20261207150000_report_hist_dense },
+  { name: 'Migration20261208110000_status_message_delivery', class: Migration20261208110000_status_message_delivery },
 ];

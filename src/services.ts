@@ -30,6 +30,7 @@ import { ReportService } from './modules/reports/report.service.js';
 import { RollupService } from './modules/reports/rollup.service.js';
 import { OidcLogins, OidcRelyingParty } from './modules/accounts/oidc.js';
 import { MaintenanceService } from './modules/maintenance/maintenance.service.js';
+import { StatusMessages } from './modules/customers/status-messages.js';
 import { StaffSso } from './modules/accounts/staff-sso.js';
 import { RutVerification } from './modules/customers/rut-verification.js';
 
@@ -78,6 +79,8 @@ export interface Services {
   rollups: RollupService;
   /** SPEC §8: the daily and weekly maintenance jobs' work. */
   maintenance: MaintenanceService;
+  /** The chats' "Mi turno" messages: saved by the bot, planned by their job, edited by the dispatcher. */
+  statusMessages: StatusMessages;
 }
 
 export function createServices(deps: {
@@ -211,5 +214,6 @@ export function createServices(deps: {
     reports: new ReportService({ db }),
     rollups: new RollupService({ db, clock, slaMinutes: config.reports.slaMinutes, ...(deps.logger ? { logger: deps.logger } : {}) }),
     maintenance: new MaintenanceService({ db, clock, logger: deps.logger ?? createLogger('silent') }),
+    statusMessages: new StatusMessages({ db, clock }),
   };
 }

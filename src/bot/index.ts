@@ -18,12 +18,10 @@ import { privacyFeature } from './features/privacy.js';
 import { supervisorFeature } from './features/supervisor.js';
 import { turnoFeature } from './features/turno.js';
 import { panelKeyboard } from './keyboards.js';
-import { refreshStatusMessages } from './status-refresher.js';
 import { texts } from './texts.js';
 
 export { telegramOrigin, type BotDeps } from './deps.js';
 
-const STATUS_REFRESH_MS = 5000;
 const INIT_RETRY_MS = 10_000;
 
 const COMMANDS = [
@@ -100,7 +98,6 @@ export function createTelegramBot(deps: BotDeps): TelegramBot {
     : null;
 
   let runner: RunnerHandle | undefined;
-  let refresher: NodeJS.Timeout | undefined;
   let retry: NodeJS.Timeout | undefined;
   let stopped = false;
 
@@ -118,12 +115,6 @@ export function createTelegramBot(deps: BotDeps): TelegramBot {
         });
       }
       log.info({ username: bot.botInfo.username, mode: config.telegram.mode }, 'bot de Telegram conectado');
-      refresher = setInterval(() => {
-        refreshStatusMessages({ api: bot.api, db, services, logger: log }).catch((error: unknown) =>
-          log.warn({ err: error }, 'no se pudo actualizar los mensajes "Mi turno"'),
-        );
-      }, STATUS_REFRESH_MS);
-      refresher.unref();
     } catch (error) {
       // Telegram unreachable must not stop the branch: the kiosk and the jobs go on; retry later.
       log.error({ err: error }, `no se pudo conectar con Telegram; reintento en ${INIT_RETRY_MS / 1000} s`);
@@ -139,7 +130,6 @@ export function createTelegramBot(deps: BotDeps): TelegramBot {
     async stop() {
       stopped = true;
       clearTimeout(retry);
-      clearInterval(refresher);
       if (runner?.isRunning()) await runner.stop();
     },
     async notifyAssignment(assignment) {

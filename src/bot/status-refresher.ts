@@ -1,43 +1,40 @@
-import type { Api } from 'grammy';
-import { GrammyError } from 'grammy';
-import type { Db } from '../db/sql.js';
-import type { Logger } from '../logger.js';
 import type { Services } from '../services.js';
 import { texts } from './texts.js';
 
 const FINISHED = new Set(['COMPLETADO', 'CANCELADO', 'NO_ATENDIDO']);
 
+/** What one run of the status-messages job did. */
+export interface StatusPlan extends Record<string, unknown> {
+  tracked: number;
+  /** Messages given a new text to show (the dispatcher edits them). */
+  planned: number;
+  /** Messages no longer followed: their ticket ended and they say so. */
+  forgotten: number;
+}
+
 /**
- * Keeps each chat's "Mi turno" message current: every period, edits those whose text changed
- * (so at most one edit per message per period), and forgets a message once its ticket ended.
- * One instance at a time does it (a transaction-scoped advisory lock).
+ * Keeps each chat's "Mi turno" message current (the status-messages job): the text it should show
+ * is planned, and the dispatcher makes the edit under its rate cap, circuit breaker and retry rules
+ * (at most one edit per message per run, never a Telegram call here). A message is forgotten once its
+ * ticket ended and the message shows it.
  */
-export async function refreshStatusMessages(deps: { api: Api; db: Db; services: Services; logger: Logger }): Promise<number> {
-  const { api, db, services, logger } = deps;
-  return db.transactional(async (tx) => {
-    const [lock] = await tx.execute<{ locked: boolean }[]>(
-      `select pg_try_advisory_xact_lock(hashtext('ticketero:job'), hashtext('status-messages')) as locked`,
-    );
-    if (!lock?.locked) return 0;
-    let edited = 0;
-    for (const status of await services.customers.statusMessages()) {
-      const ticket = await services.tickets.getByCodigo(status.codigo);
-      const text = texts.status(ticket);
-      if (text !== status.lastText) {
-        try {
-          await api.editMessageText(status.chatId, status.messageId, text, { parse_mode: 'HTML' });
-          edited++;
-        } catch (error) {
-          if (!(error instanceof GrammyError && /not modified/i.test(error.description))) {
-            logger.debug({ err: error, chatId: status.chatId }, 'no se pudo actualizar "Mi turno"; se deja de seguir');
-            await services.customers.forgetStatusMessage(status.chatId);
-            continue;
-          }
-        }
-        await services.customers.updateStatusText(status.chatId, text);
+export async function planStatusMessages({ tickets, statusMessages }: Pick<Services, 'tickets' | 'statusMessages'>): Promise<StatusPlan> {
+  const tracked = await statusMessages.tracked();
+  const plan: StatusPlan = { tracked: tracked.length, planned: 0, forgotten: 0 };
+  for (const status of tracked) {
+    const ticket = await tickets.getByCodigo(status.codigo);
+    const text = texts.status(ticket);
+    if (text === status.lastText) {
+      if (FINISHED.has(ticket.status)) {
+        await statusMessages.forget(status);
+        plan.forgotten++;
+      } else if (status.pendingText !== null) {
+        await statusMessages.plan(status, null);
       }
-      if (FINISHED.has(ticket.status)) await services.customers.forgetStatusMessage(status.chatId);
+    } else if (text !== status.pendingText) {
+      await statusMessages.plan(status, text);
+      plan.planned++;
     }
-    return edited;
-  });
+  }
+  return plan;
 }

@@ -1,5 +1,6 @@
 import { Api, GrammyError, HttpError } from 'grammy';
-import type { MessageSender, SendOutcome } from '../modules/notifications/dispatcher.js';
+import type { EditOutcome, MessageSender, SendOutcome } from '../modules/notifications/dispatcher.js';
+import { isNotModified } from './edits.js';
 
 /** Errors that will not go away by trying again: the user blocked the bot, the chat is gone. */
 const PERMANENT_400 = /chat not found|user is deactivated|peer_id_invalid|can't parse entities|message is too long/i;
@@ -26,6 +27,29 @@ export function classifySendError(error: unknown): SendOutcome & { ok: false } {
   return { ok: false, kind: 'unavailable', description: error instanceof Error ? error.message : String(error) };
 }
 
+/** The edited message is gone for good: deleted, or the chat blocked the bot (403). */
+const GONE_400 = /message to edit not found|chat not found|message can't be edited|peer_id_invalid|user is deactivated/i;
+
+/**
+ * What a failed edit of a "Mi turno" message means (SPEC §15): "not modified" is success; a 403 or
+ * a 400 saying the message or chat is gone ends the following; any other 400 gives up this text;
+ * a 429, a 5xx or a network error is retried later, the message kept.
+ */
+export function classifyEditError(error: unknown): EditOutcome {
+  if (isNotModified(error)) return { ok: true };
+  if (error instanceof GrammyError && (error.error_code === 403 || (error.error_code === 400 && GONE_400.test(error.description)))) {
+    return { ok: false, kind: 'gone', description: `${error.error_code}: ${error.description}` };
+  }
+  const outcome = classifySendError(error);
+  switch (outcome.kind) {
+    case 'permanent':
+    case 'transient':
+      return { ok: false, kind: 'permanent', description: outcome.description };
+    default:
+      return outcome;
+  }
+}
+
 /** Sends notifications with grammY's Api, bounded in time so a hung request cannot stall the queue. */
 export function createTelegramSender(
   token: string,
@@ -46,6 +70,14 @@ export function createTelegramSender(
         return { ok: true, messageId: message.message_id };
       } catch (error) {
         return classifySendError(error);
+      }
+    },
+    async edit(chatId, messageId, html) {
+      try {
+        await api.editMessageText(chatId, messageId, html, { parse_mode: 'HTML' });
+        return { ok: true };
+      } catch (error) {
+        return classifyEditError(error);
       }
     },
     async probe() {

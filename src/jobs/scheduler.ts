@@ -12,13 +12,16 @@ import type { PersonalDataKeys } from '../modules/privacy/keys.js';
 import type { JobOptions, JobWorkerData } from './worker-runtime.js';
 import { sendRatePerSecond } from '../modules/notifications/urgency.js';
 
-export type JobName = 'queue' | 'dispatcher' | 'daily-maintenance' | 'weekly-maintenance' | 'floor' | 'reports';
+export type JobName = 'queue' | 'dispatcher' | 'status-messages' | 'daily-maintenance' | 'weekly-maintenance' | 'floor' | 'reports';
 
 /** How often the floor job looks at the clock (end of day, automatic no-shows). */
 const FLOOR_INTERVAL_MS = 30_000;
 
 /** How often the dispatcher looks for due messages when no event woke it. */
 const DISPATCH_SWEEP_MS = 1000;
+
+/** How often the chats' "Mi turno" messages are brought up to date (planned; the dispatcher edits). */
+const STATUS_MESSAGES_MS = 5000;
 
 export interface SchedulerDeps {
   config: Config;
@@ -74,10 +77,13 @@ export function createScheduler({ config, databaseUrl, logger, events, personalD
     };
   };
 
-  const longLived = new Set<string>(['queue', 'dispatcher', 'floor', 'reports']);
+  const longLived = new Set<string>(['queue', 'dispatcher', 'status-messages', 'floor', 'reports']);
   // Without a bot token nothing can be sent: messages stay PENDIENTE (SPEC §2).
   const dispatcher = config.telegram.token
-    ? [job('dispatcher', { timeout: 0 }, { intervalMs: DISPATCH_SWEEP_MS, leader: true, poolMax: dispatchConcurrency(sendRatePerSecond(config)) + 2 })]
+    ? [
+        job('dispatcher', { timeout: 0 }, { intervalMs: DISPATCH_SWEEP_MS, leader: true, poolMax: dispatchConcurrency(sendRatePerSecond(config)) + 2 }),
+        job('status-messages', { timeout: 0 }, { intervalMs: STATUS_MESSAGES_MS, poolMax: 2 }),
+      ]
     : [];
   const bree = new Bree({
     root: false,

@@ -371,6 +371,10 @@ describe('customers', () => {
       expect(rows).toHaveLength(0);
     }, 8000);
     expect(fake.sent.find((s) => s.chat_id === user.id && s.message_id === status.message_id)!.edits).toHaveLength(2);
+    // A job like the others: planned by the status-messages worker, recorded in job_run.
+    const [run] = await t.app.db.query<{ runs: number; last_status: string }>(`select runs, last_status from job_run where name = 'status-messages'`);
+    expect(run).toMatchObject({ last_status: 'OK' });
+    expect(run!.runs).toBeGreaterThan(1);
   });
 
   it('asks for the branch first when there are several', async () => {

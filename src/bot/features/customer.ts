@@ -299,6 +299,6 @@ export async function sendStatus(ctx: BotContext, deps: BotDeps, codigo: string)
   const text = texts.status(ticket);
   const message = await ctx.reply(text, html);
   const ticketId = await deps.services.tickets.idOf(codigo);
-  await deps.services.customers.saveStatusMessage(ctx.chat!.id, message.message_id, ticketId, text);
+  await deps.services.statusMessages.save(ctx.chat!.id, message.message_id, ticketId, text);
   await offerComeBack(ctx, ticket, ticketId);
 }

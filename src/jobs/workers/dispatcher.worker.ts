@@ -7,7 +7,7 @@ import { dispatchConcurrency, MessageDispatcher, RateLimiter } from '../../modul
 import { sendRatePerSecond } from '../../modules/notifications/urgency.js';
 import { runJobWorker } from '../worker-runtime.js';
 
-await runJobWorker('dispatcher', ({ db, clock, logger, config, report }) => {
+await runJobWorker('dispatcher', ({ db, clock, logger, config, services, report }) => {
   const { token, apiRoot } = config.telegram;
   if (!token) throw new Error('el despachador necesita TELEGRAM_BOT_TOKEN');
   const maxMessagesPerSecond = sendRatePerSecond(config);
@@ -25,6 +25,8 @@ await runJobWorker('dispatcher', ({ db, clock, logger, config, report }) => {
     logger,
     sender,
     circuit,
+    // The "Mi turno" edits the status-messages job planned, after the due messages, under the same limits.
+    statusMessages: services.statusMessages,
     retryDelaysSeconds: config.telegramRetryDelaysSeconds,
     observe: (event) => report({ type: 'metric', kind: 'dispatch', event }),
     limiter: new RateLimiter(maxMessagesPerSecond),

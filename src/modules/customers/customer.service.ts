@@ -274,41 +274,4 @@ export class CustomerService {
     );
     return row?.codigo_referencia ?? null;
   }
-
-  /** The "Mi turno" message of a chat, to be edited as the line moves. */
-  async saveStatusMessage(chatId: number, messageId: number, ticketId: number, text: string): Promise<void> {
-    await this.deps.db.execute(
-      `insert into telegram_status_message (chat_id, message_id, ticket_id, last_text, updated_at) values (?, ?, ?, ?, ?)
-       on conflict (chat_id) do update set message_id = excluded.message_id, ticket_id = excluded.ticket_id,
-         last_text = excluded.last_text, updated_at = excluded.updated_at`,
-      [chatId, messageId, ticketId, text, this.deps.clock.now()],
-    );
-  }
-
-  async statusMessages(): Promise<Array<{ chatId: number; messageId: number; codigo: string; lastText: string }>> {
-    const rows = await this.deps.db.execute<
-      { chat_id: string; message_id: string; codigo_referencia: string; last_text: string }[]
-    >(
-      `select s.chat_id, s.message_id, t.codigo_referencia, s.last_text
-       from telegram_status_message s join ticket t on t.id = s.ticket_id order by s.updated_at limit 500`,
-    );
-    return rows.map((r) => ({
-      chatId: Number(r.chat_id),
-      messageId: Number(r.message_id),
-      codigo: r.codigo_referencia,
-      lastText: r.last_text,
-    }));
-  }
-
-  async updateStatusText(chatId: number, text: string): Promise<void> {
-    await this.deps.db.execute(`update telegram_status_message set last_text = ?, updated_at = ? where chat_id = ?`, [
-      text,
-      this.deps.clock.now(),
-      chatId,
-    ]);
-  }
-
-  async forgetStatusMessage(chatId: number): Promise<void> {
-    await this.deps.db.execute(`delete from telegram_status_message where chat_id = ?`, [chatId]);
-  }
 }

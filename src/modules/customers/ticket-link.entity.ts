@@ -23,7 +23,13 @@ export const TelegramStatusMessage = defineEntity({
     ticket: p.manyToOne(Ticket).fieldName('ticket_id').deleteRule('cascade').updateRule('no action').index('idx_telegram_status_message_ticket'),
     lastText: p.text(),
     updatedAt: p.datetime().columnType('timestamp').defaultRaw('current_timestamp'),
+    /** The text the job wants shown, until the dispatcher's edit succeeds (then it is last_text). */
+    pendingText: p.text().nullable(),
+    /** A 429, 5xx or network error: the edit waits until then (the message is kept). */
+    nextAttemptAt: p.datetime().columnType('timestamp').nullable(),
+    esperas: p.integer().default(0),
   },
+  indexes: [{ name: 'idx_telegram_status_message_due', expression: 'create index "idx_telegram_status_message_due" on "telegram_status_message" ("next_attempt_at") where pending_text is not null' }],
 });
 
 /** Where @grammyjs/conversations keeps a chat's conversation between updates (any instance may get the next one). */

@@ -3,6 +3,7 @@ import type { Db, Queryable } from '../../db/sql.js';
 import type { Logger } from '../../logger.js';
 import { recordAudit, type Origin } from '../audit/audit.service.js';
 import type { TelegramCircuit } from './circuit-breaker.js';
+import type { DueStatusEdit, StatusMessages } from '../customers/status-messages.js';
 import { ARMED, RESOLVED_CHAT_ID } from './chat.sql.js';
 import type { Plantilla } from './mensaje.entity.js';
 import { dropSupersededMessages } from './supersession.js';
@@ -20,9 +21,17 @@ export type SendOutcome =
   | { ok: false; kind: 'unavailable'; description: string; /** network error or 5xx: maybe all of Telegram */ outage?: boolean }
   | { ok: false; kind: 'rate_limited'; description: string; retryAfterSeconds: number };
 
+/** What happened to one edit of a chat's "Mi turno" message (see classifyEditError). */
+export type EditOutcome =
+  | { ok: true }
+  | { ok: false; kind: 'gone' | 'permanent'; description: string }
+  | Extract<SendOutcome, { kind: 'unavailable' | 'rate_limited' }>;
+
 /** The one thing the dispatcher needs from Telegram. */
 export interface MessageSender {
   send(chatId: number, html: string, buttons?: InlineButtons | null): Promise<SendOutcome>;
+  /** Edits a message the bot sent ("Mi turno"). */
+  edit?(chatId: number, messageId: number, html: string): Promise<EditOutcome>;
   /** Does Telegram answer at all (`getMe`)? For the circuit breaker. */
   probe?(): Promise<boolean>;
 }
@@ -172,7 +181,24 @@ export interface DispatchResult extends Record<string, unknown> {
   held?: number;
   /** Informational messages dropped because a later, more urgent one of their ticket overtook them. */
   superseded: number;
+  /** "Mi turno" edits, after the due messages (with a StatusMessages to take them from). */
+  statusEdits?: StatusEditResult;
 }
+
+export interface StatusEditResult {
+  edited: number;
+  /** 429, 5xx or network error: tried again later, the message kept. */
+  retried: number;
+  /** Kept for later because Telegram is down (circuit open). */
+  held: number;
+  /** Gone (deleted, or the bot blocked): no longer followed. */
+  forgotten: number;
+  /** A 400 about this text: given up, the message kept for the next text. */
+  failed: number;
+}
+
+/** Edits claimed per run: the rest wait for the next sweep (a second later). */
+const STATUS_EDITS_PER_RUN = 200;
 
 /**
  * Delivers due notifications (SPEC §5). Each message goes out in its own short transaction that
@@ -198,6 +224,8 @@ export class MessageDispatcher {
       retryDelaysSeconds?: readonly number[];
       /** Telegram outage breaker (SPEC §15): while open nothing is claimed. */
       circuit?: TelegramCircuit;
+      /** The chats' "Mi turno" messages whose planned edits go out after the due messages. */
+      statusMessages?: StatusMessages;
       /** Told what became of each message (metrics). */
       observe?: (event: DispatchEvent) => void;
       /**
@@ -247,7 +275,76 @@ export class MessageDispatcher {
       drained();
       await overtaken;
     }
+    if (this.deps.statusMessages && this.deps.sender.edit) result.statusEdits = await this.editStatusMessages(this.deps.statusMessages);
     return result;
+  }
+
+  /**
+   * The planned "Mi turno" edits, under the same cap, circuit and 429 pause as the messages, and
+   * no transaction held across a call: each outcome is recorded by its own statement afterwards.
+   */
+  private async editStatusMessages(statusMessages: StatusMessages): Promise<StatusEditResult> {
+    const { sender, limiter, circuit } = this.deps;
+    const result: StatusEditResult = { edited: 0, retried: 0, held: 0, forgotten: 0, failed: 0 };
+    const mayCall = async (): Promise<boolean> =>
+      this.deps.clock.now().getTime() >= this.pausedUntil && (!circuit || (await circuit.allowSend()));
+    if (!(await mayCall())) return result;
+    const due = await statusMessages.due(STATUS_EDITS_PER_RUN);
+    let next = 0;
+    const loop = async (): Promise<void> => {
+      while (next < due.length && (await mayCall())) {
+        // Taken after the await: another loop may have taken the last one meanwhile.
+        const edit = due[next++];
+        if (!edit) return;
+        const release = await limiter.acquire();
+        const outcome = await sender.edit!(edit.chatId, edit.messageId, edit.text).finally(release);
+        await this.recordEdit(statusMessages, edit, outcome, result);
+      }
+    };
+    await Promise.all(Array.from({ length: this.deps.concurrency }, loop));
+    return result;
+  }
+
+  private async recordEdit(statusMessages: StatusMessages, edit: DueStatusEdit, outcome: EditOutcome, result: StatusEditResult): Promise<void> {
+    const now = this.deps.clock.now();
+    const { logger } = this.deps;
+    if (outcome.ok) {
+      await statusMessages.shown(edit);
+      result.edited++;
+      return;
+    }
+    switch (outcome.kind) {
+      case 'gone':
+        await statusMessages.forget(edit);
+        logger.info({ reason: outcome.description }, '"Mi turno" ya no existe en el chat: se deja de actualizar');
+        result.forgotten++;
+        return;
+      case 'permanent':
+        // This text will never be accepted; the next one may be.
+        await statusMessages.shown(edit);
+        logger.warn({ reason: outcome.description }, 'Telegram rechazó el texto de "Mi turno"; se espera el próximo');
+        result.failed++;
+        return;
+      case 'rate_limited':
+        this.pausedUntil = Math.max(this.pausedUntil, now.getTime() + outcome.retryAfterSeconds * 1000);
+        this.throttledAt = performance.now();
+        await statusMessages.retryAt(edit, new Date(now.getTime() + outcome.retryAfterSeconds * 1000), { countWait: false });
+        logger.warn({ retryAfter: outcome.retryAfterSeconds }, 'Telegram pidió esperar (429) al editar "Mi turno"');
+        result.retried++;
+        return;
+      case 'unavailable':
+        if (outcome.outage && (await this.deps.circuit?.isOutage())) {
+          // Telegram itself is down: the edit keeps its place and goes out when the circuit closes.
+          result.held++;
+          return;
+        }
+        await statusMessages.retryAt(edit, new Date(now.getTime() + unavailableBackoffSeconds(edit.esperas, this.deps.retryDelaysSeconds) * 1000), {
+          countWait: true,
+        });
+        logger.warn({ reason: outcome.description }, 'no se pudo editar "Mi turno"; se reintenta más tarde');
+        result.retried++;
+        return;
+    }
   }
 
   private async dispatchOne(result: DispatchResult): Promise<boolean> {
