@@ -1,4 +1,3 @@
-import { ATENCION_PREFERENTE } from '../domain/floor.js';
 import { QUEUE_TYPES } from '../domain/queue-types.js';
 import { TICKET_STATUSES } from '../domain/ticket-status.js';
 import { devicePaths, deviceSchema } from './openapi-devices.js';
@@ -14,14 +13,6 @@ const error = (description: string) => ({
 const streamsFull = {
   ...error('Demasiadas conexiones en vivo (SERVICIO_NO_DISPONIBLE), en total o desde esta IP; reintentar tras `Retry-After` segundos'),
   headers: { 'Retry-After': { schema: { type: 'integer' } } },
-};
-
-const ticketRef = { content: { 'application/json': { schema: { $ref: '#/components/schemas/Ticket' } } } };
-const codigoParam = {
-  name: 'codigoReferencia',
-  in: 'path',
-  required: true,
-  schema: { type: 'string', format: 'uuid' },
 };
 
 /** A page: HTML, or a redirect to /ingresar (303) for the signed-out. */
@@ -56,102 +47,9 @@ export const openApiDocument = {
           campos: { type: 'object', additionalProperties: { type: 'string' } },
         },
       },
-      NuevoTicket: {
-        type: 'object',
-        required: ['nationalId', 'queueType'],
-        additionalProperties: false,
-        properties: {
-          nationalId: { type: 'string', examples: ['12.345.678-5'] },
-          telefono: { type: ['string', 'null'], pattern: '^\\+56\\d{9}$' },
-          branchOffice: { type: ['string', 'null'], maxLength: 100 },
-          queueType: { enum: [...QUEUE_TYPES] },
-          atencionPreferente: { enum: [...ATENCION_PREFERENTE, null], description: 'Atención preferente (SPEC §12)' },
-          consentimientoTelefono: { type: 'boolean', description: 'El cliente marcó el consentimiento para usar su teléfono (SPEC §19); se guarda' },
-        },
-      },
-      TicketCreado: {
-        type: 'object',
-        properties: {
-          identificador: { type: 'string', format: 'uuid' },
-          numero: { type: 'string', examples: ['C01'] },
-          positionInQueue: { type: 'integer' },
-          estimatedWaitMinutes: { type: 'integer' },
-          queueType: { enum: [...QUEUE_TYPES] },
-          status: { enum: [...TICKET_STATUSES] },
-          branchOffice: { type: 'string' },
-          telegramLink: {
-            type: ['string', 'null'],
-            description:
-              'Solo la respuesta de POST: https://t.me/<bot>?start=<token k_ de un solo uso> (SPEC §19); null sin Telegram. Al consultar o anular un ticket, siempre null: no hay enlace reutilizable',
-          },
-          codigoCorto: { type: ['string', 'null'], examples: ['ABCD-EF23'], description: 'Para /turno CODIGO en el bot (solo POST)' },
-          telegramQrSvg: { type: ['string', 'null'], description: 'El enlace como QR en SVG (solo POST con ?qr=svg)' },
-          impresion: {
-            type: 'object',
-            description:
-              'Solo POST (SPEC §19): qué pasó con el papel. IMPRESA: lo imprimió la impresora ESC/POS del tótem; SIN_PAPEL o DESCONECTADA: no se imprimió (sin papel; o la impresora no respondió dentro de PRINTER_TIMEOUT_MS) y el ticket vale igual; NAVEGADOR: el dispositivo no tiene impresora, imprime el navegador. Una solicitud repetida (Idempotency-Key) no imprime otra vez y da el último estado de la impresora',
-            required: ['estado'],
-            properties: { estado: { enum: ['IMPRESA', 'SIN_PAPEL', 'DESCONECTADA', 'NAVEGADOR'] } },
-          },
-        },
-      },
-      Ticket: {
-        allOf: [
-          { $ref: '#/components/schemas/TicketCreado' },
-          {
-            type: 'object',
-            properties: {
-              moduleNumber: { type: ['integer', 'null'] },
-              advisorName: { type: ['string', 'null'] },
-              createdAt: { type: 'string', format: 'date-time' },
-              assignedAt: { type: ['string', 'null'], format: 'date-time' },
-              completedAt: { type: ['string', 'null'], format: 'date-time' },
-            },
-          },
-        ],
-      },
     },
   },
   paths: {
-    '/api/tickets': {
-      post: {
-        summary: 'Entrega un número de atención',
-        security: [{ kiosk: [] }],
-        parameters: [
-          {
-            name: 'Idempotency-Key',
-            in: 'header',
-            required: false,
-            description:
-              'Una clave por intento (p. ej. un UUID). Durante 24 h, la misma clave con la misma solicitud devuelve el mismo ticket (200, Idempotent-Replayed: true); con otra solicitud, 422 IDEMPOTENCIA_CONFLICTO',
-            schema: { type: 'string', minLength: 1, maxLength: 255 },
-          },
-          { name: 'qr', in: 'query', required: false, schema: { enum: ['svg'] }, description: 'Incluye telegramQrSvg' },
-        ],
-        requestBody: {
-          required: true,
-          content: { 'application/json': { schema: { $ref: '#/components/schemas/NuevoTicket' } } },
-        },
-        responses: {
-          '201': {
-            description: 'Ticket creado',
-            content: { 'application/json': { schema: { $ref: '#/components/schemas/TicketCreado' } } },
-          },
-          '200': {
-            description: 'El mismo ticket que entregó antes la misma Idempotency-Key (cabecera Idempotent-Replayed: true)',
-            headers: { 'Idempotent-Replayed': { schema: { type: 'string', enum: ['true'] } } },
-            content: { 'application/json': { schema: { $ref: '#/components/schemas/TicketCreado' } } },
-          },
-          '422': error('La Idempotency-Key ya se usó con otra solicitud (IDEMPOTENCIA_CONFLICTO)'),
-          '400': error('Datos inválidos (VALIDACION_FALLIDA, con campos)'),
-          '401': error('Falta la clave del tótem'),
-          '409': error('El RUT ya tiene un ticket activo (TICKET_ACTIVO_EXISTENTE)'),
-          '503': error('La base de datos no responde (SERVICIO_NO_DISPONIBLE); nada quedó guardado, reintentar'),
-          '413': error('Cuerpo sobre 16 KiB'),
-          '415': error('El cuerpo no es application/json'),
-        },
-      },
-    },
     '/api/totem/estado': {
       get: {
         summary: 'Lo que muestra el tótem (SPEC §19): su sucursal y sus filas con personas en espera y la espera estimada',
@@ -186,37 +84,6 @@ export const openApiDocument = {
             },
           },
           '401': error('Tótem no autorizado'),
-        },
-      },
-    },
-    '/api/tickets/{codigoReferencia}': {
-      get: {
-        summary: 'Estado, posición y estimación de un ticket',
-        security: [{ kiosk: [] }],
-        parameters: [codigoParam],
-        responses: { '200': { description: 'Ticket', ...ticketRef }, '404': error('No existe') },
-      },
-    },
-    '/api/tickets/{numero}/position': {
-      get: {
-        summary: 'Posición y estimación del ticket de hoy con ese número',
-        security: [{ kiosk: [] }],
-        parameters: [
-          { name: 'numero', in: 'path', required: true, schema: { type: 'string', examples: ['C05'] } },
-          { name: 'branchOffice', in: 'query', required: false, schema: { type: 'string' } },
-        ],
-        responses: { '200': { description: 'Posición' }, '404': error('No existe hoy en esa sucursal') },
-      },
-    },
-    '/api/tickets/{codigoReferencia}/cancel': {
-      post: {
-        summary: 'Cancela un ticket en espera',
-        security: [{ kiosk: [] }],
-        parameters: [codigoParam],
-        responses: {
-          '200': { description: 'Ticket cancelado', ...ticketRef },
-          '404': error('No existe'),
-          '409': error('Ya está siendo atendido o finalizó (TICKET_NO_CANCELABLE)'),
         },
       },
     },

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { ADMIN_KEY, startTestApp, type TestApp } from '../support/app.js';
+import { ADMIN_KEY, KIOSK_KEY, startTestApp, type TestApp } from '../support/app.js';
 import { rut } from '../support/ruts.js';
 
 type Json = Record<string, unknown>;
@@ -98,5 +98,49 @@ describe('GET /openapi.json', () => {
     const history = await fetch(`${app.url}/api/admin/dashboard/history`, { headers });
     expect(history.status).toBe(200);
     expectDocumented('/api/admin/dashboard/history', 'get', 200, await history.json());
+  });
+
+  it('describes the Ticket as the kiosk gets it, with the fields that had drifted out of the hand-written one', () => {
+    const ticket = doc.components.schemas.Ticket as { properties: Json; required?: string[] };
+    for (const field of ['serviceStartedAt', 'recallCount', 'atencionPreferente']) {
+      expect(Object.keys(ticket.properties)).toContain(field);
+      expect(ticket.required).toContain(field);
+    }
+  });
+
+  it('describes the real answers of the kiosk: take a number, look it up, its position, cancel it', async () => {
+    const kiosk = { authorization: `Bearer ${KIOSK_KEY}`, 'content-type': 'application/json' };
+    const taken = await fetch(`${app.url}/api/tickets?qr=svg`, {
+      method: 'POST',
+      headers: kiosk,
+      body: JSON.stringify({ nationalId: rut(12), queueType: 'PERSONAL_BANKER', atencionPreferente: 'TERCERA_EDAD' }),
+    });
+    expect(taken.status).toBe(201);
+    const created = (await taken.json()) as { identificador: string; numero: string };
+    expectDocumented('/api/tickets', 'post', 201, created);
+
+    const looked = await fetch(`${app.url}/api/tickets/${created.identificador}`, { headers: kiosk });
+    expect(looked.status).toBe(200);
+    const ticket = (await looked.json()) as Json;
+    expect(ticket).toMatchObject({ atencionPreferente: 'TERCERA_EDAD', recallCount: 0, serviceStartedAt: null });
+    expectDocumented('/api/tickets/{codigoReferencia}', 'get', 200, ticket);
+
+    const position = await fetch(`${app.url}/api/tickets/${created.numero}/position`, { headers: kiosk });
+    expect(position.status).toBe(200);
+    expectDocumented('/api/tickets/{numero}/position', 'get', 200, await position.json());
+
+    const cancelled = await fetch(`${app.url}/api/tickets/${created.identificador}/cancel`, { method: 'POST', headers: kiosk });
+    expect(cancelled.status).toBe(200);
+    expectDocumented('/api/tickets/{codigoReferencia}/cancel', 'post', 200, await cancelled.json());
+
+    const refused = await fetch(`${app.url}/api/tickets`, { method: 'POST', headers: kiosk, body: JSON.stringify({ queueType: 'CAJA', extra: 1 }) });
+    expect(refused.status).toBe(400);
+    const error = await refused.json();
+    expect(error).toEqual({
+      error: 'VALIDACION_FALLIDA',
+      mensaje: 'Los datos enviados no son válidos',
+      campos: { nationalId: 'El RUT es obligatorio', extra: 'Campo no permitido' },
+    });
+    expectDocumented('/api/tickets', 'post', 400, error);
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../src/errors.js';
-import { parseCodigoReferencia, parseNumero, parseTakeTicket } from '../../src/modules/tickets/ticket.validation.js';
+import { parseNumero } from '../../src/modules/tickets/ticket.validation.js';
+import { parseCodigoReferencia, parseTakeTicket } from '../../src/http/schemas/tickets.js';
 
 /** The field messages of the ValidationError that `parse` throws. */
 function camposOf(input: unknown): Record<string, string> {
