@@ -469,11 +469,15 @@ function lineOf(counts: Record<string, number>, queue: QueueType, newcomer = fal
  * What promisedMinutes gives the ticket at `index` of `queue`, replaying only up to its call: the
  * replay's minutes, or the seed's formula when nobody who serves the queue is expected.
  */
+/** The branch state's advisors online who serve the queue (ONLINE_PER_QUEUE's rule, in memory). */
+const onlineIn = (state: BranchState, queue: QueueType): number =>
+  state.advisors.filter((a) => a.now.kind !== 'OFFLINE' && a.queues.includes(queue)).length;
+
 function promiseAt(state: BranchState, queue: QueueType, index: number): number {
   const id = state.waiting[queue][index]!;
   const f = forecastBranch(state, id).get(id);
   if (f && Number.isFinite(f.expected)) return promiseOf(f);
-  const online = state.advisors.filter((a) => a.now.kind !== 'OFFLINE' && a.queues.includes(queue)).length;
+  const online = onlineIn(state, queue);
   return estimateWaitMinutes(index + 1, queue, online);
 }
 
@@ -484,7 +488,7 @@ function promiseAt(state: BranchState, queue: QueueType, index: number): number 
 function promisedMinutes(state: BranchState, forecast: Map<number, WaitForecast>): Map<number, number> {
   const out = new Map<number, number>();
   for (const queue of QUEUE_TYPES) {
-    const online = state.advisors.filter((a) => a.now.kind !== 'OFFLINE' && a.queues.includes(queue)).length;
+    const online = onlineIn(state, queue);
     state.waiting[queue].forEach((id, i) => {
       const f = forecast.get(id);
       out.set(id, f && Number.isFinite(f.expected) ? promiseOf(f) : estimateWaitMinutes(i + 1, queue, online));

@@ -2,7 +2,7 @@ import type { Db } from '../../db/sql.js';
 import type { Clock } from '../../clock.js';
 import type { EventBus } from '../../events.js';
 import { callOrderColumns, callOrderCtes } from '../tickets/call-order.sql.js';
-import { queueMinutesSql, WAITING } from '../tickets/queue.sql.js';
+import { ONLINE_PER_QUEUE, queueMinutesSql, WAITING } from '../tickets/queue.sql.js';
 import type { AssignmentService, Assignment } from './assignment.service.js';
 import type { WaitEstimator } from '../estimates/wait-estimator.js';
 import { notifyComeBacks, plannedEstimates } from '../estimates/queue-hook.js';
@@ -65,12 +65,7 @@ export class QueueService {
                   case when e.pos <= ? then 'PROXIMO' else t.status end as new_status
            from estimated e join ticket t on t.id = e.id and t.status in ${WAITING}
          )`
-      : `online as (
-           select a.branch_office, q.queue_type, count(*)::int as n
-           from advisor a cross join lateral json_array_elements_text(a.queue_types) as q(queue_type)
-           where a.status <> 'OFFLINE'
-           group by a.branch_office, q.queue_type
-         ),
+      : `online as ${ONLINE_PER_QUEUE},
          call_source as (
            select ${callOrderColumns('t')}, t.status as old_status, t.position_in_queue as old_pos,
                   t.estimated_wait_minutes as old_estimate
@@ -81,7 +76,7 @@ export class QueueService {
          computed as (
            select r.id, r.old_status, r.old_pos, r.old_estimate, r.pos,
                   -- A line kept for one named advisor moves at that advisor's pace.
-                  ceil(r.pos * ${queueMinutesSql('r')}::numeric / case when r.lane = 0 then greatest(coalesce(o.n, 0), 1) else 1 end)::int
+                  ceil(r.pos * ${queueMinutesSql('r')}::numeric / case when r.lane = 0 then greatest(coalesce(o.online, 0), 1) else 1 end)::int
                     as estimate,
                   case when r.pos <= ? then 'PROXIMO' else r.old_status end as new_status
            from call_ordered r

@@ -3,6 +3,7 @@ import type { Db } from '../../db/sql.js';
 import { estimateWaitMinutes } from '../../domain/estimate.js';
 import { QUEUE_TYPES, type QueueType } from '../../domain/queue-types.js';
 import type { WaitEstimator } from '../estimates/wait-estimator.js';
+import { ONLINE_PER_QUEUE } from '../tickets/queue.sql.js';
 
 /** What the waiting-room screen shows: numbers and modules only, never personal data. */
 export interface ScreenSnapshot {
@@ -67,11 +68,8 @@ const SWEEP_SQL = `select b.branch_office,
              order by t.last_called_at desc, t.id desc limit ${CALLED_SHOWN}) c), '[]'::json) as called,
     (select coalesce(json_object_agg(w.queue_type, w.waiting), '{}'::json) from ticket_waiting_count w
        where w.branch_office = b.branch_office and w.waiting > 0) as waiting,
-    (select coalesce(json_object_agg(o.queue_type, o.n), '{}'::json) from (
-       select q.queue_type, count(distinct a.id)::int as n
-       from advisor a cross join lateral json_array_elements_text(a.queue_types) as q(queue_type)
-       where a.branch_office = b.branch_office and a.status <> 'OFFLINE'
-       group by q.queue_type) o) as online
+    (select coalesce(json_object_agg(o.queue_type, o.online), '{}'::json) from ${ONLINE_PER_QUEUE} o
+       where o.branch_office = b.branch_office) as online
   from unnest(?::text[]) as b(branch_office)
   cross join lateral (select branch_day_start(b.branch_office, ?::timestamp) as day_start) d`;
 

@@ -11,7 +11,7 @@ import { TICKET_STATUSES, type TicketStatus } from '../../domain/ticket-status.j
 import type { AdvisorService, AdvisorView } from '../advisors/advisor.service.js';
 import { callOrderColumns, callOrderCtes } from '../tickets/call-order.sql.js';
 import type { PersonalDataCipher } from '../privacy/cipher.js';
-import { ACTIVE, WAITING } from '../tickets/queue.sql.js';
+import { ACTIVE, ONLINE_PER_QUEUE, WAITING } from '../tickets/queue.sql.js';
 import type { WaitEstimator } from '../estimates/wait-estimator.js';
 import type { PrinterAlert } from '../printing/printing.service.js';
 
@@ -196,8 +196,7 @@ export class SupervisionService {
       `select q.queue_type,
          count(t.id) filter (where t.status in ${WAITING})::int as waiting,
          count(t.id) filter (where t.status = 'ATENDIENDO')::int as attending,
-         (select count(*)::int from advisor o where o.branch_office = ? and o.status <> 'OFFLINE'
-            and o.queue_types::jsonb @> to_jsonb(q.queue_type)) as online,
+         coalesce((select o.online from ${ONLINE_PER_QUEUE} o where o.branch_office = ? and o.queue_type = q.queue_type), 0) as online,
          min(t.created_at) filter (where t.status in ${WAITING}) as oldest_waiting,
          count(t.id) filter (where t.service_date = ?)::int as created_today,
          count(t.id) filter (where t.service_date = ? and t.status = 'COMPLETADO')::int as completed_today,
@@ -446,12 +445,7 @@ export class SupervisionService {
            where g.service_date = d.service_date or g.status in ${ACTIVE}
            group by g.branch_office, g.queue_type
          ),
-         online as (
-           select a.branch_office, q.queue_type, count(*)::int as online
-           from advisor a cross join json_array_elements_text(a.queue_types) as q(queue_type)
-           where a.status <> 'OFFLINE'
-           group by a.branch_office, q.queue_type
-         ),
+         online as ${ONLINE_PER_QUEUE},
          service as (
            select v.branch_office, v.queue_type, avg(v.service_minutes) as avg_service
            from ticket_visit v join days d on d.branch_office = v.branch_office

@@ -10,7 +10,20 @@ const sqlList = (values: readonly string[]): string => `(${values.map((v) => `'$
 export const WAITING = sqlList(WAITING_STATUSES);
 export const ACTIVE = sqlList(ACTIVE_STATUSES);
 
-/** Advisors of a branch who serve a queue and are not OFFLINE; `?` binds branch, then queue type. */
+/**
+ * Advisors online (not OFFLINE) per branch and per queue they serve: the one count every estimate,
+ * screen and dashboard uses. Columns branch_office, queue_type, online; filter it by branch outside
+ * (PostgreSQL pushes that condition into the grouping).
+ */
+export const ONLINE_PER_QUEUE = `(select a.branch_office, q.queue_type, count(*)::int as online
+  from advisor a cross join lateral json_array_elements_text(a.queue_types) as q(queue_type)
+  where a.status <> 'OFFLINE'
+  group by a.branch_office, q.queue_type)`;
+
+/**
+ * ONLINE_PER_QUEUE's rule for one branch and queue, without the grouping (the take-ticket statement,
+ * bench/pgbench/take-ticket.sql); `?` binds branch, then queue type.
+ */
 export const ADVISORS_ONLINE_COUNT = `(select count(*)::int from advisor o
   where o.branch_office = ? and o.status <> 'OFFLINE' and o.queue_types::jsonb @> to_jsonb(?::text))`;
 
