@@ -1,3 +1,4 @@
+import { twoDigits, wallTime } from './local-time.js';
 import type { QueueType } from './queue-types.js';
 
 /** One opening period of a day, `HH:MM` branch time. */
@@ -16,19 +17,10 @@ export interface BranchQueue {
 }
 
 const WEEKDAYS_ES = ['domingo', 'lunes', 'martes', 'miércoles', 'jueves', 'viernes', 'sábado'];
-const openingFormats = new Map<string, Intl.DateTimeFormat>();
-
 /** The branch-local weekday and HH:MM of an instant. */
 export function localWeekdayAndTime(instant: Date, timeZone: string): { weekday: string; time: string } {
-  let format = openingFormats.get(timeZone);
-  if (!format) {
-    format = new Intl.DateTimeFormat('en-US', { timeZone, weekday: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
-    openingFormats.set(timeZone, format);
-  }
-  const parts = format.formatToParts(instant);
-  const get = (type: string): string => parts.find((p) => p.type === type)!.value;
-  const weekday = WEEKDAYS_ES[['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'].indexOf(get('weekday'))]!;
-  return { weekday, time: `${get('hour')}:${get('minute')}` };
+  const w = wallTime(instant, timeZone);
+  return { weekday: WEEKDAYS_ES[w.weekday]!, time: `${twoDigits(w.hour)}:${twoDigits(w.minute)}` };
 }
 
 /** A branch code from its name, as the migration derived them: `Sucursal Ñuñoa` → `SUCURSAL-NUNOA`. */

@@ -1,3 +1,4 @@
+import { wallTime } from '../../domain/local-time.js';
 import type { PlannedBreak, PlannedShift } from './advisor-plan.entity.js';
 
 /** `HH:MM` (00:00–23:59, or 24:00 as the end of the day). */
@@ -8,18 +9,10 @@ export function parseHhmm(value: string): number {
   return h! * 60 + m!;
 }
 
-const clockFormats = new Map<string, Intl.DateTimeFormat>();
-
 /** Minutes since the branch's midnight at an instant (fractional). */
 export function minuteOfDay(instant: Date, timeZone: string): number {
-  let format = clockFormats.get(timeZone);
-  if (!format) {
-    format = new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
-    clockFormats.set(timeZone, format);
-  }
-  const parts = format.formatToParts(instant);
-  const get = (type: string): number => Number(parts.find((p) => p.type === type)!.value);
-  return get('hour') * 60 + get('minute') + (get('second') + instant.getMilliseconds() / 1000) / 60;
+  const w = wallTime(instant, timeZone);
+  return w.hour * 60 + w.minute + (w.second + instant.getMilliseconds() / 1000) / 60;
 }
 
 /**
