@@ -84,7 +84,8 @@ export function nextWorkingMinute(plan: readonly Window[] | null, t: number): nu
   return Infinity;
 }
 
-const hourAt = (minuteOfDay: number): number => Math.floor((((minuteOfDay % 1440) + 1440) % 1440) / 60);
+/** The hour of the day (0–23) of a minute of day, wrapping past midnight either way. */
+export const hourAt = (minuteOfDay: number): number => Math.floor((((minuteOfDay % 1440) + 1440) % 1440) / 60);
 
 /**
  * Mean and variance of the minutes one waiting customer holds an advisor: a mixture of a service

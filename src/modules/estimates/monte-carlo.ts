@@ -1,5 +1,5 @@
 import { QUEUE_TYPES, QUEUES, type QueueType } from '../../domain/queue-types.js';
-import { UNPLANNED_PAUSE_MINUTES, afterHold, expectedRemaining, nextWorkingMinute, type AdvisorState, type BranchState, type QueueModel } from './estimator.js';
+import { UNPLANNED_PAUSE_MINUTES, afterHold, expectedRemaining, hourAt, nextWorkingMinute, type AdvisorState, type BranchState, type QueueModel } from './estimator.js';
 
 /*
  * A forward Monte-Carlo of a branch (SPEC §13, issue 22): the same state the replay of estimator.ts
@@ -49,8 +49,6 @@ export function seedOf(text: string, n: number): number {
   }
   return h >>> 0;
 }
-
-const hourAt = (minuteOfDay: number): number => Math.floor((((minuteOfDay % 1440) + 1440) % 1440) / 60);
 
 /** A lognormal draw with that mean and standard deviation (of the variable itself). */
 function lognormal(rng: SeededRandom, mean: number, sd: number): number {
