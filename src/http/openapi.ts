@@ -50,43 +50,6 @@ export const openApiDocument = {
     },
   },
   paths: {
-    '/api/totem/estado': {
-      get: {
-        summary: 'Lo que muestra el tótem (SPEC §19): su sucursal y sus filas con personas en espera y la espera estimada',
-        security: [{ kiosk: [] }],
-        responses: {
-          '200': {
-            description: 'Sucursal y filas',
-            content: {
-              'application/json': {
-                schema: {
-                  type: 'object',
-                  required: ['sucursal', 'zonaHoraria', 'hora', 'colas'],
-                  properties: {
-                    sucursal: { type: 'string' },
-                    zonaHoraria: { type: 'string', description: 'Zona horaria IANA de la sucursal (p. ej. America/Santiago); el reloj del tótem la usa' },
-                    hora: { type: 'string', format: 'date-time' },
-                    colas: {
-                      type: 'array',
-                      items: {
-                        type: 'object',
-                        properties: {
-                          queueType: { enum: [...QUEUE_TYPES] },
-                          nombre: { type: 'string' },
-                          enEspera: { type: 'integer' },
-                          esperaEstimadaMinutos: { type: 'integer' },
-                        },
-                      },
-                    },
-                  },
-                },
-              },
-            },
-          },
-          '401': error('Tótem no autorizado'),
-        },
-      },
-    },
     // GET /api/admin/advisors is generated with the admin routes (src/http/routes/admin.ts); the merge keeps both.
     '/api/admin/advisors': { post: newAdvisorOperation },
     ...staffPlanPaths(),

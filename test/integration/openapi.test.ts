@@ -108,7 +108,7 @@ describe('GET /openapi.json', () => {
     }
   });
 
-  it('describes the real answers of the kiosk: take a number, look it up, its position, cancel it', async () => {
+  it('describes the real answers of the kiosk: take a number, look it up, the tótem’s state, its position, cancel it', async () => {
     const kiosk = { authorization: `Bearer ${KIOSK_KEY}`, 'content-type': 'application/json' };
     const taken = await fetch(`${app.url}/api/tickets?qr=svg`, {
       method: 'POST',
@@ -124,6 +124,10 @@ describe('GET /openapi.json', () => {
     const ticket = (await looked.json()) as Json;
     expect(ticket).toMatchObject({ atencionPreferente: 'TERCERA_EDAD', recallCount: 0, serviceStartedAt: null });
     expectDocumented('/api/tickets/{codigoReferencia}', 'get', 200, ticket);
+
+    const totem = await fetch(`${app.url}/api/totem/estado`, { headers: kiosk });
+    expect(totem.status).toBe(200);
+    expectDocumented('/api/totem/estado', 'get', 200, await totem.json());
 
     const position = await fetch(`${app.url}/api/tickets/${created.numero}/position`, { headers: kiosk });
     expect(position.status).toBe(200);
