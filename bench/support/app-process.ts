@@ -8,6 +8,8 @@ import { freePort } from '../../src/db/embedded.js';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 /** The app in its own OS process, as `npm start` runs it: its event loop shared with nobody. */
+const START_DEADLINE_MS = 180_000;
+
 export interface AppProcess {
   url: string;
   pid: number;
@@ -60,7 +62,9 @@ export async function startAppProcess(env: Record<string, string>, options: AppP
   const exited = once(child, 'exit');
   const url = `http://127.0.0.1:${port}`;
 
-  const deadline = Date.now() + 60_000;
+  // tsx compiles the app at start: three instances starting together on a loaded 2-core machine
+  // took more than 60 s (a national run at load ~10).
+  const deadline = Date.now() + START_DEADLINE_MS;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`the app process exited with ${child.exitCode}:\n${tail.join('\n')}`);
     const ok = await fetch(`${url}/api/health`).then(
@@ -70,7 +74,7 @@ export async function startAppProcess(env: Record<string, string>, options: AppP
     if (ok) break;
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`the app process did not answer /api/health within 60 s:\n${tail.join('\n')}`);
+      throw new Error(`the app process did not answer /api/health within ${START_DEADLINE_MS / 1000} s:\n${tail.join('\n')}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
   }

@@ -46,7 +46,13 @@ export function openApiRouter(): OpenAPIHono {
 export function jsonBody(options: { optional?: boolean } = {}): MiddlewareHandler {
   return async (c, next) => {
     const hasBody = Number(c.req.header('content-length') ?? '0') > 0 || c.req.header('transfer-encoding') !== undefined;
-    if (options.optional && !hasBody && !c.req.header('content-type')) return next();
+    if (options.optional && !hasBody) {
+      // An optional body may be absent even when the client says `Content-Type: application/json` (as
+      // before the schemas): the validator then reads `{}`, and the schema's defaults apply.
+      // (Hono keeps the body's promise in bodyCache, though its type says the value.)
+      (c.req.bodyCache as { text?: Promise<string> }).text = Promise.resolve('{}');
+      return next();
+    }
     await readJsonBody(c);
     return next();
   };
